@@ -1,0 +1,138 @@
+"""``reportqa eval``: score a question file (format of shared/eval/README.md)."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+import unicodedata
+from pathlib import Path
+
+from assistant.core import answer
+from index.errors import QuestionError, ReportQAError
+from index.settings import Settings
+
+_MARKER = re.compile(r"\[\d+\]")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def load_questions(path: Path | str) -> list[dict]:
+    """The questions of a JSONL file; a malformed line is a clear error."""
+    items = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            item["question"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise QuestionError(f"{path}:{number}: not a question line ({exc})") from None
+        items.append(item)
+    return items
+
+
+def _score(item: dict, result) -> dict:
+    text = _norm(result.text)
+    if not item.get("answerable", True):
+        correct = not result.found
+        evidence = True
+    else:
+        correct = result.found and all(_norm(e) in text for e in item.get("expect", []))
+        wanted = _norm(item.get("evidence") or "")
+        evidence = not wanted or any(wanted in _norm(c.text) for c in result.citations[:5])
+    return {
+        "id": item.get("id", ""),
+        "question": item["question"],
+        "answerable": item.get("answerable", True),
+        "correct": correct,
+        "evidence": evidence,
+        "found": result.found,
+        "text": result.text,
+        "length": len(_MARKER.sub("", result.text)),
+    }
+
+
+def run_eval(path: Path | str, *, settings: Settings | None = None, embeddings=None) -> dict:
+    """Ask every question of a file and score the answers.
+
+    Returns:
+        Accuracy, evidence-in-citations rate, refusal rates, answer length and latency
+        figures, and the list of misses.
+    """
+    items = load_questions(path)
+    settings = settings or Settings.from_env()
+    if items:
+        answer(items[0]["question"], settings=settings, embeddings=embeddings)  # warm-up
+    rows, latencies = [], []
+    for item in items:
+        started = time.perf_counter()
+        try:
+            result = answer(item["question"], settings=settings, embeddings=embeddings)
+        except ReportQAError as exc:
+            rows.append(
+                {
+                    "id": item.get("id", ""),
+                    "question": item["question"],
+                    "error": str(exc),
+                    "correct": False,
+                    "evidence": False,
+                    "found": False,
+                    "length": 0,
+                    "answerable": item.get("answerable", True),
+                    "text": "",
+                }
+            )
+            continue
+        latencies.append((time.perf_counter() - started) * 1000)
+        rows.append(_score(item, result))
+    return _summary(rows, latencies)
+
+
+def _summary(rows: list[dict], latencies: list[float]) -> dict:
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    lengths = [r["length"] for r in answerable if r["found"]]
+    ordered = sorted(latencies)
+
+    def rate(items, key):
+        return round(sum(r[key] for r in items) / len(items), 4) if items else None
+
+    return {
+        "questions": len(rows),
+        "accuracy": rate(rows, "correct"),
+        "evidence_in_citations": rate(answerable, "evidence"),
+        "refusal_rate_unanswerable": rate(unanswerable, "correct"),
+        "false_refusal_rate": round(sum(not r["found"] for r in answerable) / len(answerable), 4)
+        if answerable
+        else None,
+        "median_answer_chars": statistics.median(lengths) if lengths else None,
+        "latency_ms_p50": round(ordered[len(ordered) // 2], 1) if ordered else None,
+        "latency_ms_p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 1)
+        if ordered
+        else None,
+        "misses": [r for r in rows if not (r["correct"] and r["evidence"])],
+    }
+
+
+def format_report(report: dict) -> str:
+    """A readable summary: the misses first, the figures last."""
+    lines = []
+    for miss in report["misses"]:
+        why = miss.get("error") or ("wrong answer" if not miss["correct"] else "evidence not cited")
+        lines.append(f"MISS {miss['id']} {miss['question']} -> {miss['text']} ({why})")
+    for key in (
+        "questions",
+        "accuracy",
+        "evidence_in_citations",
+        "refusal_rate_unanswerable",
+        "false_refusal_rate",
+        "median_answer_chars",
+        "latency_ms_p50",
+        "latency_ms_p95",
+    ):
+        lines.append(f"{key}: {report[key]}")
+    return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""What ``answer()`` returns: typed, frozen, JSON-ready."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage that supports an answer.
+
+    Attributes:
+        n: The marker number used in the answer text (``[n]``).
+        text: The whole passage.
+        quote: The sentence(s) of ``text`` that support the answer.
+        source: Path of the report file.
+        title: Report title.
+        year: The year the report plans for.
+        region: Region of the report (``太原市``, ``全国`` …).
+        section: Section path inside the report.
+        paragraph: Paragraph number inside the report.
+        score: Retrieval score, higher is better.
+    """
+
+    n: int
+    text: str
+    quote: str
+    source: str
+    title: str
+    year: int | None
+    region: str
+    section: str
+    paragraph: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The assistant's reply.
+
+    Attributes:
+        question: The question as asked.
+        text: Short Chinese answer with ``[n]`` markers, or a refusal.
+        found: ``False`` when the indexed reports do not contain the answer.
+        citations: At most five citations, best first.
+        standalone_question: The question after follow-up rewriting.
+        mode: ``extractive`` or ``llm``.
+        note: Anything the user should know (e.g. an LLM answer that failed verification).
+    """
+
+    question: str
+    text: str
+    found: bool
+    citations: tuple[Citation, ...] = field(default=())
+    standalone_question: str = ""
+    mode: str = "extractive"
+    note: str = ""
+
+    def to_json(self) -> dict:
+        """The JSON form printed by ``reportqa ask --json`` and served at ``/ask``."""
+        data = asdict(self)
+        data["citations"] = [asdict(c) for c in self.citations]
+        return data

@@ -1,0 +1,42 @@
+"""Turn report files into a searchable index: ``build_index``, ``list_documents``, ``remove_document``."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from index.build import build_index, list_documents, remove_document
+from index.errors import (
+    IndexBusyError,
+    IndexMissingError,
+    ModelError,
+    QuestionError,
+    ReadError,
+    ReportQAError,
+)
+from index.model import BuildReport, Document, IndexedDocument, Passage
+from index.settings import Settings
+
+
+def sample_report() -> Path:
+    """Path of the bundled sample report (Taiyuan 2025)."""
+    return Path(str(resources.files("index") / "sample" / "taiyuan-2025-government-work-report.txt"))
+
+
+__all__ = [
+    "BuildReport",
+    "Document",
+    "IndexBusyError",
+    "IndexMissingError",
+    "IndexedDocument",
+    "ModelError",
+    "Passage",
+    "QuestionError",
+    "ReadError",
+    "ReportQAError",
+    "Settings",
+    "build_index",
+    "list_documents",
+    "remove_document",
+    "sample_report",
+]

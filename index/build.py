@@ -1,0 +1,211 @@
+"""Sync report files into the index: add new, update changed, skip unchanged, drop removed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+from index.errors import IndexBusyError, IndexMissingError, ReadError, ReportQAError
+from index.model import BuildReport, Document, IndexedDocument, ParsedDocument, Passage
+from index.settings import Settings
+from index.store import IndexStore, Manifest
+from index.tokens import tokenize
+
+Progress = Callable[[int, int], None]
+
+
+def model_id_for(settings: Settings, embeddings=None) -> str:
+    """Key that ties vectors to the model that made them."""
+    if embeddings is not None:
+        return getattr(embeddings, "model_id", type(embeddings).__name__)
+    return settings.embedding_model
+
+
+@contextmanager
+def build_lock(store: IndexStore, wait: float):
+    """Hold the index's build lock, or raise :class:`IndexBusyError`."""
+    from filelock import FileLock, Timeout
+
+    store.home.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(store.lock_path))
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise IndexBusyError(
+            f"another build is running on {store.home}; try again when it has finished",
+            "另一个索引任务正在进行，请稍后再试。",
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def build_index(
+    paths: Iterable[Path | str],
+    *,
+    settings: Settings | None = None,
+    embeddings=None,
+    rebuild: bool = False,
+    override: dict | None = None,
+    progress: Progress | None = None,
+    wait: float = 0.0,
+) -> BuildReport:
+    """Sync report files into the index.
+
+    Args:
+        paths: Report files or directories (read recursively).
+        settings: Where the index lives and which model embeds; default from the environment.
+        embeddings: A langchain ``Embeddings``; default the model named in ``settings``.
+        rebuild: Start from nothing: re-read and re-embed every file, drop all others.
+        override: ``title``/``year``/``region`` that win over inferred metadata.
+        progress: Called with ``(done, total)`` while passages are embedded.
+        wait: Seconds to wait for another build to finish before giving up.
+
+    Returns:
+        What was added, updated, unchanged, removed and failed.
+
+    Raises:
+        IndexBusyError: Another build holds the lock.
+    """
+    settings = settings or Settings.from_env()
+    store = IndexStore(settings)
+    started = time.perf_counter()
+    with build_lock(store, wait):
+        previous = store.read_manifest()
+        base = None if rebuild else previous
+        found, failed = _read_files(paths, override)
+        before = {d.doc_id: d for d in previous.documents} if previous else {}
+        old = before if base else {}
+        changed = {
+            k: v for k, v in found.items() if k not in old or old[k].sha256 != v.document.sha256
+        }
+        removed = [
+            d
+            for d in before.values()
+            if d.doc_id not in found and (rebuild or not Path(d.source).exists())
+        ]
+        kept = [d for d in old.values() if d.doc_id not in changed and d not in removed]
+        stale = base is None or base.model_id != model_id_for(settings, embeddings)
+        manifest, embedded = previous, 0
+        if changed or removed or stale:
+            manifest, embedded = _write(
+                store, base, previous, kept, changed, embeddings, settings, rebuild, progress
+            )
+        return BuildReport(
+            added=_sources(v.document for k, v in changed.items() if k not in before),
+            updated=_sources(v.document for k, v in changed.items() if k in before),
+            unchanged=_sources(v.document for k, v in found.items() if k not in changed),
+            removed=_sources(removed),
+            failed=tuple(failed),
+            chunks=sum(manifest.passage_counts.values()) if manifest else 0,
+            embedded=embedded,
+            seconds=time.perf_counter() - started,
+        )
+
+
+def _sources(docs: Iterable[Document]) -> tuple[str, ...]:
+    return tuple(sorted(d.source for d in docs))
+
+
+def _read_files(paths, override) -> tuple[dict[str, ParsedDocument], list[tuple[str, str]]]:
+    """Parse every file; return ``{doc_id: ParsedDocument}`` and the failures."""
+    from index.parse import iter_report_files, parse_file
+
+    found: dict[str, ParsedDocument] = {}
+    failed: list[tuple[str, str]] = []
+    files: list[Path] = []
+    for path in paths:
+        try:
+            files += iter_report_files([Path(path)])
+        except ReadError as exc:
+            failed.append((exc.path, exc.reason))
+    for file in dict.fromkeys(files):
+        try:
+            parsed = parse_file(file, override)
+        except ReadError as exc:
+            failed.append((exc.path, exc.reason))
+            continue
+        except Exception as exc:  # a bug in one file's parse must not stop the others
+            failed.append((str(file), f"unexpected error: {exc!r}"))
+            continue
+        found[parsed.document.doc_id] = parsed
+    return found, failed
+
+
+def _write(store, base, previous, kept, changed, embeddings, settings, rebuild, progress):
+    from index.cache import CachedEmbeddings
+
+    passages: list[tuple[Passage, list[str]]] = []
+    if base is not None:
+        keep_ids = {d.doc_id for d in kept}
+        passages += [pt for pt in store.read_passages(base.generation) if pt[0].doc_id in keep_ids]
+    for item in changed.values():
+        passages += [(p, tokenize(p.text)) for p in item.passages]
+    documents = sorted([*kept, *(c.document for c in changed.values())], key=lambda d: d.source)
+    model_id = model_id_for(settings, embeddings)
+    if embeddings is None:
+        from index.embeddings import load_embeddings
+
+        embeddings = load_embeddings(settings)
+    cached = CachedEmbeddings(embeddings, store.cache_path, model_id, use_cache=not rebuild)
+    cached.progress = progress
+    try:
+        cached.embed_documents([p.text for p, _ in passages])
+        cached.use_cache = True  # everything is fresh now: filling Chroma must not embed again
+        manifest = store.write_generation(documents, passages, cached, previous)
+    finally:
+        cached.close()
+    store.collect_garbage(manifest)
+    return manifest, cached.embedded
+
+
+def list_documents(settings: Settings | None = None) -> list[IndexedDocument]:
+    """The documents in the live index, each with its passage count."""
+    manifest = IndexStore(settings or Settings.from_env()).read_manifest()
+    if manifest is None:
+        return []
+    return [_indexed(d, manifest) for d in manifest.documents]
+
+
+def _indexed(doc: Document, manifest: Manifest) -> IndexedDocument:
+    return IndexedDocument(**doc.__dict__, passages=manifest.passage_counts.get(doc.doc_id, 0))
+
+
+def remove_document(
+    doc_or_path: str, *, settings: Settings | None = None, embeddings=None, wait: float = 0.0
+) -> BuildReport:
+    """Drop one document, named by its id or its source path, from the index.
+
+    Raises:
+        IndexMissingError: There is no index.
+        ReportQAError: No indexed document has that id or path.
+    """
+    settings = settings or Settings.from_env()
+    store = IndexStore(settings)
+    started = time.perf_counter()
+    with build_lock(store, wait):
+        manifest = store.read_manifest()
+        if manifest is None:
+            raise IndexMissingError("there is no index yet", "还没有建立索引。")
+        target = _find(manifest, doc_or_path)
+        kept = [d for d in manifest.documents if d.doc_id != target.doc_id]
+        new, _ = _write(store, manifest, manifest, kept, {}, embeddings, settings, False, None)
+    return BuildReport(
+        removed=(target.source,),
+        chunks=sum(new.passage_counts.values()),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _find(manifest: Manifest, doc_or_path: str) -> Document:
+    resolved = str(Path(doc_or_path).expanduser().resolve())
+    for doc in manifest.documents:
+        if doc_or_path in (doc.doc_id, doc.source) or resolved == doc.source:
+            return doc
+    raise ReportQAError(
+        f"no indexed report matches {doc_or_path!r} (see `reportqa index list`)",
+        f"索引中没有找到报告“{doc_or_path}”。",
+    )

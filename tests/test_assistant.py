@@ -1,0 +1,127 @@
+"""answer(): extractive answers, refusals, verification, follow-ups and bad input (fake models)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from assistant import IndexMissingError, QuestionError, answer, stream_answer
+from assistant.followup import rewrite_followup
+from assistant.verify import verify
+from index import build_index, sample_report
+
+
+@pytest.fixture
+def indexed(tmp_path, settings, fake_embeddings):
+    shutil.copy(sample_report(), tmp_path / "taiyuan.txt")
+    build_index([tmp_path / "taiyuan.txt"], settings=settings, embeddings=fake_embeddings)
+    return settings
+
+
+def ask(question, settings, embeddings, **kwargs):
+    return answer(question, settings=settings, embeddings=embeddings, **kwargs)
+
+
+def test_number_question_gets_short_cited_answer(indexed, fake_embeddings):
+    a = ask("今年新增多少养老床位", indexed, fake_embeddings)
+    assert a.found and "2000张" in a.text and a.text.endswith("[1]")
+    first = a.citations[0]
+    assert first.n == 1 and first.quote in first.text and "2000张" in first.quote
+    assert first.region == "太原市" and first.year == 2025 and first.section
+    assert len(a.citations) <= 5
+
+
+def test_question_the_report_does_not_answer_is_refused(indexed, fake_embeddings):
+    a = ask("今年计划发放多少亿元消费券", indexed, fake_embeddings)
+    assert not a.found and "没有找到" in a.text and not a.citations
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["", "   ", "x" * 10_000, "How many elderly care beds?", "🙂🙂🙂", "\x00\x07\x1b"],
+)
+def test_bad_questions_get_a_clear_message(indexed, fake_embeddings, question):
+    with pytest.raises(QuestionError) as err:
+        ask(question, indexed, fake_embeddings)
+    assert err.value.message_zh
+
+
+def test_emoji_and_control_characters_are_ignored(indexed, fake_embeddings):
+    a = ask("今年新增多少养老床位🙂\x07", indexed, fake_embeddings)
+    assert a.found and "2000张" in a.text
+
+
+def test_missing_and_empty_index(settings, fake_embeddings):
+    with pytest.raises(IndexMissingError) as err:
+        ask("今年新增多少养老床位", settings, fake_embeddings)
+    assert "索引" in err.value.message_zh
+
+
+def test_follow_up_uses_history(indexed, fake_embeddings):
+    first = ask("今年新增多少养老床位", indexed, fake_embeddings)
+    a = ask("那公办幼儿园呢？", indexed, fake_embeddings, history=[(first.question, first.text)])
+    assert "公办幼儿园" in a.standalone_question and "多少" in a.standalone_question
+    assert a.found and "10所" in a.text
+
+
+def test_rule_rewrites():
+    history = [("今年新增多少养老床位", "新增养老床位2000张[1]")]
+    assert rewrite_followup("那公办幼儿园呢？", history) == "今年新增多少公办幼儿园"
+    assert rewrite_followup("城镇新增就业目标是多少", history) == "城镇新增就业目标是多少"
+    assert rewrite_followup("那公办幼儿园呢？", []) == "那公办幼儿园呢？"
+
+
+def test_stream_yields_text_then_answer(indexed, fake_embeddings):
+    stream = stream_answer("今年新增多少养老床位", settings=indexed, embeddings=fake_embeddings)
+    pieces = list(stream)
+    assert "".join(pieces) == stream.answer.text
+
+
+def test_verify_catches_numbers_and_markers():
+    quotes = {1: "新增养老床位2000张"}
+    assert verify("新增养老床位2000张[1]", quotes) == []
+    assert verify("新增养老床位200张[1]", quotes)
+    assert verify("新增养老床位2000张[2]", quotes)
+    assert verify("新增养老床位3000张", quotes)
+
+
+def _llm(text: str) -> GenericFakeChatModel:
+    return GenericFakeChatModel(messages=iter([AIMessage(content=text)]))
+
+
+def test_llm_answer_that_checks_out_is_used(indexed, fake_embeddings):
+    a = ask(
+        "今年新增多少养老床位", indexed, fake_embeddings, llm=_llm("今年新增养老床位2000张[1]。")
+    )
+    assert a.mode == "llm" and a.text == "今年新增养老床位2000张[1]。" and not a.note
+
+
+def test_llm_answer_with_invented_number_falls_back(indexed, fake_embeddings):
+    a = ask("今年新增多少养老床位", indexed, fake_embeddings, llm=_llm("新增养老床位5000张[1]"))
+    assert a.mode == "extractive" and "2000张" in a.text and "5000" not in a.text
+    assert "核对" in a.note
+
+
+def test_llm_answer_citing_a_missing_passage_falls_back(indexed, fake_embeddings):
+    a = ask("今年新增多少养老床位", indexed, fake_embeddings, llm=_llm("新增养老床位2000张[9]"))
+    assert a.mode == "extractive" and "[9]" in a.note
+
+
+def test_answer_json_has_attribute_names(indexed, fake_embeddings):
+    data = ask("今年新增多少养老床位", indexed, fake_embeddings).to_json()
+    assert {"text", "found", "citations"} <= set(data)
+    assert {
+        "n",
+        "text",
+        "quote",
+        "source",
+        "title",
+        "year",
+        "region",
+        "section",
+        "paragraph",
+        "score",
+    } == set(data["citations"][0])

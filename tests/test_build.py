@@ -1,0 +1,116 @@
+"""Index builds: incremental sync, re-embedding only what changed, crash safety, locking."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from index import IndexBusyError, build_index, list_documents, remove_document, sample_report
+from index.build import build_lock
+from index.store import IndexStore
+
+
+@pytest.fixture
+def reports(tmp_path):
+    """A folder with the sample report and a small second report."""
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    shutil.copy(sample_report(), folder / "taiyuan.txt")
+    (folder / "demo.txt").write_text(
+        "示例市2026年政府工作报告\n\n二、2026年工作安排\n\n"
+        "今年将新建城市书房25座，改造提升公园绿地12处。\n\n"
+        "推进“智慧交通”。新增公交线路8条，优化路口信号配时300个。\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_second_build_embeds_nothing(reports, settings, fake_embeddings):
+    first = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert len(first.added) == 2 and first.chunks > 20
+    assert first.embedded == first.chunks
+    calls = fake_embeddings.embedded
+    second = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert fake_embeddings.embedded == calls
+    assert second.embedded == 0 and len(second.unchanged) == 2
+    assert not second.added and not second.updated
+    assert second.chunks == first.chunks
+
+
+def test_editing_one_paragraph_reembeds_only_that_passage(reports, settings, fake_embeddings):
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    path = reports / "taiyuan.txt"
+    text = path.read_text(encoding="utf-8")
+    assert "新增养老床位2000张" in text
+    path.write_text(text.replace("新增养老床位2000张", "新增养老床位2500张"), encoding="utf-8")
+    fake_embeddings.calls.clear()
+    report = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert report.updated == (str(path.resolve()),)
+    assert report.embedded == 1
+    assert len(fake_embeddings.calls) == 1 and "2500张" in fake_embeddings.calls[0][0]
+
+
+def test_interrupted_build_keeps_previous_index(reports, settings, fake_embeddings):
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    before = IndexStore(settings).manifest_path.read_text(encoding="utf-8")
+    (reports / "new.txt").write_text("今年将新建口袋公园30个。\n" * 3, encoding="utf-8")
+
+    class Exploding(type(fake_embeddings)):
+        def embed_documents(self, texts):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index([reports], settings=settings, embeddings=Exploding(size=64, calls=[]))
+    assert IndexStore(settings).manifest_path.read_text(encoding="utf-8") == before
+    assert {d.source for d in list_documents(settings)} == {
+        str((reports / n).resolve()) for n in ("taiyuan.txt", "demo.txt")
+    }
+    after = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert after.added == (str((reports / "new.txt").resolve()),)
+
+
+def test_unreadable_file_is_reported_and_the_rest_indexed(reports, settings, fake_embeddings):
+    (reports / "broken.txt").write_bytes(b"\xff\xfe\x00\xd8" + bytes(range(128, 256)) * 3)
+    report = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert [s for s, _ in report.failed] == [str((reports / "broken.txt").resolve())]
+    assert len(report.added) == 2
+
+
+def test_missing_path_is_a_failure_not_a_crash(tmp_path, settings, fake_embeddings):
+    report = build_index([tmp_path / "nope.txt"], settings=settings, embeddings=fake_embeddings)
+    assert report.failed and report.chunks == 0
+
+
+def test_deleted_file_is_removed_and_remove_by_id(reports, settings, fake_embeddings):
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    (reports / "demo.txt").unlink()
+    report = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert report.removed == (str((reports / "demo.txt").resolve()),)
+    (doc,) = list_documents(settings)
+    remove_document(doc.doc_id, settings=settings, embeddings=fake_embeddings)
+    assert list_documents(settings) == []
+
+
+def test_second_build_at_once_gets_a_clear_message(reports, settings, fake_embeddings):
+    with build_lock(IndexStore(settings), wait=0), pytest.raises(IndexBusyError) as err:
+        build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert "another build" in str(err.value)
+    assert "索引" in err.value.message_zh
+
+
+def test_build_report_json_shape(reports, settings, fake_embeddings):
+    data = build_index([reports], settings=settings, embeddings=fake_embeddings).to_json()
+    assert set(data) >= {"added", "updated", "unchanged", "removed", "failed", "chunks", "seconds"}
+    json.dumps(data)
+
+
+def test_rebuild_reembeds_everything_and_drops_other_files(reports, settings, fake_embeddings):
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    fake_embeddings.calls.clear()
+    report = build_index(
+        [reports / "demo.txt"], settings=settings, embeddings=fake_embeddings, rebuild=True
+    )
+    assert report.removed == (str((reports / "taiyuan.txt").resolve()),)
+    assert report.embedded == report.chunks > 0
