@@ -16,10 +16,23 @@ from assistant.retrieval import Hit
 from index.tokens import tokenize
 
 SUPPORT_THRESHOLD = 0.5
+MAX_GAP = 0.25
 _NUMBER = re.compile(
     r"\d+(?:\.\d+)?\s*(?:%|％|万|亿)?|[一二两三四五六七八九十百千]+(?=个|方面|项|条|大|类|件|批|张|所|家|座|场)"
 )
 _CLAUSE_END = re.compile(r"[，,；;：:]")
+_ENUMERATOR = re.compile(
+    r"^(?:[一二三四五六七八九十]+是|\d+[.、．]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十]+[，,]?)"
+)
+_UNITS = frozenset(
+    "个 家 场 所 亩 张 部 项 条 座 名 人次 户 吨 台 辆 套 次 倍 公里 平方米 亿元 万元".split()
+)
+_ASKING_TOKEN = re.compile(r"^(?:哪|几|多少|那个|这个|那些|这些|叫|称为|是不是)")
+_CN_DIGITS = str.maketrans("一二两三四五六七八九", "1223456789")
+_WH_PHRASE = re.compile(r"(?:什么|哪些|哪个|哪所|哪家|哪项|哪几个|哪几项|哪)([\u4e00-\u9fff]{1,4})")
+_REVIEW = re.compile(r"回顾|过去|去年")
+_PLAN = re.compile(r"安排|任务|目标|今年")
+_PAST = re.compile(r"去年|过去|上年|回顾|已经|完成了|取得")
 _GENERIC = frozenset(
     [
         "今年",
@@ -61,22 +74,67 @@ _GENERIC = frozenset(
 
 @dataclass(frozen=True)
 class Pick:
-    """The chosen answer span inside one retrieved passage."""
+    """The chosen answer span inside one retrieved passage.
+
+    ``support`` is the share of the question the quote (with its section) covers;
+    ``gap`` the share of the heaviest question term it lacks.
+    """
 
     hit: Hit
     answer: str
     quote: str
     support: float
     score: float
+    gap: float = 0.0
+
+
+def _answer_type(question: str) -> str:
+    """The noun naming what is asked for ("什么文旅企业" -> 企业): it need not occur verbatim."""
+    match = _WH_PHRASE.search(question)
+    if not match:
+        return ""
+    phrase = match.group(1)
+    inside = [t for t in tokenize(phrase) if t in phrase]
+    return inside[-1] if inside else ""
 
 
 def question_terms(question: str, idf) -> dict[str, float]:
-    """Content terms of the question with their weights (generic words count less)."""
+    """Content terms of the question with their weights.
+
+    Measure words are left to the answer-type check; generic words and the asked-for
+    type noun count for less.
+    """
+    answer_type = _answer_type(question)
     terms: dict[str, float] = {}
     for term in tokenize(question):
-        weight = idf(term) * (0.25 if term in _GENERIC else 1.0)
+        if term in _UNITS or _ASKING_TOKEN.match(term):
+            continue
+        light = term in _GENERIC or term == answer_type
+        weight = idf(term) * (0.25 if light else 1.0)
         terms[term] = max(terms.get(term, 0.0), weight)
     return terms
+
+
+def presence(term: str, text: str) -> float:
+    """How much of ``term`` is in ``text``.
+
+    1 for the term itself (六条 also as 6条); for a longer word, 0.75 for its last two
+    characters (the head noun: 停车位 -> 车位) and 0.5 for its first two (养老院 -> 养老).
+    """
+    if term in text or term.translate(_CN_DIGITS) in text:
+        return 1.0
+    if len(term) >= 3 and term[-2:] in text:
+        return 0.75
+    if len(term) >= 3 and term[:2] in text:
+        return 0.5
+    return 0.0
+
+
+def missing_share(terms: dict[str, float], text: str) -> float:
+    """The weight share of the heaviest question term that ``text`` lacks."""
+    total = sum(terms.values())
+    missing = [w * (1 - presence(t, text)) for t, w in terms.items()]
+    return max(missing, default=0.0) / total if total else 0.0
 
 
 def coverage(terms: dict[str, float], text: str) -> float:
@@ -84,7 +142,7 @@ def coverage(terms: dict[str, float], text: str) -> float:
     total = sum(terms.values())
     if not total:
         return 0.0
-    return sum(w for t, w in terms.items() if t in text) / total
+    return sum(w * presence(t, text) for t, w in terms.items()) / total
 
 
 def split_clauses(sentence: str) -> list[str]:
@@ -114,8 +172,20 @@ def _fit(intent: Intent, text: str) -> float:
             bonus += 0.15
         return bonus
     if intent.kind == "entity" and re.search(r"“[^”]+”|、", text):
-        return 0.1
+        return 0.06
     return 0.0
+
+
+def _timing(question: str, hit: Hit) -> float:
+    """Plans answer "今年/目标" questions, reviews answer "去年/过去" ones: nudge by section."""
+    section = hit.passage.section
+    review = bool(_REVIEW.search(section))
+    plan = bool(_PLAN.search(section)) or (
+        hit.document.year is not None and f"{hit.document.year}年" in section
+    )
+    if _PAST.search(question):
+        return 0.05 * (review - plan)
+    return 0.05 * (plan - review)
 
 
 def _windows(clauses: list[str]) -> list[str]:
@@ -139,16 +209,35 @@ def pick_answer(question: str, intent: Intent, hits: list[Hit], idf) -> Pick | N
                     + 0.35 * support
                     + _fit(intent, span)
                     + 0.1 / (1 + rank)
-                    - 0.004 * max(0, len(span) - 30)
+                    + _timing(question, hit)
+                    - 0.005 * max(0, len(span) - 20)
                 )
                 if best is None or score > best.score:
                     best = Pick(hit, span, sentence.strip(), support, score)
-    return best
+    if best is None:
+        return None
+    answer = _trim_list(_ENUMERATOR.sub("", best.answer), terms, intent)
+    context = best.hit.passage.section.replace(" > ", " ")
+    gap = missing_share(terms, f"{context} {best.quote}")
+    return Pick(best.hit, answer, best.quote, best.support, best.score, gap)
+
+
+def _trim_list(span: str, terms: dict[str, float], intent: Intent) -> str:
+    """From a list of figures ("A680家、B120家") keep the item the question asks about."""
+    items = span.split("、")
+    if intent.kind != "number" or "分别" in span or len(items) < 2:
+        return span
+    if not all(_NUMBER.search(item) for item in items):
+        return span
+    scored = sorted(((coverage(terms, item), item) for item in items), reverse=True)
+    if scored[0][0] > scored[1][0]:
+        return scored[0][1]
+    return span
 
 
 def is_supported(pick: Pick | None, intent: Intent) -> bool:
     """Whether the pick is good enough to answer with (else: refuse)."""
-    if pick is None or pick.support < SUPPORT_THRESHOLD:
+    if pick is None or pick.support < SUPPORT_THRESHOLD or pick.gap >= MAX_GAP:
         return False
     return intent.kind != "number" or bool(_NUMBER.search(pick.answer))
 

@@ -56,30 +56,63 @@ class Retriever:
         self.bm25 = BM25([tokens for _, tokens in stored])
         self.vectors = store.vectorstore(manifest.collection, embeddings)
 
-    def search(self, query: str, doc_ids: set[str] | None = None, k: int = 8) -> list[Hit]:
-        """The ``k`` best passages for ``query``, limited to ``doc_ids`` when given."""
+    def search(
+        self,
+        query: str,
+        doc_ids: set[str] | None = None,
+        k: int = 8,
+        *,
+        mode: str = "hybrid",
+        per_doc: int = 0,
+    ) -> list[Hit]:
+        """The best passages for ``query``.
+
+        Args:
+            query: The question (scope words already removed).
+            doc_ids: Search only these documents; ``None`` searches all.
+            k: How many fused results to return.
+            mode: ``hybrid``, ``keyword`` (BM25 only) or ``dense`` (vectors only).
+            per_doc: Also add each document's best keyword passages, this many each, so
+                that a report which ranks low overall still gets its say.
+        """
         allowed = None if doc_ids is None else np.isin(self.doc_of_row, list(doc_ids))
         keyword_scores = self.bm25.scores(tokenize(query))
         if allowed is not None:
             keyword_scores = np.where(allowed, keyword_scores, 0.0)
         keyword_rank = [int(i) for i in np.argsort(-keyword_scores)[:_CANDIDATES]]
         keyword_rank = [i for i in keyword_rank if keyword_scores[i] > 0]
-        dense = self._dense(query, doc_ids)
+        dense = self._dense(query, doc_ids) if mode != "keyword" else {}
+        rankings = {"hybrid": (keyword_rank, list(dense)), "keyword": (keyword_rank,)}
         fused: dict[int, float] = {}
-        for ranking in (keyword_rank, list(dense)):
+        for ranking in rankings.get(mode, (list(dense),)):
             for rank, row in enumerate(ranking):
                 fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
         best = sorted(fused, key=lambda r: -fused[r])[:k]
-        return [
-            Hit(
-                passage=self.passages[r],
-                document=self.documents[self.passages[r].doc_id],
-                score=fused[r],
-                dense=dense.get(r, 0.0),
-                keyword=float(keyword_scores[r]),
-            )
-            for r in best
-        ]
+        if per_doc:
+            best += [r for r in self._best_per_doc(keyword_scores, per_doc) if r not in best]
+        return [self._hit(r, fused.get(r, 0.0), dense, keyword_scores) for r in best]
+
+    def _best_per_doc(self, scores: np.ndarray, n: int) -> list[int]:
+        taken: dict[str, int] = {}
+        rows = []
+        for row in np.argsort(-scores):
+            if scores[row] <= 0:
+                break
+            doc = self.doc_of_row[row]
+            if taken.get(doc, 0) < n:
+                taken[doc] = taken.get(doc, 0) + 1
+                rows.append(int(row))
+        return rows
+
+    def _hit(self, row: int, score: float, dense: dict, keyword_scores) -> Hit:
+        passage = self.passages[row]
+        return Hit(
+            passage=passage,
+            document=self.documents[passage.doc_id],
+            score=score,
+            dense=dense.get(row, 0.0),
+            keyword=float(keyword_scores[row]),
+        )
 
     def _dense(self, query: str, doc_ids: set[str] | None) -> dict[int, float]:
         """Row -> cosine similarity, best first."""

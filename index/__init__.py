@@ -1,4 +1,7 @@
-"""Turn report files into a searchable index: ``build_index``, ``list_documents``, ``remove_document``."""
+"""Turn report files into a searchable index.
+
+Public API: ``build_index``, ``list_documents``, ``remove_document``, ``sample_report``.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,8 @@ from index.settings import Settings
 
 def sample_report() -> Path:
     """Path of the bundled sample report (Taiyuan 2025)."""
-    return Path(str(resources.files("index") / "sample" / "taiyuan-2025-government-work-report.txt"))
+    name = "taiyuan-2025-government-work-report.txt"
+    return Path(str(resources.files("index") / "sample" / name))
 
 
 __all__ = [

@@ -1,0 +1,128 @@
+"""The extractive answer: scope the question, retrieve, pick answer clauses, cite, verify."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.extract import Pick, best_quote, is_supported, pick_answer
+from assistant.question import Scope, detect_intent, find_scope, strip_scope
+from assistant.retrieval import Hit, Retriever
+from assistant.types import Answer, Citation
+from assistant.verify import verify
+from index.model import Document
+
+MAX_CITATIONS = 5
+MAX_REPORTS = 3
+_RELATED_SUPPORT = 0.3
+_CLOSE = 0.12
+_TOPIC_NOISE = re.compile(
+    r"^(请问|今年|明年|全年|全市|全省|计划|要|将|的)+|(的?(目标|计划|安排|数量|规模))?(是|有|为)?"
+    r"(多少[个项所家张亿万元]*|几[个项所家]?|什么|哪些|怎样|如何|是否)?(呢|吗)?[？?。！!]*$"
+)
+_WH = re.compile(r"(多少|几)[个项所家张亿万元]*|什么|哪些|哪个")
+
+
+def scoped_documents(scope: Scope, documents: Sequence[Document]) -> list[Document]:
+    """Documents of the named region and year; a year the index lacks restricts nothing."""
+    docs = [d for d in documents if scope.region is None or d.region == scope.region]
+    if scope.year is not None and any(d.year == scope.year for d in docs):
+        docs = [d for d in docs if d.year == scope.year]
+    return docs
+
+
+def latest_per_region(documents: Sequence[Document]) -> list[Document]:
+    """For each region only its most recent report."""
+    latest: dict[str, int] = {}
+    for d in documents:
+        latest[d.region] = max(latest.get(d.region, 0), d.year or 0)
+    return [d for d in documents if (d.year or 0) == latest[d.region]]
+
+
+def extractive_answer(question: str, standalone: str, retriever: Retriever) -> Answer:
+    """Answer from the passages alone, or refuse when none supports an answer."""
+    documents = list(retriever.documents.values())
+    scope = find_scope(standalone, documents)
+    query = strip_scope(standalone, scope)
+    in_scope = scoped_documents(scope, documents)
+    attempts = [in_scope]
+    if scope.year is None and len(in_scope) > 1:
+        attempts.insert(0, latest_per_region(in_scope))
+    for docs in attempts:
+        picks, hits = _picks(query, docs, len(documents), retriever)
+        if picks:
+            label = len(documents) > 1
+            return _found(question, standalone, query, picks, hits, retriever, label)
+    return Answer(
+        question=question,
+        text=f"报告中没有找到关于“{_topic(query)}”的相关内容。",
+        found=False,
+        standalone_question=standalone,
+    )
+
+
+def _picks(query, docs, total, retriever) -> tuple[list[Pick], list[Hit]]:
+    """Supported answers, best first: one per report, several only when reports tie."""
+    intent = detect_intent(query)
+    ids = None if len(docs) == total else {d.doc_id for d in docs}
+    regions = {d.region for d in docs}
+    if len(regions) == 1:
+        hits = retriever.search(query, ids, k=12)
+    else:
+        hits = retriever.search(query, ids, k=16, per_doc=2)
+    by_doc: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_doc.setdefault(hit.document.doc_id, []).append(hit)
+    picks = [
+        pick_answer(query, intent, doc_hits, retriever.bm25.idf) for doc_hits in by_doc.values()
+    ]
+    picks = sorted((p for p in picks if is_supported(p, intent)), key=lambda p: -p.score)
+    if not picks:
+        return [], hits
+    close = [p for p in picks if p.score >= picks[0].score - _CLOSE]
+    return close[:MAX_REPORTS], hits
+
+
+def _found(question, standalone, query, picks: list[Pick], hits, retriever, label) -> Answer:
+    citations = [_citation(i + 1, p.hit, p.quote) for i, p in enumerate(picks)]
+    used = {p.hit.passage for p in picks}
+    for hit in hits:
+        if len(citations) >= MAX_CITATIONS:
+            break
+        if hit.passage in used:
+            continue
+        quote, support = best_quote(query, hit, retriever.bm25.idf)
+        if support >= _RELATED_SUPPORT:
+            citations.append(_citation(len(citations) + 1, hit, quote))
+            used.add(hit.passage)
+    parts = []
+    for n, pick in enumerate(picks, 1):
+        body = f"{pick.answer}[{n}]"
+        if verify(body, {n: pick.quote}):  # a clause cut from its own quote always passes
+            continue
+        doc = pick.hit.document
+        parts.append(f"{doc.region}{doc.year or ''}年：{body}" if label and doc.region else body)
+    if not parts:
+        return Answer(question, "无法核实答案，请换个问法。", False, (), standalone)
+    return Answer(question, "；".join(parts), True, tuple(citations), standalone)
+
+
+def _citation(n: int, hit: Hit, quote: str) -> Citation:
+    doc = hit.document
+    return Citation(
+        n=n,
+        text=hit.passage.text,
+        quote=quote,
+        source=doc.source,
+        title=doc.title,
+        year=doc.year,
+        region=doc.region,
+        section=hit.passage.section,
+        paragraph=hit.passage.paragraph,
+        score=round(hit.score, 6),
+    )
+
+
+def _topic(query: str) -> str:
+    topic = _WH.sub("", _TOPIC_NOISE.sub("", query)).strip()
+    return topic or query

@@ -1,0 +1,242 @@
+"""Title, plan year and region of a report: inferred, then overridden.
+
+Inference reads the file name and the cleaned text. Overrides come from a
+``NAME.meta.json`` beside the file (``report.txt.meta.json`` or
+``report.meta.json``) holding any of ``title``, ``year``, ``region``; the
+``override`` argument (command-line flags) wins over the file.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.errors import ReadError
+
+NATIONAL = "全国"
+OVERRIDE_KEYS = ("title", "year", "region")
+REPORT_NAME = "政府工作报告"
+HEAD_CHARS = 800
+FALLBACK_YEAR_CHARS = 3000
+MIN_REGION_MENTIONS = 3
+MIN_NATIONAL_MENTIONS = 5
+TITLE_LINE_MAX_CHARS = 40
+# The 11th five-year plan (十一五) ran 2006–2010; each later one starts five years on.
+ELEVENTH_PLAN_START = 2006
+
+PROVINCES = (
+    ("北京市", "北京"), ("天津市", "天津"), ("上海市", "上海"), ("重庆市", "重庆"),
+    ("河北省", "河北"), ("山西省", "山西"), ("辽宁省", "辽宁"), ("吉林省", "吉林"),
+    ("黑龙江省", "黑龙江"), ("江苏省", "江苏"), ("浙江省", "浙江"), ("安徽省", "安徽"),
+    ("福建省", "福建"), ("江西省", "江西"), ("山东省", "山东"), ("河南省", "河南"),
+    ("湖北省", "湖北"), ("湖南省", "湖南"), ("广东省", "广东"), ("海南省", "海南"),
+    ("四川省", "四川"), ("贵州省", "贵州"), ("云南省", "云南"), ("陕西省", "陕西"),
+    ("甘肃省", "甘肃"), ("青海省", "青海"), ("台湾省", "台湾"),
+    ("内蒙古自治区", "内蒙古"), ("广西壮族自治区", "广西"), ("西藏自治区", "西藏"),
+    ("宁夏回族自治区", "宁夏"), ("新疆维吾尔自治区", "新疆"),
+    ("香港特别行政区", "香港"), ("澳门特别行政区", "澳门"),
+)  # fmt: skip
+
+_NATIONAL_HEAD_RE = re.compile(
+    r"代表国务院|国务院总理|代表中央人民政府|全国人民代表大会第|国务院政府工作报告"
+)
+_NATIONAL_TEXT_RE = re.compile(r"我代表国务院|我代表中央人民政府")
+_REGION_SUFFIX = r"(?:省|市|自治区|自治州|州|盟|地区|县|区|旗)"
+_DATELINE_RE = re.compile(
+    rf"在([\u4e00-\u9fff]{{2,10}}?{_REGION_SUFFIX})第?[一二三四五六七八九十]+届人民代表大会"
+)
+# Han characters that cannot start a city name ("2025年太原市", "在太原市", "代表市人民政府").
+_NAME_CHAR = r"(?:(?![年月日在于的和与及是我代表])[\u4e00-\u9fff])"
+_CITY_RE = re.compile(
+    rf"({_NAME_CHAR}{{2,4}}?市)(?:人民政府|政府工作报告|第[一二三四五六七八九十]+届人民代表大会)"
+)
+# "X市" after a delimiter, not "X市场/市委/市政": "山西省、太原市群众" but not "推动市委".
+_CITY_MENTION_RE = re.compile(
+    r"(?:^|[、，。；：“”（(\s省])([\u4e00-\u9fff]{2,4}?)市(?![场委政民属直级])", re.M
+)
+_LOCAL_WORDS = ("我省", "全省", "我市", "全市", "我区", "全区")
+# jieba part-of-speech tags of words that cannot be a place name (verbs, adverbs…).
+_NOT_NAME_TAGS = ("v", "d", "p", "c", "u", "r", "m", "q", "a")
+_PLAN_YEAR_RE = re.compile(
+    r"(\d{4})年(?:的)?(?:工作安排|政府工作|工作总体部署|主要预期目标|重点工作|主要任务|工作任务"
+    r"|经济社会发展总体要求|国民经济计划|国家预算|工作(?!回顾|总结|和|及))"
+)
+_FIVE_YEAR_RE = re.compile(
+    r"今年是.{0,12}“?十([一二三四五六七八九])五”?.{0,8}?(开局|起步|第一年|收官|最后一年)"
+)
+_YEAR_RE = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)")
+_CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+_CHINESE_YEAR_RE = re.compile(r"[〇零一二三四五六七八九]{4}(?=年)")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What a report is: its title, the year it plans for and its region."""
+
+    title: str
+    year: int | None
+    region: str
+
+
+def meta_file_for(path: Path) -> Path | None:
+    """The ``.meta.json`` beside ``path`` (``a.txt.meta.json`` before ``a.meta.json``)."""
+    for candidate in (path.with_name(path.name + ".meta.json"), path.with_suffix(".meta.json")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def effective_override(path: Path, override: dict | None = None) -> dict:
+    """Merge the meta file beside ``path`` with ``override`` (which wins).
+
+    Returns:
+        Only the keys title/year/region that are set, validated.
+
+    Raises:
+        ReadError: The meta file is not valid JSON or holds values of the wrong type.
+    """
+    merged: dict = {}
+    meta_path = meta_file_for(path)
+    if meta_path is not None:
+        try:
+            loaded = json.loads(meta_path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            reason = f"invalid metadata file ({exc})"
+            raise ReadError(meta_path, reason, "元数据文件格式错误") from exc
+        if not isinstance(loaded, dict):
+            raise ReadError(meta_path, "metadata must be a JSON object", "元数据必须是 JSON 对象")
+        merged.update(_validated(loaded, meta_path))
+    merged.update(_validated(override or {}, path))
+    return merged
+
+
+def _validated(values: dict, source: Path) -> dict:
+    result = {}
+    for key in OVERRIDE_KEYS:
+        value = values.get(key)
+        if value is None or value == "":
+            continue
+        if key == "year":
+            if isinstance(value, bool) or not str(value).strip().isdigit():
+                raise ReadError(source, f"year must be a number, not {value!r}", "年份必须是数字")
+            value = int(str(value).strip())
+        elif not isinstance(value, str):
+            raise ReadError(source, f"{key} must be text, not {value!r}", f"{key} 必须是文字")
+        result[key] = value.strip() if isinstance(value, str) else value
+    return result
+
+
+def infer_metadata(path: Path, text: str, override: dict | None = None) -> Metadata:
+    """Title, year and region of a report.
+
+    Args:
+        path: The report file (its name is a clue).
+        text: The cleaned text.
+        override: Values that replace inferred ones (already merged with the meta file).
+
+    Returns:
+        The metadata; a title is always present (the file stem at worst).
+    """
+    override = override or {}
+    scan = _normalise_for_scan(text)
+    stem = unicodedata.normalize("NFKC", path.stem)
+    year = override.get("year", infer_year(stem, scan))
+    region = override.get("region", infer_region(stem, scan))
+    title = override.get("title") or _infer_title(text, year, region) or path.stem
+    return Metadata(title=title, year=year, region=region)
+
+
+def _normalise_for_scan(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"(?<=\d) (?=\d)", "", text)
+    return _CHINESE_YEAR_RE.sub(lambda m: m.group().translate(_CHINESE_DIGITS), text)
+
+
+def infer_year(stem: str, text: str) -> int | None:
+    """The year a report plans for, from its file name, then its text."""
+    match = _YEAR_RE.search(stem)
+    if match:
+        return int(match.group(1))
+    planned = [int(y) for y in _PLAN_YEAR_RE.findall(text) if _YEAR_RE.fullmatch(y)]
+    if planned:
+        return max(planned)
+    match = _FIVE_YEAR_RE.search(text)
+    if match:
+        first_year = ELEVENTH_PLAN_START + 5 * "一二三四五六七八九".index(match.group(1))
+        return first_year if match.group(2) in ("开局", "起步", "第一年") else first_year + 4
+    years = [int(y) for y in _YEAR_RE.findall(text)]
+    if not years:
+        return None
+    latest = max(years)
+    near_start = [int(y) for y in _YEAR_RE.findall(text[:FALLBACK_YEAR_CHARS]) if int(y) <= latest]
+    counts = collections.Counter(near_start or years)
+    return max(counts, key=lambda y: (counts[y], y))
+
+
+def infer_region(stem: str, text: str) -> str:
+    """``全国``, a province or a city, from the file name, the opening lines, then mentions."""
+    for full, short in PROVINCES:
+        if full in stem or short in stem:
+            return full
+    city = _CITY_RE.search(stem)
+    if city:
+        return city.group(1)
+    head = text[:HEAD_CHARS]
+    if _NATIONAL_HEAD_RE.search(head) or _NATIONAL_TEXT_RE.search(text):
+        return NATIONAL
+    for pattern in (_DATELINE_RE, _CITY_RE):
+        match = pattern.search(head)
+        if match:
+            return _full_region_name(match.group(1))
+    # National reports say 我国 throughout; local ones say 我省/全市/全区.
+    ours = text.count("我国")
+    if ours >= MIN_NATIONAL_MENTIONS and ours > 2 * sum(map(text.count, _LOCAL_WORDS)):
+        return NATIONAL
+    return _most_mentioned_region(text)
+
+
+def _full_region_name(name: str) -> str:
+    for full, short in PROVINCES:
+        if name in (full, short):
+            return full
+    return name
+
+
+def _most_mentioned_region(text: str) -> str:
+    counts = {full: text.count(short) for full, short in PROVINCES}
+    short_names = {short for _, short in PROVINCES}
+    for name in set(_CITY_MENTION_RE.findall(text)) - short_names:
+        if _may_be_place(name):
+            counts[name + "市"] = text.count(name)
+    best = max(counts, key=lambda name: counts[name], default="")
+    return best if counts.get(best, 0) >= MIN_REGION_MENTIONS else ""
+
+
+def _is_title_line(line: str) -> bool:
+    # "2026年四川省人民政府工作报告" contains REPORT_NAME too.
+    short = len(line) <= TITLE_LINE_MAX_CHARS
+    return REPORT_NAME in line and short and not re.search(r"[，。；：,;]", line)
+
+
+def _may_be_place(name: str) -> bool:
+    # Imported here: the dictionary takes ~0.3 s and only this fallback needs it.
+    from jieba import posseg
+
+    tag = posseg.dt.word_tag_tab.get(name) or ""
+    return not tag.startswith(_NOT_NAME_TAGS)
+
+
+def _infer_title(text: str, year: int | None, region: str) -> str:
+    head_lines = text[:HEAD_CHARS].split("\n")[:8]
+    line = next((ln for ln in head_lines if _is_title_line(ln)), "").strip()
+    bare = re.sub(r"^\d{4}年", "", line)
+    if line and bare not in (REPORT_NAME, ""):
+        return line if _YEAR_RE.search(line) or year is None else f"{year}年{line}"
+    if not (year or region):
+        return ""
+    who = "国务院" if region == NATIONAL else region
+    return f"{year}年{who}{REPORT_NAME}" if year else f"{who}{REPORT_NAME}"

@@ -1,0 +1,121 @@
+"""Entry point of ingestion: a report file in, a :class:`ParsedDocument` out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from index.chunking import chunk_text
+from index.clean import clean_text
+from index.errors import ReadError
+from index.metadata import effective_override, infer_metadata
+from index.model import Document, ParsedDocument
+from index.readers import SUPPORTED_SUFFIXES, read_text, unsupported_format
+
+__all__ = ["SUPPORTED_SUFFIXES", "doc_id_for", "iter_report_files", "parse_file"]
+
+META_SUFFIX = ".meta.json"
+SLUG_MAX_CHARS = 60
+
+
+def doc_id_for(path: Path) -> str:
+    """Stable id of a source file: a slug of its stem plus a hash of its resolved path.
+
+    Chinese characters are kept in the slug, e.g. ``p06-山西省-2026-1a2b3c4d``.
+    """
+    resolved = path.resolve()
+    slug = re.sub(r"[\W_]+", "-", resolved.stem.lower()).strip("-")[:SLUG_MAX_CHARS] or "report"
+    digest = hashlib.sha256(str(resolved).encode("utf-8")).hexdigest()[:8]
+    return f"{slug}-{digest}"
+
+
+def parse_file(path: Path, override: dict | None = None) -> ParsedDocument:
+    """Read, clean and chunk one report.
+
+    Args:
+        path: The report file (.txt, .md, .html/.htm, .docx or .pdf).
+        override: ``title``/``year``/``region`` values that win over the
+            ``.meta.json`` beside the file and over inference.
+
+    Returns:
+        The document record, its cleaned text and its passages.
+
+    Raises:
+        ReadError: The file is missing, unsupported, undecodable or holds no text.
+    """
+    path = Path(path)
+    if not path.is_file():
+        reason = "is a directory, not a file" if path.is_dir() else "no such file"
+        raise ReadError(path, reason, "是文件夹，不是文件" if path.is_dir() else "文件不存在")
+    resolved = path.resolve()
+    try:
+        raw = resolved.read_bytes()
+    except OSError as exc:
+        raise ReadError(path, f"cannot read the file ({exc.strerror})", "无法读取文件") from exc
+    text = clean_text(read_text(resolved, raw))
+    if not text.strip():
+        raise ReadError(path, "no report text left after cleaning", "清理后没有正文内容")
+    settings = effective_override(resolved, override)
+    meta = infer_metadata(resolved, text, settings)
+    doc_id = doc_id_for(resolved)
+    fingerprint = json.dumps(settings, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    document = Document(
+        doc_id=doc_id,
+        title=meta.title,
+        year=meta.year,
+        region=meta.region,
+        source=str(resolved),
+        sha256=hashlib.sha256(raw + b"\0" + fingerprint).hexdigest(),
+    )
+    return ParsedDocument(document=document, text=text, passages=chunk_text(doc_id, text))
+
+
+def _is_meta(path: Path) -> bool:
+    return path.name.lower().endswith(META_SUFFIX)
+
+
+def _is_report(path: Path) -> bool:
+    return (
+        path.suffix.lower() in SUPPORTED_SUFFIXES
+        and not _is_meta(path)
+        and not path.name.startswith((".", "~$"))
+    )
+
+
+def iter_report_files(paths: Iterable[Path]) -> list[Path]:
+    """The report files named by ``paths``, searching directories recursively.
+
+    Hidden files, Office lock files (``~$…``) and ``*.meta.json`` are skipped in
+    directories. A file named explicitly with an unsupported suffix is an error
+    rather than silently ignored.
+
+    Returns:
+        Resolved paths, sorted and without duplicates.
+
+    Raises:
+        ReadError: A path does not exist, or a named file is not a supported format.
+    """
+    found: set[Path] = set()
+    for path in map(Path, paths):
+        if not path.exists():
+            raise ReadError(path, "no such file or directory", "文件或文件夹不存在")
+        if path.is_dir():
+            found.update(
+                child.resolve()
+                for child in path.rglob("*")
+                if child.is_file() and _is_report(child) and not _hidden_below(child, path)
+            )
+        elif _is_meta(path):
+            continue
+        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+            found.add(path.resolve())
+        else:
+            raise unsupported_format(path)
+    return sorted(found, key=str)
+
+
+def _hidden_below(child: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in child.relative_to(root).parts)

@@ -1,0 +1,60 @@
+"""Several reports at once: questions naming a region or year are answered from that report."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from assistant import answer
+from index import build_index, sample_report
+from tests.conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def multi(tmp_path_factory):
+    from index import Settings
+    from tests.conftest import CountingFakeEmbeddings
+
+    folder = tmp_path_factory.mktemp("multi")
+    for path in (DATA / "multi").iterdir():
+        shutil.copy(path, folder / path.name)
+    shutil.copy(sample_report(), folder / "taiyuan-2025.txt")
+    home = tmp_path_factory.mktemp("multi-home")
+    settings = Settings(home=home, cache_dir=Settings.from_env().cache_dir)
+    embeddings = CountingFakeEmbeddings(size=64, calls=[])
+    report = build_index([folder], settings=settings, embeddings=embeddings)
+    assert len(report.added) == 6 and not report.failed
+    return settings, embeddings
+
+
+@pytest.mark.parametrize(
+    ("question", "expect", "region", "year"),
+    [
+        ("2024年赤字率是多少", "3%", "全国", 2024),
+        ("2025年全国赤字率是多少", "4%", "全国", 2025),
+        ("全国赤字率是多少", "4%", "全国", 2025),
+        ("山西省城镇新增就业目标是多少", "45万人", "山西省", 2026),
+        ("北京今年城镇新增就业目标是多少", "28万人", "北京市", 2026),
+        ("上海今年城镇新增就业目标是多少", "60万人", "上海市", 2026),
+        ("太原今年新增多少养老床位", "2000张", "太原市", 2025),
+        ("2024年国内生产总值增长目标是多少", "5%", "全国", 2024),
+    ],
+)
+def test_region_and_year_pick_the_report(multi, question, expect, region, year):
+    settings, embeddings = multi
+    a = answer(question, settings=settings, embeddings=embeddings)
+    assert a.found, a.text
+    assert expect in a.text
+    first = a.citations[0]
+    assert (first.region, first.year) == (region, year)
+    assert f"{region}{year}年" in a.text
+
+
+def test_unnamed_report_answers_say_which_report(multi):
+    settings, embeddings = multi
+    a = answer("城镇新增就业目标是多少", settings=settings, embeddings=embeddings)
+    assert a.found
+    for c in a.citations:
+        if f"[{c.n}]" in a.text:
+            assert f"{c.region}{c.year}年" in a.text

@@ -1,0 +1,32 @@
+"""The web chat (Gradio). Gradio is imported only when an app is built or served."""
+
+from __future__ import annotations
+
+import os
+
+
+def _app():
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is first imported
+    from ui import app
+
+    return app
+
+
+def create_app(settings=None, *, answer_fn=None, stream_fn=None, embeddings=None):
+    """Build the chat app (a ``gradio.Blocks``); see :func:`ui.app.create_app`."""
+    return _app().create_app(
+        settings, answer_fn=answer_fn, stream_fn=stream_fn, embeddings=embeddings
+    )
+
+
+def serve(app, *, host="127.0.0.1", port=7860, auth=None, block=True):
+    """Start a built app; see :func:`ui.app.serve`."""
+    return _app().serve(app, host=host, port=port, auth=auth, block=block)
+
+
+def launch(*, host="127.0.0.1", port=7860, auth=None, settings=None) -> None:
+    """Serve the chat until interrupted (``reportqa serve``); see :func:`ui.app.launch`."""
+    _app().launch(host=host, port=port, auth=auth, settings=settings)
+
+
+__all__ = ["create_app", "launch", "serve"]

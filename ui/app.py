@@ -1,0 +1,292 @@
+"""The Gradio app: chat with streamed, cited answers; report list and upload; the ``/ask`` API."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # must be set before gradio is imported
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import gradio as gr
+
+from index import ReportQAError, Settings, list_documents
+from ui import render
+from ui.style import CSS, SHOW_LAST_QUESTION, head, theme
+from ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, add_reports
+
+log = logging.getLogger(__name__)
+
+TITLE = "政府工作报告问答"
+EXAMPLES = ("今年新增多少养老床位", "城镇新增就业目标是多少", "六条优势赛道是哪些")
+CONCURRENCY = 8
+SERVER_MAX_FILE_SIZE = "64mb"  # hard cap; files over MAX_UPLOAD_BYTES get a Chinese message
+STREAM_INTERVAL = 0.05
+INTERNAL_ERROR = "内部错误，请稍后再试；如果一直出现，请查看服务器日志。"
+
+
+@dataclass
+class _Core:
+    """What the handlers call: the assistant (or test fakes) and the index settings."""
+
+    settings: Settings
+    answer_fn: Callable
+    stream_fn: Callable
+    embeddings: object = None
+
+    def history(self, pairs) -> list[tuple[str, str]]:
+        return [(q, a) for q, a in pairs]
+
+
+def _new_state() -> dict:
+    return {"pairs": [], "messages": []}
+
+
+def _chat(state: dict, question: str, reply_html: str) -> list[dict]:
+    return [
+        *state["messages"],
+        {"role": "user", "content": render.user_html(question)},
+        {"role": "assistant", "content": reply_html},
+    ]
+
+
+def _replies(core: _Core, question: str, pairs):
+    """Yield ``(reply_html, final, answer)``; the final reply is an answer or an error."""
+    try:
+        stream = core.stream_fn(
+            question, core.history(pairs), settings=core.settings, embeddings=core.embeddings
+        )
+        text, shown = "", 0.0
+        for delta in stream:
+            text += delta
+            if time.monotonic() - shown >= STREAM_INTERVAL:
+                shown = time.monotonic()
+                yield render.streaming_html(text), False, None
+        answer = stream.answer
+    except ReportQAError as exc:
+        yield render.error_html(exc.message_zh), True, None
+        return
+    except Exception:
+        log.exception("answering %r failed", question)
+        yield render.error_html(INTERNAL_ERROR), True, None
+        return
+    yield render.answer_html(answer), True, answer
+
+
+def _make_respond(core: _Core):
+    def respond(question: str, state: dict):
+        """Stream an answer to ``question`` into the chat, then show its citation cards."""
+        question = (question or "").strip()
+        state = state or _new_state()
+        if not question:
+            yield "", state["messages"], state
+            return
+        yield "", _chat(state, question, render.streaming_html("")), state
+        for reply, final, answer in _replies(core, question, state["pairs"]):
+            messages = _chat(state, question, reply)
+            if final:  # failed exchanges stay on screen but out of the assistant's history
+                extra = [(question, answer.text)] if answer is not None else []
+                state = {"pairs": [*state["pairs"], *extra], "messages": messages}
+            yield "", messages, state
+
+    return respond
+
+
+def _make_ask(core: _Core):
+    def ask(question: str) -> dict:
+        """Answer one question; returns the JSON of `reportqa ask --json`."""
+        try:
+            answer = core.answer_fn(
+                question, None, settings=core.settings, embeddings=core.embeddings
+            )
+        except ReportQAError as exc:
+            raise gr.Error(exc.message_zh) from exc
+        return answer.to_json()
+
+    return ask
+
+
+def _documents(core: _Core) -> str:
+    try:
+        return render.documents_html(list_documents(core.settings))
+    except ReportQAError as exc:
+        return render.error_html(exc.message_zh)
+
+
+def _make_upload(core: _Core):
+    def upload(files, progress=gr.Progress()):  # noqa: B008 -- gradio's injection idiom
+        """Index uploaded reports with a progress bar; per-file results in Chinese."""
+        paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files or []]
+        if not paths:
+            return "", _documents(core), None
+        progress(0, desc="正在读取报告…")
+
+        def step(done: int, total: int) -> None:
+            progress((done, total), desc="正在建立索引", unit="段")
+
+        result = add_reports(
+            paths, settings=core.settings, embeddings=core.embeddings, progress=step
+        )
+        return render.status_html(result.lines), _documents(core), None
+
+    return upload
+
+
+def _header() -> None:
+    gr.HTML(
+        f'<div class="rq-header"><h1>{TITLE}</h1><p>根据已索引的政府工作报告回答问题，'
+        "每个回答下方附有原文出处，黄色高亮为支持答案的句子。</p></div>",
+        elem_id="rq-header",
+    )
+
+
+def _chat_column(core: _Core, state) -> None:
+    chat = gr.Chatbot(
+        label="对话",
+        show_label=False,
+        elem_id="rq-chat",
+        autoscroll=False,
+        height="calc(100vh - 290px)",
+        min_height=360,
+        buttons=["copy"],
+        feedback_options=None,
+        sanitize_html=True,
+        placeholder="在下方输入问题，或点击示例问题。",
+    )
+    with gr.Row(equal_height=True, elem_id="rq-input-row"):
+        box = gr.Textbox(
+            label="提问",
+            show_label=False,
+            container=False,
+            placeholder="输入问题，按回车提问",
+            elem_id="rq-question",
+            scale=5,
+            max_lines=4,
+            max_length=500,
+        )
+        ask_btn = gr.Button("提问", variant="primary", elem_id="rq-ask", scale=1, min_width=72)
+    with gr.Row(elem_id="rq-examples"):
+        gr.HTML('<span class="rq-examples-label">示例问题：</span>', elem_id="rq-examples-label")
+        buttons = [gr.Button(q, size="sm", elem_classes="rq-example") for q in EXAMPLES]
+        clear = gr.Button("清空对话", size="sm", variant="secondary", elem_id="rq-clear")
+    respond = _make_respond(core)
+    common = dict(outputs=[box, chat, state], api_visibility="private", concurrency_id="chat")
+    box.submit(respond, inputs=[box, state], **common)
+    ask_btn.click(respond, inputs=[box, state], **common)
+    for button in buttons:
+        button.click(respond, inputs=[button, state], **common)
+    chat.change(None, js=SHOW_LAST_QUESTION, api_visibility="private")
+    clear.click(
+        lambda: ("", [], _new_state()), outputs=[box, chat, state], api_visibility="private"
+    )
+    chat.clear(lambda: ("", _new_state()), outputs=[box, state], api_visibility="private")
+
+
+def _reports_column(core: _Core, demo) -> None:
+    gr.HTML('<h3 class="rq-h">报告列表</h3>', elem_id="rq-docs-title")
+    docs = gr.HTML(_documents(core), elem_id="rq-docs")
+    gr.HTML('<h3 class="rq-h">上传报告</h3>', elem_id="rq-upload-title")
+    kinds = "、".join(s.lstrip(".") for s in ALLOWED_SUFFIXES)
+    files = gr.File(
+        label=f"上传报告（{kinds}；单个文件不超过 {MAX_UPLOAD_BYTES // 2**20} MB）",
+        file_count="multiple",
+        elem_id="rq-upload",
+    )
+    status = gr.HTML("", elem_id="rq-upload-status")
+    files.upload(
+        _make_upload(core),
+        inputs=files,
+        outputs=[status, docs, files],
+        show_progress_on=files,
+        api_visibility="private",
+        concurrency_limit=1,
+        concurrency_id="build",
+    )
+    demo.load(lambda: _documents(core), outputs=docs, api_visibility="private")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    answer_fn: Callable | None = None,
+    stream_fn: Callable | None = None,
+    embeddings=None,
+) -> gr.Blocks:
+    """Build the chat app; ``answer_fn``/``stream_fn`` default to the assistant's."""
+    if answer_fn is None or stream_fn is None:
+        from assistant import answer, stream_answer
+
+        answer_fn, stream_fn = answer_fn or answer, stream_fn or stream_answer
+    core = _Core(settings or Settings.from_env(), answer_fn, stream_fn, embeddings)
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        _header()
+        state = gr.State(_new_state())
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=340):
+                _chat_column(core, state)
+            with gr.Column(scale=2, min_width=300):
+                _reports_column(core, demo)
+        gr.api(_make_ask(core), api_name="ask", concurrency_limit=CONCURRENCY)
+    demo.queue(default_concurrency_limit=CONCURRENCY)
+    return demo
+
+
+def serve(
+    app: gr.Blocks,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+    block: bool = True,
+) -> gr.Blocks:
+    """Start ``app`` on ``host:port`` (loopback unless told otherwise); never a share link."""
+    app.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        auth_message="请输入用户名和密码。" if auth else None,
+        share=False,
+        inbrowser=False,
+        prevent_thread_lock=not block,
+        quiet=not block,
+        max_file_size=SERVER_MAX_FILE_SIZE,
+        footer_links=["api"],
+        run_history=False,
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+        enable_monitoring=False,
+        theme=theme(),
+        css=CSS,
+        head=head(",".join(ALLOWED_SUFFIXES)),
+    )
+    return app
+
+
+def launch(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+    settings: Settings | None = None,
+) -> None:
+    """Serve the chat until interrupted (``reportqa serve``)."""
+    settings = settings or Settings.from_env()
+    app = create_app(settings)
+    threading.Thread(target=_warm_up, args=(settings,), daemon=True).start()
+    serve(app, host=host, port=port, auth=auth, block=True)
+
+
+def _warm_up(settings: Settings) -> None:
+    """Load the embedding model while the page opens, so the first question is fast."""
+    try:
+        if list_documents(settings):
+            from index.embeddings import load_embeddings
+
+            load_embeddings(settings)
+    except Exception as exc:  # the first question will report it properly
+        log.warning("could not preload the embedding model: %s", exc)

@@ -1,0 +1,112 @@
+"""The look of the page: a system-font theme (nothing fetched from the internet) and CSS."""
+
+from __future__ import annotations
+
+FONTS = (
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Microsoft YaHei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "system-ui",
+    "sans-serif",
+)
+MONO = ("Menlo", "Consolas", "Noto Sans Mono CJK SC", "monospace")
+
+CSS = """
+.rq-header h1 { font-size: 1.6rem; margin: 0.2rem 0; color: #b91c1c; }
+.rq-header p { margin: 0; color: #6b7280; font-size: 0.9rem; }
+.rq-h { font-size: 1.05rem; font-weight: 600; margin: 4px 0; }
+.rq-question { white-space: normal; }
+.rq-msg { line-height: 1.7; }
+.rq-text { word-break: break-word; }
+.rq-ref { color: #92400e; background: #fef3c7; border-radius: 4px; padding: 0 3px;
+  margin: 0 1px; font-weight: 600; font-size: 0.85em; white-space: nowrap; }
+.rq-cards { margin-top: 10px; display: flex; flex-direction: column; gap: 8px; }
+.rq-cards-title { font-size: 0.8em; color: #6b7280; }
+.rq-card { border: 1px solid #e5e7eb; border-left: 4px solid #f59e0b; border-radius: 8px;
+  padding: 8px 10px; background: #fffdf7; color: #1f2937; }
+.rq-card-head { display: flex; gap: 6px; align-items: baseline; flex-wrap: wrap;
+  font-weight: 600; font-size: 0.92em; }
+.rq-where { color: #6b7280; font-size: 0.8em; margin: 2px 0 6px; }
+.rq-passage { font-size: 0.9em; line-height: 1.75; max-height: 22em; overflow-y: auto;
+  word-break: break-word; }
+mark.rq-quote { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 2px; }
+.rq-label { display: inline-block; font-size: 0.78em; line-height: 1.6; padding: 0 8px;
+  border-radius: 999px; color: #fff; background: #6b7280; margin-bottom: 4px; }
+.rq-refusal { background: #f3f4f6; border: 1px dashed #9ca3af; border-radius: 8px;
+  padding: 8px 10px; color: #374151; }
+.rq-error { background: #fef2f2; border: 1px solid #fecaca; border-radius: 8px;
+  padding: 8px 10px; color: #7f1d1d; }
+.rq-error .rq-label { background: #dc2626; }
+.rq-pending .rq-label { background: #2563eb; }
+.rq-more { margin-top: 8px; }
+.rq-more summary { cursor: pointer; font-size: 0.85em; color: #6b7280; }
+.rq-more .rq-cards { margin-top: 6px; }
+.rq-note { font-size: 0.8em; color: #6b7280; margin-top: 4px; }
+.rq-docs { font-size: 0.9em; }
+.rq-count { color: #6b7280; font-size: 0.85em; margin-bottom: 4px; }
+.rq-table { width: 100%; border-collapse: collapse; border: none !important; }
+.rq-table tr { border: none !important; }
+.rq-table th, .rq-table td { border: none !important; border-bottom: 1px solid #e5e7eb !important;
+  padding: 4px 6px; text-align: left; vertical-align: top; word-break: break-word; }
+.rq-table th { color: #6b7280; font-weight: 600; white-space: nowrap; }
+.rq-status { list-style: none; padding: 0; margin: 4px 0; font-size: 0.9em; }
+.rq-status .rq-ok { color: #15803d; }
+.rq-status .rq-fail { color: #b91c1c; }
+#rq-examples { gap: 6px; flex-wrap: wrap; align-items: center; }
+#rq-examples > * { flex: 0 1 auto !important; min-width: 0 !important; width: auto !important; }
+#rq-examples-label { padding: 0 !important; }
+.rq-examples-label { font-weight: 600; font-size: 0.9em; white-space: nowrap; }
+#rq-clear { margin-left: auto; }
+@media (max-width: 640px) {
+  .rq-header p { font-size: 0.8rem; }
+  .rq-header h1 { font-size: 1.3rem; }
+  #rq-chat { height: 62vh !important; }
+  .rq-card { padding: 6px 8px; }
+}
+"""
+
+# The chat keeps the newest question at the top of its view while the answer streams in
+# below it, so the answer text is read first and the cards follow (Gradio's own autoscroll
+# follows the bottom, which hides the answer behind long citation cards).
+SHOW_LAST_QUESTION = """() => { requestAnimationFrame(() => {
+  const all = document.querySelectorAll('#rq-chat .rq-question');
+  const q = all[all.length - 1];
+  let box = q && q.parentElement;
+  while (box && box.scrollHeight <= box.clientHeight + 1) box = box.parentElement;
+  if (!box || !document.querySelector('#rq-chat').contains(box)) return;
+  box.scrollTop += q.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+}); }"""
+
+
+def head(accept: str) -> str:
+    """Extra ``<head>`` markup.
+
+    The page padding lies outside the app's content area, where the custom CSS is scoped.
+    The upload field gets its ``accept`` list here rather than through ``gr.File(file_types=)``
+    because Gradio rejects other types with an English message; the upload handler checks
+    types itself and answers in Chinese.
+    """
+    return (
+        "<style>@media (max-width: 640px) { .gradio-container .main.app "
+        "{ padding: 8px 6px !important; } }</style>"
+        "<script>(() => { const set = () => document.querySelectorAll("
+        "'#rq-upload input[type=file]').forEach((i) => { if (i.accept !== "
+        f"'{accept}') i.accept = '{accept}'; }}); new MutationObserver(set).observe("
+        "document.documentElement, { childList: true, subtree: true }); })();</script>"
+    )
+
+
+def theme():
+    """A light red/amber theme using local fonts only."""
+    import gradio as gr
+
+    return gr.themes.Default(
+        primary_hue="red",
+        secondary_hue="amber",
+        neutral_hue="gray",
+        font=list(FONTS),
+        font_mono=list(MONO),
+    )
