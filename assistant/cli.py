@@ -89,8 +89,8 @@ def _print_build(report) -> None:
     for label, items in (("added", report.added), ("updated", report.updated)):
         for item in items:
             print(f"{label}: {item}")
-    for source, reason in report.failed:
-        print(f"failed: {source}: {reason}", file=sys.stderr)
+    for failure in report.failed:
+        print(f"failed: {failure.source}: {failure.reason}", file=sys.stderr)
     for item in report.removed:
         print(f"removed: {item}")
     print(

@@ -7,7 +7,7 @@ from collections.abc import Generator, Iterator, Sequence
 from assistant.answering import extractive_answer
 from assistant.followup import rewrite_followup
 from assistant.question import clean_question
-from assistant.retrieval import Retriever, get_retriever
+from assistant.retrieval import Retriever, get_retriever, require_index
 from assistant.types import Answer
 from index.build import model_id_for
 from index.errors import ModelError
@@ -77,6 +77,7 @@ def answer(
 def _run(question, history, settings, embeddings, llm) -> Generator[str, None, Answer]:
     text = clean_question(question)
     settings = settings or Settings.from_env()
+    require_index(settings)  # before loading a model: a missing index should fail fast
     model_id = model_id_for(settings, embeddings)
     embeddings = embeddings if embeddings is not None else _default_embeddings(settings)
     if llm is None and settings.llm:

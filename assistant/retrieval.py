@@ -11,7 +11,7 @@ from index.bm25 import BM25
 from index.errors import IndexMissingError, ModelError
 from index.model import Document, Passage
 from index.settings import Settings
-from index.store import IndexStore, passage_id
+from index.store import IndexStore, Manifest, passage_id
 from index.tokens import tokenize
 
 RRF_K = 60
@@ -41,13 +41,7 @@ class Retriever:
         self.settings = settings
         self.embeddings = embeddings
         store = IndexStore(settings)
-        manifest = store.read_manifest()
-        if manifest is None or not manifest.documents:
-            raise IndexMissingError(
-                f"the index at {settings.home} has no reports yet; run `reportqa index build`",
-                "索引里还没有报告，请先添加报告（或运行 reportqa index build --sample）。",
-            )
-        self.manifest = manifest
+        self.manifest = manifest = require_index(settings)
         stored = store.read_passages(manifest.generation)
         self.passages = [p for p, _ in stored]
         self.row = {passage_id(p): i for i, p in enumerate(self.passages)}
@@ -87,10 +81,21 @@ class Retriever:
         for ranking in rankings.get(mode, (list(dense),)):
             for rank, row in enumerate(ranking):
                 fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
-        best = sorted(fused, key=lambda r: -fused[r])[:k]
+        best = self._distinct(sorted(fused, key=lambda r: -fused[r]))[:k]
         if per_doc:
             best += [r for r in self._best_per_doc(keyword_scores, per_doc) if r not in best]
         return [self._hit(r, fused.get(r, 0.0), dense, keyword_scores) for r in best]
+
+    def _distinct(self, rows: list[int]) -> list[int]:
+        """Rows with duplicate passage text (the same report indexed twice) merged."""
+        seen: set[str] = set()
+        out = []
+        for row in rows:
+            text = self.passages[row].text
+            if text not in seen:
+                seen.add(text)
+                out.append(row)
+        return out
 
     def _best_per_doc(self, scores: np.ndarray, n: int) -> list[int]:
         taken: dict[str, int] = {}
@@ -130,6 +135,17 @@ class Retriever:
             if row is not None:
                 out[row] = 1.0 - float(distance)
         return out
+
+
+def require_index(settings: Settings) -> Manifest:
+    """The live manifest, or :class:`IndexMissingError` when there is no report to search."""
+    manifest = IndexStore(settings).read_manifest()
+    if manifest is None or not manifest.documents:
+        raise IndexMissingError(
+            f"the index at {settings.home} has no reports yet; run `reportqa index build`",
+            "索引里还没有报告，请先添加报告（或运行 reportqa index build --sample）。",
+        )
+    return manifest
 
 
 _CACHE: dict[tuple[str, str, int], Retriever] = {}

@@ -8,7 +8,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from index.errors import IndexBusyError, IndexMissingError, ReadError, ReportQAError
-from index.model import BuildReport, Document, IndexedDocument, ParsedDocument, Passage
+from index.model import (
+    BuildReport,
+    Document,
+    Failure,
+    IndexedDocument,
+    ParsedDocument,
+    Passage,
+)
 from index.settings import Settings
 from index.store import IndexStore, Manifest
 from index.tokens import tokenize
@@ -110,29 +117,33 @@ def _sources(docs: Iterable[Document]) -> tuple[str, ...]:
     return tuple(sorted(d.source for d in docs))
 
 
-def _read_files(paths, override) -> tuple[dict[str, ParsedDocument], list[tuple[str, str]]]:
+def _read_files(paths, override) -> tuple[dict[str, ParsedDocument], list[Failure]]:
     """Parse every file; return ``{doc_id: ParsedDocument}`` and the failures."""
     from index.parse import iter_report_files, parse_file
 
     found: dict[str, ParsedDocument] = {}
-    failed: list[tuple[str, str]] = []
+    failed: list[Failure] = []
     files: list[Path] = []
     for path in paths:
         try:
             files += iter_report_files([Path(path)])
         except ReadError as exc:
-            failed.append((exc.path, exc.reason))
+            failed.append(_failure(exc))
     for file in dict.fromkeys(files):
         try:
             parsed = parse_file(file, override)
         except ReadError as exc:
-            failed.append((exc.path, exc.reason))
+            failed.append(_failure(exc))
             continue
         except Exception as exc:  # a bug in one file's parse must not stop the others
-            failed.append((str(file), f"unexpected error: {exc!r}"))
+            failed.append(Failure(str(file), f"unexpected error: {exc!r}", "无法读取这个文件。"))
             continue
         found[parsed.document.doc_id] = parsed
     return found, failed
+
+
+def _failure(exc: ReadError) -> Failure:
+    return Failure(exc.path, exc.reason, exc.message_zh.removeprefix(f"{Path(exc.path).name}："))
 
 
 def _write(store, base, previous, kept, changed, embeddings, settings, rebuild, progress):

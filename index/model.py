@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 
 def content_hash(text: str) -> str:
@@ -70,6 +70,21 @@ class ParsedDocument:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """A file a build could not read.
+
+    Attributes:
+        source: The file's path.
+        reason: Why, in English.
+        reason_zh: Why, in Chinese (for the chat).
+    """
+
+    source: str
+    reason: str
+    reason_zh: str
+
+
+@dataclass(frozen=True)
 class BuildReport:
     """What a build did.
 
@@ -78,7 +93,7 @@ class BuildReport:
         updated: Sources whose content changed.
         unchanged: Sources skipped because nothing changed.
         removed: Sources dropped from the index.
-        failed: ``(source, reason)`` for each file that could not be read.
+        failed: One :class:`Failure` for each file that could not be read.
         chunks: Passages in the index after the build.
         embedded: Passages that had to be embedded (the rest came from the cache).
         seconds: Wall time of the build.
@@ -88,7 +103,7 @@ class BuildReport:
     updated: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
-    failed: tuple[tuple[str, str], ...] = ()
+    failed: tuple[Failure, ...] = ()
     chunks: int = 0
     embedded: int = 0
     seconds: float = 0.0
@@ -100,7 +115,7 @@ class BuildReport:
             "updated": list(self.updated),
             "unchanged": list(self.unchanged),
             "removed": list(self.removed),
-            "failed": [{"source": s, "reason": r} for s, r in self.failed],
+            "failed": [asdict(f) for f in self.failed],
             "chunks": self.chunks,
             "embedded": self.embedded,
             "seconds": round(self.seconds, 3),

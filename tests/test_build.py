@@ -74,7 +74,8 @@ def test_interrupted_build_keeps_previous_index(reports, settings, fake_embeddin
 def test_unreadable_file_is_reported_and_the_rest_indexed(reports, settings, fake_embeddings):
     (reports / "broken.txt").write_bytes(b"\xff\xfe\x00\xd8" + bytes(range(128, 256)) * 3)
     report = build_index([reports], settings=settings, embeddings=fake_embeddings)
-    assert [s for s, _ in report.failed] == [str((reports / "broken.txt").resolve())]
+    assert [f.source for f in report.failed] == [str((reports / "broken.txt").resolve())]
+    assert report.failed[0].reason and report.failed[0].reason_zh
     assert len(report.added) == 2
 
 

@@ -93,9 +93,9 @@ class _Staging:
 def _describe(report, target: Path, display: str, passages: dict[str, int]) -> tuple[bool, str]:
     source = str(target.resolve())
     count = passages.get(source, passages.get(str(target), 0))
-    for failed, reason in report.failed:
-        if Path(failed).resolve() == target.resolve():
-            return False, f"{display}：无法读取这个文件，索引没有改变（{reason}）。"
+    for failure in report.failed:
+        if Path(failure.source).resolve() == target.resolve():
+            return False, f"{display}：无法读取，未加入索引（{failure.reason_zh}）。"
     if source in report.unchanged or str(target) in report.unchanged:
         return True, f"{display}：内容没有变化，已在索引中（{count} 段）。"
     if source in report.updated or str(target) in report.updated:
@@ -122,26 +122,6 @@ def validate(files: Sequence[str | Path]) -> tuple[list[tuple[bool, str]], list[
     return lines, accepted
 
 
-def readable(path: Path) -> str | None:
-    """The Chinese reason the indexer cannot read ``path``, or ``None``.
-
-    ``BuildReport.failed`` only carries the English reason, so each upload is parsed once
-    up front to get the Chinese one (``ReadError.message_zh``).
-    """
-    from index import ReportQAError
-    from index.parse import parse_file
-
-    try:
-        parse_file(path)
-    except ReportQAError as exc:
-        reason = exc.message_zh.removeprefix(f"{path.name}：")
-        return f"{path.name}：无法读取，未加入索引（{reason}）。"
-    except Exception as exc:  # a parser bug on one odd file must not break the page
-        log.warning("cannot parse upload %s: %r", path, exc)
-        return f"{path.name}：无法读取这个文件，未加入索引。"
-    return None
-
-
 def add_reports(
     files: Sequence[str | Path],
     *,
@@ -151,10 +131,6 @@ def add_reports(
 ) -> UploadResult:
     """Validate, copy and index uploaded files; never raises for a user mistake."""
     lines, accepted = validate(files)
-    for path in list(accepted):
-        if problem := readable(path):
-            lines.append((False, problem))
-            accepted.remove(path)
     if not accepted:
         return UploadResult(tuple(lines))
     with _BUILD_LOCK:
