@@ -27,7 +27,9 @@ def model_id_for(settings: Settings, embeddings=None) -> str:
     """Key that ties vectors to the model that made them."""
     if embeddings is not None:
         return getattr(embeddings, "model_id", type(embeddings).__name__)
-    return settings.embedding_model
+    from index.embeddings import embedding_model_id
+
+    return embedding_model_id(settings)
 
 
 @contextmanager

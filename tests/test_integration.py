@@ -1,0 +1,74 @@
+"""The real offline model over the bundled sample: answers, refusals, CLI, evaluation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from assistant import answer
+from assistant.cli import main
+from assistant.evaluate import run_eval
+from tests.conftest import DATA
+
+pytestmark = pytest.mark.integration
+
+
+def test_held_out_questions_score_well(sample_settings, real_embeddings):
+    report = run_eval(
+        DATA / "taiyuan_questions.jsonl", settings=sample_settings, embeddings=real_embeddings
+    )
+    assert report["accuracy"] >= 0.9, report["misses"]
+    assert report["evidence_in_citations"] >= 0.9
+    assert report["refusal_rate_unanswerable"] == 1.0
+    assert report["median_answer_chars"] <= 40
+
+
+@pytest.mark.parametrize(
+    ("question", "expect"),
+    [("今年新增多少养老床位", "2000张"), ("六条优势赛道是哪些", "低空经济")],
+)
+def test_cited_quote_backs_the_answer(sample_settings, real_embeddings, question, expect):
+    a = answer(question, settings=sample_settings, embeddings=real_embeddings)
+    assert a.found and expect in a.text
+    first = a.citations[0]
+    assert expect in first.quote and first.quote in first.text
+    assert first.title == "2025年太原市政府工作报告" and first.section.startswith("二、")
+
+
+def test_cli_ask_json(sample_settings, monkeypatch, capsys):
+    monkeypatch.setenv("REPORTQA_HOME", str(sample_settings.home))
+    assert main(["ask", "城镇新增就业目标是多少", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["found"] and "8万人" in data["text"]
+    assert data["citations"][0]["quote"] in data["citations"][0]["text"]
+
+
+def test_cli_index_list_and_unchanged_build(sample_settings, monkeypatch, capsys):
+    monkeypatch.setenv("REPORTQA_HOME", str(sample_settings.home))
+    assert main(["index", "build", "--sample", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["unchanged"]) == 1 and not data["added"] and data["chunks"] > 0
+    assert main(["index", "list", "--json"]) == 0
+    (doc,) = json.loads(capsys.readouterr().out)
+    assert (doc["region"], doc["year"]) == ("太原市", 2025)
+
+
+def test_cli_errors_are_messages_not_tracebacks(monkeypatch, capsys):
+    assert main(["ask", "   "]) == 2
+    err = capsys.readouterr().err
+    assert "empty" in err and "Traceback" not in err
+    assert main(["ask", "今年新增多少养老床位"]) == 2
+    assert "no reports" in capsys.readouterr().err
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = (
+        "import sys; from assistant.cli import _parser; _parser().format_help();"
+        "heavy = {'torch', 'sentence_transformers', 'gradio', 'chromadb'} & set(sys.modules);"
+        "print(sorted(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
