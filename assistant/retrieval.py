@@ -16,6 +16,7 @@ from index.tokens import tokenize
 
 RRF_K = 60
 _CANDIDATES = 30
+_QUERY_CACHE = 512
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Retriever:
         self.doc_of_row = np.array([p.doc_id for p in self.passages], dtype=object)
         self.bm25 = BM25([tokens for _, tokens in stored])
         self.vectors = store.vectorstore(manifest.collection, embeddings)
+        self._vectors: dict[str, list[float]] = {}  # repeated questions skip the model
 
     def search(
         self,
@@ -86,6 +88,20 @@ class Retriever:
             best += [r for r in self._best_per_doc(keyword_scores, per_doc) if r not in best]
         return [self._hit(r, fused.get(r, 0.0), dense, keyword_scores) for r in best]
 
+    def _query_vector(self, query: str) -> list[float]:
+        vector = self._vectors.get(query)
+        if vector is None:
+            try:
+                vector = self.embeddings.embed_query(query)
+            except Exception as exc:
+                raise ModelError(
+                    f"embedding the question failed: {exc}", "问题向量化失败。"
+                ) from exc
+            if len(self._vectors) >= _QUERY_CACHE:
+                self._vectors.pop(next(iter(self._vectors)))
+            self._vectors[query] = vector
+        return vector
+
     def _distinct(self, rows: list[int]) -> list[int]:
         """Rows with duplicate passage text (the same report indexed twice) merged."""
         seen: set[str] = set()
@@ -121,10 +137,7 @@ class Retriever:
 
     def _dense(self, query: str, doc_ids: set[str] | None) -> dict[int, float]:
         """Row -> cosine similarity, best first."""
-        try:
-            vector = self.embeddings.embed_query(query)
-        except Exception as exc:
-            raise ModelError(f"embedding the question failed: {exc}", "问题向量化失败。") from exc
+        vector = self._query_vector(query)
         where = None if doc_ids is None else {"doc_id": {"$in": sorted(doc_ids)}}
         found = self.vectors.similarity_search_by_vector_with_relevance_scores(
             vector, k=_CANDIDATES, filter=where

@@ -115,3 +115,45 @@ def test_rebuild_reembeds_everything_and_drops_other_files(reports, settings, fa
     )
     assert report.removed == (str((reports / "taiyuan.txt").resolve()),)
     assert report.embedded == report.chunks > 0
+
+
+_KILLED_BUILD = """
+import sys, time
+from langchain_core.embeddings import DeterministicFakeEmbedding
+from index import build_index, Settings
+
+class Slow(DeterministicFakeEmbedding):
+    model_id: str = "fake-64"
+    def embed_documents(self, texts):
+        print("embedding", flush=True)
+        time.sleep(60)
+
+build_index([sys.argv[1]], settings=Settings.from_env(), embeddings=Slow(size=64))
+"""
+
+
+def test_killed_build_keeps_previous_index(reports, settings, fake_embeddings, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from assistant import answer
+
+    build_index([reports / "taiyuan.txt"], settings=settings, embeddings=fake_embeddings)
+    before = IndexStore(settings).manifest_path.read_text(encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_BUILD, str(reports)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "REPORTQA_HOME": str(settings.home)},
+    )
+    try:
+        assert proc.stdout.readline().strip() == "embedding"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert IndexStore(settings).manifest_path.read_text(encoding="utf-8") == before
+    result = answer("今年新增多少养老床位", settings=settings, embeddings=fake_embeddings)
+    assert result.found and "2000张" in result.text
+    after = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert after.added == (str((reports / "demo.txt").resolve()),)
