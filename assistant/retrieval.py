@@ -51,6 +51,7 @@ class Retriever:
         self.bm25 = BM25([tokens for _, tokens in stored])
         self.vectors = store.vectorstore(manifest.collection, embeddings)
         self._vectors: dict[str, list[float]] = {}  # repeated questions skip the model
+        self._vectors_lock = threading.Lock()
 
     def search(
         self,
@@ -97,9 +98,10 @@ class Retriever:
                 raise ModelError(
                     f"embedding the question failed: {exc}", "问题向量化失败。"
                 ) from exc
-            if len(self._vectors) >= _QUERY_CACHE:
-                self._vectors.pop(next(iter(self._vectors)))
-            self._vectors[query] = vector
+            with self._vectors_lock:
+                if len(self._vectors) >= _QUERY_CACHE:
+                    self._vectors.pop(next(iter(self._vectors)))
+                self._vectors[query] = vector
         return vector
 
     def _distinct(self, rows: list[int]) -> list[int]:
