@@ -140,3 +140,18 @@ def test_llm_rewrites_follow_ups(indexed, fake_embeddings):
     a = ask("那公办幼儿园呢？", indexed, fake_embeddings, llm=llm, history=history)
     assert a.standalone_question == "今年新建多少所公办幼儿园"
     assert a.mode == "llm" and "10所" in a.text
+
+
+def test_llm_setting_builds_a_langchain_chat_model(monkeypatch):
+    from langchain_core.language_models import BaseChatModel
+
+    from assistant.llm import load_chat_model
+    from index import ModelError
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    model = load_chat_model("openai:qwen-plus")
+    assert isinstance(model, BaseChatModel) and model.model_name == "qwen-plus"
+    assert isinstance(load_chat_model("ollama:qwen2.5"), BaseChatModel)
+    with pytest.raises(ModelError):
+        load_chat_model("qwen-plus")
