@@ -32,11 +32,12 @@ def scoped_documents(scope: Scope, documents: Sequence[Document]) -> list[Docume
 
 
 def latest_per_region(documents: Sequence[Document]) -> list[Document]:
-    """For each region only its most recent report."""
+    """For each region only its most recent report; a report of unknown region stands alone."""
     latest: dict[str, int] = {}
     for d in documents:
-        latest[d.region] = max(latest.get(d.region, 0), d.year or 0)
-    return [d for d in documents if (d.year or 0) == latest[d.region]]
+        key = d.region or d.doc_id
+        latest[key] = max(latest.get(key, 0), d.year or 0)
+    return [d for d in documents if (d.year or 0) == latest[d.region or d.doc_id]]
 
 
 def extractive_answer(question: str, standalone: str, retriever: Retriever) -> Answer:
@@ -65,7 +66,7 @@ def _picks(query, docs, total, retriever) -> tuple[list[Pick], list[Hit]]:
     """Supported answers, best first: one per report, several only when reports tie."""
     intent = detect_intent(query)
     ids = None if len(docs) == total else {d.doc_id for d in docs}
-    regions = {d.region for d in docs}
+    regions = {d.region or d.doc_id for d in docs}
     if len(regions) == 1:
         hits = retriever.search(query, ids, k=12)
     else:

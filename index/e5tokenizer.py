@@ -125,6 +125,9 @@ def _double_array(values: dict[bytes, int]) -> list[int]:
             units[base ^ label] = node[0] | 1 << 31 if label == 0 else label
             if label:
                 stack.append((base ^ label, node[label]))
-    if max(units) >= 1 << 21:
+    # A lookup reads base ^ byte for any byte of the input, so every base's whole block of
+    # 256 units must exist; a shorter array panics on characters such as "°" and "±".
+    size = max(max(units), *(b | 0xFF for b in bases)) + 1
+    if size > 1 << 21:
         raise ValueError("normalisation map too large for the darts-clone offset encoding")
-    return [units.get(i, 0) for i in range(max(units) + 1)]
+    return [units.get(i, 0) for i in range(size)]

