@@ -22,6 +22,13 @@ _UNIT_AFTER = re.compile(
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _REGION_SUFFIX = re.compile(r"(维吾尔自治区|壮族自治区|回族自治区|特别行政区|自治区|省|市)$")
 _NATIONAL_ALIASES = ("全国", "国务院", "国家", "中央政府")
+# Everyday abbreviations users type for the reports' own wording.
+_ALIASES = (
+    (re.compile(r"GDP|国民生产总值", re.IGNORECASE), "生产总值"),
+    (re.compile(r"CPI", re.IGNORECASE), "居民消费价格"),
+    (re.compile(r"R&D|研发投入", re.IGNORECASE), "研发经费投入"),
+    (re.compile(r"社零"), "社会消费品零售总额"),
+)
 
 
 @dataclass(frozen=True)
@@ -106,9 +113,16 @@ def find_scope(question: str, documents: Iterable[Document]) -> Scope:
     return Scope(region=found if best else None, year=int(year.group(1)) if year else None)
 
 
+def expand_aliases(question: str) -> str:
+    """Replace abbreviations (GDP, CPI …) with the wording reports use."""
+    for pattern, wording in _ALIASES:
+        question = pattern.sub(wording, question)
+    return question
+
+
 def strip_scope(question: str, scope: Scope) -> str:
     """The question without its region and year words, for matching passages."""
-    text = question
+    text = expand_aliases(question)
     if scope.region:
         for alias in sorted(region_aliases(scope.region), key=len, reverse=True):
             text = text.replace(alias, "")

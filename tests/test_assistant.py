@@ -155,3 +155,16 @@ def test_llm_setting_builds_a_langchain_chat_model(monkeypatch):
     assert isinstance(load_chat_model("ollama:qwen2.5"), BaseChatModel)
     with pytest.raises(ModelError):
         load_chat_model("qwen-plus")
+
+
+@pytest.mark.parametrize(
+    ("question", "expect"), [("GDP增长目标是多少", "5%"), ("CPI涨幅控制在多少", "2%")]
+)
+def test_everyday_abbreviations_match_report_wording(indexed, fake_embeddings, question, expect):
+    a = ask(question, indexed, fake_embeddings)
+    assert a.found and expect in a.text
+
+
+@pytest.mark.parametrize("question", ["今年新增多少张医疗床位", "今年新建多少所公办高中"])
+def test_near_miss_with_a_key_term_missing_is_refused(indexed, fake_embeddings, question):
+    assert not ask(question, indexed, fake_embeddings).found
