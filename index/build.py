@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from index.errors import IndexBusyError, IndexMissingError, ReadError, ReportQAError
@@ -162,7 +163,7 @@ def _write(store, base, previous, kept, changed, embeddings, settings, rebuild, 
     if embeddings is None:
         from index.embeddings import load_embeddings
 
-        embeddings = load_embeddings(settings)
+        embeddings = partial(load_embeddings, settings)  # loaded only if the cache misses
     cached = CachedEmbeddings(embeddings, store.cache_path, model_id, use_cache=not rebuild)
     cached.progress = progress
     try:

@@ -19,14 +19,21 @@ class CachedEmbeddings(Embeddings):
     """Wraps an embedding model with a persistent cache keyed by model and text hash.
 
     Args:
-        base: The real embedding model.
+        base: The real embedding model, or a function that loads it: then it is loaded
+            only if something is not in the cache.
         path: SQLite file of the cache.
         model_id: Identifies ``base`` so two models never share vectors.
         use_cache: ``False`` re-embeds everything (and refreshes the cache).
     """
 
-    def __init__(self, base: Embeddings, path: Path, model_id: str, use_cache: bool = True):
-        self.base = base
+    def __init__(
+        self,
+        base: Embeddings | Callable[[], Embeddings],
+        path: Path,
+        model_id: str,
+        use_cache: bool = True,
+    ):
+        self._base = base
         self.model_id = model_id
         self.use_cache = use_cache
         self.embedded = 0
@@ -38,6 +45,13 @@ class CachedEmbeddings(Embeddings):
             " (model TEXT, hash TEXT, vec BLOB, PRIMARY KEY(model, hash))"
         )
         self._lock = threading.Lock()
+
+    @property
+    def base(self) -> Embeddings:
+        """The wrapped model, loaded on first use when a loader was given."""
+        if not isinstance(self._base, Embeddings):
+            self._base = self._base()
+        return self._base
 
     def _lookup(self, hashes: list[str]) -> dict[str, list[float]]:
         found: dict[str, list[float]] = {}
