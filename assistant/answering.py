@@ -96,16 +96,18 @@ def _found(question, standalone, query, picks: list[Pick], hits, retriever, labe
         if support >= _RELATED_SUPPORT:
             citations.append(_citation(len(citations) + 1, hit, quote))
             used.add(hit.passage)
-    parts = []
-    for n, pick in enumerate(picks, 1):
-        body = f"{pick.answer}[{n}]"
-        if verify(body, {n: pick.quote}):  # a clause cut from its own quote always passes
-            continue
-        doc = pick.hit.document
-        parts.append(f"{doc.region}{doc.year or ''}年：{body}" if label and doc.region else body)
-    if not parts:
+    # The label names the report by region only: the year is on the citation, and a
+    # number in the text that no quote contains would break the rule verify() enforces.
+    parts = [
+        f"{p.hit.document.region}：{p.answer}[{n}]"
+        if label and p.hit.document.region
+        else f"{p.answer}[{n}]"
+        for n, p in enumerate(picks, 1)
+    ]
+    text = "；".join(parts)
+    if verify(text, {n: p.quote for n, p in enumerate(picks, 1)}):
         return Answer(question, "无法核实答案，请换个问法。", False, (), standalone)
-    return Answer(question, "；".join(parts), True, tuple(citations), standalone)
+    return Answer(question, text, True, tuple(citations), standalone)
 
 
 def _citation(n: int, hit: Hit, quote: str) -> Citation:

@@ -72,3 +72,17 @@ def test_help_does_not_import_heavy_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_number_in_an_answer_is_in_a_cited_quote(sample_settings, real_embeddings):
+    import re
+
+    questions = [json.loads(line)["question"] for line in (DATA / "taiyuan_questions.jsonl").open()]
+    questions += ["今年新增多少养老床位", "地区生产总值增长多少", "新建多少亩高标准农田"]
+    for question in questions:
+        a = answer(question, settings=sample_settings, embeddings=real_embeddings)
+        if not a.found:  # a refusal only echoes the question's own words
+            continue
+        quotes = "".join(c.quote for c in a.citations)
+        for number in re.findall(r"\d+(?:\.\d+)?", re.sub(r"\[\d+\]", "", a.text)):
+            assert number in quotes, (question, a.text)
