@@ -55,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReportQAError as exc:
         print(f"reportqa: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("reportqa: interrupted; the previous index is intact", file=sys.stderr)
         return 130
