@@ -23,12 +23,20 @@ _TOPIC_NOISE = re.compile(
 _WH = re.compile(r"(多少|几)[个项所家张户条座部亿万元]*|什么样?的?|哪些|哪个|多长|多大")
 
 
-def scoped_documents(scope: Scope, documents: Sequence[Document]) -> list[Document]:
-    """Documents of the named region and year; a year the index lacks restricts nothing."""
+def scoped_documents(scope: Scope, documents: Sequence[Document]) -> tuple[list[Document], str]:
+    """Documents of the named region and year, and how that year reads inside them.
+
+    A report plans for its year ("今年") and reviews the one before ("去年"): a question
+    about 2023 goes to the 2024 report when there is no 2023 one. A year the index knows
+    neither way restricts nothing.
+    """
     docs = [d for d in documents if scope.region is None or d.region == scope.region]
-    if scope.year is not None and any(d.year == scope.year for d in docs):
-        docs = [d for d in docs if d.year == scope.year]
-    return docs
+    if scope.year is None:
+        return docs, ""
+    for year, word in ((scope.year, "今年"), (scope.year + 1, "去年")):
+        if any(d.year == year for d in docs):
+            return [d for d in docs if d.year == year], word
+    return docs, ""
 
 
 def latest_per_region(documents: Sequence[Document]) -> list[Document]:
@@ -44,10 +52,10 @@ def extractive_answer(question: str, standalone: str, retriever: Retriever) -> A
     """Answer from the passages alone, or refuse when none supports an answer."""
     documents = list(retriever.documents.values())
     scope = find_scope(standalone, documents)
-    query = strip_scope(standalone, scope)
-    in_scope = scoped_documents(scope, documents)
+    in_scope, year_word = scoped_documents(scope, documents)
+    query = strip_scope(standalone, scope, year_word)
     attempts = [in_scope]
-    if scope.year is None and len(in_scope) > 1:
+    if not year_word and len(in_scope) > 1:
         attempts.insert(0, latest_per_region(in_scope))
     for docs in attempts:
         picks, hits = _picks(query, docs, len(documents), retriever)
@@ -85,6 +93,7 @@ def _picks(query, docs, total, retriever) -> tuple[list[Pick], list[Hit]]:
 
 
 def _found(question, standalone, query, picks: list[Pick], hits, retriever, label) -> Answer:
+    picks = _distinct_answers(picks)
     citations = [_citation(i + 1, p.hit, p.quote) for i, p in enumerate(picks)]
     used = {p.hit.passage for p in picks}
     for hit in hits:
@@ -108,6 +117,18 @@ def _found(question, standalone, query, picks: list[Pick], hits, retriever, labe
     if verify(text, {n: p.quote for n, p in enumerate(picks, 1)}):
         return Answer(question, "无法核实答案，请换个问法。", False, (), standalone)
     return Answer(question, text, True, tuple(citations), standalone)
+
+
+def _distinct_answers(picks: list[Pick]) -> list[Pick]:
+    """One pick per (region, answer): two reports saying the same thing say it once."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for pick in picks:
+        key = (pick.hit.document.region, pick.answer)
+        if key not in seen:
+            seen.add(key)
+            out.append(pick)
+    return out
 
 
 def _citation(n: int, hit: Hit, quote: str) -> Citation:

@@ -120,12 +120,18 @@ def expand_aliases(question: str) -> str:
     return question
 
 
-def strip_scope(question: str, scope: Scope) -> str:
-    """The question without its region and year words, for matching passages."""
+def strip_scope(question: str, scope: Scope, year_word: str = "今年") -> str:
+    """The question without its region words and with its year as the report says it.
+
+    Args:
+        question: The standalone question.
+        scope: What :func:`find_scope` found in it.
+        year_word: How the report refers to that year (``今年``, ``去年``); empty drops it.
+    """
     text = expand_aliases(question)
     if scope.region:
         for alias in sorted(region_aliases(scope.region), key=len, reverse=True):
             text = text.replace(alias, "")
     if scope.year:
-        text = re.sub(rf"{scope.year}\s*年", "今年", text)
+        text = re.sub(rf"{scope.year}\s*年", year_word, text)
     return text

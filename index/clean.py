@@ -245,10 +245,14 @@ def is_title_like(line: str) -> bool:
     Enumerated headings ("一、", "（三）", "第二部分"…) and short lines without
     sentence punctuation that do not stop mid-phrase qualify.
     """
-    if any(mark in line for mark in "。！？；!?;") or line[-1] in CONTINUATION_END:
+    if any(mark in line for mark in "。！？；!?;"):
         return False
+    # An enumerated heading may end in a word like "取向" whose last character is
+    # also a preposition: the enumerator decides.
     if ENUMERATED_RE.match(line):
         return True
+    if line[-1] in CONTINUATION_END:
+        return False
     if len(line) > TITLE_MAX_CHARS or line.startswith(("——", "--", "（", "(")):
         return False
     return bool(re.search(r"[\u4e00-\u9fff]", line))

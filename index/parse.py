@@ -20,6 +20,9 @@ __all__ = ["SUPPORTED_SUFFIXES", "doc_id_for", "iter_report_files", "parse_file"
 META_SUFFIX = ".meta.json"
 SLUG_MAX_CHARS = 60
 
+# Part of every document hash: bump it when cleaning or chunking changes, so the next
+# build re-reads every file (unchanged passages still come from the embedding cache).
+PARSER_VERSION = b"2\0"
 
 def doc_id_for(path: Path) -> str:
     """Stable id of a source file: a slug of its stem plus a hash of its resolved path.
@@ -68,7 +71,7 @@ def parse_file(path: Path, override: dict | None = None) -> ParsedDocument:
         year=meta.year,
         region=meta.region,
         source=str(resolved),
-        sha256=hashlib.sha256(raw + b"\0" + fingerprint).hexdigest(),
+        sha256=hashlib.sha256(PARSER_VERSION + raw + b"\0" + fingerprint).hexdigest(),
     )
     return ParsedDocument(document=document, text=text, passages=chunk_text(doc_id, text))
 

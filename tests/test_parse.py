@@ -196,3 +196,10 @@ def test_docx_report_end_to_end(tmp_path: Path) -> None:
     assert parsed.document.region == "太原市" and parsed.document.year == 2025
     beds = next(p for p in parsed.passages if "新增养老床位2000张" in p.text)
     assert beds.section == "二、2025年工作安排 > 推进“老有厚养”"
+
+
+def test_enumerated_heading_ending_like_a_preposition_stands_alone():
+    parsed = parse_file(DATA / "multi" / "gwr_2025.txt")
+    (passage,) = [p for p in parsed.passages if "“十四五”规划收官之年" in p.text[:20]]
+    assert passage.text.startswith("今年是")
+    assert passage.section == "二、2025年经济社会发展总体要求和政策取向"
