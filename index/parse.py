@@ -24,6 +24,7 @@ SLUG_MAX_CHARS = 60
 # build re-reads every file (unchanged passages still come from the embedding cache).
 PARSER_VERSION = b"2\0"
 
+
 def doc_id_for(path: Path) -> str:
     """Stable id of a source file: a slug of its stem plus a hash of its resolved path.
 
