@@ -168,3 +168,13 @@ def test_everyday_abbreviations_match_report_wording(indexed, fake_embeddings, q
 @pytest.mark.parametrize("question", ["今年新增多少张医疗床位", "今年新建多少所公办高中"])
 def test_near_miss_with_a_key_term_missing_is_refused(indexed, fake_embeddings, question):
     assert not ask(question, indexed, fake_embeddings).found
+
+
+def test_index_emptied_by_removal_gets_a_clear_message(indexed, fake_embeddings):
+    from index import list_documents, remove_document
+
+    (doc,) = list_documents(indexed)
+    remove_document(doc.doc_id, settings=indexed, embeddings=fake_embeddings)
+    with pytest.raises(IndexMissingError) as err:
+        ask("今年新增多少养老床位", indexed, fake_embeddings)
+    assert "索引" in err.value.message_zh
