@@ -28,7 +28,7 @@ _UNITS = frozenset(
     "个 家 场 所 亩 张 部 项 条 座 名 人次 户 吨 台 辆 套 次 倍 公里 平方米 亿元 万元".split()
 )
 _ASKING_TOKEN = re.compile(
-    r"^(?:哪|几|多少|多长|多大|多高|多久|多远|什么|那个|这个|那些|这些|叫|称为|是不是)"
+    r"^(?:哪|几|多少|多长|多大|多高|多久|多远|什么|谁|那个|这个|那些|这些|叫|称为|是不是)"
 )
 _CN_DIGITS = str.maketrans("一二两三四五六七八九", "1223456789")
 _WH_PHRASE = re.compile(r"(?:什么|哪些|哪个|哪所|哪家|哪项|哪几个|哪几项|哪)([\u4e00-\u9fff]{1,4})")
@@ -39,7 +39,8 @@ _GENERIC = frozenset(
     "今年 明年 全年 全市 全省 计划 目标 要 将 新 实现 完成 达到 安排 "
     "方面 重点 主要 工作 情况 多少 几 什么 哪些 哪个 是否 怎么 如何 有 "
     "是 呢 吗 为 的 打造 建设 实施 开展 加强 提升 完善 支持 落实 "
-    "做好 促进 深化 构建 培育 发展 有关 去年 上年".split()
+    "做好 促进 深化 构建 培育 发展 有关 去年 上年 "
+    "定义 特点 名叫 属于 作用 意义 原因 内容 方式 主要".split()
 )
 
 
@@ -65,7 +66,7 @@ def _answer_type(question: str) -> str:
     if not match:
         return ""
     phrase = match.group(1)
-    inside = [t for t in tokenize(phrase) if t in phrase]
+    inside = [t for t in tokenize(phrase) if t in phrase and len(t) >= 2]
     return inside[-1] if inside else ""
 
 
@@ -168,6 +169,7 @@ def _windows(clauses: list[str]) -> list[str]:
 def pick_answer(question: str, intent: Intent, hits: list[Hit], idf) -> Pick | None:
     """The best answer span over the retrieved passages, or ``None`` if nothing fits."""
     terms = question_terms(question, idf)
+    asked = set(question)
     best: Pick | None = None
     for rank, hit in enumerate(hits):
         context = hit.passage.section.replace(" > ", " ")
@@ -181,6 +183,7 @@ def pick_answer(question: str, intent: Intent, hits: list[Hit], idf) -> Pick | N
                     + _fit(intent, span)
                     + 0.1 / (1 + rank)
                     + _timing(question, hit)
+                    + _novelty(intent, span, asked)
                     - 0.005 * max(0, len(span) - 20)
                 )
                 if best is None or score > best.score:
@@ -191,6 +194,15 @@ def pick_answer(question: str, intent: Intent, hits: list[Hit], idf) -> Pick | N
     context = best.hit.passage.section.replace(" > ", " ")
     gap = missing_share(terms, f"{context} {best.quote}")
     return Pick(best.hit, answer, best.quote, best.support, best.score, gap)
+
+
+def _novelty(intent: Intent, span: str, asked: set[str]) -> float:
+    """A clause that only repeats the question ("X" for "X还叫什么") answers nothing."""
+    if intent.kind == "number":
+        return 0.0  # the number itself is the news, and _fit checks for it
+    chars = [c for c in span if c.isalnum()]
+    new = sum(c not in asked for c in chars) / len(chars) if chars else 0.0
+    return -0.2 if new < 0.2 else 0.0
 
 
 def _trim_list(span: str, terms: dict[str, float], intent: Intent) -> str:
