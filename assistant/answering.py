@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.extract import Pick, best_quote, is_supported, pick_answer
+from assistant.extract import Pick, is_supported, pick_answer, related_quote
 from assistant.question import Scope, detect_intent, find_scope, strip_scope
 from assistant.retrieval import Hit, Retriever
 from assistant.types import Answer, Citation
@@ -14,7 +14,6 @@ from index.model import Document
 
 MAX_CITATIONS = 5
 MAX_REPORTS = 3
-_RELATED_SUPPORT = 0.3
 _CLOSE = 0.12
 _TOPIC_NOISE = re.compile(
     r"^(请问|今年|明年|全年|全市|全省|计划|要|将|的)+|(的?(目标|计划|安排|数量|规模))?(是|有|为)?"
@@ -103,8 +102,8 @@ def _found(question, standalone, query, picks: list[Pick], hits, retriever, labe
             break
         if hit.passage in used:
             continue
-        quote, support = best_quote(query, hit, retriever.bm25.idf)
-        if support >= _RELATED_SUPPORT:
+        quote = related_quote(query, hit, retriever.bm25.idf)
+        if quote:
             citations.append(_citation(len(citations) + 1, hit, quote))
             used.add(hit.passage)
     # The label names the report by region only: the year is on the citation, and a

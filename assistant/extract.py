@@ -225,12 +225,13 @@ def is_supported(pick: Pick | None, intent: Intent) -> bool:
     return intent.kind != "number" or bool(_NUMBER.search(pick.answer))
 
 
-def best_quote(question: str, hit: Hit, idf) -> tuple[str, float]:
-    """The sentence of a passage that best matches the question, and its support."""
+def related_quote(question: str, hit: Hit, idf) -> str | None:
+    """The sentence of another passage that supports the question as well as an answer
+    must, or ``None``: a related card that does not bear on the question is noise."""
     terms = question_terms(question, idf)
-    scored = [
-        (coverage(terms, hit.passage.text[s:e]), hit.passage.text[s:e].strip())
-        for s, e in hit.passage.sentences
-    ] or [(coverage(terms, hit.passage.text), hit.passage.text)]
-    support, quote = max(scored)
-    return quote, support
+    context = hit.passage.section.replace(" > ", " ")
+    sentences = [hit.passage.text[s:e].strip() for s, e in hit.passage.sentences]
+    support, quote = max((coverage(terms, f"{context} {s}"), s) for s in sentences or [""])
+    if support < SUPPORT_THRESHOLD or missing_share(terms, f"{context} {quote}") >= MAX_GAP:
+        return None
+    return quote
