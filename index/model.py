@@ -54,11 +54,6 @@ class Passage:
     end: int
     sentences: tuple[tuple[int, int], ...] = field(default=())
 
-    @property
-    def text_hash(self) -> str:
-        """Content hash of the text: the key of the embedding cache."""
-        return content_hash(self.text)
-
 
 @dataclass(frozen=True)
 class ParsedDocument:
