@@ -39,6 +39,7 @@ def multi(tmp_path_factory):
         ("上海今年城镇新增就业目标是多少", "60万人", "上海市", 2026),
         ("太原今年新增多少养老床位", "2000张", "太原市", 2025),
         ("2024年国内生产总值增长目标是多少", "5%", "全国", 2024),
+        ("2023年全国国内生产总值增长了多少", "5.2%", "全国", 2024),
     ],
 )
 def test_region_and_year_pick_the_report(multi, question, expect, region, year):
@@ -58,3 +59,10 @@ def test_unnamed_report_answers_say_which_report(multi):
     for c in a.citations:
         if f"[{c.n}]" in a.text:
             assert f"{c.region}：" in a.text
+
+
+def test_the_same_answer_from_two_reports_is_said_once(multi):
+    settings, embeddings = multi
+    a = answer("2025年是哪个规划的收官之年", settings=settings, embeddings=embeddings)
+    assert a.found and "十四五" in a.text
+    assert len({c.region for c in a.citations if f"[{c.n}]" in a.text}) == a.text.count("[")
