@@ -20,7 +20,7 @@ _UNIT_AFTER = re.compile(
     r"(?:多少|几)(万|亿)?(公里|平方米|千瓦|亿元|万元|[个家场所亩张部项条座名人户吨元台辆套批期次倍天年方面])"
 )
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_REGION_SUFFIX = re.compile(r"(维吾尔自治区|壮族自治区|回族自治区|特别行政区|自治区|省|市)$")
+_REGION_SUFFIX = re.compile(r"(维吾尔自治区|壮族自治区|回族自治区|特别行政区|自治区|省|市|县|区)$")
 _NATIONAL_ALIASES = ("全国", "国务院", "国家", "中央政府")
 # Everyday abbreviations users type for the reports' own wording.
 _ALIASES = (

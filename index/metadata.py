@@ -52,7 +52,8 @@ _DATELINE_RE = re.compile(
 # Han characters that cannot start a city name ("2025年太原市", "在太原市", "代表市人民政府").
 _NAME_CHAR = r"(?:(?![年月日在于的和与及是我代表])[\u4e00-\u9fff])"
 _CITY_RE = re.compile(
-    rf"({_NAME_CHAR}{{2,4}}?市)(?:人民政府|政府工作报告|第[一二三四五六七八九十]+届人民代表大会)"
+    rf"({_NAME_CHAR}{{2,5}}?(?:市|县|区|旗|州|盟))"
+    r"(?:人民政府|政府工作报告|第[一二三四五六七八九十]+届人民代表大会)"
 )
 # "X市" after a delimiter, not "X市场/市委/市政": "山西省、太原市群众" but not "推动市委".
 _CITY_MENTION_RE = re.compile(

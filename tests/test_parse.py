@@ -100,6 +100,8 @@ def test_region_heuristics() -> None:
     )
     assert infer_region("x", "山西" * 5 + "，推动市委工作。") == "山西省"
     assert infer_region("x", "没有地名。") == ""
+    assert infer_region("x", "2025年清徐县政府工作报告") == "清徐县"
+    assert infer_region("2026年雄安新区政府工作报告", "正文。") == "雄安新区"
 
 
 def test_meta_file_beside_the_report_overrides(tmp_path: Path) -> None:
