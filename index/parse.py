@@ -20,9 +20,10 @@ __all__ = ["SUPPORTED_SUFFIXES", "doc_id_for", "iter_report_files", "parse_file"
 META_SUFFIX = ".meta.json"
 SLUG_MAX_CHARS = 60
 
-# Part of every document hash: bump it when cleaning or chunking changes, so the next
-# build re-reads every file (unchanged passages still come from the embedding cache).
-PARSER_VERSION = b"2\0"
+# Part of every document hash: bump it when cleaning, chunking or metadata inference
+# changes, so the next build re-reads every file (unchanged passages still come from the
+# embedding cache).
+PARSER_VERSION = b"3\0"
 
 
 def doc_id_for(path: Path) -> str:
