@@ -134,15 +134,9 @@ def split_clauses(sentence: str) -> list[str]:
 
 def _fit(intent: Intent, text: str) -> float:
     if intent.kind == "number":
-        numbers = list(_NUMBER.finditer(text))
-        if not numbers:
+        if not _NUMBER.search(text):
             return -0.3
-        bonus = 0.2
-        if intent.units and any(
-            u in text[n.end() : n.end() + 4] for n in numbers for u in intent.units
-        ):
-            bonus += 0.15
-        return bonus
+        return 0.35 if intent.units and _has_unit(text, intent.units) else 0.2
     if intent.kind == "entity" and re.search(r"“[^”]+”|、", text):
         return 0.06
     return 0.0
@@ -155,8 +149,8 @@ def _timing(question: str, hit: Hit) -> float:
     plan = bool(_PLAN.search(section)) or (
         hit.document.year is not None and f"{hit.document.year}年" in section
     )
-    if _PAST.search(question):
-        return 0.05 * (review - plan)
+    if _PAST.search(question):  # asked about the past: the review section is the answer
+        return 0.15 * (review - plan)
     return 0.05 * (plan - review)
 
 
@@ -213,9 +207,16 @@ def _trim_list(span: str, terms: dict[str, float], intent: Intent) -> str:
     if not all(_NUMBER.search(item) for item in items):
         return span
     scored = sorted(((coverage(terms, item), item) for item in items), reverse=True)
-    if scored[0][0] > scored[1][0]:
+    if scored[0][0] > scored[1][0] and _has_unit(scored[0][1], intent.units):
         return scored[0][1]
     return span
+
+
+def _has_unit(text: str, units: tuple[str, ...]) -> bool:
+    """Whether a number in ``text`` carries one of ``units`` (any, when none is asked)."""
+    return not units or any(
+        u in text[n.end() : n.end() + 4] for n in _NUMBER.finditer(text) for u in units
+    )
 
 
 def is_supported(pick: Pick | None, intent: Intent) -> bool:

@@ -13,7 +13,7 @@ from index.model import Document
 MAX_CHARS = 300
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER_CUE = re.compile(r"多少|几|比例|比重|占比|百分之|多大|多高|多长|多久|涨幅|增速|增长率")
-_PERCENT_CUE = re.compile(r"增长多少|增速|涨幅|比重|比例|占比|百分|增长率|下降多少|提高多少")
+_PERCENT_CUE = re.compile(r"(增长|下降|提高|降低|上涨)了?多少|增速|涨幅|比重|比例|占比|百分|增长率")
 _ENTITY_CUE = re.compile(r"哪些|哪个|哪几|哪一|什么|谁|叫什么|是何|何种|名称")
 _YESNO_CUE = re.compile(r"是否|有没有|会不会|能不能|是不是")
 _UNIT_AFTER = re.compile(
