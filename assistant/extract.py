@@ -167,6 +167,7 @@ def pick_answer(question: str, intent: Intent, hits: list[Hit], idf) -> Pick | N
     best: Pick | None = None
     for rank, hit in enumerate(hits):
         context = hit.passage.section.replace(" > ", " ")
+        title = hit.passage.section.rsplit(" > ", 1)[-1]
         for start, end in hit.passage.sentences:
             sentence = hit.passage.text[start:end]
             support = coverage(terms, f"{context} {sentence}")
@@ -178,6 +179,7 @@ def pick_answer(question: str, intent: Intent, hits: list[Hit], idf) -> Pick | N
                     + 0.1 / (1 + rank)
                     + _timing(question, hit)
                     + _novelty(intent, span, asked)
+                    - (0.2 if span == title else 0.0)  # a lead-phrase title is not an answer
                     - 0.005 * max(0, len(span) - 20)
                 )
                 if best is None or score > best.score:

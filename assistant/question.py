@@ -28,6 +28,7 @@ _ALIASES = (
     (re.compile(r"CPI", re.IGNORECASE), "居民消费价格"),
     (re.compile(r"R&D|研发投入", re.IGNORECASE), "研发经费投入"),
     (re.compile(r"社零"), "社会消费品零售总额"),
+    (re.compile(r"(?<![A-Za-z])AI(?![A-Za-z])", re.IGNORECASE), "人工智能"),
 )
 
 
