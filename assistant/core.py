@@ -91,7 +91,7 @@ def _run(question, history, settings, embeddings, llm) -> Generator[str, None, A
     if llm is not None and result.citations:
         from assistant.llm import llm_answer
 
-        result = yield from llm_answer(llm, result, retriever)
+        result = yield from llm_answer(llm, result)
     else:
         yield result.text
     return result

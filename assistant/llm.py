@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Generator
 
-from assistant.retrieval import Retriever
 from assistant.types import Answer
 from assistant.verify import verify
 from index.errors import ModelError
@@ -15,6 +15,7 @@ from prompts import render
 _NOT_FOUND = "没有找到"
 
 
+@functools.lru_cache(maxsize=4)
 def load_chat_model(spec: str):
     """A langchain chat model from ``provider:model`` (``openai:qwen-plus``, ``ollama:qwen2.5``).
 
@@ -39,7 +40,7 @@ def _passages_block(result: Answer) -> str:
     return "\n".join(f"[{c.n}] （{c.title}，{c.section}）{c.text}" for c in result.citations)
 
 
-def llm_answer(llm, extractive: Answer, retriever: Retriever) -> Generator[str, None, Answer]:
+def llm_answer(llm, extractive: Answer) -> Generator[str, None, Answer]:
     """Stream the LLM's answer over the extractive answer's citations, then verify it.
 
     Falls back to the extractive answer (saying so in ``note``) when the LLM cites a
