@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.extract import Pick, is_supported, pick_answer, related_quote
+from assistant.extract import Pick, is_supported, pick_answer, question_terms, related_quote
 from assistant.question import Scope, detect_intent, find_scope, strip_scope
 from assistant.retrieval import Hit, Retriever
 from assistant.types import Answer, Citation
@@ -55,14 +55,15 @@ def extractive_answer(question: str, standalone: str, retriever: Retriever) -> A
     scope = find_scope(standalone, documents)
     in_scope, year_word = scoped_documents(scope, documents)
     query = strip_scope(standalone, scope, year_word)
+    terms = question_terms(query, retriever.bm25.idf)
     attempts = [in_scope]
     if not year_word and len(in_scope) > 1:
         attempts.insert(0, latest_per_region(in_scope))
     for docs in attempts:
-        picks, hits = _picks(query, docs, len(documents), retriever)
+        picks, hits = _picks(query, terms, docs, len(documents), retriever)
         if picks:
             label = len(documents) > 1
-            return _found(question, standalone, query, picks, hits, retriever, label)
+            return _found(question, standalone, terms, picks, hits, label)
     return Answer(
         question=question,
         text=f"报告中没有找到关于“{_topic(query)}”的相关内容。",
@@ -71,7 +72,7 @@ def extractive_answer(question: str, standalone: str, retriever: Retriever) -> A
     )
 
 
-def _picks(query, docs, total, retriever) -> tuple[list[Pick], list[Hit]]:
+def _picks(query, terms, docs, total, retriever) -> tuple[list[Pick], list[Hit]]:
     """Supported answers, best first: one per report, several only when reports tie."""
     intent = detect_intent(query)
     ids = None if len(docs) == total else {d.doc_id for d in docs}
@@ -83,9 +84,7 @@ def _picks(query, docs, total, retriever) -> tuple[list[Pick], list[Hit]]:
     by_doc: dict[str, list[Hit]] = {}
     for hit in hits:
         by_doc.setdefault(hit.document.doc_id, []).append(hit)
-    picks = [
-        pick_answer(query, intent, doc_hits, retriever.bm25.idf) for doc_hits in by_doc.values()
-    ]
+    picks = [pick_answer(query, intent, doc_hits, terms) for doc_hits in by_doc.values()]
     picks = sorted((p for p in picks if is_supported(p, intent)), key=lambda p: -p.score)
     if not picks:
         return [], hits
@@ -93,7 +92,7 @@ def _picks(query, docs, total, retriever) -> tuple[list[Pick], list[Hit]]:
     return close[:MAX_REPORTS], hits
 
 
-def _found(question, standalone, query, picks: list[Pick], hits, retriever, label) -> Answer:
+def _found(question, standalone, terms, picks: list[Pick], hits, label) -> Answer:
     picks = _distinct_answers(picks)
     citations = [_citation(i + 1, p.hit, p.quote) for i, p in enumerate(picks)]
     used = {p.hit.passage for p in picks}
@@ -102,7 +101,7 @@ def _found(question, standalone, query, picks: list[Pick], hits, retriever, labe
             break
         if hit.passage in used:
             continue
-        quote = related_quote(query, hit, retriever.bm25.idf)
+        quote = related_quote(hit, terms)
         if quote:
             citations.append(_citation(len(citations) + 1, hit, quote))
             used.add(hit.passage)

@@ -77,14 +77,14 @@ def answer(
 def _run(question, history, settings, embeddings, llm) -> Generator[str, None, Answer]:
     text = clean_question(question)
     settings = settings or Settings.from_env()
-    require_index(settings)  # before loading a model: a missing index should fail fast
+    manifest = require_index(settings)  # before loading a model: fail fast on no index
     model_id = model_id_for(settings, embeddings)
     embeddings = embeddings if embeddings is not None else _default_embeddings(settings)
     if llm is None and settings.llm:
         from assistant.llm import load_chat_model
 
         llm = load_chat_model(settings.llm)
-    retriever = get_retriever(settings, embeddings)
+    retriever = get_retriever(settings, embeddings, manifest)
     _check_model(retriever, model_id)
     standalone = rewrite_followup(text, history or (), llm)
     result = extractive_answer(question, standalone, retriever)

@@ -160,9 +160,13 @@ def _windows(clauses: list[str]) -> list[str]:
     return spans
 
 
-def pick_answer(question: str, intent: Intent, hits: list[Hit], idf) -> Pick | None:
-    """The best answer span over the retrieved passages, or ``None`` if nothing fits."""
-    terms = question_terms(question, idf)
+def pick_answer(
+    question: str, intent: Intent, hits: list[Hit], terms: dict[str, float]
+) -> Pick | None:
+    """The best answer span over the retrieved passages, or ``None`` if nothing fits.
+
+    ``terms`` are the question's :func:`question_terms`, computed once per question.
+    """
     asked = set(question)
     best: Pick | None = None
     for rank, hit in enumerate(hits):
@@ -228,10 +232,9 @@ def is_supported(pick: Pick | None, intent: Intent) -> bool:
     return intent.kind != "number" or bool(_NUMBER.search(pick.answer))
 
 
-def related_quote(question: str, hit: Hit, idf) -> str | None:
+def related_quote(hit: Hit, terms: dict[str, float]) -> str | None:
     """The sentence of another passage that supports the question as well as an answer
     must, or ``None``: a related card that does not bear on the question is noise."""
-    terms = question_terms(question, idf)
     context = hit.passage.section.replace(" > ", " ")
     sentences = [hit.passage.text[s:e].strip() for s, e in hit.passage.sentences]
     support, quote = max((coverage(terms, f"{context} {s}"), s) for s in sentences or [""])

@@ -38,11 +38,11 @@ class Retriever:
         embeddings: The query embedding model (must be the one the index was built with).
     """
 
-    def __init__(self, settings: Settings, embeddings) -> None:
+    def __init__(self, settings: Settings, embeddings, manifest: Manifest) -> None:
         self.settings = settings
         self.embeddings = embeddings
         store = IndexStore(settings)
-        self.manifest = manifest = require_index(settings)
+        self.manifest = manifest
         stored = store.read_passages(manifest.generation)
         self.passages = [p for p, _ in stored]
         self.row = {passage_id(p): i for i, p in enumerate(self.passages)}
@@ -170,14 +170,20 @@ _CACHE: dict[tuple[str, str, int], Retriever] = {}
 _LOCK = threading.Lock()
 
 
-def get_retriever(settings: Settings, embeddings) -> Retriever:
-    """A retriever for the live generation, shared by every caller in this process."""
-    manifest = IndexStore(settings).read_manifest()
-    key = (str(settings.home), manifest.generation if manifest else "", id(embeddings))
+def get_retriever(settings: Settings, embeddings, manifest: Manifest | None = None) -> Retriever:
+    """A retriever for the live generation, shared by every caller in this process.
+
+    Args:
+        settings: Which index.
+        embeddings: The query embedding model.
+        manifest: The live manifest if the caller has just read it (else it is read here).
+    """
+    manifest = manifest or require_index(settings)
+    key = (str(settings.home), manifest.generation, id(embeddings))
     with _LOCK:
         retriever = _CACHE.get(key)
         if retriever is None:
-            retriever = Retriever(settings, embeddings)
+            retriever = Retriever(settings, embeddings, manifest)
             _CACHE.clear()
             _CACHE[key] = retriever
     return retriever
