@@ -1,12 +1,23 @@
-"""The extractive answer: scope the question, retrieve, pick answer clauses, cite, verify."""
+"""The extractive answer, step by step: scope, retrieve, choose span, decide, cite, verify."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from assistant.extract import Pick, is_supported, pick_answer, question_terms, related_quote
-from assistant.question import Scope, detect_intent, find_scope, strip_scope
+import numpy as np
+
+from assistant.decide import AnswerModel, load_model
+from assistant.extract import Candidate, Pick, candidates, finish, question_terms
+from assistant.question import (
+    Intent,
+    Scope,
+    detect_intent,
+    find_scope,
+    region_key,
+    scope_message,
+    strip_scope,
+)
 from assistant.retrieval import Hit, Retriever
 from assistant.types import Answer, Citation
 from assistant.verify import verify
@@ -14,7 +25,6 @@ from index.model import Document
 
 MAX_CITATIONS = 5
 MAX_REPORTS = 3
-_CLOSE = 0.12
 _TOPIC_NOISE = re.compile(
     r"^(请问|今年|明年|全年|全市|全省|计划|要|将|的)+|(的?(目标|计划|安排|数量|规模))?(是|有|为)?"
     r"(多少[个项所家张亿万元]*|几[个项所家]?|什么|哪些|怎样|如何|是否)?(呢|吗)?[？?。！!]*$"
@@ -24,46 +34,32 @@ _WH = re.compile(
 )
 
 
-def scoped_documents(scope: Scope, documents: Sequence[Document]) -> tuple[list[Document], str]:
-    """Documents of the named region and year, and how that year reads inside them.
+def extractive_answer(
+    question: str, standalone: str, retriever: Retriever, model: AnswerModel | None = None
+) -> Answer:
+    """Answer from the passages alone, or refuse when none supports an answer.
 
-    A report plans for its year ("今年") and reviews the one before ("去年"): a question
-    about 2023 goes to the 2024 report when there is no 2023 one. A year the index knows
-    neither way restricts nothing.
+    Args:
+        question: The question as asked.
+        standalone: The cleaned question, follow-ups already rewritten.
+        retriever: The index to search.
+        model: The answerability model; default the packaged one.
     """
-    docs = [d for d in documents if scope.region is None or d.region == scope.region]
-    if scope.year is None:
-        return docs, ""
-    for year, word in ((scope.year, "今年"), (scope.year + 1, "去年")):
-        if any(d.year == year for d in docs):
-            return [d for d in docs if d.year == year], word
-    return docs, ""
-
-
-def latest_per_region(documents: Sequence[Document]) -> list[Document]:
-    """For each region only its most recent report; a report of unknown region stands alone."""
-    latest: dict[str, int] = {}
-    for d in documents:
-        key = d.region or d.doc_id
-        latest[key] = max(latest.get(key, 0), d.year or 0)
-    return [d for d in documents if (d.year or 0) == latest[d.region or d.doc_id]]
-
-
-def extractive_answer(question: str, standalone: str, retriever: Retriever) -> Answer:
-    """Answer from the passages alone, or refuse when none supports an answer."""
+    model = model or load_model()
     documents = list(retriever.documents.values())
     scope = find_scope(standalone, documents)
-    in_scope, year_word = scoped_documents(scope, documents)
-    query = strip_scope(standalone, scope, year_word)
-    terms = question_terms(query, retriever.bm25.idf)
-    attempts = [in_scope]
-    if not year_word and len(in_scope) > 1:
-        attempts.insert(0, latest_per_region(in_scope))
-    for docs in attempts:
-        picks, hits = _picks(query, terms, docs, len(documents), retriever)
+    problem = scope_message(scope, documents)
+    if problem:
+        return Answer(question, problem, False, (), standalone)
+    intent = detect_intent(standalone)
+    query = standalone
+    for docs, year_word in scoped_attempts(scope, intent, documents):
+        query = strip_scope(standalone, scope, year_word)
+        terms = question_terms(query, retriever.bm25.idf)
+        picks, related, folded = choose(query, intent, terms, docs, retriever, model)
         if picks:
-            label = len(documents) > 1
-            return _found(question, standalone, terms, picks, hits, label)
+            labelled = len({region_key(d.region) for d in documents}) > 1
+            return _found(question, standalone, picks, related, labelled, folded)
     return Answer(
         question=question,
         text=f"报告中没有找到关于“{_topic(query)}”的相关内容。",
@@ -72,51 +68,111 @@ def extractive_answer(question: str, standalone: str, retriever: Retriever) -> A
     )
 
 
-def _picks(query, terms, docs, total, retriever) -> tuple[list[Pick], list[Hit]]:
-    """Supported answers, best first: one per report, several only when reports tie."""
-    intent = detect_intent(query)
-    ids = None if len(docs) == total else {d.doc_id for d in docs}
-    regions = {d.region or d.doc_id for d in docs}
-    if len(regions) == 1:
+def scoped_attempts(
+    scope: Scope, intent: Intent, documents: Sequence[Document]
+) -> list[tuple[list[Document], str]]:
+    """The sets of reports to try in turn, each with how the asked year reads inside them.
+
+    A report plans its own year ("今年") and reviews the one before ("去年"): a question
+    about the result of 2023 goes first to the 2024 report, one about its target to the
+    2023 report. With no year, the latest report of each region is tried first.
+    """
+    key = region_key(scope.region) if scope.region else None
+    docs = [d for d in documents if key is None or region_key(d.region) == key]
+    if scope.unknown_region:  # a place no report is of: only documents of no region may say
+        docs = [d for d in docs if not d.region]
+    if scope.year is not None:
+        order = [(scope.year, "今年"), (scope.year + 1, "去年")]
+        if intent.tense == "result":
+            order.reverse()
+        attempts = [([d for d in docs if d.year == y], word) for y, word in order]
+        return [(found, word) for found, word in attempts if found]
+    latest = latest_per_region(docs)
+    return [(latest, "")] + ([(docs, "")] if len(latest) < len(docs) else [])
+
+
+def latest_per_region(documents: Sequence[Document]) -> list[Document]:
+    """For each region only its most recent report; a report of unknown region stands alone."""
+    latest: dict[str, int] = {}
+    for d in documents:
+        key = region_key(d.region) or d.doc_id
+        latest[key] = max(latest.get(key, 0), d.year or 0)
+    return [d for d in documents if (d.year or 0) == latest[region_key(d.region) or d.doc_id]]
+
+
+def choose(
+    query: str,
+    intent: Intent,
+    terms: dict[str, float],
+    docs: list[Document],
+    retriever: Retriever,
+    model: AnswerModel,
+) -> tuple[list[Pick], list[Pick], int]:
+    """The answers (one per report; several only when reports tie), related passages, and
+    how many more reports answer than are shown."""
+    ids = None if len(docs) == len(retriever.documents) else {d.doc_id for d in docs}
+    if len({region_key(d.region) or d.doc_id for d in docs}) == 1:
         hits = retriever.search(query, ids, k=12)
     else:
         hits = retriever.search(query, ids, k=16, per_doc=2)
-    by_doc: dict[str, list[Hit]] = {}
-    for hit in hits:
-        by_doc.setdefault(hit.document.doc_id, []).append(hit)
-    picks = [pick_answer(query, intent, doc_hits, terms) for doc_hits in by_doc.values()]
-    picks = sorted((p for p in picks if is_supported(p, intent)), key=lambda p: -p.score)
-    if not picks:
-        return [], hits
-    close = [p for p in picks if p.score >= picks[0].score - _CLOSE]
-    return close[:MAX_REPORTS], hits
+    found = candidates(query, intent, hits, terms)
+    probabilities = model.probabilities(found)
+    best_of = _best_per(found, probabilities, lambda c: c.hit.document.doc_id)
+    answers = sorted(
+        (p for p in best_of if p.probability >= model.threshold), key=lambda p: -p.probability
+    )
+    if not answers:
+        return [], [], 0
+    above = len(answers)
+    answers = [p for p in answers if p.probability >= answers[0].probability - model.tie]
+    answers = [_finished(p, terms, intent) for p in answers[:MAX_REPORTS]]
+    folded = above - len(answers)
+    used = {p.hit.passage for p in answers}
+    related = [
+        p
+        for p in _best_per(found, probabilities, lambda c: c.hit.passage)
+        if p.probability >= model.threshold and p.hit.passage not in used
+    ]
+    return answers, sorted(related, key=lambda p: -p.probability), folded
 
 
-def _found(question, standalone, terms, picks: list[Pick], hits, label) -> Answer:
+def _best_per(items: list[Candidate], probabilities: np.ndarray, key) -> list[Pick]:
+    best: dict[object, int] = {}
+    for i, c in enumerate(items):
+        k = key(c)
+        if k not in best or probabilities[i] > probabilities[best[k]]:
+            best[k] = i
+    return [
+        Pick(items[i].hit, items[i].answer, items[i].quote, float(probabilities[i]))
+        for i in best.values()
+    ]
+
+
+def _finished(pick: Pick, terms, intent) -> Pick:
+    return Pick(pick.hit, finish(pick.answer, terms, intent), pick.quote, pick.probability)
+
+
+def _found(question, standalone, picks, related, labelled: bool, folded: int) -> Answer:
     picks = _distinct_answers(picks)
     citations = [_citation(i + 1, p.hit, p.quote) for i, p in enumerate(picks)]
-    used = {p.hit.passage for p in picks}
-    for hit in hits:
-        if len(citations) >= MAX_CITATIONS:
-            break
-        if hit.passage in used:
-            continue
-        quote = related_quote(hit, terms)
-        if quote:
-            citations.append(_citation(len(citations) + 1, hit, quote))
-            used.add(hit.passage)
-    # The label names the report by region only: the year is on the citation, and a
-    # number in the text that no quote contains would break the rule verify() enforces.
-    parts = [
-        f"{p.hit.document.region}：{p.answer}[{n}]"
-        if label and p.hit.document.region
-        else f"{p.answer}[{n}]"
-        for n, p in enumerate(picks, 1)
-    ]
-    text = "；".join(parts)
-    if verify(text, {n: p.quote for n, p in enumerate(picks, 1)}):
+    for p in related[: MAX_CITATIONS - len(citations)]:
+        citations.append(_citation(len(citations) + 1, p.hit, p.quote))
+    # Only the answer's own words must be backed by the quotes: the label (region and
+    # year of the report) names the citation, it states no figure of the report.
+    claims = [f"{p.answer}[{n}]" for n, p in enumerate(picks, 1)]
+    if verify("；".join(claims), {n: p.quote for n, p in enumerate(picks, 1)}):
         return Answer(question, "无法核实答案，请换个问法。", False, (), standalone)
+    if labelled:
+        claims = [f"{_label(p.hit.document)}：{c}" for p, c in zip(picks, claims, strict=True)]
+    text = "；".join(claims)
+    if folded:
+        text += f"（另有{folded}份报告也有相关内容，请指明地区或年份。）"
     return Answer(question, text, True, tuple(citations), standalone)
+
+
+def _label(doc: Document) -> str:
+    region = doc.region or doc.title
+    return f"{region}（{doc.year}年）" if doc.year else region
 
 
 def _distinct_answers(picks: list[Pick]) -> list[Pick]:

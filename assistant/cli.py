@@ -80,7 +80,13 @@ def _build(args) -> int:
         return 0
     override = {k: v for k in ("title", "year", "region") if (v := getattr(args, k)) is not None}
     with _progress_bar(enabled=not args.json) as progress:
-        report = build_index(paths, override=override or None, progress=progress, wait=args.wait)
+        report = build_index(
+            paths,
+            override=override or None,
+            progress=progress,
+            wait=args.wait,
+            rebuild=args.rebuild,
+        )
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:

@@ -10,7 +10,7 @@ from assistant.question import clean_question
 from assistant.retrieval import Retriever, get_retriever, require_index
 from assistant.types import Answer
 from index.build import model_id_for
-from index.errors import ModelError
+from index.errors import ModelError, QuestionError
 from index.settings import Settings
 
 History = Sequence[tuple[str, str]]
@@ -86,7 +86,8 @@ def _run(question, history, settings, embeddings, llm) -> Generator[str, None, A
         llm = load_chat_model(settings.llm)
     retriever = get_retriever(settings, embeddings, manifest)
     _check_model(retriever, model_id)
-    standalone = rewrite_followup(text, history or (), llm)
+    regions = {d.region for d in manifest.documents if d.region}
+    standalone = rewrite_followup(text, _cleaned(history), llm, known_regions=regions)
     result = extractive_answer(question, standalone, retriever)
     if llm is not None and result.citations:
         from assistant.llm import llm_answer
@@ -95,6 +96,17 @@ def _run(question, history, settings, embeddings, llm) -> Generator[str, None, A
     else:
         yield result.text
     return result
+
+
+def _cleaned(history: History | None) -> list[tuple[str, str]]:
+    """Earlier turns with their questions normalised as the new one is."""
+    turns = []
+    for question, reply in history or ():
+        try:
+            turns.append((clean_question(question), reply))
+        except QuestionError:
+            continue  # an earlier unusable question cannot be leaned on
+    return turns
 
 
 def _default_embeddings(settings: Settings):

@@ -35,7 +35,7 @@ def load_questions(path: Path | str) -> list[dict]:
     return items
 
 
-def _score(item: dict, result) -> dict:
+def _score(item: dict, result, kind: str) -> dict:
     text = _norm(result.text)
     if not item.get("answerable", True):
         correct = not result.found
@@ -47,6 +47,7 @@ def _score(item: dict, result) -> dict:
     return {
         "id": item.get("id", ""),
         "question": item["question"],
+        "kind": kind,
         "answerable": item.get("answerable", True),
         "correct": correct,
         "evidence": evidence,
@@ -56,40 +57,78 @@ def _score(item: dict, result) -> dict:
     }
 
 
+def _turns(item: dict) -> list[tuple[dict, str]]:
+    """The questions of a line with their kind: a dialog line has several turns."""
+    if "turns" not in item:
+        return [(item, item.get("kind", ""))]
+    turns = []
+    for n, turn in enumerate(item["turns"]):
+        kind = "first turn" if n == 0 else "follow-up"
+        turns.append(({**turn, "id": f"{item.get('id', '')}#{n + 1}"}, kind))
+    return turns
+
+
 def run_eval(path: Path | str, *, settings: Settings | None = None, embeddings=None) -> dict:
     """Ask every question of a file and score the answers.
 
+    A line with ``turns`` is a dialog: each turn is asked with the earlier ones as history,
+    ``(question, answer_text)`` pairs as :func:`assistant.answer` takes them.
+
     Returns:
         Accuracy, evidence-in-citations rate, refusal rates, answer length and latency
-        figures, and the list of misses.
+        figures, the same by question kind, and the list of misses.
     """
     items = load_questions(path)
     settings = settings or Settings.from_env()
     if items:
-        answer(items[0]["question"], settings=settings, embeddings=embeddings)  # warm-up
+        first = _turns(items[0])[0][0]["question"]
+        answer(first, settings=settings, embeddings=embeddings)  # warm-up
     rows, latencies = [], []
     for item in items:
-        started = time.perf_counter()
-        try:
-            result = answer(item["question"], settings=settings, embeddings=embeddings)
-        except ReportQAError as exc:
-            rows.append(
-                {
-                    "id": item.get("id", ""),
-                    "question": item["question"],
-                    "error": str(exc),
-                    "correct": False,
-                    "evidence": False,
-                    "found": False,
-                    "length": 0,
-                    "answerable": item.get("answerable", True),
-                    "text": "",
-                }
-            )
-            continue
-        latencies.append((time.perf_counter() - started) * 1000)
-        rows.append(_score(item, result))
-    return _summary(rows, latencies)
+        history: list[tuple[str, str]] = []
+        for turn, kind in _turns(item):
+            started = time.perf_counter()
+            try:
+                result = answer(turn["question"], history, settings=settings, embeddings=embeddings)
+            except ReportQAError as exc:
+                rows.append(_error_row(turn, kind, exc))
+                history.append((turn["question"], ""))
+                continue
+            latencies.append((time.perf_counter() - started) * 1000)
+            rows.append(_score(turn, result, kind))
+            history.append((turn["question"], result.text))
+    report = _summary(rows, latencies)
+    kinds = sorted({r["kind"] for r in rows if r["kind"]})
+    report["by_kind"] = {k: _figures([r for r in rows if r["kind"] == k]) for k in kinds}
+    return report
+
+
+def _error_row(item: dict, kind: str, exc: Exception) -> dict:
+    return {
+        "id": item.get("id", ""),
+        "question": item["question"],
+        "kind": kind,
+        "error": str(exc),
+        "correct": False,
+        "evidence": False,
+        "found": False,
+        "length": 0,
+        "answerable": item.get("answerable", True),
+        "text": "",
+    }
+
+
+def _rate(items: list[dict], key: str) -> float | None:
+    return round(sum(r[key] for r in items) / len(items), 4) if items else None
+
+
+def _figures(rows: list[dict]) -> dict:
+    answerable = [r for r in rows if r["answerable"]]
+    return {
+        "questions": len(rows),
+        "accuracy": _rate(rows, "correct"),
+        "evidence_in_citations": _rate(answerable, "evidence"),
+    }
 
 
 def _summary(rows: list[dict], latencies: list[float]) -> dict:
@@ -97,15 +136,9 @@ def _summary(rows: list[dict], latencies: list[float]) -> dict:
     unanswerable = [r for r in rows if not r["answerable"]]
     lengths = [r["length"] for r in answerable if r["found"]]
     ordered = sorted(latencies)
-
-    def rate(items, key):
-        return round(sum(r[key] for r in items) / len(items), 4) if items else None
-
     return {
-        "questions": len(rows),
-        "accuracy": rate(rows, "correct"),
-        "evidence_in_citations": rate(answerable, "evidence"),
-        "refusal_rate_unanswerable": rate(unanswerable, "correct"),
+        **_figures(rows),
+        "refusal_rate_unanswerable": _rate(unanswerable, "correct"),
         "false_refusal_rate": round(sum(not r["found"] for r in answerable) / len(answerable), 4)
         if answerable
         else None,
@@ -124,6 +157,11 @@ def format_report(report: dict) -> str:
     for miss in report["misses"]:
         why = miss.get("error") or ("wrong answer" if not miss["correct"] else "evidence not cited")
         lines.append(f"MISS {miss['id']} {miss['question']} -> {miss['text']} ({why})")
+    for kind, figures in report.get("by_kind", {}).items():
+        lines.append(
+            f"kind {kind}: {figures['questions']} questions, accuracy {figures['accuracy']}, "
+            f"evidence {figures['evidence_in_citations']}"
+        )
     for key in (
         "questions",
         "accuracy",

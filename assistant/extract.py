@@ -1,63 +1,83 @@
-"""Answering without an LLM: pick the clause of a retrieved passage that answers the question.
+"""Answering without an LLM: the clauses of retrieved sentences that could answer, and how well.
 
-Support is measured as the share of the question's content (weighted by IDF over the index)
-that the supporting sentence, with its section path, actually contains. Too little support
-means the reports do not say, and the assistant refuses rather than guesses.
+Every clause (and pair of neighbouring clauses) of every retrieved sentence is a candidate
+answer. Each is described by a few signals: how close the sentence is in meaning to the
+question (the embedding model, per sentence), how much of the question's wording it and its
+section contain, whether it carries a number with the asked unit, whether it comes from the
+part of the report the question's tense points to. A small fitted model
+(:mod:`assistant.decide`) turns the signals into the probability that the candidate answers.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import warnings
 from dataclasses import dataclass
 from itertools import pairwise
 
 from assistant.question import Intent
 from assistant.retrieval import Hit
+from index import vocab
 from index.tokens import tokenize
 
-SUPPORT_THRESHOLD = 0.5
-MAX_GAP = 0.25
-_NUMBER = re.compile(
-    r"\d+(?:\.\d+)?\s*(?:%|％|万|亿)?|[一二两三四五六七八九十百千]+(?=个|方面|项|条|大|类|件|批|张|所|家|座|场)"
-)
 _CLAUSE_END = re.compile(r"[，,；;：:]")
 _ENUMERATOR = re.compile(
     r"^(?:[一二三四五六七八九十]+是|\d+[.、．]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十]+[，,]?)"
 )
-_UNITS = frozenset(
-    "个 家 场 所 亩 张 部 项 条 座 名 人次 户 吨 台 辆 套 次 倍 公里 平方米 亿元 万元".split()
-)
-_ASKING_TOKEN = re.compile(
-    r"^(?:哪|几|多少|多长|多大|多高|多久|多远|什么|谁|那个|这个|那些|这些|叫|称为|是不是)"
-)
-_CN_DIGITS = str.maketrans("一二两三四五六七八九", "1223456789")
 _WH_PHRASE = re.compile(r"(?:什么|哪些|哪个|哪所|哪家|哪项|哪几个|哪几项|哪)([\u4e00-\u9fff]{1,4})")
-_REVIEW = re.compile(r"回顾|过去|去年")
-_PLAN = re.compile(r"安排|任务|目标|今年")
-_PAST = re.compile(r"去年|过去|上年|回顾|已经|完成了|取得")
+# Words of a plan ("增长5%左右", "力争…以上"); a review states what was done.
+_TARGET_WORDS = re.compile(r"左右|以上|力争|目标|确保|预期|争取|以内|不低于|控制在")
 _GENERIC = frozenset(
     "今年 明年 全年 全市 全省 计划 目标 要 将 新 实现 完成 达到 安排 "
     "方面 重点 主要 工作 情况 多少 几 什么 哪些 哪个 是否 怎么 如何 有 "
     "是 呢 吗 为 的 打造 建设 实施 开展 加强 提升 完善 支持 落实 "
-    "做好 促进 深化 构建 培育 发展 有关 去年 上年 "
-    "定义 特点 名叫 属于 作用 意义 原因 内容 方式 主要".split()
+    "做好 促进 深化 构建 培育 发展 有关 去年 上年 实际 预期 打算 能 还 再 多 "
+    "定义 特点 名叫 属于 作用 意义 原因 内容 方式 政府 报告".split()
+)
+# Weight of a generic word or of the asked-for type noun, relative to a content word:
+# they are part of the question but say little about which passage answers it.
+_LIGHT = 0.25
+
+FEATURES = (
+    "sent_sim",
+    "sent_sim_gap",
+    "passage_dense",
+    "support",
+    "span_cover",
+    "gap",
+    "num_missing",
+    "unit_match",
+    "unit_missing",
+    "figures_short",
+    "tense_match",
+    "target_words",
+    "rank",
+    "stale",
+    "title",
+    "length",
+    "entity_list",
 )
 
 
 @dataclass(frozen=True)
-class Pick:
-    """The chosen answer span inside one retrieved passage.
-
-    ``support`` is the share of the question the quote (with its section) covers;
-    ``gap`` the share of the heaviest question term it lacks.
-    """
+class Candidate:
+    """One possible answer span inside one retrieved sentence, with its signals."""
 
     hit: Hit
     answer: str
     quote: str
-    support: float
-    score: float
-    gap: float = 0.0
+    features: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Pick:
+    """The chosen answer span of one report and the probability that it answers."""
+
+    hit: Hit
+    answer: str
+    quote: str
+    probability: float
 
 
 def _answer_type(question: str) -> str:
@@ -73,16 +93,16 @@ def _answer_type(question: str) -> str:
 def question_terms(question: str, idf) -> dict[str, float]:
     """Content terms of the question with their weights.
 
-    Measure words are left to the answer-type check; generic words and the asked-for
-    type noun count for less.
+    Measure words are left to the unit check; generic words and the asked-for type noun
+    count for less.
     """
     answer_type = _answer_type(question)
     terms: dict[str, float] = {}
     for term in tokenize(question):
-        if term in _UNITS or _ASKING_TOKEN.match(term):
+        if term in vocab.UNITS or vocab.ASKING_TOKEN.match(term):
             continue
         light = term in _GENERIC or term == answer_type
-        weight = idf(term) * (0.25 if light else 1.0)
+        weight = idf(term) * (_LIGHT if light else 1.0)
         terms[term] = max(terms.get(term, 0.0), weight)
     return terms
 
@@ -93,13 +113,28 @@ def presence(term: str, text: str) -> float:
     1 for the term itself (六条 also as 6条); for a longer word, 0.75 for its last two
     characters (the head noun: 停车位 -> 车位) and 0.5 for its first two (养老院 -> 养老).
     """
-    if term in text or term.translate(_CN_DIGITS) in text:
+    if term in text or arabic(term) in text:
         return 1.0
     if len(term) >= 3 and term[-2:] in text:
         return 0.75
     if len(term) >= 3 and term[:2] in text:
         return 0.5
     return 0.0
+
+
+@functools.lru_cache(maxsize=4096)
+def arabic(text: str) -> str:
+    """Chinese numerals as digits (十二条 -> 12条), through cn2an."""
+    if not any(ch in vocab.CN_NUMERAL for ch in text):
+        return text
+    import cn2an
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cn2an warns about every 千 that is not a number
+        try:
+            return cn2an.transform(text, "cn2an")
+        except (ValueError, KeyError):
+            return text
 
 
 def missing_share(terms: dict[str, float], text: str) -> float:
@@ -132,112 +167,117 @@ def split_clauses(sentence: str) -> list[str]:
     return [c.strip(" 。！？!?") for c in clauses if c.strip(" 。！？!?")]
 
 
-def _fit(intent: Intent, text: str) -> float:
-    if intent.kind == "number":
-        if not _NUMBER.search(text):
-            return -0.3
-        return 0.35 if intent.units and _has_unit(text, intent.units) else 0.2
-    if intent.kind == "entity" and re.search(r"“[^”]+”|、", text):
-        return 0.06
-    return 0.0
+def spans(clauses: list[str], figures: int = 1) -> list[str]:
+    """Candidate answers: each clause, each pair of neighbours, and longer runs when the
+    question asks for several figures."""
+    out = list(clauses)
+    out += [f"{a}，{b}" for a, b in pairwise(clauses)]
+    if figures > 2:
+        out += ["，".join(clauses[i : i + 3]) for i in range(len(clauses) - 2)]
+    return out
 
 
-def _timing(question: str, hit: Hit) -> float:
-    """Plans answer "今年/目标" questions, reviews answer "去年/过去" ones: nudge by section."""
-    section = hit.passage.section
-    review = bool(_REVIEW.search(section))
-    plan = bool(_PLAN.search(section)) or (
-        hit.document.year is not None and f"{hit.document.year}年" in section
-    )
-    if _PAST.search(question):  # asked about the past: the review section is the answer
-        return 0.15 * (review - plan)
-    return 0.05 * (plan - review)
+def numbers(text: str) -> list[re.Match]:
+    """The figures in ``text`` (2000, 5.5%, 十二 before a measure word)."""
+    return list(vocab.NUMBER_RE.finditer(text))
 
 
-def _windows(clauses: list[str]) -> list[str]:
-    spans = list(clauses)
-    spans += [f"{a}，{b}" for a, b in pairwise(clauses)]
-    return spans
+def has_unit(text: str, units: tuple[str, ...]) -> bool:
+    """Whether a number in ``text`` carries one of ``units`` (any, when none is asked)."""
+    return not units or any(u in text[n.end() : n.end() + 4] for n in numbers(text) for u in units)
 
 
-def pick_answer(
+def candidates(
     question: str, intent: Intent, hits: list[Hit], terms: dict[str, float]
-) -> Pick | None:
-    """The best answer span over the retrieved passages, or ``None`` if nothing fits.
-
-    ``terms`` are the question's :func:`question_terms`, computed once per question.
-    """
+) -> list[Candidate]:
+    """Every candidate answer span in ``hits`` with its signals (see :data:`FEATURES`)."""
     asked = set(question)
-    best: Pick | None = None
+    best_sim = max((s for h in hits for s in h.sentence_sims), default=0.0)
+    out: list[Candidate] = []
     for rank, hit in enumerate(hits):
         context = hit.passage.section.replace(" > ", " ")
         title = hit.passage.section.rsplit(" > ", 1)[-1]
-        for start, end in hit.passage.sentences:
-            sentence = hit.passage.text[start:end]
-            support = coverage(terms, f"{context} {sentence}")
-            for span in _windows(split_clauses(sentence)):
-                score = (
-                    0.55 * coverage(terms, span)
-                    + 0.35 * support
-                    + _fit(intent, span)
-                    + 0.1 / (1 + rank)
-                    + _timing(question, hit)
-                    + _novelty(intent, span, asked)
-                    - (0.2 if span == title else 0.0)  # a lead-phrase title is not an answer
-                    - 0.005 * max(0, len(span) - 20)
+        tense = _tense_match(intent, hit)
+        for i, (start, end) in enumerate(hit.passage.sentences):
+            sentence = hit.passage.text[start:end].strip()
+            if not sentence:
+                continue
+            sim = hit.sentence_sims[i] if i < len(hit.sentence_sims) else 0.0
+            whole = f"{context} {sentence}"
+            support, gap = coverage(terms, whole), missing_share(terms, whole)
+            for span in spans(split_clauses(sentence), intent.figures):
+                features = (
+                    sim,
+                    best_sim - sim,
+                    hit.dense,
+                    support,
+                    coverage(terms, span),
+                    gap,
+                    *_number_fit(intent, span),
+                    tense,
+                    _target_words(intent, span),
+                    1.0 / (1 + rank),
+                    _stale(intent, span, asked),
+                    float(span == title),
+                    min(len(span), 80) / 40,
+                    float(intent.kind == "entity" and bool(re.search(r"“[^”]+”|、", span))),
                 )
-                if best is None or score > best.score:
-                    best = Pick(hit, span, sentence.strip(), support, score)
-    if best is None:
-        return None
-    answer = _trim_list(_ENUMERATOR.sub("", best.answer), terms, intent)
-    context = best.hit.passage.section.replace(" > ", " ")
-    gap = missing_share(terms, f"{context} {best.quote}")
-    return Pick(best.hit, answer, best.quote, best.support, best.score, gap)
+                out.append(Candidate(hit, span, sentence, features))
+    return out
 
 
-def _novelty(intent: Intent, span: str, asked: set[str]) -> float:
-    """A clause that only repeats the question ("X" for "X还叫什么") answers nothing."""
+def _number_fit(intent: Intent, span: str) -> tuple[float, float, float, float]:
+    """(no number, asked unit present, number without the asked unit, too few figures)."""
+    if intent.kind != "number":
+        return 0.0, 0.0, 0.0, 0.0
+    found = numbers(span)
+    if not found:
+        return 1.0, 0.0, 0.0, float(intent.figures > 1)
+    unit = bool(intent.units) and has_unit(span, intent.units)
+    missing = bool(intent.units) and not unit
+    return 0.0, float(unit), float(missing), float(len(found) < intent.figures)
+
+
+def _tense_match(intent: Intent, hit: Hit) -> float:
+    """+1 when the passage is in the part of its report the question's tense points to
+    (review for results, plan for targets), -1 when in the other part."""
+    if not intent.tense or not hit.part:
+        return 0.0
+    wanted = "review" if intent.tense == "result" else "plan"
+    if hit.part == wanted:
+        return 1.0
+    return -0.5 if hit.part == "outlook" else -1.0
+
+
+def _target_words(intent: Intent, span: str) -> float:
+    if not intent.tense or not _TARGET_WORDS.search(span):
+        return 0.0
+    return 1.0 if intent.tense == "target" else -1.0
+
+
+def _stale(intent: Intent, span: str, asked: set[str]) -> float:
+    """1 when a clause only repeats the question ("X" for "X还叫什么"): it answers nothing."""
     if intent.kind == "number":
-        return 0.0  # the number itself is the news, and _fit checks for it
+        return 0.0  # the number itself is the news
     chars = [c for c in span if c.isalnum()]
     new = sum(c not in asked for c in chars) / len(chars) if chars else 0.0
-    return -0.2 if new < 0.2 else 0.0
+    # Fewer than one character in five new: the clause is the question's own words.
+    return float(new < 0.2)
+
+
+def finish(answer: str, terms: dict[str, float], intent: Intent) -> str:
+    """The chosen span as said: without its enumerator ("一是"), cut to the asked list item."""
+    return _trim_list(_ENUMERATOR.sub("", answer), terms, intent)
 
 
 def _trim_list(span: str, terms: dict[str, float], intent: Intent) -> str:
     """From a list of figures ("A680家、B120家") keep the item the question asks about."""
     items = span.split("、")
-    if intent.kind != "number" or "分别" in span or len(items) < 2:
+    if intent.kind != "number" or intent.figures > 1 or "分别" in span or len(items) < 2:
         return span
-    if not all(_NUMBER.search(item) for item in items):
+    if not all(numbers(item) for item in items):
         return span
     scored = sorted(((coverage(terms, item), item) for item in items), reverse=True)
-    if scored[0][0] > scored[1][0] and _has_unit(scored[0][1], intent.units):
+    if scored[0][0] > scored[1][0] and has_unit(scored[0][1], intent.units):
         return scored[0][1]
     return span
-
-
-def _has_unit(text: str, units: tuple[str, ...]) -> bool:
-    """Whether a number in ``text`` carries one of ``units`` (any, when none is asked)."""
-    return not units or any(
-        u in text[n.end() : n.end() + 4] for n in _NUMBER.finditer(text) for u in units
-    )
-
-
-def is_supported(pick: Pick | None, intent: Intent) -> bool:
-    """Whether the pick is good enough to answer with (else: refuse)."""
-    if pick is None or pick.support < SUPPORT_THRESHOLD or pick.gap >= MAX_GAP:
-        return False
-    return intent.kind != "number" or bool(_NUMBER.search(pick.answer))
-
-
-def related_quote(hit: Hit, terms: dict[str, float]) -> str | None:
-    """The sentence of another passage that supports the question as well as an answer
-    must, or ``None``: a related card that does not bear on the question is noise."""
-    context = hit.passage.section.replace(" > ", " ")
-    sentences = [hit.passage.text[s:e].strip() for s, e in hit.passage.sentences]
-    support, quote = max((coverage(terms, f"{context} {s}"), s) for s in sentences or [""])
-    if support < SUPPORT_THRESHOLD or missing_share(terms, f"{context} {quote}") >= MAX_GAP:
-        return None
-    return quote

@@ -1,35 +1,22 @@
-"""Reading the question: validation, what kind of answer it wants, and its region/year scope."""
+"""Reading the question: normalisation, what kind of answer it wants, and its scope."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
+from index import vocab
 from index.errors import QuestionError
 from index.model import Document
 
 MAX_CHARS = 300
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_NUMBER_CUE = re.compile(r"多少|几|比例|比重|占比|百分之|多大|多高|多长|多久|涨幅|增速|增长率")
-_PERCENT_CUE = re.compile(r"(增长|下降|提高|降低|上涨)了?多少|增速|涨幅|比重|比例|占比|百分|增长率")
-_ENTITY_CUE = re.compile(r"哪些|哪个|哪几|哪一|什么|谁|叫什么|是何|何种|名称")
-_YESNO_CUE = re.compile(r"是否|有没有|会不会|能不能|是不是")
-_UNIT_AFTER = re.compile(
-    r"(?:多少|几)(万|亿)?(公里|平方米|千瓦|亿元|万元|[个家场所亩张部项条座名人户吨元台辆套批期次倍天年方面])"
-)
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_REGION_SUFFIX = re.compile(r"(维吾尔自治区|壮族自治区|回族自治区|特别行政区|自治区|省|市|县|区)$")
-_NATIONAL_ALIASES = ("全国", "国务院", "国家", "中央政府")
-# Everyday abbreviations users type for the reports' own wording.
-_ALIASES = (
-    (re.compile(r"GDP|国民生产总值", re.IGNORECASE), "生产总值"),
-    (re.compile(r"CPI", re.IGNORECASE), "居民消费价格"),
-    (re.compile(r"R&D|研发投入", re.IGNORECASE), "研发经费投入"),
-    (re.compile(r"社零"), "社会消费品零售总额"),
-    (re.compile(r"(?<![A-Za-z])AI(?![A-Za-z])", re.IGNORECASE), "人工智能"),
-)
+
+Tense = Literal["result", "target", ""]
 
 
 @dataclass(frozen=True)
@@ -39,22 +26,42 @@ class Intent:
     Attributes:
         kind: ``number``, ``entity``, ``yesno`` or ``statement``.
         units: Measure words the number should carry (``张``, ``%`` …), if the question says.
+        tense: ``result`` for what already happened (the review part answers),
+            ``target`` for what is planned (the plan part answers), else empty.
+        figures: How many figures the question asks for (``多少户、多少平方米`` asks two).
     """
 
-    kind: str
+    kind: Literal["number", "entity", "yesno", "statement"]
     units: tuple[str, ...] = ()
+    tense: Tense = ""
+    figures: int = 1
 
 
 @dataclass(frozen=True)
 class Scope:
-    """The reports a question is about: ``None`` fields mean "not said"."""
+    """The reports a question is about.
+
+    Attributes:
+        region: The held region it names (``None``: not said).
+        year: The year it names (``None``: not said).
+        unknown_region: A place it names that no indexed report covers (``香港``).
+    """
 
     region: str | None = None
     year: int | None = None
+    unknown_region: str = ""
+
+
+# ---------------------------------------------------------------- normalisation
 
 
 def clean_question(question: object) -> str:
-    """Normalise a user question, or raise :class:`QuestionError` with a clear message."""
+    """Normalise a user question, or raise :class:`QuestionError` with a clear message.
+
+    Control and symbol characters go, full-width forms become half-width (NFKC),
+    traditional characters become simplified (OpenCC), and spoken wrappers and fillers
+    that no report contains ("请问一下，", "根据报告，", "…啊") are dropped.
+    """
     if not isinstance(question, str):
         raise QuestionError("the question must be text", "问题必须是文字。")
     text = "".join(ch for ch in question if _keep_char(ch))
@@ -71,7 +78,7 @@ def clean_question(question: object) -> str:
             "please ask in Chinese: the reports are in Chinese",
             "请用中文提问（报告是中文的），例如：今年新增多少养老床位？",
         )
-    return text
+    return strip_noise(to_simplified(text)) or text
 
 
 def _keep_char(ch: str) -> bool:
@@ -81,42 +88,156 @@ def _keep_char(ch: str) -> bool:
     return True
 
 
+@functools.cache
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters as simplified ones (廣東 -> 广东)."""
+    return _converter().convert(text)
+
+
+def strip_noise(text: str) -> str:
+    """The question without wrappers ("在…政府工作报告中，") and spoken fillers (啊, 呀)."""
+    for pattern in vocab.WRAPPER_RES:
+        text = pattern.sub("", text)
+    return vocab.FILLER_PARTICLES.sub("", text).strip(" ，,")
+
+
+# ---------------------------------------------------------------- intent
+
+
 def detect_intent(question: str) -> Intent:
-    """Classify the question by the answer it wants."""
-    units = tuple(u for pair in _UNIT_AFTER.findall(question) for u in pair if u)
-    if _PERCENT_CUE.search(question):
+    """Classify the question by the answer it wants, and whether it asks a result or a plan."""
+    units = tuple(u for pair in vocab.UNIT_AFTER_ASK.findall(question) for u in pair if u)
+    if vocab.PERCENT_CUE.search(question):
         units += ("%",)
-    if _NUMBER_CUE.search(question):
-        return Intent("number", units)
-    if _YESNO_CUE.search(question):
-        return Intent("yesno")
-    if _ENTITY_CUE.search(question):
-        return Intent("entity")
-    return Intent("statement")
+    tense = detect_tense(question)
+    if vocab.NUMBER_CUE.search(question):
+        figures = max(1, len(re.findall(r"多少|几(?=[\u4e00-\u9fff])", question)))
+        return Intent("number", units, tense, figures)
+    if vocab.YESNO_CUE.search(question):
+        return Intent("yesno", (), tense)
+    if vocab.ENTITY_CUE.search(question):
+        return Intent("entity", (), tense)
+    return Intent("statement", (), tense)
+
+
+def detect_tense(question: str) -> Tense:
+    """``result`` for a question about what happened, ``target`` for one about the plan."""
+    if vocab.PAST_CUE.search(question):
+        return "result"
+    if vocab.PLAN_CUE.search(question):
+        return "target"
+    return ""
+
+
+# ---------------------------------------------------------------- scope
+
+
+def region_key(region: str) -> str:
+    """One name per region: a district named with its city (太原市小店区) is 小店区."""
+    match = re.match(r"^.{2,8}?(?:省|自治区|市)(?=.{2,}(?:区|县|旗|市)$)", region)
+    return region[match.end() :] if match else region
 
 
 def region_aliases(region: str) -> tuple[str, ...]:
     """Ways a question may name ``region``: ``山西省`` -> ``山西省``, ``山西``."""
-    if region == "全国":
-        return _NATIONAL_ALIASES
-    short = _REGION_SUFFIX.sub("", region)
-    return tuple(dict.fromkeys(a for a in (region, short) if len(a) >= 2))
+    if region == vocab.NATIONAL:
+        return vocab.NATIONAL_ALIASES
+    key = region_key(region)
+    names = (region, key, vocab.short_region(key))
+    return tuple(dict.fromkeys(a for a in names if len(a) >= 2))
 
 
 def find_scope(question: str, documents: Iterable[Document]) -> Scope:
-    """The region and year a question names, among those the index holds."""
-    best = ""
+    """The region and year a question names, and a named place the index does not hold."""
+    documents = list(documents)
+    year_match = vocab.YEAR_RE.search(question)
+    year = int(year_match.group(1)) if year_match else None
+    held = _held_region(question, documents)
+    held_level = vocab.gazetteer().get(region_key(held or ""), ("", 3))[1]
+    for place, level in _named_places(question):
+        if held and _is_alias(place, held):
+            continue
+        # A place the index lacks, or one more specific than the held region it sits in
+        # (广东深圳): the held region's figure does not answer it.
+        if not held or (held != vocab.NATIONAL and level > held_level):
+            return Scope(None, year, place)
+    return Scope(held, year)
+
+
+def _held_region(question: str, documents: list[Document]) -> str | None:
+    best, found = "", None
     for region in {d.region for d in documents if d.region}:
+        if region == vocab.NATIONAL:
+            continue
         for alias in region_aliases(region):
             if alias in question and len(alias) > len(best):
                 best, found = alias, region
-    year = _YEAR.search(question)
-    return Scope(region=found if best else None, year=int(year.group(1)) if year else None)
+    national = any(d.region == vocab.NATIONAL for d in documents)
+    if found is None and national and vocab.NATIONAL_ALIAS_RE.search(question):
+        return vocab.NATIONAL
+    return found
 
 
-def expand_aliases(question: str) -> str:
-    """Replace abbreviations (GDP, CPI …) with the wording reports use."""
-    for pattern, wording in _ALIASES:
+def _named_places(question: str) -> list[tuple[str, int]]:
+    """The gazetteer's places named in ``question`` (full name, level), longest match first."""
+    places = vocab.gazetteer()
+    found, taken = [], [False] * len(question)
+    for size in range(8, 1, -1):
+        for start in range(len(question) - size + 1):
+            word = question[start : start + size]
+            if word not in places or any(taken[start : start + size]):
+                continue
+            if _inside_word(question, start, size):
+                continue
+            taken[start : start + size] = [True] * size
+            found.append(places[word])
+    return found
+
+
+def _inside_word(question: str, start: int, size: int) -> bool:
+    """Whether a short place name is part of a longer word (东城 in 广东城乡)."""
+    if size > 2:
+        return False
+    from index.tokens import tokenize
+
+    words = tokenize(question)
+    return question[start : start + size] not in words
+
+
+def _is_alias(place: str, region: str) -> bool:
+    return place in region_aliases(region) or region_key(region) in place
+
+
+def scope_message(scope: Scope, documents: Sequence[Document]) -> str:
+    """Why a scoped question cannot be answered, in Chinese, or empty when it can."""
+    if scope.unknown_region and all(d.region for d in documents):
+        held = "、".join(sorted({d.region for d in documents if d.region}))
+        return f"索引中没有{scope.unknown_region}的报告。已收录：{_short_list(held)}。"
+    if scope.region and scope.year:
+        years = sorted({d.year for d in documents if d.region == scope.region and d.year})
+        if scope.year not in years and scope.year + 1 not in years:
+            latest = f"，最近的是{years[-1]}年" if years else ""
+            return f"没有{scope.year}年{scope.region}的报告{latest}。"
+    if scope.year and not scope.region:
+        years = sorted({d.year for d in documents if d.year})
+        if years and scope.year not in years and scope.year + 1 not in years:
+            return f"索引中没有{scope.year}年的报告，已收录的年份：{'、'.join(map(str, years))}。"
+    return ""
+
+
+def _short_list(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit("、", 1)[0] + "等"
+
+
+def everyday_to_report(question: str) -> str:
+    """Replace everyday words (GDP, 物价, 老小区 …) with the wording reports use."""
+    for pattern, wording in vocab.EVERYDAY_TERMS:
         question = pattern.sub(wording, question)
     return question
 
@@ -129,8 +250,10 @@ def strip_scope(question: str, scope: Scope, year_word: str = "今年") -> str:
         scope: What :func:`find_scope` found in it.
         year_word: How the report refers to that year (``今年``, ``去年``); empty drops it.
     """
-    text = expand_aliases(question)
-    if scope.region:
+    text = everyday_to_report(question)
+    if scope.region == vocab.NATIONAL:
+        text = vocab.NATIONAL_ALIAS_RE.sub("", text)
+    elif scope.region:
         for alias in sorted(region_aliases(scope.region), key=len, reverse=True):
             text = text.replace(alias, "")
     if scope.year:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -13,21 +15,33 @@ from index.model import Document, Passage
 from index.settings import Settings
 from index.store import IndexStore, Manifest, passage_id
 from index.tokens import tokenize
+from index.vocab import PLAN_SECTION, REVIEW_SECTION
 
 RRF_K = 60
 _CANDIDATES = 30
+_FUTURE = re.compile(r"十[一二三四五六七八九]五|五年|中长期|远景|20[3-5]\d年")
 _QUERY_CACHE = 512
+
+
+Part = Literal["review", "plan", "outlook", ""]
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One retrieved passage with the scores that put it there."""
+    """One retrieved passage with the scores that put it there.
+
+    ``sentence_sims`` holds the query's cosine similarity to each of the passage's
+    sentences (empty when the index has no sentence vectors); ``part`` says whether the
+    passage reviews the past, plans the report's year or looks further ahead.
+    """
 
     passage: Passage
     document: Document
     score: float
     dense: float
     keyword: float
+    sentence_sims: tuple[float, ...] = ()
+    part: Part = ""
 
 
 class Retriever:
@@ -50,6 +64,14 @@ class Retriever:
         self.doc_of_row = np.array([p.doc_id for p in self.passages], dtype=object)
         self.bm25 = BM25([tokens for _, tokens in stored])
         self.vectors = store.vectorstore(manifest.collection, embeddings)
+        sentences = store.read_sentence_vectors(manifest.generation)
+        counts = [len(p.sentences) for p in self.passages]
+        self.first_sentence = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        if sentences is not None and len(sentences) != self.first_sentence[-1]:
+            sentences = None  # written by another parser version: judge by passages only
+        self.sentence_vectors = None if sentences is None else np.asarray(sentences, np.float32)
+        self.sentence_row = np.repeat(np.arange(len(self.passages)), counts)
+        self.parts = report_parts(self.passages, self.documents)
         self._vectors: dict[str, list[float]] = {}  # repeated questions skip the model
         self._vectors_lock = threading.Lock()
 
@@ -80,7 +102,11 @@ class Retriever:
         keyword_rank = [int(i) for i in np.argsort(-keyword_scores)[:_CANDIDATES]]
         keyword_rank = [i for i in keyword_rank if keyword_scores[i] > 0]
         dense = self._dense(query, doc_ids) if mode != "keyword" else {}
-        rankings = {"hybrid": (keyword_rank, list(dense)), "keyword": (keyword_rank,)}
+        by_sentence = self._best_by_sentence(query, allowed) if mode == "hybrid" else []
+        rankings = {
+            "hybrid": (keyword_rank, list(dense), by_sentence),
+            "keyword": (keyword_rank,),
+        }
         fused: dict[int, float] = {}
         for ranking in rankings.get(mode, (list(dense),)):
             for rank, row in enumerate(ranking):
@@ -88,7 +114,28 @@ class Retriever:
         best = self._distinct(sorted(fused, key=lambda r: -fused[r]))[:k]
         if per_doc:
             best += [r for r in self._best_per_doc(keyword_scores, per_doc) if r not in best]
-        return [self._hit(r, fused.get(r, 0.0), dense, keyword_scores) for r in best]
+        vector = self._query_vector(query) if mode != "keyword" else None
+        return [self._hit(r, fused.get(r, 0.0), dense, keyword_scores, vector) for r in best]
+
+    def _best_by_sentence(self, query: str, allowed: np.ndarray | None) -> list[int]:
+        """Passages ranked by their sentence most similar to the query."""
+        if self.sentence_vectors is None or not len(self.sentence_vectors):
+            return []
+        sims = self.sentence_vectors @ np.asarray(self._query_vector(query), np.float32)
+        if allowed is not None:
+            sims = np.where(allowed[self.sentence_row], sims, -1.0)
+        top = np.argsort(-sims)[: _CANDIDATES * 3]
+        return list(dict.fromkeys(int(self.sentence_row[i]) for i in top if sims[i] > -1))[
+            :_CANDIDATES
+        ]
+
+    def sentence_similarities(self, row: int, vector) -> tuple[float, ...]:
+        """Cosine similarity of the query ``vector`` to each sentence of passage ``row``."""
+        if self.sentence_vectors is None or vector is None:
+            return ()
+        a, b = self.first_sentence[row], self.first_sentence[row + 1]
+        sims = self.sentence_vectors[a:b] @ np.asarray(vector, np.float32)
+        return tuple(float(x) for x in sims)
 
     def _query_vector(self, query: str) -> list[float]:
         vector = self._vectors.get(query)
@@ -130,7 +177,7 @@ class Retriever:
                 rows.append(int(row))
         return rows
 
-    def _hit(self, row: int, score: float, dense: dict, keyword_scores) -> Hit:
+    def _hit(self, row: int, score: float, dense: dict, keyword_scores, vector) -> Hit:
         passage = self.passages[row]
         return Hit(
             passage=passage,
@@ -138,6 +185,8 @@ class Retriever:
             score=score,
             dense=dense.get(row, 0.0),
             keyword=float(keyword_scores[row]),
+            sentence_sims=self.sentence_similarities(row, vector),
+            part=self.parts[row],
         )
 
     def _dense(self, query: str, doc_ids: set[str] | None) -> dict[int, float]:
@@ -153,6 +202,44 @@ class Retriever:
             if row is not None:
                 out[row] = 1.0 - float(distance)
         return out
+
+
+def report_parts(passages: list[Passage], documents: dict[str, Document]) -> list[Part]:
+    """Which part of its report each passage is in: review, plan or outlook.
+
+    Reports review the past year first and plan the coming one after. A top-level section
+    is read by its title (回顾/成就 -> review; its own year or 安排/任务 -> plan; a five-year
+    horizon -> outlook); an untitled one takes the part of the sections around it: before
+    the first plan section it reviews, after it it plans.
+    """
+    parts: list[Part] = []
+    by_doc: dict[str, list[int]] = {}
+    for row, p in enumerate(passages):
+        by_doc.setdefault(p.doc_id, []).append(row)
+        parts.append("")
+    for doc_id, rows in by_doc.items():
+        doc = documents.get(doc_id)
+        seen_plan = False
+        for row in rows:
+            top = passages[row].section.split(" > ")[0]
+            part = _section_part(top, doc.year if doc else None)
+            seen_plan = seen_plan or part == "plan"
+            parts[row] = part or ("plan" if seen_plan else "review")
+    return parts
+
+
+def _section_part(title: str, year: int | None) -> Part:
+    own_year = year is not None and f"{year}年" in title
+    last_year = year is not None and f"{year - 1}年" in title
+    if REVIEW_SECTION.search(title) or (last_year and not own_year):
+        return "review"
+    if own_year:
+        return "plan"
+    if _FUTURE.search(title):
+        return "outlook"
+    if PLAN_SECTION.search(title):
+        return "plan"
+    return ""
 
 
 def require_index(settings: Settings) -> Manifest:

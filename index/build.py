@@ -98,7 +98,11 @@ def build_index(
             if d.doc_id not in found and (rebuild or not Path(d.source).exists())
         ]
         kept = [d for d in old.values() if d.doc_id not in changed and d not in removed]
-        stale = base is None or base.model_id != model_id_for(settings, embeddings)
+        stale = (
+            base is None
+            or base.model_id != model_id_for(settings, embeddings)
+            or (base.documents and not store.sentences_path(base.generation).exists())
+        )
         manifest, embedded = previous, 0
         if changed or removed or stale:
             manifest, embedded = _write(
@@ -168,12 +172,21 @@ def _write(store, base, previous, kept, changed, embeddings, settings, rebuild, 
     cached.progress = progress
     try:
         cached.embed_documents([p.text for p, _ in passages])
+        embedded = cached.embedded  # the report counts passages; sentences follow them
+        # Sentence vectors let the answerer judge meaning clause by clause (see
+        # assistant.extract); the cache keeps rebuilds incremental for them too.
+        sentences = cached.embed_documents(sentence_texts(p for p, _ in passages))
         cached.use_cache = True  # everything is fresh now: filling Chroma must not embed again
-        manifest = store.write_generation(documents, passages, cached, previous)
+        manifest = store.write_generation(documents, passages, cached, previous, sentences)
     finally:
         cached.close()
     store.collect_garbage(manifest)
-    return manifest, cached.embedded
+    return manifest, embedded
+
+
+def sentence_texts(passages: Iterable[Passage]) -> list[str]:
+    """Every sentence of ``passages``, in passage then sentence order (the stored order)."""
+    return [p.text[a:b].strip() or p.text for p in passages for a, b in p.sentences]
 
 
 def list_documents(settings: Settings | None = None) -> list[IndexedDocument]:

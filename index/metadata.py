@@ -197,6 +197,10 @@ def infer_region(stem: str, text: str) -> str:
     ours = text.count("我国")
     if ours >= MIN_NATIONAL_MENTIONS and ours > 2 * sum(map(text.count, _LOCAL_WORDS)):
         return NATIONAL
+    # Only a report speaks of 我省/全市…: an encyclopedia article that names a province
+    # three times is not that province's report.
+    if sum(map(text.count, _LOCAL_WORDS)) < MIN_REGION_MENTIONS:
+        return ""
     return _most_mentioned_region(text)
 
 

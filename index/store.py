@@ -111,6 +111,16 @@ class IndexStore:
     def passages_path(self, generation: str) -> Path:
         return self.generations / generation / "passages.jsonl"
 
+    def sentences_path(self, generation: str) -> Path:
+        return self.generations / generation / "sentences.npy"
+
+    def read_sentence_vectors(self, generation: str):
+        """The generation's sentence vectors (memory-mapped), or ``None`` if it has none."""
+        import numpy as np
+
+        path = self.sentences_path(generation)
+        return np.load(path, mmap_mode="r") if path.exists() else None
+
     def read_passages(self, generation: str) -> list[tuple[Passage, list[str]]]:
         """All passages of a generation with their tokens, in stored order."""
         with self.passages_path(generation).open(encoding="utf-8") as fh:
@@ -140,8 +150,13 @@ class IndexStore:
         passages: list[tuple[Passage, list[str]]],
         embeddings,
         previous: Manifest | None,
+        sentence_vectors: list[list[float]] | None = None,
     ) -> Manifest:
-        """Write passages and vectors as a new generation, then make it live."""
+        """Write passages and vectors as a new generation, then make it live.
+
+        ``sentence_vectors`` holds one vector per sentence of ``passages`` in stored order;
+        they are kept as float16 (half the size, and cosine ranks do not change).
+        """
         documents = tuple(documents)
         generation = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         path = self.passages_path(generation)
@@ -149,6 +164,11 @@ class IndexStore:
         with path.open("w", encoding="utf-8") as fh:
             for p, tokens in passages:
                 fh.write(json.dumps(_passage_to_json(p, tokens), ensure_ascii=False) + "\n")
+        if sentence_vectors:
+            import numpy as np
+
+            with self.sentences_path(generation).open("wb") as fh:
+                np.save(fh, np.asarray(sentence_vectors, dtype=np.float16))
         collection = f"rq-{_home_tag(self.home)}-{generation}"
         self._fill_collection(collection, documents, [p for p, _ in passages], embeddings)
         counts: dict[str, int] = {}

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
-from langchain_core.embeddings import DeterministicFakeEmbedding
+from langchain_core.embeddings import Embeddings
 
 from index import Settings, build_index, sample_report
 
@@ -27,15 +30,35 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
-class CountingFakeEmbeddings(DeterministicFakeEmbedding):
-    """Deterministic, offline embeddings that count what they embed."""
+class CountingFakeEmbeddings(Embeddings):
+    """Offline embeddings that mean something, and count what they embed.
 
-    model_id: str = "fake-64"
-    calls: list = []  # noqa: RUF012 -- pydantic field, copied per instance
+    A text is the normalised bag of its characters and character pairs, hashed into
+    ``size`` dimensions: texts sharing words get close vectors (养老床位 is near
+    新增养老床位2000张, far from 高新技术企业), so a bug on the dense side can fail a test.
+    """
+
+    model_id = "fake-ngrams-v1"
+
+    def __init__(self, size: int = 256, calls: list | None = None) -> None:
+        self.size = size
+        self.calls = [] if calls is None else calls
+
+    def _vector(self, text: str) -> list[float]:
+        chars = [c for c in text if c.isalnum()]
+        grams = chars + [a + b for a, b in itertools.pairwise(chars)]
+        v = np.zeros(self.size)
+        for g in grams:
+            v[zlib.crc32(g.encode()) % self.size] += 1.0
+        norm = np.linalg.norm(v)
+        return (v / norm if norm else v).tolist()
 
     def embed_documents(self, texts):
         self.calls.append(list(texts))
-        return super().embed_documents(texts)
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text):
+        return self._vector(text)
 
     @property
     def embedded(self) -> int:
@@ -44,8 +67,8 @@ class CountingFakeEmbeddings(DeterministicFakeEmbedding):
 
 @pytest.fixture
 def fake_embeddings() -> CountingFakeEmbeddings:
-    """A fresh counting fake embedding model (64 dimensions)."""
-    return CountingFakeEmbeddings(size=64, calls=[])
+    """A fresh counting fake embedding model."""
+    return CountingFakeEmbeddings()
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ def test_region_and_year_pick_the_report(multi, question, expect, region, year):
     assert expect in a.text
     first = a.citations[0]
     assert (first.region, first.year) == (region, year)
-    assert a.text.startswith(f"{region}：")
+    assert a.text.startswith(f"{region}（{year}年）：")
 
 
 def test_unnamed_report_answers_say_which_report(multi):
@@ -60,7 +60,7 @@ def test_unnamed_report_answers_say_which_report(multi):
     assert a.found
     for c in a.citations:
         if f"[{c.n}]" in a.text:
-            assert f"{c.region}：" in a.text
+            assert f"{c.region}（{c.year}年）：" in a.text
 
 
 def test_the_same_answer_from_two_reports_is_said_once(multi):
@@ -68,3 +68,39 @@ def test_the_same_answer_from_two_reports_is_said_once(multi):
     a = answer("2025年是哪个规划的收官之年", settings=settings, embeddings=embeddings)
     assert a.found and "十四五" in a.text
     assert len({c.region for c in a.citations if f"[{c.n}]" in a.text}) == a.text.count("[")
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("香港今年城镇新增就业目标是多少", "索引中没有香港特别行政区的报告"),
+        ("苏州市今年城镇新增就业目标是多少", "索引中没有苏州市的报告"),
+        ("2026年我国城镇新增就业目标是多少", "没有2026年全国的报告，最近的是2025年"),
+        ("2022年山西省城镇新增就业目标是多少", "没有2022年山西省的报告"),
+    ],
+)
+def test_a_region_or_year_the_index_lacks_is_refused_not_answered_from_another(
+    multi, question, said
+):
+    settings, embeddings = multi
+    a = answer(question, settings=settings, embeddings=embeddings)
+    assert not a.found and not a.citations
+    assert said in a.text
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "expect", "region", "year"),
+    [
+        ("北京今年城镇新增就业目标是多少", "那上海呢？", "60万人", "上海市", 2026),
+        ("上海去年城镇新增就业多少人", "那山西呢？", "47.3万人", "山西省", 2026),
+        ("2023年全国城镇新增就业多少人", "那2024年呢？", "1256万人", "全国", 2025),
+    ],
+)
+def test_follow_ups_switch_region_or_year_and_keep_the_topic(
+    multi, first, then, expect, region, year
+):
+    settings, embeddings = multi
+    a1 = answer(first, settings=settings, embeddings=embeddings)
+    a2 = answer(then, [(first, a1.text)], settings=settings, embeddings=embeddings)
+    assert a2.found and expect in a2.text, a2.standalone_question
+    assert (a2.citations[0].region, a2.citations[0].year) == (region, year)

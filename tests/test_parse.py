@@ -98,7 +98,9 @@ def test_region_heuristics() -> None:
     assert (
         infer_region("x", "——在广西壮族自治区第十四届人民代表大会第五次会议上") == "广西壮族自治区"
     )
-    assert infer_region("x", "山西" * 5 + "，推动市委工作。") == "山西省"
+    assert infer_region("x", "全省" * 3 + "山西" * 5 + "，推动市委工作。") == "山西省"
+    # An article that names a province often but never speaks as it (全省, 我省) is no report.
+    assert infer_region("x", "山西" * 5 + "，推动市委工作。") == ""
     assert infer_region("x", "没有地名。") == ""
     assert infer_region("x", "2025年清徐县政府工作报告") == "清徐县"
     assert infer_region("2026年雄安新区政府工作报告", "正文。") == "雄安新区"

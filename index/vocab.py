@@ -1,0 +1,177 @@
+"""The Chinese vocabulary the code relies on, in one place.
+
+Region names and suffixes, measure words, question words, tense cues, spoken fillers and the
+everyday words people use for the reports' terms. Everything else imports from here, so a
+new word is added once and every step (scope, intent, support, follow-ups) sees it.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+from importlib.metadata import distribution
+
+# ---------------------------------------------------------------- regions
+NATIONAL = "全国"
+# Ways a question names the national report. "国家" also starts 国家级/国家队, see below.
+NATIONAL_ALIASES = ("全国", "我国", "国家", "国务院", "中央政府", "中国")
+NATIONAL_ALIAS_RE = re.compile(
+    r"全国|我国|国家(?!级|队|重点|标准|公园|实验室)|国务院|中央政府|中国"
+)
+
+PROVINCES = (
+    ("北京市", "北京"), ("天津市", "天津"), ("上海市", "上海"), ("重庆市", "重庆"),
+    ("河北省", "河北"), ("山西省", "山西"), ("辽宁省", "辽宁"), ("吉林省", "吉林"),
+    ("黑龙江省", "黑龙江"), ("江苏省", "江苏"), ("浙江省", "浙江"), ("安徽省", "安徽"),
+    ("福建省", "福建"), ("江西省", "江西"), ("山东省", "山东"), ("河南省", "河南"),
+    ("湖北省", "湖北"), ("湖南省", "湖南"), ("广东省", "广东"), ("海南省", "海南"),
+    ("四川省", "四川"), ("贵州省", "贵州"), ("云南省", "云南"), ("陕西省", "陕西"),
+    ("甘肃省", "甘肃"), ("青海省", "青海"), ("台湾省", "台湾"),
+    ("内蒙古自治区", "内蒙古"), ("广西壮族自治区", "广西"), ("西藏自治区", "西藏"),
+    ("宁夏回族自治区", "宁夏"), ("新疆维吾尔自治区", "新疆"),
+    ("香港特别行政区", "香港"), ("澳门特别行政区", "澳门"),
+)  # fmt: skip
+
+# Longest first, so 维吾尔自治区 is cut before 区.
+REGION_SUFFIXES = (
+    "维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州", "自治县",
+    "地区", "省", "市", "州", "盟", "县", "区", "旗",
+)  # fmt: skip
+REGION_SUFFIX_RE = re.compile("(?:" + "|".join(REGION_SUFFIXES) + ")$")
+# A place-like name in a question: two to four Han characters before a region suffix.
+# Words that end in 区/市/县 but are no place (小区, 社区, 城区 …) are ruled out by a
+# first-character list and a stop list in :data:`NOT_PLACES`.
+PLACE_RE = re.compile(r"([\u4e00-\u9fff]{2,4}?(?:特别行政区|自治区|自治州|省|市|州|盟|县|区|旗))")
+NOT_PLACES = frozenset(
+    "小区 社区 城区 园区 景区 街区 矿区 林区 山区 牧区 库区 片区 老区 新区 开发区 保税区 "
+    "自贸区 示范区 试验区 先行区 功能区 核心区 集聚区 城市 都市 超市 夜市 集市 股市 楼市 "
+    "全市 我市 本市 各市 全省 我省 本省 各省 全区 我区 本区 各区 全县 我县 各县 市县 "
+    "郊区 地区 市区 县区 省市 城乡接合区 合作区 服务区 生态区".split()
+)
+# County names that are also everyday words (老城区 of 洛阳, 城关区 of 拉萨).
+GENERIC_PLACE_STEMS = frozenset(
+    "老城 新城 城关 城中 市中 城东 城西 城南 城北 城厢 开发 高新 经开 新区 郊 矿 港口 港 "
+    "白云 和平 长安 新华 中心 南山 北山 东山 西山 河东 河西 江北 江南 城阳 高新技术".split()
+)
+# Characters a place name does not start with (part of the words around it).
+NOT_PLACE_START = frozenset("的在和与及是年今明去有要新老各全本我这那哪个多少几给对向到从")
+
+
+def short_region(name: str) -> str:
+    """``山西省`` -> ``山西``, ``内蒙古自治区`` -> ``内蒙古``; a name that would be one
+    character long (忠县) is kept whole."""
+    for full, short in PROVINCES:
+        if name == full:
+            return short
+    short = REGION_SUFFIX_RE.sub("", name)
+    return short if len(short) >= 2 else name
+
+
+@functools.cache
+def gazetteer() -> dict[str, tuple[str, int]]:
+    """Every Chinese province, prefecture and county by the names a question may use.
+
+    Maps a name (full, and short for provinces and prefectures: 深圳市 and 深圳) to its
+    full name and level (1 province, 2 prefecture, 3 county). The list is the national
+    administrative-division table shipped with the ``cpca`` package (read as data: the
+    package itself needs pandas at import).
+    """
+    path = distribution("cpca").locate_file("cpca/resources/adcodes.csv")
+    names: dict[str, tuple[str, int]] = {}
+    with open(str(path), encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            code, name = row["adcode"], row["name"]
+            level = 1 if code[2:] == "0" * 10 else 2 if code[4:] == "0" * 8 else 3
+            generic = REGION_SUFFIX_RE.sub("", name) in GENERIC_PLACE_STEMS
+            if name in NOT_PLACES or (level == 3 and (len(name) < 3 or generic)):
+                continue  # 城区, 矿区, 南县 (in 河南县域): words more often than places
+            names.setdefault(name, (name, level))
+            short = short_region(name)
+            if level < 3 and short != name:
+                names.setdefault(short, (name, level))
+    for full, short in PROVINCES:
+        names[full] = names[short] = (full, 1)
+    return names
+
+
+# ---------------------------------------------------------------- time and tense
+YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+RELATIVE_YEARS = {"今年": 0, "本年": 0, "明年": 1, "去年": -1, "上年": -1, "前年": -2}
+# A question about what already happened (the review part of a report answers it).
+PAST_CUE = re.compile(
+    r"去年|上年|前年|过去|回顾|实际|已经|完成了|达到了|取得了|实现了|增长了|下降了|提高了|"
+    r"降低了|上涨了|突破了|超过了|减少了|增加了|新增了|建成了|是多少了"
+)
+# A question about the plan (the plan part answers it).
+PLAN_CUE = re.compile(
+    r"今年|明年|目标|计划|预期|打算|力争|(?<![主重需只想])要|将|拟|安排|争取|确保|定在|定为"
+)
+# Section titles of the review part and of the plan part of a report.
+REVIEW_SECTION = re.compile(r"回顾|过去|去年|上年|成绩|工作总结|发展成就")
+PLAN_SECTION = re.compile(r"安排|任务|目标|今年|总体要求|预期|重点工作|主要工作|部署")
+
+# ---------------------------------------------------------------- question words
+NUMBER_CUE = re.compile(
+    r"多少|几[个项所家张条座名人户亿万千百十]?|比例|比重|占比|百分之|多大|多高|多长|多久|涨幅|增速|"
+    r"增长率|增幅|规模"
+)
+PERCENT_CUE = re.compile(
+    r"(增长|下降|提高|降低|上涨|增加|减少|回升)了?多少(?![\u4e00-\u9fff])|增速|涨幅|增幅|比重|"
+    r"比例|占比|百分|增长率|强度|(?:率|占比)(?:是|为|达到|要达到|控制在)?多少"
+)
+ENTITY_CUE = re.compile(r"哪些|哪个|哪几|哪一|哪|什么|谁|叫什么|是何|何种|名称")
+YESNO_CUE = re.compile(r"是否|有没有|会不会|能不能|是不是|打算.{1,12}不|要不要|管不管|真的吗")
+# A token that asks rather than tells.
+ASKING_TOKEN = re.compile(
+    r"^(?:哪|几|多少|多长|多大|多高|多久|多远|什么|谁|那个|这个|那些|这些|叫|称为|是不是)"
+)
+
+# Measure words: a number question names the unit it wants ("多少张" wants 张).
+MEASURE_WORDS = (
+    "公里", "平方米", "平方公里", "千瓦", "亿元", "万元", "公顷", "立方米", "万吨", "人次",
+    "个", "家", "场", "所", "亩", "张", "部", "项", "条", "座", "名", "人", "户", "吨", "元",
+    "台", "辆", "套", "批", "期", "次", "倍", "天", "年", "方面", "斤", "间", "处", "栋", "件",
+    "只", "头", "株", "棵", "位", "支", "种", "类", "级", "层", "片", "块", "辆", "艘", "架",
+)  # fmt: skip
+_MEASURE_ALT = "|".join(sorted(set(MEASURE_WORDS), key=len, reverse=True))
+UNIT_AFTER_ASK = re.compile(rf"(?:多少|几)(万|亿|千|百)?({_MEASURE_ALT})")
+UNITS = frozenset(MEASURE_WORDS)
+
+# ---------------------------------------------------------------- numerals
+CN_NUMERAL = "零〇一二两三四五六七八九十百千万亿"
+NUMBER_RE = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:%|％|万|亿)?|[一二两三四五六七八九十百千]+(?=个|方面|项|条|大|类|件|批|张|所|家|座|场)"
+)
+
+# ---------------------------------------------------------------- question noise
+# Spoken wrappers and fillers that carry no meaning for the search; they are removed from
+# the question before anything else reads it.
+WRAPPERS = (
+    r"^(?:请问一下|请问|麻烦(?:你|您)?(?:帮我)?(?:查一下|查查|看一下|看看|问一下)?|帮我(?:查一下|查查|看看|看一下)|"
+    r"我想(?:问一下|问问|知道|了解一下?)|想问一下|问一下|你好|您好|能告诉我|告诉我|请告诉我)[，,：:\s]*",
+    r"^(?:根据|按照|依据|据)(?:报告|政府工作报告|[^，,]{0,20}报告)[，,：:\s]*",
+    r"^在?[^，,]{0,24}政府工作报告(?:中|里|里面|上)?[，,：:\s]*(?:提到|说|讲)?[，,：:\s]*",
+    r"^听说[，,\s]*",
+    r"[，,]?(?:真的吗|是真的吗|对吗|是吗|对不对|是不是真的)(?=[？?！!。，,]|$)",
+)
+WRAPPER_RES = tuple(re.compile(p) for p in WRAPPERS)
+# Sentence-final particles; dropped when they end a clause (呢 stays: it marks follow-ups).
+FILLER_PARTICLES = re.compile(
+    r"(?<=[\u4e00-\u9fff])(?:啊|呀|吧|嘛|哈|哦|噢|喔|咧|啦)(?=[？?！!。，,\s]|$)"
+)
+
+# ---------------------------------------------------------------- everyday words
+# Everyday ways of naming a report's term, for the keyword side of the search; the dense
+# side needs no table. Each pair is general economic or civic wording, not one question's.
+EVERYDAY_TERMS = (
+    (re.compile(r"GDP|国民生产总值|经济总量|经济规模", re.IGNORECASE), "生产总值"),
+    (re.compile(r"经济增速|经济增长(?!目标)"), "生产总值增长"),
+    (re.compile(r"CPI|物价(?:涨幅|水平)?", re.IGNORECASE), "居民消费价格"),
+    (re.compile(r"R&D|研发投入|科研投入|科研经费", re.IGNORECASE), "研发经费投入"),
+    (re.compile(r"社零"), "社会消费品零售总额"),
+    (re.compile(r"(?<![A-Za-z])AI(?![A-Za-z])", re.IGNORECASE), "人工智能"),
+    (re.compile(r"老小区|旧小区"), "老旧小区"),
+    (re.compile(r"外贸总额|进出口额"), "进出口总值"),
+    (re.compile(r"财政收入"), "一般公共预算收入"),
+)

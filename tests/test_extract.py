@@ -1,0 +1,145 @@
+"""Choosing the answer span, step by step: clauses, spans, number fit, list trimming, tense."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.extract import (
+    _number_fit,
+    _tense_match,
+    arabic,
+    coverage,
+    finish,
+    missing_share,
+    presence,
+    spans,
+    split_clauses,
+)
+from assistant.question import detect_intent
+from assistant.retrieval import Hit, report_parts
+from index.model import Document, Passage
+
+
+@pytest.mark.parametrize(
+    ("sentence", "clauses"),
+    [
+        ("新增养老床位2000张，建成社区食堂50个。", ["新增养老床位2000张", "建成社区食堂50个"]),
+        ("实施“强省会、优环境”战略；加快发展", ["实施“强省会、优环境”战略", "加快发展"]),
+        ("主要目标是：增长5%左右", ["主要目标是", "增长5%左右"]),
+    ],
+)
+def test_split_clauses(sentence, clauses):
+    assert split_clauses(sentence) == clauses
+
+
+def test_spans_grow_with_the_figures_asked():
+    clauses = ["a", "b", "c"]
+    assert spans(clauses) == ["a", "b", "c", "a，b", "b，c"]
+    assert "a，b，c" in spans(clauses, figures=3)
+
+
+@pytest.mark.parametrize(
+    ("text", "arabic_text"),
+    [("十二条", "12条"), ("两千张", "2000张"), ("新增养老床位", "新增养老床位"), ("第三", "第3")],
+)
+def test_arabic(text, arabic_text):
+    assert arabic(text) == arabic_text
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "share"),
+    [
+        ("养老床位", "新增养老床位2000张", 1.0),
+        ("十二条", "出台12条措施", 1.0),
+        ("停车位", "新增车位500个", 0.75),
+        ("养老院", "养老服务", 0.5),
+        ("电梯", "老旧小区改造", 0.0),
+    ],
+)
+def test_presence(term, text, share):
+    assert presence(term, text) == share
+
+
+def test_coverage_and_missing_share():
+    terms = {"养老": 2.0, "床位": 2.0, "电梯": 4.0}
+    assert coverage(terms, "养老床位") == pytest.approx(0.5)
+    assert missing_share(terms, "养老床位") == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "fit"),
+    [
+        ("新增多少养老床位", "新增养老床位", (1.0, 0.0, 0.0, 0.0)),
+        ("新增多少张养老床位", "新增养老床位2000张", (0.0, 1.0, 0.0, 0.0)),
+        ("新增多少张养老床位", "增长5%", (0.0, 0.0, 1.0, 0.0)),
+        ("改造多少户老旧小区、多少公里管网", "改造老旧小区10万户", (0.0, 1.0, 0.0, 1.0)),
+        ("改造多少户老旧小区、多少公里管网", "老旧小区10万户、管网1000公里", (0.0, 1.0, 0.0, 0.0)),
+        ("有哪些措施", "出台措施", (0.0, 0.0, 0.0, 0.0)),
+    ],
+)
+def test_number_fit(question, span, fit):
+    assert _number_fit(detect_intent(question), span) == fit
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "said"),
+    [
+        (
+            "新认定多少家高新技术企业",
+            "新认定高新技术企业680家、专精特新企业120家",
+            "新认定高新技术企业680家",
+        ),
+        (
+            "改造多少户老旧小区、多少公里管网",
+            "改造老旧小区10万户、管网1000公里",
+            "改造老旧小区10万户、管网1000公里",
+        ),
+        ("新增多少养老床位", "一是新增养老床位2000张", "新增养老床位2000张"),
+    ],
+)
+def test_finish_keeps_the_asked_list_item_whole(question, span, said):
+    terms = {"高新技术": 3.0, "企业": 1.0, "老旧小区": 3.0, "管网": 3.0, "养老床位": 3.0}
+    asked = {t: w for t, w in terms.items() if t in question}
+    assert finish(span, asked, detect_intent(question)) == said
+
+
+def _passages(sections: list[str]) -> list[Passage]:
+    return [Passage("d", "正文。", s, i, 0, 3, ((0, 3),)) for i, s in enumerate(sections)]
+
+
+@pytest.mark.parametrize(
+    ("sections", "parts"),
+    [
+        (
+            [
+                "一、2025年工作回顾",
+                "二、“十五五”时期主要目标任务",
+                "三、2026年重点工作",
+                "四、加强政府自身建设",
+            ],
+            ["review", "outlook", "plan", "plan"],
+        ),
+        (["", "二、2026年工作安排", "三、全面加强政府自身建设"], ["review", "plan", "plan"]),
+        (["一、工作回顾", "二、2026年工作安排"], ["review", "plan"]),
+        (["一、2025年和“十四五”时期工作回顾", "二、关于2026年工作"], ["review", "plan"]),
+    ],
+)
+def test_report_parts(sections, parts):
+    docs = {"d": Document("d", "t", 2026, "某省", "d.txt", "h")}
+    assert report_parts(_passages(sections), docs) == parts
+
+
+@pytest.mark.parametrize(
+    ("question", "part", "match"),
+    [
+        ("去年地区生产总值增长了多少", "review", 1.0),
+        ("去年地区生产总值增长了多少", "plan", -1.0),
+        ("今年地区生产总值预期增长多少", "plan", 1.0),
+        ("今年地区生产总值预期增长多少", "outlook", -0.5),
+        ("地区生产总值", "plan", 0.0),
+    ],
+)
+def test_tense_match(question, part, match):
+    passage = _passages(["x"])[0]
+    hit = Hit(passage, Document("d", "t", 2026, "某省", "d.txt", "h"), 0, 0, 0, (), part)
+    assert _tense_match(detect_intent(question), hit) == match

@@ -1,0 +1,139 @@
+"""Reading the question, step by step: normalisation, intent, tense and scope (no index)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.question import (
+    clean_question,
+    detect_intent,
+    find_scope,
+    region_key,
+    scope_message,
+    strip_scope,
+)
+from index.model import Document
+
+DOCS = [
+    Document(str(i), f"{year}年{region}政府工作报告", year, region, f"{i}.txt", "h")
+    for i, (region, year) in enumerate(
+        [
+            ("全国", 2024),
+            ("全国", 2025),
+            ("广东省", 2026),
+            ("太原市", 2025),
+            ("内蒙古自治区", 2026),
+            ("广西壮族自治区", 2026),
+            ("太原市小店区", 2024),
+        ]
+    )
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("廣東去年經濟增長了多少？", "广东去年经济增长了多少?"),
+        ("请问一下，四川今年城镇新增就业的目标是多少呀？", "四川今年城镇新增就业的目标是多少?"),
+        (
+            "根据报告，江西今年力争有效期内高新技术企业达到多少家？",
+            "江西今年力争有效期内高新技术企业达到多少家?",
+        ),
+        ("在2026年的浙江省政府工作报告中，研发投入强度力争达到多少？", "研发投入强度力争达到多少?"),
+        ("麻烦帮我查一下，2025年全国拟安排的专项债券是多少？", "2025年全国拟安排的专项债券是多少?"),
+        ("听说贵州要给农村学校装暖气，真的吗？有多少所啊？", "贵州要给农村学校装暖气?有多少所?"),
+        ("河南今年高标准农田要弄多少亩啊？", "河南今年高标准农田要弄多少亩?"),
+        ("那湖南呢？", "那湖南呢?"),  # 呢 marks a follow-up: it stays
+        ("今年新增多少养老床位🙂\x07", "今年新增多少养老床位"),
+    ],
+)
+def test_clean_question(raw, clean):
+    assert clean_question(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "units", "tense", "figures"),
+    [
+        ("今年新增多少养老床位", "number", (), "target", 1),
+        ("养老床位增加几张", "number", ("张",), "", 1),
+        ("去年地区生产总值增长了多少", "number", ("%",), "result", 1),
+        ("2024年居民消费价格实际上涨了多少", "number", ("%",), "result", 1),
+        ("一般公共预算收入的增长目标是多少", "number", (), "target", 1),
+        ("要改造多少户城镇老旧小区、多少公里市政管网", "number", ("户", "公里"), "target", 2),
+        ("主要抓好哪些工作", "entity", (), "", 1),
+        ("老小区没电梯政府管不管", "yesno", (), "", 1),
+        ("太原的城市定位", "statement", (), "", 1),
+    ],
+)
+def test_detect_intent(question, kind, units, tense, figures):
+    intent = detect_intent(question)
+    assert (intent.kind, intent.units, intent.tense, intent.figures) == (
+        kind,
+        units,
+        tense,
+        figures,
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "region", "year", "unknown"),
+    [
+        ("太原今年新增多少养老床位", "太原市", None, ""),
+        ("广西去年粮食产量是多少", "广西壮族自治区", None, ""),
+        ("内蒙古今年粮食产量要超过多少", "内蒙古自治区", None, ""),
+        ("我国2024年新能源汽车年产量突破了多少", "全国", 2024, ""),
+        ("国务院2025年报告把赤字率定为多少", "全国", 2025, ""),
+        ("国家级高新区有多少", None, None, ""),  # 国家级 is no region
+        ("小店区今年新建多少公园", "太原市小店区", None, ""),
+        ("太原市小店区今年新建多少公园", "太原市小店区", None, ""),  # one region either way
+        ("山西省太原市今年新增多少养老床位", "太原市", None, ""),
+        ("澳门今年要建多少套公共房屋", None, None, "澳门特别行政区"),
+        ("苏州市2026年工业增加值要增长多少", None, 2026, "苏州市"),
+        ("深圳今年GDP目标", None, None, "深圳市"),
+        ("广东深圳今年GDP目标", None, None, "深圳市"),  # the city, not its province
+        ("老城区今年改造多少个", None, None, ""),  # a county name that is an everyday word
+        ("今年新增多少养老床位", None, None, ""),
+    ],
+)
+def test_find_scope(question, region, year, unknown):
+    scope = find_scope(question, DOCS)
+    assert (scope.region, scope.year, scope.unknown_region) == (region, year, unknown)
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("澳门今年要建多少套公共房屋", "索引中没有澳门特别行政区的报告。已收录："),
+        ("2026年我国新增政府债务总规模是多少", "没有2026年全国的报告，最近的是2025年。"),
+        ("2023年广东省社零增长目标是多少", "没有2023年广东省的报告，最近的是2026年。"),
+        ("2024年全国赤字率是多少", ""),
+        ("2023年全国国内生产总值增长了多少", ""),  # the 2024 report reviews 2023
+        ("广东今年GDP目标", ""),
+    ],
+)
+def test_scope_message(question, message):
+    said = scope_message(find_scope(question, DOCS), DOCS)
+    assert said.startswith(message) and bool(said) == bool(message)
+
+
+def test_an_index_with_documents_of_no_region_does_not_refuse_unknown_places():
+    docs = [*DOCS, Document("x", "广州塔", None, "", "x.txt", "h")]
+    assert scope_message(find_scope("深圳今年GDP目标", docs), docs) == ""
+
+
+@pytest.mark.parametrize(
+    ("region", "key"),
+    [
+        ("太原市小店区", "小店区"),
+        ("山西省太原市", "太原市"),
+        ("内蒙古自治区", "内蒙古自治区"),
+        ("全国", "全国"),
+    ],
+)
+def test_region_key(region, key):
+    assert region_key(region) == key
+
+
+def test_strip_scope_reads_the_year_as_the_report_says_it():
+    scope = find_scope("2023年全国GDP增长了多少", DOCS)
+    assert strip_scope("2023年全国GDP增长了多少", scope, "去年") == "去年生产总值增长了多少"
