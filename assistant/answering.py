@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.decide import AnswerModel, load_model
-from assistant.extract import Candidate, Pick, candidates, finish, question_terms
+from assistant.extract import FEATURES, Candidate, Pick, candidates, finish, question_terms
 from assistant.question import (
     Intent,
     Scope,
@@ -22,6 +22,7 @@ from assistant.retrieval import Hit, Retriever
 from assistant.types import Answer, Citation
 from assistant.verify import verify
 from index.model import Document
+from index.vocab import short_region
 
 MAX_CITATIONS = 5
 MAX_REPORTS = 3
@@ -56,7 +57,7 @@ def extractive_answer(
     for docs, year_word in scoped_attempts(scope, intent, documents):
         query = strip_scope(standalone, scope, year_word)
         terms = question_terms(query, retriever.bm25.idf)
-        picks, related, folded = choose(query, intent, terms, docs, retriever, model)
+        picks, related, folded = choose(query, intent, terms, docs, retriever, model, scope.place)
         if picks:
             labelled = len({region_key(d.region) for d in documents}) > 1
             return _found(question, standalone, picks, related, labelled, folded)
@@ -87,6 +88,8 @@ def scoped_attempts(
             order.reverse()
         attempts = [([d for d in docs if d.year == y], word) for y, word in order]
         return [(found, word) for found, word in attempts if found]
+    if not docs:
+        return []
     latest = latest_per_region(docs)
     return [(latest, "")] + ([(docs, "")] if len(latest) < len(docs) else [])
 
@@ -107,45 +110,67 @@ def choose(
     docs: list[Document],
     retriever: Retriever,
     model: AnswerModel,
+    place: str = "",
 ) -> tuple[list[Pick], list[Pick], int]:
     """The answers (one per report; several only when reports tie), related passages, and
-    how many more reports answer than are shown."""
+    how many more reports answer than are shown. With ``place`` (a part of the region),
+    only passages that name it count."""
     ids = None if len(docs) == len(retriever.documents) else {d.doc_id for d in docs}
     if len({region_key(d.region) or d.doc_id for d in docs}) == 1:
         hits = retriever.search(query, ids, k=12)
     else:
         hits = retriever.search(query, ids, k=16, per_doc=2)
+    if place:
+        names = (place, short_region(place))
+        hits = [h for h in hits if any(n in h.passage.section + h.passage.text for n in names)]
     found = candidates(query, intent, hits, terms)
-    probabilities = model.probabilities(found)
-    best_of = _best_per(found, probabilities, lambda c: c.hit.document.doc_id)
+    best = best_spans(found, model)
     answers = sorted(
-        (p for p in best_of if p.probability >= model.threshold), key=lambda p: -p.probability
+        (p for p in best if p.probability >= model.threshold), key=lambda p: -p.probability
     )
-    if not answers:
+    by_doc: dict[str, Pick] = {}
+    for pick in answers:
+        by_doc.setdefault(pick.hit.document.doc_id, pick)
+    reports = list(by_doc.values())
+    if not reports:
         return [], [], 0
-    above = len(answers)
-    answers = [p for p in answers if p.probability >= answers[0].probability - model.tie]
-    answers = [_finished(p, terms, intent) for p in answers[:MAX_REPORTS]]
-    folded = above - len(answers)
-    used = {p.hit.passage for p in answers}
-    related = [
-        p
-        for p in _best_per(found, probabilities, lambda c: c.hit.passage)
-        if p.probability >= model.threshold and p.hit.passage not in used
-    ]
-    return answers, sorted(related, key=lambda p: -p.probability), folded
+    shown = [p for p in reports if p.probability >= reports[0].probability - model.tie]
+    shown = [_finished(p, terms, intent) for p in shown[:MAX_REPORTS]]
+    used = {p.hit.passage for p in shown}
+    related = _one_per_passage([p for p in answers if p.hit.passage not in used])
+    return shown, related, len(reports) - len(shown)
 
 
-def _best_per(items: list[Candidate], probabilities: np.ndarray, key) -> list[Pick]:
-    best: dict[object, int] = {}
-    for i, c in enumerate(items):
-        k = key(c)
-        if k not in best or probabilities[i] > probabilities[best[k]]:
-            best[k] = i
+def best_spans(found: list[Candidate], model: AnswerModel) -> list[Pick]:
+    """One pick per retrieved sentence: its ``decide`` probability, and the span of it that
+    ``rank`` prefers."""
+    if not found:
+        return []
+    rows = np.array([c.features for c in found])
+    decide, rank = model.decide.probabilities(rows), model.rank.probabilities(rows)
+    # A number question names the unit it wants ("增长了多少" wants %): inside a sentence,
+    # a span with a number in that unit beats any span without one.
+    rank = rank + rows[:, FEATURES.index("unit_match")]
+    best: dict[tuple[int, str], int] = {}
+    sentence_p: dict[tuple[int, str], float] = {}
+    for i, c in enumerate(found):
+        key = (id(c.hit), c.quote)
+        sentence_p[key] = max(sentence_p.get(key, 0.0), float(decide[i]))
+        if key not in best or rank[i] > rank[best[key]]:
+            best[key] = i
     return [
-        Pick(items[i].hit, items[i].answer, items[i].quote, float(probabilities[i]))
-        for i in best.values()
+        Pick(found[i].hit, found[i].answer, found[i].quote, sentence_p[key])
+        for key, i in best.items()
     ]
+
+
+def _one_per_passage(picks: list[Pick]) -> list[Pick]:
+    seen, out = set(), []
+    for p in picks:
+        if p.hit.passage not in seen:
+            seen.add(p.hit.passage)
+            out.append(p)
+    return out
 
 
 def _finished(pick: Pick, terms, intent) -> Pick:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator, Sequence
 
 from assistant.answering import extractive_answer
+from assistant.decide import AnswerModel
 from assistant.followup import rewrite_followup
 from assistant.question import clean_question
 from assistant.retrieval import Retriever, get_retriever, require_index
@@ -34,6 +35,7 @@ def stream_answer(
     settings: Settings | None = None,
     embeddings=None,
     llm=None,
+    answer_model: AnswerModel | None = None,
 ) -> AnswerStream:
     """Like :func:`answer`, but yields the answer text as it is produced.
 
@@ -41,7 +43,7 @@ def stream_answer(
         An :class:`AnswerStream`; after iterating it, ``.answer`` is the final :class:`Answer`
         (which may differ from the streamed text when an LLM answer failed verification).
     """
-    return AnswerStream(_run(question, history, settings, embeddings, llm))
+    return AnswerStream(_run(question, history, settings, embeddings, llm, answer_model))
 
 
 def answer(
@@ -51,6 +53,7 @@ def answer(
     settings: Settings | None = None,
     embeddings=None,
     llm=None,
+    answer_model: AnswerModel | None = None,
 ) -> Answer:
     """Answer a question from the indexed reports, with citations.
 
@@ -60,6 +63,8 @@ def answer(
         settings: Which index and models; default from ``REPORTQA_*`` variables.
         embeddings: Query embedding model; default the one named in ``settings``.
         llm: A langchain chat model; default the one named by ``REPORTQA_LLM``, else none.
+        answer_model: Decides whether and what to answer; default the fitted one shipped
+            with the package (calibrated for the default embedding model).
 
     Returns:
         The :class:`Answer`; ``found`` is ``False`` when the reports do not say.
@@ -68,13 +73,22 @@ def answer(
         QuestionError: The question is empty, too long or not in Chinese.
         IndexMissingError: Nothing has been indexed yet.
     """
-    stream = stream_answer(question, history, settings=settings, embeddings=embeddings, llm=llm)
+    stream = stream_answer(
+        question,
+        history,
+        settings=settings,
+        embeddings=embeddings,
+        llm=llm,
+        answer_model=answer_model,
+    )
     for _ in stream:
         pass
     return stream.answer
 
 
-def _run(question, history, settings, embeddings, llm) -> Generator[str, None, Answer]:
+def _run(
+    question, history, settings, embeddings, llm, answer_model
+) -> Generator[str, None, Answer]:
     text = clean_question(question)
     settings = settings or Settings.from_env()
     manifest = require_index(settings)  # before loading a model: fail fast on no index
@@ -88,7 +102,7 @@ def _run(question, history, settings, embeddings, llm) -> Generator[str, None, A
     _check_model(retriever, model_id)
     regions = {d.region for d in manifest.documents if d.region}
     standalone = rewrite_followup(text, _cleaned(history), llm, known_regions=regions)
-    result = extractive_answer(question, standalone, retriever)
+    result = extractive_answer(question, standalone, retriever, answer_model)
     if llm is not None and result.citations:
         from assistant.llm import llm_answer
 

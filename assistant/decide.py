@@ -1,7 +1,11 @@
-"""The fitted answerability model: candidate signals in, probability that it answers out.
+"""The fitted answer models: candidate signals in, probabilities out.
 
-The weights and the threshold are data (``answerability.json`` beside this file), written by
-``benchmarks/fit_answerability.py`` from labelled questions; nothing here is tuned by hand.
+Two logistic regressions over the same signals (:data:`assistant.extract.FEATURES`):
+``decide`` gives the probability that a candidate's *sentence* answers the question (it
+chooses the sentence and, against the threshold, whether to answer at all); ``rank``
+chooses the span inside that sentence (the clause with the asked figure, not its
+neighbours too). Weights and threshold are data (``answerability.json`` beside this file),
+written by ``benchmarks/fit_answerability.py`` from labelled questions.
 """
 
 from __future__ import annotations
@@ -13,54 +17,75 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.extract import FEATURES, Candidate
+from assistant.extract import FEATURES
 
 MODEL_PATH = Path(__file__).with_name("answerability.json")
 
 
 @dataclass(frozen=True)
-class AnswerModel:
-    """A logistic regression over standardised :data:`assistant.extract.FEATURES`.
-
-    Attributes:
-        weights: One weight per feature (on standardised values).
-        bias: The intercept.
-        mean: Feature means used for standardising.
-        scale: Feature standard deviations used for standardising.
-        threshold: The least probability at which the assistant answers, chosen on held-out
-            data so that few unanswerable questions are answered.
-        tie: Probability distance within which answers from several reports are shown
-            together.
-    """
+class Linear:
+    """A logistic regression over standardised features."""
 
     weights: np.ndarray
     bias: float
     mean: np.ndarray
     scale: np.ndarray
-    threshold: float
-    tie: float
 
-    def probabilities(self, items: list[Candidate]) -> np.ndarray:
-        """P(answers) for each candidate."""
-        if not items:
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        """P(label) for each feature row."""
+        if not len(rows):
             return np.zeros(0)
-        x = (np.array([c.features for c in items]) - self.mean) / self.scale
+        x = (rows - self.mean) / self.scale
         return 1.0 / (1.0 + np.exp(-(x @ self.weights + self.bias)))
 
     def to_json(self) -> dict:
         return {
-            "features": list(FEATURES),
             "weights": [round(float(w), 6) for w in self.weights],
             "bias": round(float(self.bias), 6),
             "mean": [round(float(m), 6) for m in self.mean],
             "scale": [round(float(s), 6) for s in self.scale],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Linear:
+        return cls(
+            weights=np.array(data["weights"], dtype=float),
+            bias=float(data["bias"]),
+            mean=np.array(data["mean"], dtype=float),
+            scale=np.array(data["scale"], dtype=float),
+        )
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """The two fitted regressions and the decision threshold.
+
+    Attributes:
+        decide: P(the candidate's sentence answers the question).
+        rank: Orders the spans of one sentence (the shortest that answers wins).
+        threshold: The least ``decide`` probability at which the assistant answers, chosen
+            on held-out data so that few unanswerable questions are answered.
+        tie: ``decide`` distance within which answers from several reports are shown
+            together.
+    """
+
+    decide: Linear
+    rank: Linear
+    threshold: float
+    tie: float
+
+    def to_json(self) -> dict:
+        return {
+            "features": list(FEATURES),
+            "decide": self.decide.to_json(),
+            "rank": self.rank.to_json(),
             "threshold": round(float(self.threshold), 4),
             "tie": round(float(self.tie), 4),
         }
 
 
 def model_from_json(data: dict) -> AnswerModel:
-    """The model of a ``answerability.json`` document.
+    """The model of an ``answerability.json`` document.
 
     Raises:
         ValueError: The file was fitted for other features than this code computes.
@@ -70,10 +95,8 @@ def model_from_json(data: dict) -> AnswerModel:
             "answerability.json was fitted on other features; run benchmarks/fit_answerability.py"
         )
     return AnswerModel(
-        weights=np.array(data["weights"], dtype=float),
-        bias=float(data["bias"]),
-        mean=np.array(data["mean"], dtype=float),
-        scale=np.array(data["scale"], dtype=float),
+        decide=Linear.from_json(data["decide"]),
+        rank=Linear.from_json(data["rank"]),
         threshold=float(data["threshold"]),
         tie=float(data["tie"]),
     )

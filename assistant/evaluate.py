@@ -28,7 +28,8 @@ def load_questions(path: Path | str) -> list[dict]:
             continue
         try:
             item = json.loads(line)
-            item["question"]
+            for turn in item.get("turns") or [item]:
+                turn["question"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise QuestionError(f"{path}:{number}: not a question line ({exc})") from None
         items.append(item)

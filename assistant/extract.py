@@ -16,6 +16,8 @@ import warnings
 from dataclasses import dataclass
 from itertools import pairwise
 
+import numpy as np
+
 from assistant.question import Intent
 from assistant.retrieval import Hit
 from index import vocab
@@ -26,6 +28,10 @@ _ENUMERATOR = re.compile(
     r"^(?:[一二三四五六七八九十]+是|\d+[.、．]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十]+[，,]?)"
 )
 _WH_PHRASE = re.compile(r"(?:什么|哪些|哪个|哪所|哪家|哪项|哪几个|哪几项|哪)([\u4e00-\u9fff]{1,4})")
+# A sentence about several years (a five-year review, an average): not one year's figure.
+_MULTI_YEAR = re.compile(
+    r"年均|十[一二三四五六七八九]五|五年|累计|从[^，,。]{1,16}(?:提高|增加|增长|提升|扩大)到"
+)
 # Words of a plan ("增长5%左右", "力争…以上"); a review states what was done.
 _TARGET_WORDS = re.compile(r"左右|以上|力争|目标|确保|预期|争取|以内|不低于|控制在")
 _GENERIC = frozenset(
@@ -40,9 +46,8 @@ _GENERIC = frozenset(
 _LIGHT = 0.25
 
 FEATURES = (
-    "sent_sim",
-    "sent_sim_gap",
-    "passage_dense",
+    "sent_sim_z",
+    "sent_sim_gap_z",
     "support",
     "span_cover",
     "gap",
@@ -57,6 +62,7 @@ FEATURES = (
     "title",
     "length",
     "entity_list",
+    "multi_year",
 )
 
 
@@ -184,7 +190,10 @@ def numbers(text: str) -> list[re.Match]:
 
 def has_unit(text: str, units: tuple[str, ...]) -> bool:
     """Whether a number in ``text`` carries one of ``units`` (any, when none is asked)."""
-    return not units or any(u in text[n.end() : n.end() + 4] for n in numbers(text) for u in units)
+    # The figure's own match may end in the unit (5.2%), or the unit follows it (2000张).
+    return not units or any(
+        u in text[n.start() : n.end() + 4] for n in numbers(text) for u in units
+    )
 
 
 def candidates(
@@ -192,7 +201,11 @@ def candidates(
 ) -> list[Candidate]:
     """Every candidate answer span in ``hits`` with its signals (see :data:`FEATURES`)."""
     asked = set(question)
-    best_sim = max((s for h in hits for s in h.sentence_sims), default=0.0)
+    # Similarities count relative to the other retrieved sentences (in standard
+    # deviations): each embedding model has its own scale, the ranking is what carries.
+    sims = np.array([s for h in hits for s in h.sentence_sims] or [0.0])
+    centre, spread = float(sims.mean()), max(float(sims.std()), 1e-3)
+    best_sim = (float(sims.max()) - centre) / spread
     out: list[Candidate] = []
     for rank, hit in enumerate(hits):
         context = hit.passage.section.replace(" > ", " ")
@@ -202,14 +215,15 @@ def candidates(
             sentence = hit.passage.text[start:end].strip()
             if not sentence:
                 continue
-            sim = hit.sentence_sims[i] if i < len(hit.sentence_sims) else 0.0
+            raw = hit.sentence_sims[i] if i < len(hit.sentence_sims) else centre
+            sim = (raw - centre) / spread
             whole = f"{context} {sentence}"
+            several_years = float(bool(_MULTI_YEAR.search(whole)))
             support, gap = coverage(terms, whole), missing_share(terms, whole)
             for span in spans(split_clauses(sentence), intent.figures):
                 features = (
                     sim,
                     best_sim - sim,
-                    hit.dense,
                     support,
                     coverage(terms, span),
                     gap,
@@ -221,6 +235,7 @@ def candidates(
                     float(span == title),
                     min(len(span), 80) / 40,
                     float(intent.kind == "entity" and bool(re.search(r"“[^”]+”|、", span))),
+                    several_years,
                 )
                 out.append(Candidate(hit, span, sentence, features))
     return out

@@ -12,6 +12,7 @@ from typing import Literal
 from index import vocab
 from index.errors import QuestionError
 from index.model import Document
+from index.tokens import tokenize
 
 MAX_CHARS = 300
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -45,11 +46,14 @@ class Scope:
         region: The held region it names (``None``: not said).
         year: The year it names (``None``: not said).
         unknown_region: A place it names that no indexed report covers (``香港``).
+        place: A place inside ``region`` that the question is about (万柏林区 in 太原市):
+            only passages that name it can answer.
     """
 
     region: str | None = None
     year: int | None = None
     unknown_region: str = ""
+    place: str = ""
 
 
 # ---------------------------------------------------------------- normalisation
@@ -103,8 +107,13 @@ def to_simplified(text: str) -> str:
 def strip_noise(text: str) -> str:
     """The question without wrappers ("在…政府工作报告中，") and spoken fillers (啊, 呀)."""
     for pattern in vocab.WRAPPER_RES:
-        text = pattern.sub("", text)
+        text = pattern.sub(_kept, text)
     return vocab.FILLER_PARTICLES.sub("", text).strip(" ，,")
+
+
+def _kept(match: re.Match) -> str:
+    kept = match.groupdict().get("keep") or ""
+    return kept.replace("的", "")
 
 
 # ---------------------------------------------------------------- intent
@@ -159,15 +168,30 @@ def find_scope(question: str, documents: Iterable[Document]) -> Scope:
     year_match = vocab.YEAR_RE.search(question)
     year = int(year_match.group(1)) if year_match else None
     held = _held_region(question, documents)
-    held_level = vocab.gazetteer().get(region_key(held or ""), ("", 3))[1]
-    for place, level in _named_places(question):
-        if held and _is_alias(place, held):
+    for place in _named_places(question):
+        if held and _is_alias(place.name, held):
             continue
-        # A place the index lacks, or one more specific than the held region it sits in
-        # (广东深圳): the held region's figure does not answer it.
-        if not held or (held != vocab.NATIONAL and level > held_level):
-            return Scope(None, year, place)
+        if held == vocab.NATIONAL:
+            continue  # the national report speaks of every place
+        if held and _place_of(held) and place.contains(_place_of(held)):
+            continue  # 山西省 in 山西省太原市 only says where 太原市 is
+        # A place inside a held region (万柏林区 in 太原市, 深圳 in 广东省) is answered
+        # from that region's reports, by passages that name it; any other is not held.
+        parent = held or _held_parent(place, documents)
+        if parent and _place_of(parent) and _place_of(parent).contains(place):
+            return Scope(parent, year, place=place.name)
+        return Scope(None, year, place.name)
     return Scope(held, year)
+
+
+def _place_of(region: str) -> vocab.Place | None:
+    return vocab.gazetteer().get(region_key(region))
+
+
+def _held_parent(place: vocab.Place, documents: list[Document]) -> str | None:
+    regions = {d.region for d in documents if d.region}
+    parents = [r for r in regions if _place_of(r) and _place_of(r).contains(place)]
+    return max(parents, key=lambda r: _place_of(r).level, default=None)
 
 
 def _held_region(question: str, documents: list[Document]) -> str | None:
@@ -184,30 +208,23 @@ def _held_region(question: str, documents: list[Document]) -> str | None:
     return found
 
 
-def _named_places(question: str) -> list[tuple[str, int]]:
-    """The gazetteer's places named in ``question`` (full name, level), longest match first."""
+def _named_places(question: str) -> list[vocab.Place]:
+    """The gazetteer's places named in ``question``, longest match first."""
     places = vocab.gazetteer()
     found, taken = [], [False] * len(question)
+    words: list[str] | None = None
     for size in range(8, 1, -1):
         for start in range(len(question) - size + 1):
             word = question[start : start + size]
             if word not in places or any(taken[start : start + size]):
                 continue
-            if _inside_word(question, start, size):
-                continue
+            if size == 2:  # a short name may be part of a longer word (东城 in 广东城乡)
+                words = words if words is not None else tokenize(question)
+                if word not in words:
+                    continue
             taken[start : start + size] = [True] * size
             found.append(places[word])
     return found
-
-
-def _inside_word(question: str, start: int, size: int) -> bool:
-    """Whether a short place name is part of a longer word (东城 in 广东城乡)."""
-    if size > 2:
-        return False
-    from index.tokens import tokenize
-
-    words = tokenize(question)
-    return question[start : start + size] not in words
 
 
 def _is_alias(place: str, region: str) -> bool:

@@ -64,6 +64,7 @@ class Retriever:
         self.doc_of_row = np.array([p.doc_id for p in self.passages], dtype=object)
         self.bm25 = BM25([tokens for _, tokens in stored])
         self.vectors = store.vectorstore(manifest.collection, embeddings)
+        _quiet_blas()
         sentences = store.read_sentence_vectors(manifest.generation)
         counts = [len(p.sentences) for p in self.passages]
         self.first_sentence = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -101,8 +102,11 @@ class Retriever:
             keyword_scores = np.where(allowed, keyword_scores, 0.0)
         keyword_rank = [int(i) for i in np.argsort(-keyword_scores)[:_CANDIDATES]]
         keyword_rank = [i for i in keyword_rank if keyword_scores[i] > 0]
-        dense = self._dense(query, doc_ids) if mode != "keyword" else {}
         by_sentence = self._best_by_sentence(query, allowed) if mode == "hybrid" else []
+        # Chroma's filtered ANN search costs more than an exact scan of the scoped
+        # sentences, which already ranks passages by meaning: it serves unscoped searches.
+        scan = doc_ids is not None and mode == "hybrid" and self.sentence_vectors is not None
+        dense = self._dense(query, doc_ids) if mode != "keyword" and not scan else {}
         rankings = {
             "hybrid": (keyword_rank, list(dense), by_sentence),
             "keyword": (keyword_rank,),
@@ -202,6 +206,15 @@ class Retriever:
             if row is not None:
                 out[row] = 1.0 - float(distance)
         return out
+
+
+def _quiet_blas() -> None:
+    """One BLAS thread: the sentence scan is one matrix-vector product, and OpenBLAS's
+    spinning worker threads would otherwise take the cores the query embedding needs
+    (measured: 104 ms -> 52 ms per question embedding on 2 cores)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def report_parts(passages: list[Passage], documents: dict[str, Document]) -> list[Part]:

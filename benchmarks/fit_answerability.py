@@ -24,6 +24,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import pickle
 import re
 import sys
 import unicodedata
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.answering import scoped_attempts  # noqa: E402
-from assistant.decide import MODEL_PATH, AnswerModel  # noqa: E402
+from assistant.decide import MODEL_PATH, AnswerModel, Linear  # noqa: E402
 from assistant.extract import FEATURES, candidates, question_terms  # noqa: E402
 from assistant.followup import rewrite_followup  # noqa: E402
 from assistant.question import (  # noqa: E402
@@ -47,7 +48,7 @@ from assistant.question import (  # noqa: E402
     strip_scope,
 )
 from assistant.retrieval import get_retriever  # noqa: E402
-from index import Settings, build_index  # noqa: E402
+from index import QuestionError, Settings, build_index  # noqa: E402
 from index.embeddings import load_embeddings  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -100,10 +101,13 @@ def cmrc_trial_docs(work: Path) -> tuple[Path, list[dict]]:
 # ---------------------------------------------------------------- examples
 
 
-def examples(question: str, retriever, right, history=(), exclude: str | None = None):
+def examples(question: str, retriever, right, history=(), without_doc=""):
     """Feature rows and labels of every candidate of ``question``, as answer() sees them."""
     documents = list(retriever.documents.values())
-    text = clean_question(question.translate(CRASHERS))
+    try:
+        text = clean_question(question.translate(CRASHERS))
+    except QuestionError:
+        return None  # answer() refuses it before any candidate
     turns = [(clean_question(q), a) for q, a in history]
     regions = {d.region for d in documents if d.region}
     standalone = rewrite_followup(text, turns, None, known_regions=regions)
@@ -115,7 +119,9 @@ def examples(question: str, retriever, right, history=(), exclude: str | None = 
     if not attempts:
         return None
     docs, year_word = attempts[0]  # the first attempt is where the answer is looked for
-    docs = [d for d in docs if d.doc_id != exclude]
+    docs = [d for d in docs if d.doc_id != without_doc]  # a removed CMRC passage
+    if not docs:
+        return None
     query = strip_scope(standalone, scope, year_word)
     terms = question_terms(query, retriever.bm25.idf)
     ids = None if len(docs) == len(retriever.documents) else {d.doc_id for d in docs}
@@ -127,25 +133,44 @@ def examples(question: str, retriever, right, history=(), exclude: str | None = 
     )
     found = candidates(query, intent, hits, terms)
     rows = np.array([c.features for c in found]) if found else np.zeros((0, len(FEATURES)))
-    labels = np.array([bool(right(c)) for c in found], dtype=bool)
-    return rows, labels
+    sentences = np.array([bool(right(c, c.quote)) for c in found], dtype=bool)
+    spans = minimal(found, [bool(right(c, c.answer)) for c in found])
+    ids: dict[tuple[int, str], int] = {}
+    groups = np.array([ids.setdefault((id(c.hit), c.quote), len(ids)) for c in found], dtype=int)
+    return rows, sentences, spans, groups
+
+
+def minimal(found, right: list[bool]) -> np.ndarray:
+    """Right candidates that hold no shorter right candidate of the same sentence: the answer
+    is the clause with the figure, not that clause and its neighbour."""
+    shorter = {}
+    for c, ok in zip(found, right, strict=True):
+        if ok:
+            shorter.setdefault((id(c.hit), c.quote), []).append(c.answer)
+    return np.array(
+        [
+            ok and not any(a != c.answer and a in c.answer for a in shorter[(id(c.hit), c.quote)])
+            for c, ok in zip(found, right, strict=True)
+        ],
+        dtype=bool,
+    )
 
 
 def gov_right(item: dict):
     evidence = norm(item.get("evidence") or "")
     expect = [norm(e) for e in item.get("expect", [])]
     if not item.get("answerable", True) or not evidence:
-        return lambda c: False
-    return lambda c: (
-        evidence in norm(c.hit.passage.text) and all(e in norm(c.answer) for e in expect)
+        return lambda c, text: False
+    return lambda c, text: (
+        evidence in norm(c.hit.passage.text) and all(e in norm(text) for e in expect)
     )
 
 
 def cmrc_right(q: dict):
     golds = [norm(a) for a in q["answers"] if norm(a)]
     gold = q["gold_passage_id"]
-    return lambda c: (
-        Path(c.hit.document.source).stem == gold and any(g in norm(c.answer) for g in golds)
+    return lambda c, text: (
+        Path(c.hit.document.source).stem == gold and any(g in norm(text) for g in golds)
     )
 
 
@@ -161,6 +186,7 @@ def collect(work: Path) -> list[dict]:
             [
                 SHARED / "eval/everyday.jsonl",
                 ROOT / "benchmarks/questions/multi_region.jsonl",
+                ROOT / "benchmarks/questions/everyday_heldout.jsonl",
             ],
         ),
     }
@@ -170,14 +196,17 @@ def collect(work: Path) -> list[dict]:
         items = [i for f in files for i in read_jsonl(f)]
         if name == "34":
             dialogs = read_jsonl(SHARED / "eval/everyday_dialogs.jsonl")
+            dialogs += read_jsonl(ROOT / "benchmarks/questions/everyday_dialogs_heldout.jsonl")
             for d in dialogs:
                 first, second = d["turns"][:2]
                 items.append(first)
                 items.append({**second, "history": [(first["question"], "")]})
         if name == "sample":
             items += read_jsonl(ROOT / "benchmarks/questions/taiyuan_heldout.jsonl")
+            items += read_jsonl(ROOT / "benchmarks/questions/taiyuan_everyday.jsonl")
         for item in items:
-            ex = examples(item["question"], retriever, gov_right(item), item.get("history", ()))
+            history = item.get("history", ())
+            ex = examples(item["question"], retriever, gov_right(item), history)
             if ex is not None:
                 records.append(_record(item["question"], ex, item.get("answerable", True), name))
     folder, questions = cmrc_trial_docs(work)
@@ -188,7 +217,7 @@ def collect(work: Path) -> list[dict]:
         if ex is not None:
             records.append(_record(q["question"], ex, True, "cmrc"))
         gone = examples(
-            q["question"], retriever, lambda c: False, (), by_stem[q["gold_passage_id"]]
+            q["question"], retriever, lambda c, text: False, (), by_stem[q["gold_passage_id"]]
         )
         if gone is not None:
             records.append(_record(q["question"] + "#removed", gone, False, "cmrc-removed"))
@@ -198,11 +227,12 @@ def collect(work: Path) -> list[dict]:
 
 
 def _record(question: str, ex, answerable: bool, source: str) -> dict:
-    rows, labels = ex
+    rows, sentences, spans, groups = ex
     return {
         "rows": rows,
-        "labels": labels,
-        "answerable": answerable and bool(labels.any()),
+        "sentences": sentences,
+        "spans": spans,
+        "groups": groups,
         "asked_answerable": answerable,
         "held_out": held_out(question),
         "source": source,
@@ -212,73 +242,115 @@ def _record(question: str, ex, answerable: bool, source: str) -> dict:
 # ---------------------------------------------------------------- fit and judge
 
 
-def fit(records: list[dict]) -> AnswerModel:
+def _weights(records: list[dict]) -> np.ndarray:
+    # Reports and CMRC weigh the same in total: the product answers about reports, and the
+    # thousand CMRC questions would otherwise drown the few hundred about reports.
+    cmrc = np.concatenate([[r["source"].startswith("cmrc")] * len(r["rows"]) for r in records])
+    return np.where(cmrc, 0.5 / max(cmrc.sum(), 1), 0.5 / max((~cmrc).sum(), 1)) * len(cmrc)
+
+
+def _regression(records: list[dict], label: str) -> Linear:
     from sklearn.linear_model import LogisticRegression
 
-    train = [r for r in records if not r["held_out"] and len(r["rows"])]
-    x = np.vstack([r["rows"] for r in train])
-    y = np.concatenate([r["labels"] for r in train])
+    x = np.vstack([r["rows"] for r in records])
+    y = np.concatenate([r[label] for r in records])
     mean, scale = x.mean(0), x.std(0)
     scale[scale == 0] = 1.0
     clf = LogisticRegression(C=1.0, max_iter=2000)
-    clf.fit((x - mean) / scale, y)
-    model = AnswerModel(clf.coef_[0], float(clf.intercept_[0]), mean, scale, 0.5, TIE)
+    clf.fit((x - mean) / scale, y, sample_weight=_weights(records))
+    return Linear(clf.coef_[0], float(clf.intercept_[0]), mean, scale)
+
+
+def fit(records: list[dict]) -> AnswerModel:
+    train = [r for r in records if not r["held_out"] and len(r["rows"])]
+    decide = _regression(train, "sentences")
+    # The span model learns to choose inside a right sentence: only those rows teach it.
+    inside = []
+    for r in train:
+        keep = np.isin(r["groups"], r["groups"][r["sentences"]])
+        if keep.any():
+            inside.append({**r, "rows": r["rows"][keep], "spans": r["spans"][keep]})
+    rank = _regression(inside, "spans")
+    model = AnswerModel(decide, rank, 0.5, TIE)
     threshold = choose_threshold(model, [r for r in records if r["held_out"]])
     return dataclasses.replace(model, threshold=threshold)
 
 
-def _outcome(model: AnswerModel, record: dict) -> tuple[float, bool]:
-    """(best probability, whether the best candidate is right) for one question."""
+def _outcome(model: AnswerModel, record: dict) -> tuple[float, bool, bool]:
+    """(best decide probability, its sentence right, the span chosen in it right)."""
     if not len(record["rows"]):
-        return 0.0, False
-    x = (record["rows"] - model.mean) / model.scale
-    p = 1.0 / (1.0 + np.exp(-(x @ model.weights + model.bias)))
-    best = int(np.argmax(p))
-    return float(p[best]), bool(record["labels"][best])
+        return 0.0, False, False
+    decide = model.decide.probabilities(record["rows"])
+    rank = model.rank.probabilities(record["rows"])
+    rank = rank + record["rows"][:, FEATURES.index("unit_match")]  # as answering.best_spans
+    best = int(np.argmax(decide))
+    same = np.flatnonzero(record["groups"] == record["groups"][best])
+    span = same[int(np.argmax(rank[same]))]
+    return float(decide[best]), bool(record["sentences"][best]), bool(record["spans"][span])
 
 
 def choose_threshold(model: AnswerModel, records: list[dict]) -> float:
-    """The least threshold at which at most the target share of unanswerable questions is
-    answered (held-out questions only)."""
-    unanswerable = sorted(
-        (_outcome(model, r)[0] for r in records if not r["asked_answerable"]), reverse=True
-    )
-    if not unanswerable:
-        return 0.5
-    allowed = int(TARGET_UNANSWERABLE_ANSWERED * len(unanswerable))
-    return float(unanswerable[allowed]) + 1e-6
+    """The least threshold at which at most the target share of held-out unanswerable
+    questions is answered, in the reports and in CMRC alike (the reports' few unanswerable
+    questions would otherwise vanish among CMRC's many)."""
+    threshold = 0.0
+    for cmrc in (False, True):
+        unanswerable = sorted(
+            (
+                _outcome(model, r)[0]
+                for r in records
+                if not r["asked_answerable"] and r["source"].startswith("cmrc") == cmrc
+            ),
+            reverse=True,
+        )
+        if unanswerable:
+            allowed = int(TARGET_UNANSWERABLE_ANSWERED * len(unanswerable))
+            threshold = max(threshold, float(unanswerable[allowed]) + 1e-6)
+    return threshold
 
 
 def report(model: AnswerModel, records: list[dict]) -> None:
     print(f"\nthreshold {model.threshold:.4f}; held-out figures by source:")
-    print(f"{'source':14}{'questions':>10}{'right':>8}{'refused':>9}{'unans. answered':>17}")
+    head = ("questions", "sentence", "span", "refused", "unans. answered")
+    print(f"{'source':14}" + "".join(f"{h:>16}" for h in head))
     for source in sorted({r["source"] for r in records}):
         rows = [r for r in records if r["held_out"] and r["source"] == source]
-        answerable = [r for r in rows if r["asked_answerable"]]
-        unanswerable = [r for r in rows if not r["asked_answerable"]]
-        outcomes = [_outcome(model, r) for r in answerable]
-        right = sum(p >= model.threshold and ok for p, ok in outcomes)
-        refused = sum(p < model.threshold for p, _ in outcomes)
-        wrong_yes = sum(_outcome(model, r)[0] >= model.threshold for r in unanswerable)
+        answerable = [_outcome(model, r) for r in rows if r["asked_answerable"]]
+        unanswerable = [_outcome(model, r) for r in rows if not r["asked_answerable"]]
+        answered = [o for o in answerable if o[0] >= model.threshold]
 
         def share(n, d):
             return f"{n / d:.3f}" if d else "-"
 
-        print(
-            f"{source:14}{len(rows):>10}{share(right, len(answerable)):>8}"
-            f"{share(refused, len(answerable)):>9}{share(wrong_yes, len(unanswerable)):>17}"
+        n = len(answerable)
+        cells = (
+            str(len(rows)),
+            share(sum(o[1] for o in answered), n),
+            share(sum(o[2] for o in answered), n),
+            share(n - len(answered), n),
+            share(sum(o[0] >= model.threshold for o in unanswerable), len(unanswerable)),
         )
-    print("\nweights (standardised features):")
-    for name, w in sorted(zip(FEATURES, model.weights, strict=True), key=lambda t: -abs(t[1])):
-        print(f"  {name:14}{w:+.3f}")
+        print(f"{source:14}" + "".join(f"{c:>16}" for c in cells))
+    for name, part in (("decide", model.decide), ("rank", model.rank)):
+        print(f"\n{name} weights (standardised features):")
+        ranked = sorted(zip(FEATURES, part.weights, strict=True), key=lambda t: -abs(t[1]))
+        print("  " + ", ".join(f"{f} {w:+.2f}" for f, w in ranked))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/reportqa-fit"))
+    parser.add_argument(
+        "--cached", action="store_true", help="reuse the examples of the last run (same features)"
+    )
     parser.add_argument("--write", action="store_true", help="write assistant/answerability.json")
     args = parser.parse_args()
-    records = collect(args.work)
+    cache = args.work / "records.pkl"
+    if args.cached and cache.exists():
+        records = pickle.loads(cache.read_bytes())
+    else:
+        records = collect(args.work)
+        cache.write_bytes(pickle.dumps(records))
     model = fit(records)
     report(model, records)
     if args.write:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import ReadError
+from index.vocab import NATIONAL, PROVINCES, REGION_SUFFIXES
 
-NATIONAL = "全国"
 OVERRIDE_KEYS = ("title", "year", "region")
 REPORT_NAME = "政府工作报告"
 HEAD_CHARS = 800
@@ -28,24 +28,13 @@ TITLE_LINE_MAX_CHARS = 40
 # The 11th five-year plan (十一五) ran 2006–2010; each later one starts five years on.
 ELEVENTH_PLAN_START = 2006
 
-PROVINCES = (
-    ("北京市", "北京"), ("天津市", "天津"), ("上海市", "上海"), ("重庆市", "重庆"),
-    ("河北省", "河北"), ("山西省", "山西"), ("辽宁省", "辽宁"), ("吉林省", "吉林"),
-    ("黑龙江省", "黑龙江"), ("江苏省", "江苏"), ("浙江省", "浙江"), ("安徽省", "安徽"),
-    ("福建省", "福建"), ("江西省", "江西"), ("山东省", "山东"), ("河南省", "河南"),
-    ("湖北省", "湖北"), ("湖南省", "湖南"), ("广东省", "广东"), ("海南省", "海南"),
-    ("四川省", "四川"), ("贵州省", "贵州"), ("云南省", "云南"), ("陕西省", "陕西"),
-    ("甘肃省", "甘肃"), ("青海省", "青海"), ("台湾省", "台湾"),
-    ("内蒙古自治区", "内蒙古"), ("广西壮族自治区", "广西"), ("西藏自治区", "西藏"),
-    ("宁夏回族自治区", "宁夏"), ("新疆维吾尔自治区", "新疆"),
-    ("香港特别行政区", "香港"), ("澳门特别行政区", "澳门"),
-)  # fmt: skip
+
 
 _NATIONAL_HEAD_RE = re.compile(
     r"代表国务院|国务院总理|代表中央人民政府|全国人民代表大会第|国务院政府工作报告"
 )
 _NATIONAL_TEXT_RE = re.compile(r"我代表国务院|我代表中央人民政府")
-_REGION_SUFFIX = r"(?:省|市|自治区|自治州|州|盟|地区|县|区|旗)"
+_REGION_SUFFIX = "(?:" + "|".join(REGION_SUFFIXES) + ")"
 _DATELINE_RE = re.compile(
     rf"在([\u4e00-\u9fff]{{2,10}}?{_REGION_SUFFIX})第?[一二三四五六七八九十]+届人民代表大会"
 )

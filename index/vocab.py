@@ -11,6 +11,7 @@ import csv
 import functools
 import re
 from importlib.metadata import distribution
+from typing import NamedTuple
 
 # ---------------------------------------------------------------- regions
 NATIONAL = "全国"
@@ -68,17 +69,30 @@ def short_region(name: str) -> str:
     return short if len(short) >= 2 else name
 
 
+class Place(NamedTuple):
+    """A Chinese administrative division: full name, level (1 province, 2 prefecture,
+    3 county) and its 12-digit division code."""
+
+    name: str
+    level: int
+    code: str
+
+    def contains(self, other: Place) -> bool:
+        """Whether ``other`` lies inside this place (深圳市 inside 广东省)."""
+        digits = {1: 2, 2: 4}.get(self.level, 6)
+        return other.level > self.level and other.code[:digits] == self.code[:digits]
+
+
 @functools.cache
-def gazetteer() -> dict[str, tuple[str, int]]:
+def gazetteer() -> dict[str, Place]:
     """Every Chinese province, prefecture and county by the names a question may use.
 
     Maps a name (full, and short for provinces and prefectures: 深圳市 and 深圳) to its
-    full name and level (1 province, 2 prefecture, 3 county). The list is the national
-    administrative-division table shipped with the ``cpca`` package (read as data: the
-    package itself needs pandas at import).
+    :class:`Place`. The list is the national administrative-division table shipped with the
+    ``cpca`` package (read as data: the package itself needs pandas at import).
     """
     path = distribution("cpca").locate_file("cpca/resources/adcodes.csv")
-    names: dict[str, tuple[str, int]] = {}
+    names: dict[str, Place] = {}
     with open(str(path), encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             code, name = row["adcode"], row["name"]
@@ -86,12 +100,13 @@ def gazetteer() -> dict[str, tuple[str, int]]:
             generic = REGION_SUFFIX_RE.sub("", name) in GENERIC_PLACE_STEMS
             if name in NOT_PLACES or (level == 3 and (len(name) < 3 or generic)):
                 continue  # 城区, 矿区, 南县 (in 河南县域): words more often than places
-            names.setdefault(name, (name, level))
+            place = Place(name, level, code)
+            names.setdefault(name, place)
             short = short_region(name)
             if level < 3 and short != name:
-                names.setdefault(short, (name, level))
-    for full, short in PROVINCES:
-        names[full] = names[short] = (full, 1)
+                names.setdefault(short, place)
+    for full, short in PROVINCES:  # the short name of a province wins (吉林 over 吉林市)
+        names[full] = names[short] = names.get(full) or Place(full, 1, "")
     return names
 
 
@@ -150,8 +165,9 @@ NUMBER_RE = re.compile(
 WRAPPERS = (
     r"^(?:请问一下|请问|麻烦(?:你|您)?(?:帮我)?(?:查一下|查查|看一下|看看|问一下)?|帮我(?:查一下|查查|看看|看一下)|"
     r"我想(?:问一下|问问|知道|了解一下?)|想问一下|问一下|你好|您好|能告诉我|告诉我|请告诉我)[，,：:\s]*",
-    r"^(?:根据|按照|依据|据)(?:报告|政府工作报告|[^，,]{0,20}报告)[，,：:\s]*",
-    r"^在?[^，,]{0,24}政府工作报告(?:中|里|里面|上)?[，,：:\s]*(?:提到|说|讲)?[，,：:\s]*",
+    # The region and year inside a report wrapper are kept ("在2026年的浙江省政府工作报告中，").
+    r"^(?:根据|按照|依据|据)(?P<keep>[^，,]{0,20}?)的?(?:政府工作)?报告[，,：:\s]*",
+    r"^在?(?P<keep>[^，,]{0,24}?)的?政府工作报告(?:中|里|里面|上)?[，,：:\s]*(?:提到|说|讲)?[，,：:\s]*",
     r"^听说[，,\s]*",
     r"[，,]?(?:真的吗|是真的吗|对吗|是吗|对不对|是不是真的)(?=[？?！!。，,]|$)",
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import zlib
 from pathlib import Path
@@ -87,3 +88,16 @@ def sample_settings(tmp_path_factory, real_embeddings) -> Settings:
     report = build_index([sample_report()], settings=settings, embeddings=real_embeddings)
     assert report.chunks > 0 and not report.failed
     return settings
+
+
+@functools.cache
+def lenient_answer_model():
+    """The shipped answer model with a low threshold, for tests with fake embeddings.
+
+    The shipped threshold is calibrated on the real model's similarities; with fake vectors
+    these tests check the pipeline (scope, follow-ups, citations), not that calibration,
+    which the integration tests check with the real model.
+    """
+    from assistant.decide import load_model
+
+    return dataclasses.replace(load_model(), threshold=0.1)

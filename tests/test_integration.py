@@ -86,3 +86,30 @@ def test_every_number_in_an_answer_is_in_a_cited_quote(sample_settings, real_emb
         quotes = "".join(c.quote for c in a.citations)
         for number in re.findall(r"\d+(?:\.\d+)?", re.sub(r"\[\d+\]", "", a.text)):
             assert number in quotes, (question, a.text)
+
+
+@pytest.mark.parametrize(
+    ("question", "expect"),
+    [
+        ("养老床位今年增加几张", "2000张"),  # other verb, other question word
+        ("今年養老床位新增多少張", "2000张"),  # traditional characters
+        ("请问一下，根据报告，今年城镇新增就业的目标是多少呀？", "8万人"),  # wrappers, fillers
+        ("太原今年高标准农田要弄多少亩啊", "3.6万亩"),  # spoken
+    ],
+)
+def test_everyday_wording_is_answered(sample_settings, real_embeddings, question, expect):
+    a = answer(question, settings=sample_settings, embeddings=real_embeddings)
+    assert a.found and expect in a.text, a.text
+
+
+def test_eval_reads_dialog_files(sample_settings, real_embeddings):
+    report = run_eval(
+        DATA / "taiyuan_dialogs.jsonl", settings=sample_settings, embeddings=real_embeddings
+    )
+    assert report["questions"] == 4
+    assert report["by_kind"]["follow-up"]["accuracy"] == 1.0, report["misses"]
+
+
+@pytest.mark.parametrize("question", ["今年新增多少张医疗床位", "今年新建多少所公办高中"])
+def test_near_miss_with_a_key_term_missing_is_refused(sample_settings, real_embeddings, question):
+    assert not answer(question, settings=sample_settings, embeddings=real_embeddings).found
