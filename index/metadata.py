@@ -29,7 +29,6 @@ TITLE_LINE_MAX_CHARS = 40
 ELEVENTH_PLAN_START = 2006
 
 
-
 _NATIONAL_HEAD_RE = re.compile(
     r"代表国务院|国务院总理|代表中央人民政府|全国人民代表大会第|国务院政府工作报告"
 )
