@@ -115,8 +115,8 @@ YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 RELATIVE_YEARS = {"今年": 0, "本年": 0, "明年": 1, "去年": -1, "上年": -1, "前年": -2}
 # A question about what already happened (the review part of a report answers it).
 PAST_CUE = re.compile(
-    r"去年|上年|前年|过去|回顾|实际|已经|完成了|达到了|取得了|实现了|增长了|下降了|提高了|"
-    r"降低了|上涨了|突破了|超过了|减少了|增加了|新增了|建成了|是多少了"
+    r"去年|上年|前年|过去|回顾|实际|已经|"
+    r"(?:完成|达到|取得|实现|增长|下降|提高|降低|上涨|突破|超过|减少|增加|新增|建成|提升)到?了"
 )
 # A question about the plan (the plan part answers it).
 PLAN_CUE = re.compile(
@@ -132,8 +132,8 @@ NUMBER_CUE = re.compile(
     r"增长率|增幅|规模"
 )
 PERCENT_CUE = re.compile(
-    r"(增长|下降|提高|降低|上涨|增加|减少|回升)了?多少(?![\u4e00-\u9fff])|增速|涨幅|增幅|比重|"
-    r"比例|占比|百分|增长率|强度|(?:率|占比)(?:是|为|达到|要达到|控制在)?多少"
+    r"(增长|下降|提高|降低|上涨|增加|减少|回升)到?了?多少(?![\u4e00-\u9fff])|增速|涨幅|增幅|"
+    r"比重|比例|占比|百分|增长率|强度|(?:率|占比)[^，,。？?多]{0,6}多少"
 )
 ENTITY_CUE = re.compile(r"哪些|哪个|哪几|哪一|哪|什么|谁|叫什么|是何|何种|名称")
 YESNO_CUE = re.compile(r"是否|有没有|会不会|能不能|是不是|打算.{1,12}不|要不要|管不管|真的吗")
