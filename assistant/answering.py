@@ -115,15 +115,7 @@ def choose(
     """The answers (one per report; several only when reports tie), related passages, and
     how many more reports answer than are shown. With ``place`` (a part of the region),
     only passages that name it count."""
-    ids = None if len(docs) == len(retriever.documents) else {d.doc_id for d in docs}
-    if len({region_key(d.region) or d.doc_id for d in docs}) == 1:
-        hits = retriever.search(query, ids, k=12)
-    else:
-        hits = retriever.search(query, ids, k=16, per_doc=2)
-    if place:
-        names = (place, short_region(place))
-        hits = [h for h in hits if any(n in h.passage.section + h.passage.text for n in names)]
-    found = candidates(query, intent, hits, terms)
+    found = candidates(query, intent, retrieve(query, docs, retriever, place), terms)
     best = best_spans(found, model)
     answers = sorted(
         (p for p in best if p.probability >= model.threshold), key=lambda p: -p.probability
@@ -139,6 +131,20 @@ def choose(
     used = {p.hit.passage for p in shown}
     related = _one_per_passage([p for p in answers if p.hit.passage not in used])
     return shown, related, len(reports) - len(shown)
+
+
+def retrieve(query: str, docs: list[Document], retriever: Retriever, place: str = "") -> list[Hit]:
+    """The passages of ``docs`` to look for the answer in. With several regions each report
+    also gets its own best passages; with ``place`` only passages that name it count."""
+    ids = None if len(docs) == len(retriever.documents) else {d.doc_id for d in docs}
+    if len({region_key(d.region) or d.doc_id for d in docs}) == 1:
+        hits = retriever.search(query, ids, k=12)
+    else:
+        hits = retriever.search(query, ids, k=16, per_doc=2)
+    if place:
+        names = (place, short_region(place))
+        hits = [h for h in hits if any(n in h.passage.section + h.passage.text for n in names)]
+    return hits
 
 
 def best_spans(found: list[Candidate], model: AnswerModel) -> list[Pick]:

@@ -84,8 +84,10 @@ def rewrite_followup(
         llm: Optional chat model; without one, or when it gives nothing, rules rewrite.
         known_regions: Region names the index holds, so short forms (太原) are recognised.
     """
+    if not history:
+        return question  # before the region names: their pattern is built only when needed
     names = _region_names(known_regions)
-    if not history or not _leans(question, names):
+    if not _leans(question, names):
         return question
     if llm is not None:
         from assistant.llm import llm_rewrite

@@ -35,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.answering import scoped_attempts  # noqa: E402
+from assistant.answering import retrieve, scoped_attempts  # noqa: E402
 from assistant.decide import MODEL_PATH, AnswerModel, Linear  # noqa: E402
 from assistant.extract import FEATURES, candidates, question_terms  # noqa: E402
 from assistant.followup import rewrite_followup  # noqa: E402
@@ -43,7 +43,6 @@ from assistant.question import (  # noqa: E402
     clean_question,
     detect_intent,
     find_scope,
-    region_key,
     scope_message,
     strip_scope,
 )
@@ -124,13 +123,7 @@ def examples(question: str, retriever, right, history=(), without_doc="", withou
         return None
     query = strip_scope(standalone, scope, year_word)
     terms = question_terms(query, retriever.bm25.idf)
-    ids = None if len(docs) == len(retriever.documents) else {d.doc_id for d in docs}
-    single = len({region_key(d.region) or d.doc_id for d in docs}) == 1
-    hits = (
-        retriever.search(query, ids, k=12)
-        if single
-        else retriever.search(query, ids, k=16, per_doc=2)
-    )
+    hits = retrieve(query, docs, retriever, scope.place)
     hits = [h for h in hits if not any(x in norm(h.passage.text) for x in without)]
     found = candidates(query, intent, hits, terms)
     rows = np.array([c.features for c in found]) if found else np.zeros((0, len(FEATURES)))
