@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.decide import AnswerModel, load_model
-from assistant.extract import FEATURES, Candidate, Pick, candidates, finish, question_terms
+from assistant.extract import Candidate, Pick, candidates, finish, question_terms
 from assistant.question import (
     Intent,
     Scope,
@@ -153,10 +153,7 @@ def best_spans(found: list[Candidate], model: AnswerModel) -> list[Pick]:
     if not found:
         return []
     rows = np.array([c.features for c in found])
-    decide, rank = model.decide.probabilities(rows), model.rank.probabilities(rows)
-    # A number question names the unit it wants ("增长了多少" wants %): inside a sentence,
-    # a span with a number in that unit beats any span without one.
-    rank = rank + rows[:, FEATURES.index("unit_match")]
+    decide, rank = model.decide.probabilities(rows), model.span_scores(rows)
     best: dict[tuple[int, str], int] = {}
     sentence_p: dict[tuple[int, str], float] = {}
     for i, c in enumerate(found):

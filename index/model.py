@@ -43,7 +43,8 @@ class Passage:
         paragraph: 1-based paragraph number in the cleaned document.
         start: Offset of ``text`` in the cleaned document.
         end: End offset (exclusive) in the cleaned document.
-        sentences: ``(start, end)`` offsets of each sentence, relative to ``text``.
+        sentences: ``(start, end)`` offsets of each sentence, relative to ``text``; a
+            long sentence is cut between clauses (see :func:`index.chunking.evidence_units`).
     """
 
     doc_id: str

@@ -187,7 +187,7 @@ EVERYDAY_TERMS = (
     (re.compile(r"R&D|研发投入|科研投入|科研经费", re.IGNORECASE), "研发经费投入"),
     (re.compile(r"社零"), "社会消费品零售总额"),
     (re.compile(r"(?<![A-Za-z])AI(?![A-Za-z])", re.IGNORECASE), "人工智能"),
-    (re.compile(r"老小区|旧小区"), "老旧小区"),
+    (re.compile(r"老小区|(?<!老)旧小区"), "老旧小区"),
     (re.compile(r"外贸总额|进出口额"), "进出口总值"),
     (re.compile(r"财政收入"), "一般公共预算收入"),
 )

@@ -12,7 +12,9 @@ from index.chunking import (
     MAX_CHARS,
     MIN_CHARS,
     SECTION_SEPARATOR,
+    UNIT_CHARS,
     chunk_text,
+    evidence_units,
     split_sentences,
 )
 from index.clean import clean_text
@@ -91,7 +93,7 @@ def test_headings_alone_are_not_passages(sample) -> None:
 def test_lengths_are_bounded_and_sentences_whole(sample) -> None:
     text, passages = sample
     for passage in passages:
-        assert len(passage.text) <= MAX_CHARS + MIN_CHARS or len(passage.sentences) == 1
+        assert len(passage.text) <= MAX_CHARS + MIN_CHARS or len(split_sentences(passage.text)) == 1
     short = [p for p in passages if len(p.text) < MIN_CHARS]
     assert all(p.section.endswith(DISTRICT_SECTION) for p in short)
     covered = [(p.start, p.end) for p in passages]
@@ -141,7 +143,14 @@ def test_balanced_split_and_long_sentence_kept_whole() -> None:
     assert "".join(p.text for p in body) == paragraph
     assert all(len(p.text) <= MAX_CHARS for p in body)
     assert max(len(p.text) for p in body) - min(len(p.text) for p in body) <= len(sentence)
-    assert passages[-1].text.endswith("结束。") and len(passages[-1].sentences) == 1
+    last = passages[-1]
+    assert last.text.endswith("结束。") and len(split_sentences(last.text)) == 1
+    # The long sentence is one passage but several evidence units of whole clauses.
+    assert len(last.sentences) > 1
+    assert all(b - a <= UNIT_CHARS for a, b in last.sentences)
+    assert "".join(last.text[a:b] for a, b in last.sentences).replace(
+        "，", ""
+    ) == last.text.replace("，", "")
 
 
 def test_lead_on_its_own_line_titles_the_next_paragraph() -> None:
@@ -172,3 +181,23 @@ def test_heading_levels_nest_and_reset() -> None:
     assert _containing(passages, "开拓多元化市场").section == (
         "第一部分 总体要求 > 一、主要任务 > （二）稳定外贸"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "units"),
+    [
+        ("短句。另一句。", ["短句。", "另一句。"]),
+        # Up to LONG_SENTENCE a sentence is one unit, whatever its clauses.
+        ("甲" * 30 + "，" + "乙" * 30 + "。", ["甲" * 30 + "，" + "乙" * 30 + "。"]),
+        # Longer: runs of whole clauses within UNIT_CHARS; the last keeps the full stop.
+        (
+            "甲" * 40 + "，" + "乙" * 15 + "，" + "丙" * 40 + "。",
+            ["甲" * 40 + "，" + "乙" * 15, "丙" * 40 + "。"],
+        ),
+        # A comma inside quotes does not cut; a clause longer than a unit stays whole.
+        ("“" + "甲，" * 45 + "”，乙。", ["“" + "甲，" * 45 + "”", "乙。"]),
+        ("甲" * 90 + "。", ["甲" * 90 + "。"]),
+    ],
+)
+def test_evidence_units(text: str, units: list[str]) -> None:
+    assert [text[a:b] for a, b in evidence_units(text)] == units

@@ -7,11 +7,13 @@ import pytest
 from assistant.question import (
     clean_question,
     detect_intent,
+    everyday_to_report,
     find_scope,
     region_key,
     scope_message,
     strip_scope,
 )
+from index import vocab
 from index.model import Document
 
 DOCS = [
@@ -152,3 +154,22 @@ def test_region_key(region, key):
 def test_strip_scope_reads_the_year_as_the_report_says_it():
     scope = find_scope("2023年全国GDP增长了多少", DOCS)
     assert strip_scope("2023年全国GDP增长了多少", scope, "去年") == "去年生产总值增长了多少"
+
+
+@pytest.mark.parametrize(
+    ("question", "expect"),
+    [
+        ("GDP增长目标是多少", "生产总值增长目标是多少"),
+        ("老小区加装电梯", "老旧小区加装电梯"),
+        ("旧小区改造几个", "老旧小区改造几个"),
+        ("物价涨幅控制在多少", "居民消费价格控制在多少"),
+    ],
+)
+def test_everyday_words_become_report_words(question: str, expect: str) -> None:
+    assert everyday_to_report(question) == expect
+
+
+@pytest.mark.parametrize("wording", sorted({w for _, w in vocab.EVERYDAY_TERMS}))
+def test_report_words_stay_as_they_are(wording: str) -> None:
+    # A question already in the report's words must not be rewritten ("老老旧小区").
+    assert everyday_to_report(f"今年{wording}是多少") == f"今年{wording}是多少"
