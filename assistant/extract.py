@@ -33,7 +33,10 @@ _MULTI_YEAR = re.compile(
     r"年均|十[一二三四五六七八九]五|五年|累计|从[^，,。]{1,16}(?:提高|增加|增长|提升|扩大)到"
 )
 # Words of a plan ("增长5%左右", "力争…以上"); a review states what was done.
-_TARGET_WORDS = re.compile(r"左右|以上|力争|目标|确保|预期|争取|以内|不低于|控制在")
+# ("规模以上"/"限额以上" name a class of firms, not a floor.)
+_TARGET_WORDS = re.compile(
+    r"左右|(?<!规模)(?<!限额)以上|力争|目标|确保|预期|争取|以内|不低于|控制在"
+)
 _GENERIC = frozenset(
     "今年 明年 全年 全市 全省 计划 目标 要 将 新 实现 完成 达到 安排 "
     "方面 重点 主要 工作 情况 多少 几 什么 哪些 哪个 是否 怎么 如何 有 "
@@ -120,6 +123,8 @@ def presence(term: str, text: str) -> float:
     characters (the head noun: 停车位 -> 车位) and 0.5 for its first two (养老院 -> 养老).
     """
     if term in text or arabic(term) in text:
+        return 1.0
+    if any(other in text for other in vocab.ABBREVIATIONS.get(term, ())):
         return 1.0
     if len(term) >= 3 and term[-2:] in text:
         return 0.75
@@ -209,9 +214,13 @@ def candidates(
             raw = hit.sentence_sims[i] if i < len(hit.sentence_sims) else centre
             sim = (raw - centre) / spread
             whole = f"{context} {sentence}"
-            several_years = float(bool(_MULTI_YEAR.search(whole)))
+            # The sentence itself, not its section: a 2026 report reviews 2025 and the
+            # five years before under one heading.
+            several_years = float(bool(_MULTI_YEAR.search(sentence)))
             support, gap = coverage(terms, whole), missing_share(terms, whole)
             for span in spans(split_clauses(sentence), intent.figures):
+                if _other_period(intent, span):
+                    continue
                 features = (
                     sim,
                     best_sim - sim,
@@ -242,6 +251,16 @@ def _number_fit(intent: Intent, span: str) -> tuple[float, float, float, float]:
     unit = bool(intent.units) and has_unit(span, intent.units)
     missing = bool(intent.units) and not unit
     return 0.0, float(unit), float(missing), float(len(found) < intent.figures)
+
+
+def _other_period(intent: Intent, span: str) -> bool:
+    """A yearly average answers no question about one year's figure: it is another period's
+    figure, as another region's would be another region's."""
+    return (
+        intent.kind == "number"
+        and not intent.several_years
+        and bool(vocab.YEARLY_AVERAGE.search(span))
+    )
 
 
 def _tense_match(intent: Intent, hit: Hit) -> float:

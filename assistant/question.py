@@ -30,12 +30,15 @@ class Intent:
         tense: ``result`` for what already happened (the review part answers),
             ``target`` for what is planned (the plan part answers), else empty.
         figures: How many figures the question asks for (``多少户、多少平方米`` asks two).
+        several_years: The question asks about several years (an average, five years), so
+            a yearly average may answer it.
     """
 
     kind: Literal["number", "entity", "yesno", "statement"]
     units: tuple[str, ...] = ()
     tense: Tense = ""
     figures: int = 1
+    several_years: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,8 @@ def detect_intent(question: str) -> Intent:
     tense = detect_tense(question)
     if vocab.NUMBER_CUE.search(question):
         figures = max(1, len(re.findall(r"多少|几(?=[\u4e00-\u9fff])", question)))
-        return Intent("number", units, tense, figures)
+        several = bool(vocab.SEVERAL_YEARS_ASKED.search(question))
+        return Intent("number", units, tense, figures, several)
     if vocab.YESNO_CUE.search(question):
         return Intent("yesno", (), tense)
     if vocab.ENTITY_CUE.search(question):

@@ -111,6 +111,10 @@ def gazetteer() -> dict[str, Place]:
 
 
 # ---------------------------------------------------------------- time and tense
+# A yearly average ("年均增长6.3%") is a figure of several years, never one year's figure.
+YEARLY_AVERAGE = re.compile(r"年均|平均每年|每年平均")
+# A question that itself asks about several years may be answered with one.
+SEVERAL_YEARS_ASKED = re.compile(r"年均|平均|每年|几年来|五年|十[一二三四五六七八九]五|累计")
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 RELATIVE_YEARS = {"今年": 0, "本年": 0, "明年": 1, "去年": -1, "上年": -1, "前年": -2}
 # A question about what already happened (the review part of a report answers it).
@@ -180,6 +184,11 @@ FILLER_PARTICLES = re.compile(
 # ---------------------------------------------------------------- everyday words
 # Everyday ways of naming a report's term, for the keyword side of the search; the dense
 # side needs no table. Each pair is general economic or civic wording, not one question's.
+# Short forms reports and people both use ("规上工业" = "规模以上工业"): either stands for the
+# other when the question's words are looked for in a sentence.
+_SHORT_FORMS = (("规上", "规模以上"), ("限上", "限额以上"))
+ABBREVIATIONS = {a: (b,) for pair in _SHORT_FORMS for a, b in (pair, pair[::-1])}
+
 EVERYDAY_TERMS = (
     (re.compile(r"GDP|国民生产总值|经济总量|经济规模", re.IGNORECASE), "生产总值"),
     (re.compile(r"经济增速|经济增长(?!目标)"), "生产总值增长"),

@@ -6,6 +6,8 @@ import pytest
 
 from assistant.extract import (
     _number_fit,
+    _other_period,
+    _target_words,
     _tense_match,
     arabic,
     coverage,
@@ -143,3 +145,44 @@ def test_tense_match(question, part, match):
     passage = _passages(["x"])[0]
     hit = Hit(passage, Document("d", "t", 2026, "某省", "d.txt", "h"), 0, 0, 0, (), part)
     assert _tense_match(detect_intent(question), hit) == match
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "other"),
+    [
+        # One year's figure asked: a yearly average over five years is another period's.
+        ("去年固定资产投资增长了多少", "固定资产投资年均增长6.3%", True),
+        ("2025年地区生产总值增长多少", "地区生产总值增长5.4%", False),
+        # Asked about several years, the average answers.
+        ("“十四五”期间地区生产总值年均增长多少", "地区生产总值年均增长5.7%", False),
+        ("过去五年平均每年增长多少", "年均增长5.7%", False),
+        # Not a figure question: the sentence may still describe the period.
+        ("过去五年有哪些成就", "年均增长5.7%", False),
+    ],
+)
+def test_other_period(question, span, other):
+    assert _other_period(detect_intent(question), span) is other
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "share"),
+    [
+        ("规上", "规模以上工业增加值增长9.5%", 1.0),  # a short form stands for the long one
+        ("规模以上", "规上工业企业新增100户", 1.0),
+        ("规上", "工业增加值增长9.5%", 0.0),
+    ],
+)
+def test_short_forms_count_as_present(term, text, share):
+    assert presence(term, text) == share
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "value"),
+    [
+        ("今年规上工业增加值增长多少", "规模以上工业增加值增长6%左右", 1.0),
+        ("去年规上工业增加值实际增长了多少", "规模以上工业增加值增长9.5%", 0.0),
+        ("去年规上工业增加值实际增长了多少", "力争增长6%以上", -1.0),
+    ],
+)
+def test_target_words_are_not_firm_classes(question, span, value):
+    assert _target_words(detect_intent(question), span) == value
