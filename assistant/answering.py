@@ -69,6 +69,40 @@ def extractive_answer(
     )
 
 
+def passages_to_read(standalone: str, retriever: Retriever) -> tuple[Citation, ...]:
+    """The passages an LLM may answer from when the extractive answer refused.
+
+    They are searched as the extractive answer searches: in the reports of the asked
+    region and year, the first of its attempts that finds any. A question about a region
+    or year the index does not hold gets none, so that no LLM answers it from other reports.
+
+    Args:
+        standalone: The cleaned question, follow-ups already rewritten.
+        retriever: The index to search.
+    """
+    documents = list(retriever.documents.values())
+    scope = find_scope(standalone, documents)
+    if scope_message(scope, documents):
+        return ()
+    intent = detect_intent(standalone)
+    for docs, year_word in scoped_attempts(scope, intent, documents):
+        query = strip_scope(standalone, scope, year_word)
+        hits = retrieve(query, docs, retriever, scope.place)[:MAX_CITATIONS]
+        if hits:
+            return tuple(_citation(n, hit, _likest_sentence(hit)) for n, hit in enumerate(hits, 1))
+    return ()
+
+
+def _likest_sentence(hit: Hit) -> str:
+    """The sentence of the hit's passage most like the question (the passage if unknown)."""
+    passage = hit.passage
+    if not hit.sentence_sims or len(hit.sentence_sims) != len(passage.sentences):
+        return passage.text
+    sims = hit.sentence_sims
+    start, end = passage.sentences[max(range(len(sims)), key=sims.__getitem__)]
+    return passage.text[start:end]
+
+
 def scoped_attempts(
     scope: Scope, intent: Intent, documents: Sequence[Document]
 ) -> list[tuple[list[Document], str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -45,22 +46,39 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``reportqa`` console script."""
+    """Entry point of the ``reportqa`` console script.
+
+    Returns:
+        0 on success, 1 when every named report failed to index, 2 for a usage error or
+        any :class:`~index.errors.ReportQAError` (printed as one line, no traceback), 130
+        when interrupted. Anything else is a bug and keeps its traceback.
+    """
     args = _parser().parse_args(argv)
     from index.errors import ReportQAError
 
+    logging.basicConfig(format="reportqa: %(levelname)s: %(name)s: %(message)s")
     handler = {"index": _index, "ask": _ask, "eval": _eval, "serve": _serve}[args.command]
     try:
         return handler(args)
     except ReportQAError as exc:
-        print(f"reportqa: {exc}", file=sys.stderr)
+        _say(_both(exc.message_zh, str(exc)))
         return 2
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print("reportqa: interrupted; the previous index is intact", file=sys.stderr)
+        _say(_both("已中断，原有索引不受影响。", "interrupted; the previous index is intact"))
         return 130
+
+
+def _both(chinese: str, english: str) -> str:
+    """A message for the terminal: Chinese first, English after unless it is the same."""
+    return chinese if chinese == english else f"{chinese} — {english}"
+
+
+def _say(message: str) -> None:
+    """Print ``message`` to stderr as exactly one line."""
+    print("reportqa: " + " ".join(message.splitlines()), file=sys.stderr)
 
 
 def _index(args) -> int:
@@ -68,25 +86,46 @@ def _index(args) -> int:
 
 
 def _build(args) -> int:
-    from index import build_index, list_documents, sample_report
+    from index import IndexBusyError, build_index, list_documents, sample_report
 
     paths = list(args.paths) + ([str(sample_report())] if args.sample else [])
     if not paths:
-        print("reportqa: name at least one file or directory, or --sample", file=sys.stderr)
+        _say(
+            _both(
+                "请指定至少一个报告文件或目录，或使用 --sample。",
+                "name at least one file or directory, or --sample",
+            )
+        )
         return 2
     if args.if_empty and list_documents():
         if not args.json:
             print("index already has reports; nothing to do")
         return 0
     override = {k: v for k in ("title", "year", "region") if (v := getattr(args, k)) is not None}
-    with _progress_bar(enabled=not args.json) as progress:
-        report = build_index(
-            paths,
-            override=override or None,
-            progress=progress,
-            wait=args.wait,
-            rebuild=args.rebuild,
+
+    def run(wait: float):
+        with _progress_bar(enabled=not args.json) as progress:
+            return build_index(
+                paths,
+                override=override or None,
+                progress=progress,
+                wait=wait,
+                rebuild=args.rebuild,
+            )
+
+    # Try once without waiting, so that a wait is announced instead of looking like a hang.
+    try:
+        report = run(0.0)
+    except IndexBusyError:
+        if args.wait <= 0:
+            raise
+        _say(
+            _both(
+                f"另一个索引任务正在进行，最多等待 {args.wait:g} 秒……",
+                f"another build is running; waiting up to {args.wait:g}s for it to finish",
+            )
         )
+        report = run(args.wait)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:
@@ -165,6 +204,8 @@ def _ask(args) -> int:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
         return 0
     print(result.text)
+    if result.note:  # e.g. the LLM's answer was not used, and why
+        print(f"（{result.note}）")
     for c in result.citations:
         where = f"{c.title}（{c.year or '-'}，{c.region or '-'}）{c.section} 第{c.paragraph}段"
         print(f"\n[{c.n}] {where}")
@@ -185,7 +226,8 @@ def _serve(args) -> int:
 
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     if auth is not None and len(auth) != 2:
-        print("reportqa: --auth wants USER:PASS", file=sys.stderr)
+        _say(_both("--auth 的格式应为 用户名:密码。", "--auth wants USER:PASS"))
         return 2
+    logging.getLogger("ui").setLevel(logging.INFO)  # one line per refused question
     launch(host=args.host, port=args.port, auth=auth)
     return 0

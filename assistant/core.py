@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Sequence
 
-from assistant.answering import extractive_answer
+from assistant.answering import extractive_answer, passages_to_read
 from assistant.decide import AnswerModel
 from assistant.followup import rewrite_followup
 from assistant.question import clean_question
@@ -63,6 +63,11 @@ def answer(
         settings: Which index and models; default from ``REPORTQA_*`` variables.
         embeddings: Query embedding model; default the one named in ``settings``.
         llm: A langchain chat model; default the one named by ``REPORTQA_LLM``, else none.
+            It answers from the extractive answer's passages, or from the retrieved ones
+            when the extractive answer refused (but not a region or year the index lacks);
+            its answer is used only when it checks out against them. A failing, slow
+            (``settings.llm_timeout``) or unverifiable one leaves the extractive answer,
+            with ``note`` saying why.
         answer_model: Decides whether and what to answer; default the fitted one shipped
             with the package (calibrated for the default embedding model).
 
@@ -97,19 +102,19 @@ def _run(
     if llm is None and settings.llm:
         from assistant.llm import load_chat_model
 
-        llm = load_chat_model(settings.llm)
+        llm = load_chat_model(settings.llm, settings.llm_timeout)
     retriever = get_retriever(settings, embeddings, manifest)
     _check_model(retriever, model_id)
     regions = {d.region for d in manifest.documents if d.region}
     standalone = rewrite_followup(text, _cleaned(history), llm, known_regions=regions)
     result = extractive_answer(question, standalone, retriever, answer_model)
-    if llm is not None and result.citations:
-        from assistant.llm import llm_answer
-
-        result = yield from llm_answer(llm, result)
-    else:
+    passages = () if llm is None else result.citations or passages_to_read(standalone, retriever)
+    if not passages:
         yield result.text
-    return result
+        return result
+    from assistant.llm import llm_answer
+
+    return (yield from llm_answer(llm, result, passages, settings.llm_timeout))
 
 
 def _cleaned(history: History | None) -> list[tuple[str, str]]:

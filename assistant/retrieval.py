@@ -13,7 +13,7 @@ from index.bm25 import BM25
 from index.errors import IndexMissingError, ModelError
 from index.model import Document, Passage
 from index.settings import Settings
-from index.store import IndexStore, Manifest, passage_id
+from index.store import IndexStore, Manifest, chroma_errors, passage_id
 from index.tokens import tokenize
 from index.vocab import PLAN_SECTION, REVIEW_SECTION
 
@@ -197,9 +197,10 @@ class Retriever:
         """Row -> cosine similarity, best first."""
         vector = self._query_vector(query)
         where = None if doc_ids is None else {"doc_id": {"$in": sorted(doc_ids)}}
-        found = self.vectors.similarity_search_by_vector_with_relevance_scores(
-            vector, k=_CANDIDATES, filter=where
-        )
+        with chroma_errors(self.settings):  # a server that went away after we opened it
+            found = self.vectors.similarity_search_by_vector_with_relevance_scores(
+                vector, k=_CANDIDATES, filter=where
+            )
         out: dict[int, float] = {}
         for doc, distance in found:
             row = self.row.get(doc.id)

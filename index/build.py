@@ -18,7 +18,7 @@ from index.model import (
     Passage,
 )
 from index.settings import Settings
-from index.store import IndexStore, Manifest
+from index.store import IndexStore, Manifest, storage_errors
 from index.tokens import tokenize
 
 Progress = Callable[[int, int], None]
@@ -35,13 +35,19 @@ def model_id_for(settings: Settings, embeddings=None) -> str:
 
 @contextmanager
 def build_lock(store: IndexStore, wait: float):
-    """Hold the index's build lock, or raise :class:`IndexBusyError`."""
+    """Hold the index's build lock, or raise :class:`IndexBusyError`.
+
+    Raises:
+        IndexBusyError: Another build kept the lock for ``wait`` seconds.
+        StorageError: The index folder cannot be written.
+    """
     from filelock import FileLock, Timeout
 
-    store.home.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(store.lock_path))
     try:
-        lock.acquire(timeout=wait)
+        with storage_errors(store.home):
+            store.home.mkdir(parents=True, exist_ok=True)
+            lock.acquire(timeout=wait)
     except Timeout:
         raise IndexBusyError(
             f"another build is running on {store.home}; try again when it has finished",
@@ -79,6 +85,9 @@ def build_index(
 
     Raises:
         IndexBusyError: Another build holds the lock.
+        StorageError: The disk is full or the index folder cannot be written; the build
+            was undone and the previous index still answers.
+        StoreUnavailableError: The Chroma server does not answer.
     """
     settings = settings or Settings.from_env()
     store = IndexStore(settings)
@@ -86,7 +95,7 @@ def build_index(
     with build_lock(store, wait):
         previous = store.read_manifest()
         base = None if rebuild else previous
-        found, failed = _read_files(paths, override)
+        found, failed = _read_files(paths, override, settings)
         before = {d.doc_id: d for d in previous.documents} if previous else {}
         old = before if base else {}
         changed = {
@@ -124,9 +133,13 @@ def _sources(docs: Iterable[Document]) -> tuple[str, ...]:
     return tuple(sorted(d.source for d in docs))
 
 
-def _read_files(paths, override) -> tuple[dict[str, ParsedDocument], list[Failure]]:
-    """Parse every file; return ``{doc_id: ParsedDocument}`` and the failures."""
+def _read_files(
+    paths, override, settings: Settings
+) -> tuple[dict[str, ParsedDocument], list[Failure]]:
+    """Parse every file (each within ``settings.max_file_mb``); return
+    ``{doc_id: ParsedDocument}`` and the failures."""
     from index.parse import iter_report_files, parse_file
+    from index.readers import max_file_bytes
 
     found: dict[str, ParsedDocument] = {}
     failed: list[Failure] = []
@@ -136,9 +149,10 @@ def _read_files(paths, override) -> tuple[dict[str, ParsedDocument], list[Failur
             files += iter_report_files([Path(path)])
         except ReadError as exc:
             failed.append(_failure(exc))
+    limit = max_file_bytes(settings)
     for file in dict.fromkeys(files):
         try:
-            parsed = parse_file(file, override)
+            parsed = parse_file(file, override, max_bytes=limit)
         except ReadError as exc:
             failed.append(_failure(exc))
             continue
@@ -154,8 +168,22 @@ def _failure(exc: ReadError) -> Failure:
 
 
 def _write(store, base, previous, kept, changed, embeddings, settings, rebuild, progress):
+    """Embed what changed and make a new generation live; on failure the old one stays."""
+    # write_generation has removed its partial generation by the time an error gets out.
+    with storage_errors(store.home):
+        manifest, embedded = _write_generation(
+            store, base, previous, kept, changed, embeddings, settings, rebuild, progress
+        )
+    store.collect_garbage(manifest)
+    return manifest, embedded
+
+
+def _write_generation(
+    store, base, previous, kept, changed, embeddings, settings, rebuild, progress
+):
     from index.cache import CachedEmbeddings
 
+    store.client()  # a Chroma server that is down fails the build before minutes of embedding
     passages: list[tuple[Passage, list[str]]] = []
     if base is not None:
         keep_ids = {d.doc_id for d in kept}
@@ -180,7 +208,6 @@ def _write(store, base, previous, kept, changed, embeddings, settings, rebuild, 
         manifest = store.write_generation(documents, passages, cached, previous, sentences)
     finally:
         cached.close()
-    store.collect_garbage(manifest)
     return manifest, embedded
 
 

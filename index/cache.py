@@ -1,7 +1,13 @@
-"""Content-hash embedding cache: a passage whose text did not change is never re-embedded."""
+"""Content-hash embedding cache: a passage whose text did not change is never re-embedded.
+
+The cache only saves time, so a corrupt cache file is moved aside and started afresh
+rather than failing the build.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -13,6 +19,10 @@ from langchain_core.embeddings import Embeddings
 from index.model import content_hash
 
 _BATCH = 64
+# Primary result codes of a damaged file (extended codes keep these in their low byte).
+_CORRUPT = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
+log = logging.getLogger(__name__)
 
 
 class CachedEmbeddings(Embeddings):
@@ -38,13 +48,16 @@ class CachedEmbeddings(Embeddings):
         self.use_cache = use_cache
         self.embedded = 0
         self.progress: Callable[[int, int], None] | None = None
+        self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS emb"
-            " (model TEXT, hash TEXT, vec BLOB, PRIMARY KEY(model, hash))"
-        )
         self._lock = threading.Lock()
+        try:
+            self._db = _connect(path)
+        except sqlite3.DatabaseError as exc:
+            if not _is_corrupt(exc):
+                raise
+            self._set_aside(exc)
+            self._db = _connect(path)
 
     @property
     def base(self) -> Embeddings:
@@ -53,24 +66,61 @@ class CachedEmbeddings(Embeddings):
             self._base = self._base()
         return self._base
 
+    def _set_aside(self, exc: sqlite3.DatabaseError) -> None:
+        """Move the corrupt cache file (and its journal) to ``*.corrupt``; one is kept."""
+        aside = self.path.with_name(self.path.name + ".corrupt")
+        log.warning(
+            "embedding cache %s is corrupt (%s); moved it to %s and starting an empty one",
+            self.path,
+            exc,
+            aside,
+        )
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            source = self.path.with_name(self.path.name + suffix)
+            if source.exists():
+                os.replace(source, aside.with_name(aside.name + suffix))
+
+    def _reset(self, exc: sqlite3.DatabaseError) -> None:
+        """Replace a cache found corrupt while in use by an empty one (lock held)."""
+        self._db.close()
+        self._set_aside(exc)
+        self._db = _connect(self.path)
+
     def _lookup(self, hashes: list[str]) -> dict[str, list[float]]:
         found: dict[str, list[float]] = {}
         with self._lock:
-            for i in range(0, len(hashes), 500):
-                chunk = hashes[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT hash, vec FROM emb WHERE model=? AND hash IN ({marks})",
-                    [self.model_id, *chunk],
-                )
-                for h, blob in rows:
-                    found[h] = np.frombuffer(blob, dtype=np.float32).tolist()
+            try:
+                for i in range(0, len(hashes), 500):
+                    chunk = hashes[i : i + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows = self._db.execute(
+                        f"SELECT hash, vec FROM emb WHERE model=? AND hash IN ({marks})",
+                        [self.model_id, *chunk],
+                    )
+                    for h, blob in rows:
+                        found[h] = np.frombuffer(blob, dtype=np.float32).tolist()
+            except sqlite3.DatabaseError as exc:
+                if not _is_corrupt(exc):
+                    raise
+                self._reset(exc)
+                return {}  # everything is a miss: the model embeds it again
         return found
 
     def _store(self, pairs: list[tuple[str, list[float]]]) -> None:
         rows = [(self.model_id, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in pairs]
-        with self._lock, self._db:
-            self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)", rows)
+
+        def insert() -> None:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)", rows)
+
+        with self._lock:
+            try:
+                insert()
+            except sqlite3.DatabaseError as exc:
+                if not _is_corrupt(exc):
+                    raise  # a full disk is the build's to report (index.store.storage_errors)
+                self._reset(exc)
+                insert()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed passages, taking unchanged ones from the cache."""
@@ -95,3 +145,20 @@ class CachedEmbeddings(Embeddings):
     def close(self) -> None:
         """Close the cache database."""
         self._db.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), check_same_thread=False)
+    try:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS emb"
+            " (model TEXT, hash TEXT, vec BLOB, PRIMARY KEY(model, hash))"
+        )
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
+
+
+def _is_corrupt(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _CORRUPT

@@ -40,3 +40,11 @@ class ModelError(ReportQAError):
 
 class QuestionError(ReportQAError):
     """The question cannot be answered as asked (empty, too long, unreadable)."""
+
+
+class StoreUnavailableError(ReportQAError):
+    """The Chroma server named by ``REPORTQA_CHROMA_URL`` cannot be reached."""
+
+
+class StorageError(ReportQAError):
+    """The index could not be written (disk full, no permission); the build was undone."""

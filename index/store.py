@@ -3,22 +3,27 @@
 Every build writes a new *generation* (a passages file and a Chroma collection) and only
 then swaps ``manifest.json`` atomically; a build that dies half-way leaves the old
 manifest, and so the old index, untouched. The generation before the current one is kept
-so that readers which opened it moments ago can finish their query.
+so that readers which opened it moments ago can finish their query. A build that fails
+(disk full, no permission, the Chroma server gone) removes its own half-written generation
+before the error is reported.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
+from index.errors import ReportQAError, StorageError, StoreUnavailableError
 from index.model import Document, Passage
 from index.settings import Settings
 
@@ -127,7 +132,12 @@ class IndexStore:
             return [passage_from_json(json.loads(line)) for line in fh]
 
     def client(self):
-        """The Chroma client: a server when ``chroma_url`` is set, else embedded on disk."""
+        """The Chroma client: a server when ``chroma_url`` is set, else embedded on disk.
+
+        Raises:
+            StoreUnavailableError: The Chroma server does not answer. The failure is not
+                remembered: the next call tries again, so a restarted server is picked up.
+        """
         if self._client is None:
             self._client = _open_client(self.settings)
         return self._client
@@ -136,13 +146,14 @@ class IndexStore:
         """A langchain Chroma store over ``collection`` with our embedding function."""
         from langchain_chroma import Chroma
 
-        return Chroma(
-            collection_name=collection,
-            embedding_function=embeddings,
-            client=self.client(),
-            collection_configuration={"hnsw": {"space": "cosine"}},
-            create_collection_if_not_exists=create,
-        )
+        with chroma_errors(self.settings):
+            return Chroma(
+                collection_name=collection,
+                embedding_function=embeddings,
+                client=self.client(),
+                collection_configuration={"hnsw": {"space": "cosine"}},
+                create_collection_if_not_exists=create,
+            )
 
     def write_generation(
         self,
@@ -154,23 +165,15 @@ class IndexStore:
     ) -> Manifest:
         """Write passages and vectors as a new generation, then make it live.
 
+        If any step fails the new generation's files and collection are removed before the
+        error propagates, and the manifest still names the previous generation.
+
         ``sentence_vectors`` holds one vector per sentence of ``passages`` in stored order;
         they are kept as float16 (half the size, and cosine ranks do not change).
         """
         documents = tuple(documents)
         generation = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-        path = self.passages_path(generation)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8") as fh:
-            for p, tokens in passages:
-                fh.write(json.dumps(_passage_to_json(p, tokens), ensure_ascii=False) + "\n")
-        if sentence_vectors:
-            import numpy as np
-
-            with self.sentences_path(generation).open("wb") as fh:
-                np.save(fh, np.asarray(sentence_vectors, dtype=np.float16))
         collection = f"rq-{_home_tag(self.home)}-{generation}"
-        self._fill_collection(collection, documents, [p for p, _ in passages], embeddings)
         counts: dict[str, int] = {}
         for p, _ in passages:
             counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
@@ -182,19 +185,56 @@ class IndexStore:
             passage_counts=counts,
             previous=previous.generation if previous else None,
         )
-        _atomic_write(self.manifest_path, json.dumps(manifest.to_json(), ensure_ascii=False))
+        filling = False
+        try:
+            self._write_files(generation, passages, sentence_vectors)
+            filling = True
+            self._fill_collection(collection, documents, [p for p, _ in passages], embeddings)
+            _atomic_write(self.manifest_path, json.dumps(manifest.to_json(), ensure_ascii=False))
+        except BaseException:
+            # The manifest still names the previous generation; clean up now rather than at
+            # the next build, so a full disk gets its space back before the error is shown.
+            self._discard(generation, collection if filling else None)
+            raise
         return manifest
+
+    def _write_files(
+        self,
+        generation: str,
+        passages: list[tuple[Passage, list[str]]],
+        sentence_vectors: list[list[float]] | None,
+    ) -> None:
+        path = self.passages_path(generation)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as fh:
+            for p, tokens in passages:
+                fh.write(json.dumps(_passage_to_json(p, tokens), ensure_ascii=False) + "\n")
+        if sentence_vectors:
+            import numpy as np
+
+            with self.sentences_path(generation).open("wb") as fh:
+                np.save(fh, np.asarray(sentence_vectors, dtype=np.float16))
 
     def _fill_collection(self, name, documents, passages, embeddings) -> None:
         by_id = {d.doc_id: d for d in documents}
         store = self.vectorstore(name, embeddings, create=True)
-        for i in range(0, len(passages), _ADD_BATCH):
-            batch = passages[i : i + _ADD_BATCH]
-            store.add_texts(
-                [p.text for p in batch],
-                metadatas=[_chroma_metadata(p, by_id[p.doc_id]) for p in batch],
-                ids=[passage_id(p) for p in batch],
-            )
+        with chroma_errors(self.settings):
+            for i in range(0, len(passages), _ADD_BATCH):
+                batch = passages[i : i + _ADD_BATCH]
+                store.add_texts(
+                    [p.text for p in batch],
+                    metadatas=[_chroma_metadata(p, by_id[p.doc_id]) for p in batch],
+                    ids=[passage_id(p) for p in batch],
+                )
+
+    def _discard(self, generation: str, collection: str | None) -> None:
+        """Remove a generation that never went live, and its collection if one was made."""
+        shutil.rmtree(self.generations / generation, ignore_errors=True)
+        if collection is not None:
+            # Best effort: with the server gone the collection stays until the next
+            # build's collect_garbage, which drops every collection the manifest does not name.
+            with contextlib.suppress(Exception):
+                self.client().delete_collection(collection)
 
     def collect_garbage(self, manifest: Manifest | None) -> None:
         """Drop generations and collections that neither the live nor the previous one use."""
@@ -227,11 +267,15 @@ def _home_tag(home: Path) -> str:
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a half-written manifest must not take up the disk
+        raise
 
 
 def _open_client(settings: Settings):
@@ -242,12 +286,94 @@ def _open_client(settings: Settings):
     if settings.chroma_url:
         from urllib.parse import urlparse
 
+        import httpx
+        from chromadb.errors import ChromaError
+
         url = urlparse(settings.chroma_url)
-        return chromadb.HttpClient(
-            host=url.hostname or "127.0.0.1",
-            port=url.port or 8000,
-            ssl=url.scheme == "https",
-            settings=chroma_settings,
-        )
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        # chromadb reports a refused connection as ValueError("Could not connect ...").
+        except (ValueError, httpx.HTTPError, ChromaError) as exc:
+            raise store_unavailable(settings, exc) from exc
     settings.home.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.home / "chroma"), settings=chroma_settings)
+
+
+def store_unavailable(settings: Settings, reason: BaseException) -> StoreUnavailableError:
+    """The error for a Chroma server that cannot be reached."""
+    url = settings.chroma_url
+    return StoreUnavailableError(
+        f"cannot reach the Chroma server at {url} (REPORTQA_CHROMA_URL): {reason}",
+        f"无法连接向量库服务器（REPORTQA_CHROMA_URL={url}），请确认它已启动。",
+    )
+
+
+@contextlib.contextmanager
+def chroma_errors(settings: Settings) -> Iterator[None]:
+    """Turn a lost connection to the Chroma server into :class:`StoreUnavailableError`.
+
+    The embedded client never raises these, so only server setups are affected.
+    """
+    import httpx
+
+    try:
+        yield
+    except httpx.TransportError as exc:  # refused, reset, timed out: not a bug of ours
+        raise store_unavailable(settings, exc) from exc
+
+
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+_DENIED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+@contextlib.contextmanager
+def storage_errors(home: Path) -> Iterator[None]:
+    """Turn a full disk or a denied write under ``home`` into :class:`StorageError`.
+
+    Wrap only code that writes the index: reading a report the user may not open is a
+    per-file failure, not an index problem.
+    """
+    try:
+        yield
+    except ReportQAError:
+        raise  # already says what went wrong
+    except Exception as exc:
+        problem = _storage_problem(exc)
+        if problem == "full":
+            raise StorageError(
+                f"no space left on the disk of {home}; the build was undone and the "
+                "previous index is intact",
+                "磁盘空间不足，本次建索引已撤销，原有索引不受影响。",
+            ) from exc
+        if problem == "denied":
+            raise StorageError(
+                f"no permission to write the index at {home}; the build was undone and the "
+                "previous index is intact",
+                f"没有写入索引目录（{home}）的权限，本次建索引已撤销，原有索引不受影响。",
+            ) from exc
+        raise
+
+
+def _storage_problem(exc: BaseException) -> Literal["full", "denied"] | None:
+    """Whether ``exc``, or an error that caused it, is a full disk or a denied write.
+
+    SQLite (the cache, embedded Chroma) and Chroma's Rust core report these only in words.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _DISK_FULL:
+            return "full"
+        if isinstance(seen, OSError) and seen.errno in _DENIED:
+            return "denied"
+        text = str(seen).lower()
+        if "disk is full" in text or "no space left" in text:
+            return "full"
+        if "readonly database" in text or "permission denied" in text:
+            return "denied"
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -157,11 +157,12 @@ def test_llm_setting_builds_a_langchain_chat_model(monkeypatch):
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    model = load_chat_model("openai:qwen-plus")
+    model = load_chat_model("openai:qwen-plus", 7.0)
     assert isinstance(model, BaseChatModel) and model.model_name == "qwen-plus"
-    assert isinstance(load_chat_model("ollama:qwen2.5"), BaseChatModel)
+    assert model.request_timeout == 7.0 and model.max_retries == 0
+    assert isinstance(load_chat_model("ollama:qwen2.5", 7.0), BaseChatModel)
     with pytest.raises(ModelError):
-        load_chat_model("qwen-plus")
+        load_chat_model("qwen-plus", 7.0)
 
 
 @pytest.mark.parametrize(

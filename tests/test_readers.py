@@ -142,6 +142,40 @@ def test_docx_paragraphs_and_tables(tmp_path: Path) -> None:
     ]
 
 
+def _python_docx_rows(path: Path) -> list[str]:
+    """Table rows as python-docx lays them out (a cell once per grid column it spans)."""
+    import docx
+
+    rows = []
+    for table in docx.Document(str(path)).tables:
+        for row in table.rows:
+            cells: list[str] = []
+            for text in (" ".join(cell.text.split()) for cell in row.cells):
+                if text and (not cells or cells[-1] != text):
+                    cells.append(text)
+            rows.append("\t".join(cells))
+    return rows
+
+
+def test_docx_merged_cells_read_as_python_docx_lays_them_out(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=4, cols=4)
+    for r in range(4):
+        for c in range(4):
+            table.cell(r, c).text = f"第{r}行第{c}列"
+    table.cell(0, 0).merge(table.cell(0, 2)).text = "横向合并"
+    table.cell(1, 1).merge(table.cell(3, 1)).text = "纵向合并\n两段"
+    table.cell(2, 2).merge(table.cell(3, 3)).text = "四格合并"
+    table.cell(1, 3).text = ""
+    path = tmp_path / "merged.docx"
+    document.save(str(path))
+    rows = _python_docx_rows(path)
+    assert rows[0] == "横向合并\t第0行第3列" and "纵向合并 两段" in rows[3]
+    assert _read(path).split("\n") == rows
+
+
 def test_broken_docx_is_a_read_error(tmp_path: Path) -> None:
     path = tmp_path / "report.docx"
     path.write_bytes(b"PK\x03\x04 not really a zip")

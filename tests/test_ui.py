@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -72,14 +74,16 @@ class FakeStream:
 class FakeCore:
     """Records what the UI passes to the core; echoes the question back."""
 
-    def __init__(self, delay: float = 0.0, error: Exception | None = None) -> None:
-        self.delay, self.error, self.calls = delay, error, []
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error, self.calls = error, []
+        self.barrier: threading.Barrier | None = None
 
     def answer(self, question, history=None, *, settings=None, embeddings=None, llm=None):
         self.calls.append((question, list(history or []), settings, embeddings))
         if self.error:
             raise self.error
-        time.sleep(self.delay)
+        if self.barrier is not None:
+            self.barrier.wait()
         if "火星" in question:
             return refusal(question)
         base = found(question)
@@ -213,13 +217,14 @@ def _upload(tmp_path, name: str, data: bytes) -> Path:
     ("name", "size", "expected"),
     [
         ("report.exe", 10, "不支持的文件类型"),
-        ("big.txt", 21 * 2**20, "文件太大"),
+        ("big.txt", 2 * 2**20, "文件太大"),  # over the 1 MB limit set below
         ("e.md", 0, "空"),
     ],
 )
 def test_rejected_upload_leaves_index_unchanged(
     indexed, settings, fake_embeddings, tmp_path, name, size, expected
 ):
+    settings = dataclasses.replace(settings, max_file_mb=1)
     path = _upload(tmp_path, name, b"x" * size)
     result = uploads.add_reports([path], settings=settings, embeddings=fake_embeddings)
     assert result.indexed == 0 and expected in result.lines[0][1] and not result.lines[0][0]
@@ -282,10 +287,10 @@ def free_port() -> int:
 
 @pytest.fixture
 def fake_server(settings, fake_embeddings):
-    """The app with a slow fake core, served on a free loopback port."""
+    """The app with a fake core, served on a free loopback port."""
     from ui import create_app, serve
 
-    fake = FakeCore(delay=0.5)
+    fake = FakeCore()
     app = create_app(
         settings, answer_fn=fake.answer, stream_fn=fake.stream, embeddings=fake_embeddings
     )
@@ -330,19 +335,19 @@ def test_ask_endpoint_reports_chinese_error(settings):
 def test_eight_clients_at_once_get_their_own_answers(fake_server):
     from gradio_client import Client
 
-    app, _ = fake_server
+    app, fake = fake_server
     questions = [f"第{i}个问题：今年新增多少养老床位" for i in range(8)]
 
     def ask(question):
         return Client(app.local_url, verbose=False).predict(question, api_name="/ask")
 
-    started = time.perf_counter()
+    # Every answer waits until all eight are being answered: served one at a time, the
+    # barrier would break (its timeout only guards against a hung test).
+    fake.barrier = threading.Barrier(8, timeout=60)
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(ask, questions))
-    elapsed = time.perf_counter() - started
     assert [r["question"] for r in results] == questions
     assert all(r["text"].endswith(f"（{q}）") for r, q in zip(results, questions, strict=True))
-    assert elapsed < 8 * 0.5, f"requests were serialised ({elapsed:.1f}s)"
 
 
 @pytest.mark.server
@@ -446,13 +451,3 @@ def test_reportqa_serve_binds_loopback(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-def test_same_name_twice_in_one_upload(settings, fake_embeddings, tmp_path):
-    first = _upload(tmp_path, "报告.txt", REPORT.encode("gb18030"))
-    other = tmp_path / "other" / "报告.txt"
-    other.parent.mkdir()
-    other.write_text("2024年某县政府工作报告\n\n今年修路10公里。", encoding="utf-8")
-    result = uploads.add_reports([first, other], settings=settings, embeddings=fake_embeddings)
-    assert result.indexed == 1 and "重名" in result.lines[0][1]
-    assert (settings.home / "uploads" / "报告.txt").read_bytes() == first.read_bytes()

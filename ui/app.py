@@ -15,16 +15,17 @@ from dataclasses import dataclass
 import gradio as gr
 
 from index import ReportQAError, Settings, list_documents
+from index.readers import format_mb, max_file_bytes
 from ui import render
 from ui.style import CSS, SHOW_LAST_QUESTION, head, theme
-from ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, add_reports
+from ui.uploads import ALLOWED_SUFFIXES, add_reports
 
 log = logging.getLogger(__name__)
 
 TITLE = "政府工作报告问答"
 EXAMPLES = ("今年新增多少养老床位", "城镇新增就业目标是多少", "六条优势赛道是哪些")
 CONCURRENCY = 8
-SERVER_MAX_FILE_SIZE = "64mb"  # hard cap; files over MAX_UPLOAD_BYTES get a Chinese message
+SERVER_MAX_FILE_SIZE = "64mb"  # Gradio's own cap (English 413); below it the limit speaks Chinese
 STREAM_INTERVAL = 0.05
 INTERNAL_ERROR = "内部错误，请稍后再试；如果一直出现，请查看服务器日志。"
 
@@ -68,6 +69,7 @@ def _replies(core: _Core, question: str, pairs):
                 yield render.streaming_html(text), False, None
         answer = stream.answer
     except ReportQAError as exc:
+        _log_refusal(question, exc)
         yield render.error_html(exc.message_zh), True, None
         return
     except Exception:
@@ -75,6 +77,11 @@ def _replies(core: _Core, question: str, pairs):
         yield render.error_html(INTERNAL_ERROR), True, None
         return
     yield render.answer_html(answer), True, answer
+
+
+def _log_refusal(question: str, exc: ReportQAError) -> None:
+    """One INFO line for a question answered with a message (empty, no index, …)."""
+    log.info("not answered %r: %s: %s", question, type(exc).__name__, exc)
 
 
 def _make_respond(core: _Core):
@@ -104,7 +111,9 @@ def _make_ask(core: _Core):
                 question, None, settings=core.settings, embeddings=core.embeddings
             )
         except ReportQAError as exc:
-            raise gr.Error(exc.message_zh) from exc
+            _log_refusal(question, exc)
+            # print_exception=False: the line above is the whole story, not a traceback
+            raise gr.Error(exc.message_zh, print_exception=False) from exc
         return answer.to_json()
 
     return ask
@@ -192,7 +201,7 @@ def _reports_column(core: _Core, demo) -> None:
     gr.HTML('<h3 class="rq-h">上传报告</h3>', elem_id="rq-upload-title")
     kinds = "、".join(s.lstrip(".") for s in ALLOWED_SUFFIXES)
     files = gr.File(
-        label=f"上传报告（{kinds}；单个文件不超过 {MAX_UPLOAD_BYTES // 2**20} MB）",
+        label=f"上传报告（{kinds}；单个文件不超过 {format_mb(max_file_bytes(core.settings))} MB）",
         file_count="multiple",
         elem_id="rq-upload",
     )

@@ -3,11 +3,13 @@
 Only one build runs at a time (a process-wide lock; ``build_index`` also holds the index's
 file lock against the CLI). A file that fails validation never reaches the index; a file
 that fails to parse, or a build that raises, leaves the index and the uploads folder as
-they were.
+they were. A kept upload never replaces another: a second report with the same name is
+stored beside the first. Gradio's temporary copies are deleted once handled.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import shutil
@@ -16,10 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+from index.readers import MB, format_mb, max_file_bytes
+
 ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 MAX_FILES = 10
 BUILD_WAIT_SECONDS = 120.0
+# Hex digits of the content hash that tell two uploads of the same name apart.
+NAME_HASH_CHARS = 10
 
 log = logging.getLogger(__name__)
 _BUILD_LOCK = threading.Lock()
@@ -40,8 +45,11 @@ def safe_name(name: str) -> str:
     return stem[:120]
 
 
-def check_file(path: Path) -> str | None:
-    """The Chinese reason a file may not be uploaded, or ``None`` when it is acceptable."""
+def check_file(path: Path, max_bytes: int) -> str | None:
+    """The Chinese reason a file may not be uploaded, or ``None`` when it is acceptable.
+
+    ``max_bytes`` is the limit every reader applies (``Settings.max_file_mb``).
+    """
     name = path.name
     if path.suffix.lower() not in ALLOWED_SUFFIXES:
         kinds = "、".join(s.lstrip(".") for s in ALLOWED_SUFFIXES)
@@ -50,44 +58,84 @@ def check_file(path: Path) -> str | None:
         size = path.stat().st_size
     except OSError:
         return f"{name}：无法读取上传的文件。"
-    if size > MAX_UPLOAD_BYTES:
-        limit = MAX_UPLOAD_BYTES // (1024 * 1024)
-        return f"{name}：文件太大（{size / 1024 / 1024:.1f} MB），单个文件不能超过 {limit} MB。"
+    if size > max_bytes:
+        return (
+            f"{name}：文件太大（{size / MB:.1f} MB），单个文件不能超过 {format_mb(max_bytes)} MB"
+            "（REPORTQA_MAX_FILE_MB）。"
+        )
     if size == 0:
         return f"{name}：文件是空的。"
     return None
 
 
+def stored_path(folder: Path, source: Path) -> Path:
+    """Where an upload is kept under ``folder``: its own name unless another file holds it.
+
+    A different report with the same name gets a short hash of its content before the
+    suffix, so both are kept; the same content again maps to the file already there.
+    """
+    name = Path(safe_name(source.name))
+    digest = _sha256(source)
+    candidates = (
+        folder / name,
+        folder / f"{name.stem}-{digest[:NAME_HASH_CHARS]}{name.suffix}",
+        folder / f"{name.stem}-{digest}{name.suffix}",  # only if the short hash collides
+    )
+    for target in candidates[:-1]:
+        if not target.exists() or _sha256(target) == digest:
+            return target
+    return candidates[-1]
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
 class _Staging:
-    """Copies into ``uploads/`` that can be undone (restoring any file they replaced)."""
+    """Copies into ``uploads/`` that can be undone; a copy never replaces another file."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.copies: dict[Path, Path | None] = {}
+        self.created: set[Path] = set()
 
     def add(self, source: Path) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.folder / safe_name(source.name)
-        backup = None
-        if target.exists():
-            backup = target.with_name(target.name + ".previous")
-            shutil.copy2(target, backup)
-        shutil.copyfile(source, target)
-        self.copies[target] = backup
+        target = stored_path(self.folder, source)
+        if not target.exists():
+            shutil.copyfile(source, target)
+            self.created.add(target)
         return target
 
     def undo(self, target: Path) -> None:
-        backup = self.copies.pop(target, None)
-        if backup is not None:
-            backup.replace(target)
-        else:
+        """Remove a copy this upload made; a file that was already there stays."""
+        if target in self.created:
+            self.created.discard(target)
             target.unlink(missing_ok=True)
 
     def commit(self) -> None:
-        for backup in self.copies.values():
-            if backup is not None:
-                backup.unlink(missing_ok=True)
-        self.copies.clear()
+        self.created.clear()
+
+
+def remove_temporary(files: Sequence[str | Path]) -> None:
+    """Delete Gradio's temporary copies of uploaded files, and nothing outside its folder.
+
+    Gradio leaves each upload at ``<upload folder>/<random>/<name>``;
+    once a report is copied to ``uploads/`` (or refused) that copy only takes disk space.
+    """
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder()).resolve()
+    for item in files:
+        path = Path(item).resolve()  # a link out of the folder resolves outside it
+        if root not in path.parents or not path.is_file():
+            continue
+        try:
+            path.unlink(missing_ok=True)
+            if path.parent != root and not any(path.parent.iterdir()):
+                path.parent.rmdir()
+        except OSError as exc:  # a leftover temp file must not turn a result into an error
+            log.warning("cannot remove the uploaded temporary file %s: %s", path, exc)
 
 
 def _describe(report, target: Path, display: str, passages: dict[str, int]) -> tuple[bool, str]:
@@ -103,22 +151,20 @@ def _describe(report, target: Path, display: str, passages: dict[str, int]) -> t
     return True, f"{display}：已加入索引（{count} 段）。"
 
 
-def validate(files: Sequence[str | Path]) -> tuple[list[tuple[bool, str]], list[Path]]:
+def validate(
+    files: Sequence[str | Path], max_bytes: int
+) -> tuple[list[tuple[bool, str]], list[Path]]:
     """Split uploaded files into Chinese problems and acceptable paths."""
     lines: list[tuple[bool, str]] = []
     accepted: list[Path] = []
-    names: set[str] = set()
     for i, item in enumerate(files):
         path = Path(item)
         if i >= MAX_FILES:
             lines.append((False, f"{path.name}：一次最多上传 {MAX_FILES} 个文件，这个文件未处理。"))
-        elif safe_name(path.name) in names:
-            lines.append((False, f"{path.name}：与同批的另一个文件重名，这个文件未处理。"))
-        elif problem := check_file(path):
+        elif problem := check_file(path, max_bytes):
             lines.append((False, problem))
         else:
             accepted.append(path)
-            names.add(safe_name(path.name))
     return lines, accepted
 
 
@@ -129,13 +175,19 @@ def add_reports(
     embeddings=None,
     progress: Callable[[int, int], None] | None = None,
 ) -> UploadResult:
-    """Validate, copy and index uploaded files; never raises for a user mistake."""
-    lines, accepted = validate(files)
-    if not accepted:
-        return UploadResult(tuple(lines))
-    with _BUILD_LOCK:
-        results = _index(accepted, settings, embeddings, progress)
-    return UploadResult((*lines, *results), sum(ok for ok, _ in results))
+    """Validate, copy and index uploaded files; never raises for a user mistake.
+
+    The paths handed in are deleted afterwards when they are Gradio's temporary copies.
+    """
+    try:
+        lines, accepted = validate(files, max_file_bytes(settings))
+        if not accepted:
+            return UploadResult(tuple(lines))
+        with _BUILD_LOCK:
+            results = _index(accepted, settings, embeddings, progress)
+        return UploadResult((*lines, *results), sum(ok for ok, _ in results))
+    finally:
+        remove_temporary(files)
 
 
 def _index(accepted: list[Path], settings, embeddings, progress) -> list[tuple[bool, str]]:
@@ -144,24 +196,24 @@ def _index(accepted: list[Path], settings, embeddings, progress) -> list[tuple[b
     staging = _Staging(Path(settings.home) / "uploads")
     names = "、".join(p.name for p in accepted)
     try:
-        targets = {staging.add(p): p.name for p in accepted}
+        targets = [(staging.add(p), p.name) for p in accepted]
         report = build_index(
-            list(targets),
+            list(dict.fromkeys(t for t, _ in targets)),
             settings=settings,
             embeddings=embeddings,
             progress=progress,
             wait=BUILD_WAIT_SECONDS,
         )
     except Exception as exc:  # a failed build must leave index and folder as they were
-        for target in list(staging.copies):
+        for target in list(staging.created):
             staging.undo(target)
         if not hasattr(exc, "message_zh"):
             log.exception("upload build failed")
         reason = getattr(exc, "message_zh", "内部错误，请查看服务器日志。")
         return [(False, f"{names}：索引失败，索引没有改变。{reason}")]
     passages = {d.source: d.passages for d in list_documents(settings)}
-    results = [_describe(report, t, name, passages) for t, name in targets.items()]
-    for (ok, _), target in zip(results, targets, strict=True):
+    results = [_describe(report, t, name, passages) for t, name in targets]
+    for (ok, _), (target, _) in zip(results, targets, strict=True):
         if not ok:
             staging.undo(target)
     staging.commit()

@@ -1,0 +1,224 @@
+"""Dependency failures are messages, and a failed build leaves nothing behind."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import logging
+import pkgutil
+import shutil
+import socket
+import sqlite3
+
+import pytest
+
+from assistant import answer
+from assistant.cli import main
+from index import ReportQAError, build_index, sample_report
+from index.errors import StorageError, StoreUnavailableError
+from index.store import IndexStore
+from tests.conftest import CountingFakeEmbeddings, lenient_answer_model
+
+
+@pytest.fixture
+def reports(tmp_path):
+    """A folder with the sample report."""
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    shutil.copy(sample_report(), folder / "taiyuan.txt")
+    return folder
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """The URL of a loopback port nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def _answers(settings, embeddings) -> bool:
+    result = answer(
+        "今年新增多少养老床位",
+        settings=settings,
+        embeddings=embeddings,
+        answer_model=lenient_answer_model(),
+    )
+    return result.found and "2000张" in result.text
+
+
+def _failing(target: str, error: Exception, *, after: bool = False):
+    """A stand-in for ``target`` that raises ``error``, ``after`` doing the real work."""
+    original = pkgutil.resolve_name(target)
+
+    def failing(*args, **kwargs):
+        if after:
+            original(*args, **kwargs)
+        raise error
+
+    return failing
+
+
+def _chroma_disk_full() -> Exception:
+    from chromadb.errors import InternalError
+
+    return InternalError("error returned from database: database or disk is full")
+
+
+_FULL = "磁盘空间不足"
+_WRITE_FAILURES = {
+    "cache-full": (
+        "index.cache.CachedEmbeddings._store",
+        lambda: sqlite3.OperationalError("database or disk is full"),
+        False,
+        _FULL,
+    ),
+    "sentences-file": ("numpy.save", lambda: OSError(errno.ENOSPC, "No space left"), False, _FULL),
+    "chroma-add": (
+        "index.store.IndexStore._fill_collection",
+        lambda: OSError(errno.ENOSPC, "No space left on device"),
+        True,
+        _FULL,
+    ),
+    "chroma-internal": ("index.store.IndexStore._fill_collection", _chroma_disk_full, True, _FULL),
+    "manifest": ("os.fsync", lambda: OSError(errno.ENOSPC, "No space left"), False, _FULL),
+    "denied": (
+        "index.store.IndexStore._write_files",
+        lambda: PermissionError(errno.EACCES, "Permission denied"),
+        True,
+        "权限",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(_WRITE_FAILURES))
+def test_failed_write_undoes_the_build_and_the_old_index_answers(
+    case, reports, settings, fake_embeddings, monkeypatch
+):
+    target, make_error, after, message_zh = _WRITE_FAILURES[case]
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    store = IndexStore(settings)
+    before = store.manifest_path.read_text(encoding="utf-8")
+    generations = sorted(p.name for p in store.generations.iterdir())
+    collections = sorted(c.name for c in store.client().list_collections())
+    (reports / "new.txt").write_text("今年将新建口袋公园30个。\n" * 3, encoding="utf-8")
+    monkeypatch.setattr(target, _failing(target, make_error(), after=after))
+
+    with pytest.raises(StorageError) as err:
+        build_index([reports], settings=settings, embeddings=fake_embeddings)
+
+    assert message_zh in err.value.message_zh and "原有索引不受影响" in err.value.message_zh
+    assert store.manifest_path.read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in store.generations.iterdir()) == generations
+    assert sorted(c.name for c in IndexStore(settings).client().list_collections()) == collections
+    assert not list(settings.home.glob(".manifest.json.*"))
+    monkeypatch.undo()
+    assert _answers(settings, fake_embeddings)
+    assert build_index([reports], settings=settings, embeddings=fake_embeddings).added
+
+
+def test_failure_outside_the_disk_is_not_called_a_full_disk(
+    reports, settings, fake_embeddings, monkeypatch
+):
+    target = "index.store.IndexStore._fill_collection"
+    monkeypatch.setattr(target, _failing(target, RuntimeError("a bug"), after=True))
+    with pytest.raises(RuntimeError, match="a bug"):
+        build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert not IndexStore(settings).generations.exists() or not any(
+        IndexStore(settings).generations.iterdir()
+    )
+
+
+def test_unwritable_home_is_a_message(reports, settings, fake_embeddings, monkeypatch):
+    target = "filelock.FileLock.acquire"
+    monkeypatch.setattr(target, _failing(target, PermissionError(errno.EACCES, "no")))
+    with pytest.raises(StorageError) as err:
+        build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert "权限" in err.value.message_zh
+
+
+def test_corrupt_cache_is_set_aside_and_rebuilt(reports, settings, fake_embeddings, caplog):
+    cache = IndexStore(settings).cache_path
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(b"not a database\0" * 512)
+
+    with caplog.at_level(logging.WARNING, logger="index.cache"):
+        first = build_index([reports], settings=settings, embeddings=fake_embeddings)
+
+    assert first.chunks > 20 and not first.failed
+    assert any("corrupt" in r.getMessage() for r in caplog.records)
+    assert cache.with_name(cache.name + ".corrupt").exists()
+    path = reports / "taiyuan.txt"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("新增养老床位2000张", "新增养老床位2500张"), encoding="utf-8")
+    second = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert second.embedded == 1  # the new cache holds the first build's vectors
+
+
+def _one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_cli_build_with_chroma_server_down_is_one_line(reports, closed_url, monkeypatch, capsys):
+    monkeypatch.setenv("REPORTQA_CHROMA_URL", closed_url)
+    assert main(["index", "build", str(reports)]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "无法连接向量库服务器" in line and closed_url in line and "Chroma" in line
+
+
+def test_cli_ask_with_chroma_server_down_is_one_line(
+    reports, settings, fake_embeddings, closed_url, monkeypatch, capsys
+):
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    # The CLI loads the configured model; the fake stands in so no real model is loaded.
+    monkeypatch.setattr("index.embeddings.load_embeddings", lambda _settings: fake_embeddings)
+    monkeypatch.setenv("REPORTQA_CHROMA_URL", closed_url)
+    assert main(["ask", "今年新增多少养老床位"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "无法连接向量库服务器" in line
+
+
+def test_chroma_server_down_raises_store_unavailable(settings, closed_url):
+    remote = dataclasses.replace(settings, chroma_url=closed_url)
+    with pytest.raises(StoreUnavailableError) as err:
+        IndexStore(remote).client()
+    assert isinstance(err.value, ReportQAError) and closed_url in err.value.message_zh
+
+
+def test_cli_reportqa_error_is_one_line_in_both_languages(settings, monkeypatch, capsys):
+    assert main(["index", "remove", "nothing-like-this"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "还没有建立索引" in line and "there is no index yet" in line
+
+
+def test_cli_wait_says_it_is_waiting(reports, settings, monkeypatch, capsys):
+    from index.build import build_lock
+
+    monkeypatch.setattr("index.embeddings.load_embeddings", lambda _s: CountingFakeEmbeddings())
+    with build_lock(IndexStore(settings), wait=0):
+        assert main(["index", "build", "--wait", "0.01", str(reports)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    waiting, busy = err.strip().splitlines()
+    assert "等待" in waiting and "waiting" in waiting
+    assert "另一个索引任务正在进行" in busy
+
+
+def test_server_logs_a_refused_question_as_one_info_line(settings, caplog):
+    from index import QuestionError
+    from ui.app import _Core, _make_respond, _new_state
+
+    def refuse(*args, **kwargs):
+        raise QuestionError("question too long", "问题太长了，请精简到500字以内。")
+
+    respond = _make_respond(_Core(settings, refuse, refuse))
+    with caplog.at_level(logging.INFO, logger="ui.app"):
+        *_, (_, chat, _) = respond("长", _new_state())
+    assert "问题太长了" in chat[-1]["content"]
+    (record,) = [r for r in caplog.records if r.name == "ui.app"]
+    assert record.levelno == logging.INFO and record.exc_info is None
+    assert "question too long" in record.getMessage()
