@@ -16,6 +16,9 @@ from index.tokens import tokenize
 
 MAX_CHARS = 300
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# Terminal escape sequences (colours pasted from a shell): their printable tail ("[31m")
+# would survive the removal of control characters.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 
 Tense = Literal["result", "target", ""]
 
@@ -65,13 +68,13 @@ class Scope:
 def clean_question(question: object) -> str:
     """Normalise a user question, or raise :class:`QuestionError` with a clear message.
 
-    Control and symbol characters go, full-width forms become half-width (NFKC),
+    Terminal escapes, control and symbol characters go, full-width forms become half-width (NFKC),
     traditional characters become simplified (OpenCC), and spoken wrappers and fillers
     that no report contains ("请问一下，", "根据报告，", "…啊") are dropped.
     """
     if not isinstance(question, str):
         raise QuestionError("the question must be text", "问题必须是文字。")
-    text = "".join(ch for ch in question if _keep_char(ch))
+    text = "".join(ch for ch in _ANSI.sub("", question) if _keep_char(ch))
     text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
     if not text:
         raise QuestionError("the question is empty", "请输入一个问题。")

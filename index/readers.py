@@ -308,8 +308,12 @@ def _read_pdf(raw: bytes, path: Path, max_bytes: int) -> str:
     try:
         with pypdf.apply_configuration(**limits):
             reader = pypdf.PdfReader(io.BytesIO(raw))
-            if reader.is_encrypted:
-                reader.decrypt("")
+            if reader.is_encrypted and not reader.decrypt(""):  # only an empty password
+                raise ReadError(
+                    path,
+                    "the PDF is password-protected; remove the password first",
+                    "PDF 文件有密码保护，请先去掉密码再上传",
+                )
             if len(reader.pages) > MAX_PDF_PAGES:
                 raise ReadError(
                     path,

@@ -265,3 +265,17 @@ def test_pdf_wrapped_lines_become_paragraphs(tmp_path: Path) -> None:
         "三、全面加强政府自身建设",
         "严格依法行政。" + body,
     ]
+
+
+def test_password_protected_pdf_says_password(tmp_path: Path) -> None:
+    import pypdf
+
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.encrypt("secret")
+    path = tmp_path / "locked.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    with pytest.raises(ReadError) as caught:
+        read_text(path, path.read_bytes())
+    assert "密码" in caught.value.message_zh and "password" in str(caught.value)
