@@ -199,11 +199,11 @@ def _write_generation(
     cached = CachedEmbeddings(embeddings, store.cache_path, model_id, use_cache=not rebuild)
     cached.progress = progress
     try:
-        cached.embed_documents([p.text for p, _ in passages])
+        cached.fill([p.text for p, _ in passages])
         embedded = cached.embedded  # the report counts passages; sentences follow them
         # Sentence vectors let the answerer judge meaning clause by clause (see
         # assistant.extract); the cache keeps rebuilds incremental for them too.
-        sentences = cached.embed_documents(sentence_texts(p for p, _ in passages))
+        sentences = cached.embed_array(sentence_texts(p for p, _ in passages))
         cached.use_cache = True  # everything is fresh now: filling Chroma must not embed again
         manifest = store.write_generation(documents, passages, cached, previous, sentences)
     finally:

@@ -19,6 +19,8 @@ from langchain_core.embeddings import Embeddings
 from index.model import content_hash
 
 _BATCH = 64
+# Vectors read back at once when filling an array: 4096 x 384 floats is a few MB.
+_LOOKUP_CHUNK = 4096
 # Primary result codes of a damaged file (extended codes keep these in their low byte).
 _CORRUPT = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 
@@ -86,6 +88,26 @@ class CachedEmbeddings(Embeddings):
         self._set_aside(exc)
         self._db = _connect(self.path)
 
+    def _known(self, hashes: list[str]) -> set[str]:
+        """Which of ``hashes`` the cache holds (without reading their vectors)."""
+        found: set[str] = set()
+        with self._lock:
+            try:
+                for i in range(0, len(hashes), 500):
+                    chunk = hashes[i : i + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows = self._db.execute(
+                        f"SELECT hash FROM emb WHERE model=? AND hash IN ({marks})",
+                        [self.model_id, *chunk],
+                    )
+                    found.update(h for (h,) in rows)
+            except sqlite3.DatabaseError as exc:
+                if not _is_corrupt(exc):
+                    raise
+                self._reset(exc)
+                return set()  # everything is a miss: the model embeds it again
+        return found
+
     def _lookup(self, hashes: list[str]) -> dict[str, list[float]]:
         found: dict[str, list[float]] = {}
         with self._lock:
@@ -122,21 +144,43 @@ class CachedEmbeddings(Embeddings):
                 self._reset(exc)
                 insert()
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Embed passages, taking unchanged ones from the cache."""
-        hashes = [content_hash(t) for t in texts]
-        known = self._lookup(sorted(set(hashes))) if self.use_cache else {}
-        missing = list(dict.fromkeys(h for h in hashes if h not in known))
-        text_of = dict(zip(hashes, texts, strict=True))
+    def fill(self, texts: list[str]) -> None:
+        """Embed what the cache lacks of ``texts`` (all of it when ``use_cache`` is off),
+        each distinct text once, and keep the vectors only in the cache: a build's memory
+        grows with a batch, not with the report."""
+        hashes = list(dict.fromkeys(content_hash(t) for t in texts))
+        known = self._known(hashes) if self.use_cache else set()
+        text_of = {content_hash(t): t for t in texts}
+        missing = [h for h in hashes if h not in known]
         for i in range(0, len(missing), _BATCH):
             batch = missing[i : i + _BATCH]
             vectors = self.base.embed_documents([text_of[h] for h in batch])
             self._store(list(zip(batch, vectors, strict=True)))
-            known.update(zip(batch, vectors, strict=True))
             self.embedded += len(batch)
             if self.progress:
                 self.progress(min(i + _BATCH, len(missing)), len(missing))
-        return [list(known[h]) for h in hashes]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages, taking unchanged ones from the cache."""
+        self.fill(texts)
+        hashes = [content_hash(t) for t in texts]
+        known = self._lookup(sorted(set(hashes)))
+        return [known[h] for h in hashes]
+
+    def embed_array(self, texts: list[str]) -> np.ndarray:
+        """One float16 row per text (as the index stores sentence vectors), from the cache
+        after :meth:`fill`; read a chunk at a time so no list of vectors piles up."""
+        self.fill(texts)
+        hashes = [content_hash(t) for t in texts]
+        out: np.ndarray | None = None
+        for i in range(0, len(hashes), _LOOKUP_CHUNK):
+            chunk = hashes[i : i + _LOOKUP_CHUNK]
+            known = self._lookup(sorted(set(chunk)))
+            rows = np.asarray([known[h] for h in chunk], dtype=np.float16)
+            if out is None:
+                out = np.empty((len(hashes), rows.shape[1]), dtype=np.float16)
+            out[i : i + len(chunk)] = rows
+        return out if out is not None else np.zeros((0, 0), dtype=np.float16)
 
     def embed_query(self, text: str) -> list[float]:
         """Embed a query (never cached: queries are cheap and rarely repeat)."""

@@ -21,11 +21,14 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from index.errors import ReportQAError, StorageError, StoreUnavailableError
 from index.model import Document, Passage
 from index.settings import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MANIFEST_FORMAT = 1
 _ADD_BATCH = 256
@@ -161,7 +164,7 @@ class IndexStore:
         passages: list[tuple[Passage, list[str]]],
         embeddings,
         previous: Manifest | None,
-        sentence_vectors: list[list[float]] | None = None,
+        sentence_vectors: np.ndarray | None = None,
     ) -> Manifest:
         """Write passages and vectors as a new generation, then make it live.
 
@@ -202,14 +205,14 @@ class IndexStore:
         self,
         generation: str,
         passages: list[tuple[Passage, list[str]]],
-        sentence_vectors: list[list[float]] | None,
+        sentence_vectors: np.ndarray | None,
     ) -> None:
         path = self.passages_path(generation)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8") as fh:
             for p, tokens in passages:
                 fh.write(json.dumps(_passage_to_json(p, tokens), ensure_ascii=False) + "\n")
-        if sentence_vectors:
+        if sentence_vectors is not None and len(sentence_vectors):
             import numpy as np
 
             with self.sentences_path(generation).open("wb") as fh:

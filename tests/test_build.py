@@ -165,3 +165,18 @@ def test_killed_build_keeps_previous_index(reports, settings, fake_embeddings, t
     assert result.found and "2000张" in result.text
     after = build_index([reports], settings=settings, embeddings=fake_embeddings)
     assert after.added == (str((reports / "demo.txt").resolve()),)
+
+
+def test_repeated_text_is_embedded_once(settings, fake_embeddings, tmp_path):
+    paragraph = "推进老旧小区改造，新增养老床位2000张，建设城市公园20个。"
+    other = "新建高标准农田3.6万亩以上，城镇新增就业8万人。"
+    report = tmp_path / "2025年某市政府工作报告.txt"
+    report.write_text(
+        "2025年某市政府工作报告\n\n一、工作安排\n" + f"{paragraph}\n{other}\n" * 50,
+        encoding="utf-8",
+    )
+    built = build_index([report], settings=settings, embeddings=fake_embeddings)
+    embedded = [t for call in fake_embeddings.calls for t in call]
+    assert built.chunks > built.embedded  # the repeats are passages of their own …
+    assert len(embedded) == len(set(embedded))  # … but each distinct text is embedded once
+    assert {paragraph, other} <= set(embedded)
