@@ -188,8 +188,12 @@ def _write_generation(
     if base is not None:
         keep_ids = {d.doc_id for d in kept}
         passages += [pt for pt in store.read_passages(base.generation) if pt[0].doc_id in keep_ids]
+    tokens: dict[str, list[str]] = {}  # a repeated passage is tokenised once, shares its list
     for item in changed.values():
-        passages += [(p, tokenize(p.text)) for p in item.passages]
+        for p in item.passages:
+            if p.text not in tokens:
+                tokens[p.text] = tokenize(p.text)
+            passages.append((p, tokens[p.text]))
     documents = sorted([*kept, *(c.document for c in changed.values())], key=lambda d: d.source)
     model_id = model_id_for(settings, embeddings)
     if embeddings is None:
