@@ -150,26 +150,37 @@ def _print_build(report) -> None:
 
 
 class _progress_bar:
-    """A tqdm bar on stderr, opened only once there is enough to embed to be worth showing."""
+    """A tqdm bar on stderr per build stage, opened only once a stage has enough to do to
+    be worth showing."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.bar = None
+        self.stage = ""
 
     def __enter__(self):
         return self.update if self.enabled else None
 
-    def update(self, done: int, total: int) -> None:
-        if self.bar is None and total >= 64:
+    def update(self, done: int, total: int, stage: str) -> None:
+        if stage != self.stage:
+            self.__exit__()
+            self.stage = stage
+        if self.bar is None and total >= _BAR_MIN[stage]:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr)
+            unit = "file" if stage == "reading" else "text"
+            self.bar = tqdm(total=total, unit=unit, desc=stage, file=sys.stderr)
         if self.bar is not None:
             self.bar.update(done - self.bar.n)
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
+
+
+# Below these a stage is over before a bar would tell anything (one batch of texts).
+_BAR_MIN = {"reading": 2, "embedding": 64, "storing": 1000}
 
 
 def _list(args) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import Literal
 
 from index.errors import IndexBusyError, IndexMissingError, ReadError, ReportQAError
 from index.model import (
@@ -21,7 +22,9 @@ from index.settings import Settings
 from index.store import IndexStore, Manifest, storage_errors
 from index.tokens import tokenize
 
-Progress = Callable[[int, int], None]
+Stage = Literal["reading", "embedding", "storing"]
+# (done, total, stage): files read, texts embedded, passages stored.
+Progress = Callable[[int, int, Stage], None]
 
 
 def model_id_for(settings: Settings, embeddings=None) -> str:
@@ -77,7 +80,8 @@ def build_index(
         embeddings: A langchain ``Embeddings``; default the model named in ``settings``.
         rebuild: Start from nothing: re-read and re-embed every file, drop all others.
         override: ``title``/``year``/``region`` that win over inferred metadata.
-        progress: Called with ``(done, total)`` while passages are embedded.
+        progress: Called with ``(done, total, stage)`` as files are read (``reading``),
+            passages and sentences embedded (``embedding``) and stored (``storing``).
         wait: Seconds to wait for another build to finish before giving up.
 
     Returns:
@@ -95,7 +99,7 @@ def build_index(
     with build_lock(store, wait):
         previous = store.read_manifest()
         base = None if rebuild else previous
-        found, failed = _read_files(paths, override, settings)
+        found, failed = _read_files(paths, override, settings, progress)
         before = {d.doc_id: d for d in previous.documents} if previous else {}
         old = before if base else {}
         changed = {
@@ -134,7 +138,7 @@ def _sources(docs: Iterable[Document]) -> tuple[str, ...]:
 
 
 def _read_files(
-    paths, override, settings: Settings
+    paths, override, settings: Settings, progress: Progress | None = None
 ) -> tuple[dict[str, ParsedDocument], list[Failure]]:
     """Parse every file (each within ``settings.max_file_mb``); return
     ``{doc_id: ParsedDocument}`` and the failures."""
@@ -150,7 +154,10 @@ def _read_files(
         except ReadError as exc:
             failed.append(_failure(exc))
     limit = max_file_bytes(settings)
-    for file in dict.fromkeys(files):
+    files = list(dict.fromkeys(files))
+    for done, file in enumerate(files):
+        if progress:
+            progress(done, len(files), "reading")
         try:
             parsed = parse_file(file, override, max_bytes=limit)
         except ReadError as exc:
@@ -201,7 +208,8 @@ def _write_generation(
 
         embeddings = partial(load_embeddings, settings)  # loaded only if the cache misses
     cached = CachedEmbeddings(embeddings, store.cache_path, model_id, use_cache=not rebuild)
-    cached.progress = progress
+    if progress:
+        cached.progress = lambda done, total: progress(done, total, "embedding")
     try:
         cached.fill([p.text for p, _ in passages])
         embedded = cached.embedded  # the report counts passages; sentences follow them
@@ -209,7 +217,9 @@ def _write_generation(
         # assistant.extract); the cache keeps rebuilds incremental for them too.
         sentences = cached.embed_array(sentence_texts(p for p, _ in passages))
         cached.use_cache = True  # everything is fresh now: filling Chroma must not embed again
-        manifest = store.write_generation(documents, passages, cached, previous, sentences)
+        manifest = store.write_generation(
+            documents, passages, cached, previous, sentences, progress=progress
+        )
     finally:
         cached.close()
     return manifest, embedded

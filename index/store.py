@@ -18,7 +18,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -165,6 +165,7 @@ class IndexStore:
         embeddings,
         previous: Manifest | None,
         sentence_vectors: np.ndarray | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
     ) -> Manifest:
         """Write passages and vectors as a new generation, then make it live.
 
@@ -173,6 +174,7 @@ class IndexStore:
 
         ``sentence_vectors`` holds one vector per sentence of ``passages`` in stored order;
         they are kept as float16 (half the size, and cosine ranks do not change).
+        ``progress`` hears ``(done, total, "storing")`` as passages go into Chroma.
         """
         documents = tuple(documents)
         generation = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
@@ -192,7 +194,9 @@ class IndexStore:
         try:
             self._write_files(generation, passages, sentence_vectors)
             filling = True
-            self._fill_collection(collection, documents, [p for p, _ in passages], embeddings)
+            self._fill_collection(
+                collection, documents, [p for p, _ in passages], embeddings, progress
+            )
             _atomic_write(self.manifest_path, json.dumps(manifest.to_json(), ensure_ascii=False))
         except BaseException:
             # The manifest still names the previous generation; clean up now rather than at
@@ -218,7 +222,7 @@ class IndexStore:
             with self.sentences_path(generation).open("wb") as fh:
                 np.save(fh, np.asarray(sentence_vectors, dtype=np.float16))
 
-    def _fill_collection(self, name, documents, passages, embeddings) -> None:
+    def _fill_collection(self, name, documents, passages, embeddings, progress=None) -> None:
         by_id = {d.doc_id: d for d in documents}
         store = self.vectorstore(name, embeddings, create=True)
         with chroma_errors(self.settings):
@@ -229,6 +233,8 @@ class IndexStore:
                     metadatas=[_chroma_metadata(p, by_id[p.doc_id]) for p in batch],
                     ids=[passage_id(p) for p in batch],
                 )
+                if progress:
+                    progress(i + len(batch), len(passages), "storing")
 
     def _discard(self, generation: str, collection: str | None) -> None:
         """Remove a generation that never went live, and its collection if one was made."""

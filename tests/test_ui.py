@@ -265,9 +265,11 @@ def test_gb18030_upload_is_indexed(settings, fake_embeddings, tmp_path):
         [good, bad],
         settings=settings,
         embeddings=fake_embeddings,
-        progress=lambda d, t: steps.append((d, t)),
+        progress=lambda d, t, stage: steps.append((d, t, stage)),
     )
     assert result.indexed == 1 and steps and steps[-1][0] == steps[-1][1]
+    # Each stage of the build is shown, in order.
+    assert list(dict.fromkeys(s[2] for s in steps)) == ["reading", "embedding", "storing"]
     assert [ok for ok, _ in result.lines] == [False, True]
     assert "已加入索引" in result.lines[1][1]
     (doc,) = list_documents(settings)

@@ -30,6 +30,9 @@ STREAM_INTERVAL = 0.05
 INTERNAL_ERROR = "内部错误，请稍后再试；如果一直出现，请查看服务器日志。"
 
 
+_STAGES = {"reading": "正在读取报告", "embedding": "正在计算向量", "storing": "正在写入索引"}
+
+
 @dataclass
 class _Core:
     """What the handlers call: the assistant (or test fakes) and the index settings."""
@@ -134,8 +137,8 @@ def _make_upload(core: _Core):
             return "", _documents(core), None
         progress(0, desc="正在读取报告…")
 
-        def step(done: int, total: int) -> None:
-            progress((done, total), desc="正在建立索引", unit="段")
+        def step(done: int, total: int, stage: str) -> None:
+            progress((done, total), desc=_STAGES[stage], unit="段" if stage != "reading" else "份")
 
         result = add_reports(
             paths, settings=core.settings, embeddings=core.embeddings, progress=step
