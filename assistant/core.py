@@ -11,10 +11,14 @@ from assistant.question import clean_question
 from assistant.retrieval import Retriever, get_retriever, require_index
 from assistant.types import Answer
 from index.build import model_id_for
-from index.errors import ModelError, QuestionError
+from index.errors import IndexChangedError, ModelError, QuestionError
 from index.settings import Settings
 
 History = Sequence[tuple[str, str]]
+# A generation read while builds follow each other fast can vanish under a question (only
+# the live and the previous one are kept); the next read finds the newest. Three reads
+# fail only when builds finish faster than a question is answered.
+_ATTEMPTS = 3
 
 
 class AnswerStream:
@@ -103,11 +107,18 @@ def _run(
         from assistant.llm import load_chat_model
 
         llm = load_chat_model(settings.llm, settings.llm_timeout)
-    retriever = get_retriever(settings, embeddings, manifest)
-    _check_model(retriever, model_id)
-    regions = {d.region for d in manifest.documents if d.region}
-    standalone = rewrite_followup(text, _cleaned(history), llm, known_regions=regions)
-    result = extractive_answer(question, standalone, retriever, answer_model)
+    for attempt in range(_ATTEMPTS):
+        try:
+            retriever = get_retriever(settings, embeddings, manifest)
+            _check_model(retriever, model_id)
+            regions = {d.region for d in manifest.documents if d.region}
+            standalone = rewrite_followup(text, _cleaned(history), llm, known_regions=regions)
+            result = extractive_answer(question, standalone, retriever, answer_model)
+            break
+        except IndexChangedError:
+            if attempt == _ATTEMPTS - 1:
+                raise
+            manifest = require_index(settings)  # the newer generation that replaced it
     passages = () if llm is None else result.citations or passages_to_read(standalone, retriever)
     if not passages:
         yield result.text

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 
 from index.bm25 import BM25
-from index.errors import IndexMissingError, ModelError
+from index.errors import IndexChangedError, IndexMissingError, ModelError
 from index.model import Document, Passage
 from index.settings import Settings
 from index.store import IndexStore, Manifest, chroma_errors, passage_id
@@ -57,7 +57,10 @@ class Retriever:
         self.embeddings = embeddings
         store = IndexStore(settings)
         self.manifest = manifest
-        stored = store.read_passages(manifest.generation)
+        try:
+            stored = store.read_passages(manifest.generation)
+        except FileNotFoundError as exc:  # two builds replaced it since the manifest was read
+            raise IndexChangedError(exc) from exc
         self.passages = [p for p, _ in stored]
         self.row = {passage_id(p): i for i, p in enumerate(self.passages)}
         self.documents = {d.doc_id: d for d in manifest.documents}

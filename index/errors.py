@@ -48,3 +48,13 @@ class StoreUnavailableError(ReportQAError):
 
 class StorageError(ReportQAError):
     """The index could not be written (disk full, no permission); the build was undone."""
+
+
+class IndexChangedError(ReportQAError):
+    """The generation being read was replaced and removed by builds in the meantime."""
+
+    def __init__(self, reason: BaseException) -> None:
+        super().__init__(
+            f"the index changed while answering ({reason}); ask again",
+            "索引刚刚更新，请再问一次。",
+        )

@@ -23,7 +23,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from index.errors import ReportQAError, StorageError, StoreUnavailableError
+from index.errors import (
+    IndexChangedError,
+    ReportQAError,
+    StorageError,
+    StoreUnavailableError,
+)
 from index.model import Document, Passage
 from index.settings import Settings
 
@@ -324,16 +329,21 @@ def store_unavailable(settings: Settings, reason: BaseException) -> StoreUnavail
 
 @contextlib.contextmanager
 def chroma_errors(settings: Settings) -> Iterator[None]:
-    """Turn a lost connection to the Chroma server into :class:`StoreUnavailableError`.
+    """Turn a lost connection to the Chroma server into :class:`StoreUnavailableError`,
+    and a collection that is gone into :class:`IndexChangedError`.
 
-    The embedded client never raises these, so only server setups are affected.
+    A collection goes when two builds have made newer generations live while a reader
+    still used it (only the live and the previous one are kept).
     """
     import httpx
+    from chromadb.errors import NotFoundError
 
     try:
         yield
     except httpx.TransportError as exc:  # refused, reset, timed out: not a bug of ours
         raise store_unavailable(settings, exc) from exc
+    except NotFoundError as exc:
+        raise IndexChangedError(exc) from exc
 
 
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})

@@ -222,3 +222,33 @@ def test_server_logs_a_refused_question_as_one_info_line(settings, caplog):
     (record,) = [r for r in caplog.records if r.name == "ui.app"]
     assert record.levelno == logging.INFO and record.exc_info is None
     assert "question too long" in record.getMessage()
+
+
+def test_question_asked_while_builds_replace_its_generation(
+    settings, fake_embeddings, reports, monkeypatch
+):
+    """Two builds finish while a question is on its way: the generation it read is gone
+    (only the live and the previous one are kept), and it is answered from the newest."""
+    import assistant.core
+    from assistant.retrieval import get_retriever
+    from index.errors import IndexChangedError
+
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    stale = IndexStore(settings).read_manifest()
+    for n in (1, 2):  # each build makes a new generation live
+        (reports / f"extra{n}.txt").write_text(
+            f"2025年某县政府工作报告\n\n今年修路{n}0公里。", encoding="utf-8"
+        )
+        build_index([reports], settings=settings, embeddings=fake_embeddings)
+    with pytest.raises(IndexChangedError):
+        get_retriever(settings, fake_embeddings, stale)  # its files are gone
+    reads = []
+    live = assistant.core.require_index
+
+    def first_read_is_stale(s):
+        reads.append(s)
+        return stale if len(reads) == 1 else live(s)
+
+    monkeypatch.setattr(assistant.core, "require_index", first_read_is_stale)
+    assert _answers(settings, fake_embeddings)
+    assert len(reads) == 2  # read again after the stale generation failed
