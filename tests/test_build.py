@@ -180,3 +180,11 @@ def test_repeated_text_is_embedded_once(settings, fake_embeddings, tmp_path):
     assert built.chunks > built.embedded  # the repeats are passages of their own …
     assert len(embedded) == len(set(embedded))  # … but each distinct text is embedded once
     assert {paragraph, other} <= set(embedded)
+
+
+def test_embedded_chroma_keeps_few_vector_indexes_open(settings):
+    # Each build is a new collection: a long-lived server must not keep them all in memory.
+    from index.store import OPEN_INDEXES
+
+    client = IndexStore(settings).client()
+    assert client._server.hnsw_cache_size == OPEN_INDEXES  # chromadb internals, pinned version
