@@ -200,10 +200,17 @@ class Retriever:
         """Row -> cosine similarity, best first."""
         vector = self._query_vector(query)
         where = None if doc_ids is None else {"doc_id": {"$in": sorted(doc_ids)}}
-        with chroma_errors(self.settings):  # a server that went away after we opened it
-            found = self.vectors.similarity_search_by_vector_with_relevance_scores(
-                vector, k=_CANDIDATES, filter=where
-            )
+        from chromadb.errors import ChromaError
+
+        try:
+            with chroma_errors(self.settings):  # a server that went away after we opened it
+                found = self.vectors.similarity_search_by_vector_with_relevance_scores(
+                    vector, k=_CANDIDATES, filter=where
+                )
+        except ChromaError as exc:  # chromadb words a deleted collection several ways
+            if IndexStore(self.settings).read_manifest() != self.manifest:
+                raise IndexChangedError(exc) from exc
+            raise
         out: dict[int, float] = {}
         for doc, distance in found:
             row = self.row.get(doc.id)

@@ -14,6 +14,7 @@ import contextlib
 import errno
 import functools
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -252,8 +253,10 @@ class IndexStore:
                 self.client().delete_collection(collection)
 
     def collect_garbage(self, manifest: Manifest | None) -> None:
-        """Drop generations and collections that neither the live nor the previous one use."""
+        """Drop generations and collections that neither the live nor the previous one
+        use, nor one that was live less than ``RETIRED_GRACE_SECONDS`` ago."""
         keep = {manifest.generation, manifest.previous} if manifest else set()
+        keep |= self._recently_live()
         tag = f"rq-{_home_tag(self.home)}-"
         with contextlib.suppress(Exception):
             for col in self.client().list_collections():
@@ -264,6 +267,26 @@ class IndexStore:
             for gen in self.generations.iterdir():
                 if gen.name not in keep:
                     shutil.rmtree(gen, ignore_errors=True)
+
+    def _recently_live(self) -> set[str]:
+        """Generations replaced less than ``RETIRED_GRACE_SECONDS`` ago: a question that
+        read the manifest just before may still be reading them."""
+        if not self.generations.is_dir():
+            return set()
+        # Names start with their creation time, so they sort oldest first; a generation
+        # stopped being live when the next one was written.
+        written = sorted(p for p in self.generations.iterdir() if p.is_dir())
+        now = time.time()
+        return {
+            older.name
+            for older, newer in itertools.pairwise(written)
+            if now - newer.stat().st_mtime < RETIRED_GRACE_SECONDS
+        }
+
+
+# A question reads its generation for about a second (an LLM's answer reads no index); a
+# minute leaves ample room, and builds of real reports come minutes apart.
+RETIRED_GRACE_SECONDS = 60.0
 
 
 def _chroma_metadata(p: Passage, doc: Document) -> dict:

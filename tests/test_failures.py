@@ -230,9 +230,12 @@ def test_question_asked_while_builds_replace_its_generation(
     """Two builds finish while a question is on its way: the generation it read is gone
     (only the live and the previous one are kept), and it is answered from the newest."""
     import assistant.core
+    import index.store
     from assistant.retrieval import get_retriever
     from index.errors import IndexChangedError
 
+    # Builds a minute apart, or a question slower than that: its generation is gone.
+    monkeypatch.setattr(index.store, "RETIRED_GRACE_SECONDS", 0.0)
     build_index([reports], settings=settings, embeddings=fake_embeddings)
     stale = IndexStore(settings).read_manifest()
     for n in (1, 2):  # each build makes a new generation live
@@ -252,3 +255,20 @@ def test_question_asked_while_builds_replace_its_generation(
     monkeypatch.setattr(assistant.core, "require_index", first_read_is_stale)
     assert _answers(settings, fake_embeddings)
     assert len(reads) == 2  # read again after the stale generation failed
+
+
+def test_a_generation_just_replaced_is_kept_for_questions_in_flight(
+    settings, fake_embeddings, reports
+):
+    from assistant.retrieval import get_retriever
+
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    first = IndexStore(settings).read_manifest()
+    for n in (1, 2, 3):  # three builds in quick succession
+        (reports / f"extra{n}.txt").write_text(
+            f"2025年某县政府工作报告\n\n今年修路{n}0公里。", encoding="utf-8"
+        )
+        build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert IndexStore(settings).read_manifest().previous != first.generation
+    # Neither live nor previous, but replaced seconds ago: still readable.
+    assert get_retriever(settings, fake_embeddings, first).search("养老床位")
