@@ -107,11 +107,10 @@ def question_terms(question: str, idf) -> dict[str, float]:
     """
     answer_type = _answer_type(question)
     # Everyday speech varies its verbs (修 for 建设, 翻新 for 改造) more than its nouns;
-    # a near miss differs in a noun (医疗床位 for 养老床位). Verbs of a figure stay.
-    words = tokenize(question)
-    verbs = tokens.verbs(set(words) - vocab.FIGURE_VERBS)
+    # a near miss differs in a noun (医疗床位 for 养老床位).
+    verbs = tokens.verbs(question)
     terms: dict[str, float] = {}
-    for term in words:
+    for term in tokenize(question):
         if term in vocab.UNITS or vocab.ASKING_TOKEN.match(term):
             continue
         light = term in _GENERIC or term == answer_type or term in verbs

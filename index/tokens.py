@@ -44,10 +44,9 @@ def tokenize(text: str) -> list[str]:
     ]
 
 
-def verbs(words) -> set[str]:
-    """Those of ``words`` that jieba tags as verbs throughout (修, 要修; not the verbal
-    noun 消费)."""
+def verbs(text: str) -> set[str]:
+    """The words jieba tags as verbs in ``text`` (not verbal nouns such as 消费)."""
     import jieba.posseg
 
     _jieba()
-    return {w for w in words if all(p.flag == "v" for p in jieba.posseg.lcut(w))}
+    return {w.word for w in jieba.posseg.lcut(text) if w.flag == "v"}

@@ -117,11 +117,6 @@ YEARLY_AVERAGE = re.compile(r"年均|平均每年|每年平均")
 SEVERAL_YEARS_ASKED = re.compile(r"年均|平均|每年|几年来|五年|十[一二三四五六七八九]五|累计")
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 RELATIVE_YEARS = {"今年": 0, "本年": 0, "明年": 1, "去年": -1, "上年": -1, "前年": -2}
-# Verbs of a figure say which figure is meant (增长 5% is not 下降 3%, nor 达到 a level):
-# unlike other verbs, they keep their full weight among the question's words.
-FIGURE_VERBS = frozenset(
-    "增长 下降 提高 降低 上涨 下跌 增加 减少 新增 达到 突破 超过 提升 回升 扩大 缩小".split()
-)
 # A question about what already happened (the review part of a report answers it).
 PAST_CUE = re.compile(
     r"去年|上年|前年|过去|回顾|实际|已经|"

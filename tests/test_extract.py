@@ -14,7 +14,6 @@ from assistant.extract import (
     finish,
     missing_share,
     presence,
-    question_terms,
     spans,
     split_clauses,
 )
@@ -187,19 +186,3 @@ def test_short_forms_count_as_present(term, text, share):
 )
 def test_target_words_are_not_firm_classes(question, span, value):
     assert _target_words(detect_intent(question), span) == value
-
-
-@pytest.mark.parametrize(
-    ("question", "light", "heavy"),
-    [
-        # An action verb varies in speech (修 for 新建改造): it counts for less than a noun.
-        ("今年要修多少公里农村公路", "要修", "农村"),
-        # A verb of a figure says which figure: it keeps its weight.
-        ("去年国内生产总值增长了多少", None, "增长"),
-    ],
-)
-def test_question_terms_weigh_action_verbs_less(question, light, heavy):
-    terms = question_terms(question, lambda term: 4.0)
-    assert terms[heavy] == 4.0
-    if light:
-        assert terms[light] < terms[heavy]
