@@ -20,7 +20,7 @@ import numpy as np
 
 from assistant.question import Intent
 from assistant.retrieval import Hit
-from index import tokens, vocab
+from index import vocab
 from index.chunking import clause_spans
 from index.tokens import tokenize
 
@@ -102,18 +102,15 @@ def _answer_type(question: str) -> str:
 def question_terms(question: str, idf) -> dict[str, float]:
     """Content terms of the question with their weights.
 
-    Measure words are left to the unit check; generic words, verbs and the asked-for type
-    noun count for less.
+    Measure words are left to the unit check; generic words and the asked-for type noun
+    count for less.
     """
     answer_type = _answer_type(question)
-    # Everyday speech varies its verbs (修 for 建设, 翻新 for 改造) more than its nouns;
-    # a near miss differs in a noun (医疗床位 for 养老床位).
-    verbs = tokens.verbs(question)
     terms: dict[str, float] = {}
     for term in tokenize(question):
         if term in vocab.UNITS or vocab.ASKING_TOKEN.match(term):
             continue
-        light = term in _GENERIC or term == answer_type or term in verbs
+        light = term in _GENERIC or term == answer_type
         weight = idf(term) * (_LIGHT if light else 1.0)
         terms[term] = max(terms.get(term, 0.0), weight)
     return terms
@@ -122,9 +119,8 @@ def question_terms(question: str, idf) -> dict[str, float]:
 def presence(term: str, text: str) -> float:
     """How much of ``term`` is in ``text``.
 
-    1 for the term itself (六条 also as 6条) or its short form; for a longer word, 0.75 for
-    its last two characters (the head noun: 停车位 -> 车位). Its first two are no evidence
-    (马拉松 is not 马拉).
+    1 for the term itself (六条 also as 6条); for a longer word, 0.75 for its last two
+    characters (the head noun: 停车位 -> 车位) and 0.5 for its first two (养老院 -> 养老).
     """
     if term in text or arabic(term) in text:
         return 1.0
@@ -132,6 +128,8 @@ def presence(term: str, text: str) -> float:
         return 1.0
     if len(term) >= 3 and term[-2:] in text:
         return 0.75
+    if len(term) >= 3 and term[:2] in text:
+        return 0.5
     return 0.0
 
 

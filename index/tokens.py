@@ -42,11 +42,3 @@ def tokenize(text: str) -> list[str]:
         for w in words
         if _KEEP.fullmatch(w) and w not in _STOPWORDS and not (len(w) == 1 and w.isascii())
     ]
-
-
-def verbs(text: str) -> set[str]:
-    """The words jieba tags as verbs in ``text`` (not verbal nouns such as 消费)."""
-    import jieba.posseg
-
-    _jieba()
-    return {w.word for w in jieba.posseg.lcut(text) if w.flag == "v"}
