@@ -273,9 +273,11 @@ class IndexStore:
         read the manifest just before may still be reading them."""
         if not self.generations.is_dir():
             return set()
-        # Names start with their creation time, so they sort oldest first; a generation
+        # Oldest first by when they were written (names only say the second); a generation
         # stopped being live when the next one was written.
-        written = sorted(p for p in self.generations.iterdir() if p.is_dir())
+        written = sorted(
+            (p for p in self.generations.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime
+        )
         now = time.time()
         return {
             older.name
