@@ -90,43 +90,33 @@ class CachedEmbeddings(Embeddings):
 
     def _known(self, hashes: list[str]) -> set[str]:
         """Which of ``hashes`` the cache holds (without reading their vectors)."""
-        found: set[str] = set()
-        with self._lock:
-            try:
-                for i in range(0, len(hashes), 500):
-                    chunk = hashes[i : i + 500]
-                    marks = ",".join("?" * len(chunk))
-                    rows = self._db.execute(
-                        f"SELECT hash FROM emb WHERE model=? AND hash IN ({marks})",
-                        [self.model_id, *chunk],
-                    )
-                    found.update(h for (h,) in rows)
-            except sqlite3.DatabaseError as exc:
-                if not _is_corrupt(exc):
-                    raise
-                self._reset(exc)
-                return set()  # everything is a miss: the model embeds it again
-        return found
+        return {h for (h,) in self._select("hash", hashes)}
 
     def _lookup(self, hashes: list[str]) -> dict[str, list[float]]:
-        found: dict[str, list[float]] = {}
+        return {
+            h: np.frombuffer(blob, dtype=np.float32).tolist()
+            for h, blob in self._select("hash, vec", hashes)
+        }
+
+    def _select(self, columns: str, hashes: list[str]) -> list[tuple]:
+        """``columns`` of the cached rows of ``hashes``; none when the cache proves corrupt
+        (it is replaced, and everything is a miss: the model embeds it again)."""
+        rows: list[tuple] = []
         with self._lock:
             try:
                 for i in range(0, len(hashes), 500):
                     chunk = hashes[i : i + 500]
                     marks = ",".join("?" * len(chunk))
-                    rows = self._db.execute(
-                        f"SELECT hash, vec FROM emb WHERE model=? AND hash IN ({marks})",
+                    rows += self._db.execute(
+                        f"SELECT {columns} FROM emb WHERE model=? AND hash IN ({marks})",
                         [self.model_id, *chunk],
                     )
-                    for h, blob in rows:
-                        found[h] = np.frombuffer(blob, dtype=np.float32).tolist()
             except sqlite3.DatabaseError as exc:
                 if not _is_corrupt(exc):
                     raise
                 self._reset(exc)
-                return {}  # everything is a miss: the model embeds it again
-        return found
+                return []
+        return rows
 
     def _store(self, pairs: list[tuple[str, list[float]]]) -> None:
         rows = [(self.model_id, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in pairs]
