@@ -48,14 +48,11 @@ def extractive_answer(
     """
     model = model or load_model()
     documents = list(retriever.documents.values())
-    scope = find_scope(standalone, documents)
-    problem = scope_message(scope, documents)
-    if problem:
-        return Answer(question, problem, False, (), standalone)
-    intent = detect_intent(standalone)
+    scope, intent, attempts = search_plan(standalone, documents)
+    if isinstance(attempts, str):
+        return Answer(question, attempts, False, (), standalone)
     query = standalone
-    for docs, year_word in scoped_attempts(scope, intent, documents):
-        query = strip_scope(standalone, scope, year_word)
+    for docs, query in attempts:
         terms = question_terms(query, retriever.bm25.idf)
         picks, related, folded = choose(query, intent, terms, docs, retriever, model, scope.place)
         if picks:
@@ -66,6 +63,26 @@ def extractive_answer(
         text=f"报告中没有找到关于“{_topic(query)}”的相关内容。",
         found=False,
         standalone_question=standalone,
+    )
+
+
+def search_plan(
+    standalone: str, documents: Sequence[Document]
+) -> tuple[Scope, Intent, list[tuple[list[Document], str]] | str]:
+    """The question's scope and intent, and the searches to try in turn (the reports and
+    the query for each), or the Chinese message when the scope is not held."""
+    scope = find_scope(standalone, documents)
+    intent = detect_intent(standalone)
+    problem = scope_message(scope, documents)
+    if problem:
+        return scope, intent, problem
+    return (
+        scope,
+        intent,
+        [
+            (docs, strip_scope(standalone, scope, year_word))
+            for docs, year_word in scoped_attempts(scope, intent, documents)
+        ],
     )
 
 
@@ -80,13 +97,10 @@ def passages_to_read(standalone: str, retriever: Retriever) -> tuple[Citation, .
         standalone: The cleaned question, follow-ups already rewritten.
         retriever: The index to search.
     """
-    documents = list(retriever.documents.values())
-    scope = find_scope(standalone, documents)
-    if scope_message(scope, documents):
+    scope, _, attempts = search_plan(standalone, list(retriever.documents.values()))
+    if isinstance(attempts, str):
         return ()
-    intent = detect_intent(standalone)
-    for docs, year_word in scoped_attempts(scope, intent, documents):
-        query = strip_scope(standalone, scope, year_word)
+    for docs, query in attempts:
         hits = retrieve(query, docs, retriever, scope.place)[:MAX_CITATIONS]
         if hits:
             return tuple(_citation(n, hit, _likest_sentence(hit)) for n, hit in enumerate(hits, 1))

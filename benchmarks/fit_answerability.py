@@ -35,16 +35,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.answering import retrieve, scoped_attempts  # noqa: E402
+from assistant.answering import retrieve, search_plan  # noqa: E402
 from assistant.decide import MODEL_PATH, AnswerModel, Linear  # noqa: E402
 from assistant.extract import FEATURES, candidates, question_terms  # noqa: E402
 from assistant.followup import rewrite_followup  # noqa: E402
 from assistant.question import (  # noqa: E402
     clean_question,
-    detect_intent,
-    find_scope,
-    scope_message,
-    strip_scope,
 )
 from assistant.retrieval import get_retriever  # noqa: E402
 from index import QuestionError, Settings, build_index  # noqa: E402
@@ -111,18 +107,13 @@ def examples(question: str, retriever, right, history=(), without_doc="", withou
     turns = [(clean_question(q), a) for q, a in history]
     regions = {d.region for d in documents if d.region}
     standalone = rewrite_followup(text, turns, None, known_regions=regions)
-    scope = find_scope(standalone, documents)
-    if scope_message(scope, documents):
+    scope, intent, attempts = search_plan(standalone, documents)
+    if isinstance(attempts, str) or not attempts:
         return None  # refused before any candidate: nothing to learn from
-    intent = detect_intent(standalone)
-    attempts = scoped_attempts(scope, intent, documents)
-    if not attempts:
-        return None
-    docs, year_word = attempts[0]  # the first attempt is where the answer is looked for
+    docs, query = attempts[0]  # the first attempt is where the answer is looked for
     docs = [d for d in docs if d.doc_id != without_doc]  # a removed CMRC passage
     if not docs:
         return None
-    query = strip_scope(standalone, scope, year_word)
     terms = question_terms(query, retriever.bm25.idf)
     hits = retrieve(query, docs, retriever, scope.place)
     hits = [h for h in hits if not any(x in norm(h.passage.text) for x in without)]
