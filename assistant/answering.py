@@ -124,7 +124,8 @@ def scoped_attempts(
 
     A report plans its own year ("今年") and reviews the one before ("去年"): a question
     about the result of 2023 goes first to the 2024 report, one about its target to the
-    2023 report. With no year, the latest report of each region is tried first.
+    2023 report, and then to documents of no known year. With no year, the latest report
+    of each region is tried first.
     """
     key = region_key(scope.region) if scope.region else None
     docs = [d for d in documents if key is None or region_key(d.region) == key]
@@ -134,6 +135,9 @@ def scoped_attempts(
         order = [(scope.year, "今年"), (scope.year + 1, "去年")]
         if intent.tense == "result":
             order.reverse()
+        # A document of unknown year (not a dated report) may speak of any year, in its
+        # own words ("2007年"): it is tried last.
+        order.append((None, f"{scope.year}年"))
         attempts = [([d for d in docs if d.year == y], word) for y, word in order]
         return [(found, word) for found, word in attempts if found]
     if not docs:
@@ -166,7 +170,8 @@ def choose(
     found = candidates(query, intent, retrieve(query, docs, retriever, place), terms)
     best = best_spans(found, model)
     answers = sorted(
-        (p for p in best if p.probability >= model.threshold), key=lambda p: -p.probability
+        (p for p in best if p.probability >= model.threshold(p.hit.document)),
+        key=lambda p: -p.probability,
     )
     by_doc: dict[str, Pick] = {}
     for pick in answers:

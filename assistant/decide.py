@@ -12,14 +12,28 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from assistant.extract import FEATURES
+from index.model import Document
 
 MODEL_PATH = Path(__file__).with_name("answerability.json")
+THRESHOLD_GROUPS = ("report", "document")
+
+
+def threshold_group(document: Document) -> str:
+    """Which threshold an answer from ``document`` must reach.
+
+    A report (it has a plan year or a region) is full of near misses: its other targets,
+    its review of the year before, in the same words. Other documents (an article, a
+    notice) seldom are. Each group's threshold is chosen on its own held-out unanswerable
+    questions.
+    """
+    return "report" if document.year or document.region else "document"
 
 
 @dataclass(frozen=True)
@@ -63,8 +77,9 @@ class AnswerModel:
     Attributes:
         decide: P(the candidate's sentence answers the question).
         rank: Orders the spans of one sentence (the shortest that answers wins).
-        threshold: The least ``decide`` probability at which the assistant answers, chosen
-            on held-out data so that few unanswerable questions are answered.
+        thresholds: The least ``decide`` probability at which the assistant answers, per
+            group of documents (:func:`threshold_group`), each chosen on held-out data so
+            that few unanswerable questions of that group are answered.
         tie: ``decide`` distance within which answers from several reports are shown
             together.
         length_penalty: What each 40 characters of a span cost against its ``rank``
@@ -73,9 +88,13 @@ class AnswerModel:
 
     decide: Linear
     rank: Linear
-    threshold: float
+    thresholds: Mapping[str, float]
     tie: float
     length_penalty: float
+
+    def threshold(self, document: Document) -> float:
+        """The least probability at which an answer from ``document`` is given."""
+        return self.thresholds[threshold_group(document)]
 
     def span_scores(self, rows: np.ndarray) -> np.ndarray:
         """How well each candidate span, among those of one sentence, answers."""
@@ -90,7 +109,7 @@ class AnswerModel:
             "features": list(FEATURES),
             "decide": self.decide.to_json(),
             "rank": self.rank.to_json(),
-            "threshold": round(float(self.threshold), 4),
+            "thresholds": {k: round(float(v), 4) for k, v in self.thresholds.items()},
             "tie": round(float(self.tie), 4),
             "length_penalty": round(float(self.length_penalty), 4),
         }
@@ -109,7 +128,7 @@ def model_from_json(data: dict) -> AnswerModel:
     return AnswerModel(
         decide=Linear.from_json(data["decide"]),
         rank=Linear.from_json(data["rank"]),
-        threshold=float(data["threshold"]),
+        thresholds={k: float(v) for k, v in data["thresholds"].items()},
         tie=float(data["tie"]),
         length_penalty=float(data["length_penalty"]),
     )

@@ -120,7 +120,8 @@ def presence(term: str, text: str) -> float:
     """How much of ``term`` is in ``text``.
 
     1 for the term itself (六条 also as 6条); for a longer word, 0.75 for its last two
-    characters (the head noun: 停车位 -> 车位) and 0.5 for its first two (养老院 -> 养老).
+    characters (the head noun: 停车位 -> 车位). Its first two are no evidence: they are a
+    modifier at best (养老院 -> 养老) and often no word of it at all (马拉松 -> 马拉).
     """
     if term in text or arabic(term) in text:
         return 1.0
@@ -128,8 +129,6 @@ def presence(term: str, text: str) -> float:
         return 1.0
     if len(term) >= 3 and term[-2:] in text:
         return 0.75
-    if len(term) >= 3 and term[:2] in text:
-        return 0.5
     return 0.0
 
 

@@ -243,15 +243,20 @@ def scope_message(scope: Scope, documents: Sequence[Document]) -> str:
     if scope.unknown_region and all(d.region for d in documents):
         held = "、".join(sorted({d.region for d in documents if d.region}))
         return f"索引中没有{scope.unknown_region}的报告。已收录：{_short_list(held)}。"
-    if scope.region and scope.year:
-        years = sorted({d.year for d in documents if d.region == scope.region and d.year})
-        if scope.year not in years and scope.year + 1 not in years:
-            latest = f"，最近的是{years[-1]}年" if years else ""
-            return f"没有{scope.year}年{scope.region}的报告{latest}。"
-    if scope.year and not scope.region:
-        years = sorted({d.year for d in documents if d.year})
-        if years and scope.year not in years and scope.year + 1 not in years:
-            return f"索引中没有{scope.year}年的报告，已收录的年份：{'、'.join(map(str, years))}。"
+    if not scope.year:
+        return ""
+    # Documents of unknown year (not dated reports) may speak of the asked year.
+    of_region = [d for d in documents if not scope.region or d.region == scope.region]
+    if any(d.year is None for d in of_region):
+        return ""
+    years = sorted({d.year for d in of_region if d.year})
+    if scope.year in years or scope.year + 1 in years:
+        return ""
+    if scope.region:
+        latest = f"，最近的是{years[-1]}年" if years else ""
+        return f"没有{scope.year}年{scope.region}的报告{latest}。"
+    if years:
+        return f"索引中没有{scope.year}年的报告，已收录的年份：{'、'.join(map(str, years))}。"
     return ""
 
 

@@ -36,7 +36,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.answering import retrieve, search_plan  # noqa: E402
-from assistant.decide import MODEL_PATH, AnswerModel, Linear  # noqa: E402
+from assistant.decide import (  # noqa: E402
+    MODEL_PATH,
+    THRESHOLD_GROUPS,
+    AnswerModel,
+    Linear,
+    threshold_group,
+)
 from assistant.extract import FEATURES, candidates, question_terms  # noqa: E402
 from assistant.followup import rewrite_followup  # noqa: E402
 from assistant.question import (  # noqa: E402
@@ -123,7 +129,9 @@ def examples(question: str, retriever, right, history=(), without_doc="", withou
     answers = np.array([bool(right(c, c.answer)) for c in found], dtype=bool)
     ids: dict[tuple[int, str], int] = {}
     groups = np.array([ids.setdefault((id(c.hit), c.quote), len(ids)) for c in found], dtype=int)
-    return rows, sentences, answers, groups
+    # The threshold group of the documents the candidates come from (one kind per index).
+    kinds = [threshold_group(h.document) for h in hits]
+    return rows, sentences, answers, groups, max(THRESHOLD_GROUPS, key=kinds.count)
 
 
 def gov_right(item: dict):
@@ -204,8 +212,10 @@ def collect(work: Path) -> list[dict]:
 
 
 def _record(question: str, ex, answerable: bool, source: str) -> dict:
-    rows, sentences, answers, groups = ex
+    rows, sentences, answers, groups, group = ex
     return {
+        "question": question,
+        "group": group,
         "rows": rows,
         "sentences": sentences,
         "answers": answers,
@@ -248,10 +258,13 @@ def fit(records: list[dict]) -> AnswerModel:
         if keep.any():
             inside.append({**r, "rows": r["rows"][keep], "answers": r["answers"][keep]})
     rank = _regression(inside, "answers")
-    model = AnswerModel(decide, rank, 0.5, TIE, 0.0)
+    model = AnswerModel(decide, rank, dict.fromkeys(THRESHOLD_GROUPS, 0.5), TIE, 0.0)
     model = dataclasses.replace(model, length_penalty=choose_length_penalty(model, train))
-    threshold = choose_threshold(model, [r for r in records if r["held_out"]])
-    return dataclasses.replace(model, threshold=threshold)
+    held = [r for r in records if r["held_out"]]
+    thresholds = {
+        g: choose_threshold(model, [r for r in held if r["group"] == g]) for g in THRESHOLD_GROUPS
+    }
+    return dataclasses.replace(model, thresholds=thresholds)
 
 
 def choose_length_penalty(model: AnswerModel, records: list[dict]) -> float:
@@ -267,21 +280,29 @@ def choose_length_penalty(model: AnswerModel, records: list[dict]) -> float:
     return max(p for p in LENGTH_PENALTIES if whole(p) >= best)
 
 
-def _outcome(model: AnswerModel, record: dict) -> tuple[float, bool, bool]:
-    """(best decide probability, its sentence right, the span chosen in it right)."""
+def _outcome(model: AnswerModel, record: dict) -> tuple[float, bool, bool, float]:
+    """(best decide probability, its sentence right, the span chosen in it right, the
+    threshold of the question's group)."""
+    threshold = model.thresholds[record["group"]]
     if not len(record["rows"]):
-        return 0.0, False, False
+        return 0.0, False, False, threshold
     decide = model.decide.probabilities(record["rows"])
     best = int(np.argmax(decide))
     same = np.flatnonzero(record["groups"] == record["groups"][best])
     span = same[int(np.argmax(model.span_scores(record["rows"][same])))]
-    return float(decide[best]), bool(record["sentences"][best]), bool(record["answers"][span])
+    return (
+        float(decide[best]),
+        bool(record["sentences"][best]),
+        bool(record["answers"][span]),
+        threshold,
+    )
 
 
 def choose_threshold(model: AnswerModel, records: list[dict]) -> float:
-    """The least threshold at which at most the target share of held-out unanswerable
-    questions is answered, in the reports and in CMRC alike (the reports' few unanswerable
-    questions would otherwise vanish among CMRC's many)."""
+    """The least threshold at which at most the target share of the held-out unanswerable
+    questions in ``records`` (one group of question kinds) is answered, in the reports and
+    in CMRC alike (the reports' few unanswerable questions would otherwise vanish among
+    CMRC's many)."""
     threshold = 0.0
     for cmrc in (False, True):
         unanswerable = sorted(
@@ -297,11 +318,14 @@ def choose_threshold(model: AnswerModel, records: list[dict]) -> float:
         if unanswerable:
             allowed = int(TARGET_UNANSWERABLE_ANSWERED * len(unanswerable))
             threshold = max(threshold, float(unanswerable[allowed]) + 1e-6)
+    if not threshold:
+        raise ValueError("no held-out unanswerable question of this group to choose on")
     return threshold
 
 
 def report(model: AnswerModel, records: list[dict]) -> None:
-    print(f"\nthreshold {model.threshold:.4f}, length penalty {model.length_penalty}")
+    shown = ", ".join(f"{g} {t:.4f}" for g, t in model.thresholds.items())
+    print(f"\nthresholds {shown}; length penalty {model.length_penalty}")
     print("held-out figures by source:")
     head = ("questions", "sentence", "span", "refused", "unans. answered")
     print(f"{'source':14}" + "".join(f"{h:>16}" for h in head))
@@ -309,7 +333,7 @@ def report(model: AnswerModel, records: list[dict]) -> None:
         rows = [r for r in records if r["held_out"] and r["source"] == source]
         answerable = [_outcome(model, r) for r in rows if r["asked_answerable"]]
         unanswerable = [_outcome(model, r) for r in rows if not r["asked_answerable"]]
-        answered = [o for o in answerable if o[0] >= model.threshold]
+        answered = [o for o in answerable if o[0] >= o[3]]
 
         def share(n, d):
             return f"{n / d:.3f}" if d else "-"
@@ -320,7 +344,7 @@ def report(model: AnswerModel, records: list[dict]) -> None:
             share(sum(o[1] for o in answered), n),
             share(sum(o[2] for o in answered), n),
             share(n - len(answered), n),
-            share(sum(o[0] >= model.threshold for o in unanswerable), len(unanswerable)),
+            share(sum(o[0] >= o[3] for o in unanswerable), len(unanswerable)),
         )
         print(f"{source:14}" + "".join(f"{c:>16}" for c in cells))
     for name, part in (("decide", model.decide), ("rank", model.rank)):

@@ -133,9 +133,12 @@ def infer_metadata(path: Path, text: str, override: dict | None = None) -> Metad
     override = override or {}
     scan = _normalise_for_scan(text)
     stem = unicodedata.normalize("NFKC", path.stem)
-    year = override.get("year", infer_year(stem, scan))
     region = override.get("region", infer_region(stem, scan))
-    title = override.get("title") or _infer_title(text, year, region) or path.stem
+    # Only a report has a plan year to guess from the years it mentions; an article or a
+    # notice that names 2008 is not 2008's report (its year stays unknown).
+    report_like = bool(region) or REPORT_NAME in scan
+    year = override.get("year", infer_year(stem, scan, guess=report_like))
+    title = override.get("title") or _infer_title(text, year, region, report_like) or path.stem
     return Metadata(title=title, year=year, region=region)
 
 
@@ -145,8 +148,12 @@ def _normalise_for_scan(text: str) -> str:
     return _CHINESE_YEAR_RE.sub(lambda m: m.group().translate(_CHINESE_DIGITS), text)
 
 
-def infer_year(stem: str, text: str) -> int | None:
-    """The year a report plans for, from its file name, then its text."""
+def infer_year(stem: str, text: str, guess: bool = True) -> int | None:
+    """The year a report plans for, from its file name, then its text.
+
+    With ``guess``, a text that says no plan year gets the year it mentions most near its
+    start.
+    """
     match = _YEAR_RE.search(stem)
     if match:
         return int(match.group(1))
@@ -158,7 +165,7 @@ def infer_year(stem: str, text: str) -> int | None:
         first_year = ELEVENTH_PLAN_START + 5 * "一二三四五六七八九".index(match.group(1))
         return first_year if match.group(2) in ("开局", "起步", "第一年") else first_year + 4
     years = [int(y) for y in _YEAR_RE.findall(text)]
-    if not years:
+    if not years or not guess:
         return None
     latest = max(years)
     near_start = [int(y) for y in _YEAR_RE.findall(text[:FALLBACK_YEAR_CHARS]) if int(y) <= latest]
@@ -223,13 +230,13 @@ def _may_be_place(name: str) -> bool:
     return not tag.startswith(_NOT_NAME_TAGS)
 
 
-def _infer_title(text: str, year: int | None, region: str) -> str:
+def _infer_title(text: str, year: int | None, region: str, report_like: bool) -> str:
     head_lines = text[:HEAD_CHARS].split("\n")[:8]
     line = next((ln for ln in head_lines if _is_title_line(ln)), "").strip()
     bare = re.sub(r"^\d{4}年", "", line)
     if line and bare not in (REPORT_NAME, ""):
         return line if _YEAR_RE.search(line) or year is None else f"{year}年{line}"
-    if not (year or region):
+    if not report_like or not (year or region):
         return ""
     who = "国务院" if region == NATIONAL else region
     return f"{year}年{who}{REPORT_NAME}" if year else f"{who}{REPORT_NAME}"

@@ -29,7 +29,7 @@ SLUG_MAX_CHARS = 60
 # Part of every document hash: bump it when cleaning, chunking or metadata inference
 # changes, so the next build re-reads every file (unchanged passages still come from the
 # embedding cache).
-PARSER_VERSION = b"5\0"
+PARSER_VERSION = b"6\0"
 
 
 def doc_id_for(path: Path) -> str:

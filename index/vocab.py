@@ -15,10 +15,13 @@ from typing import NamedTuple
 
 # ---------------------------------------------------------------- regions
 NATIONAL = "全国"
-# Ways a question names the national report. "国家" also starts 国家级/国家队, see below.
+# Ways a question names the national report. "国家" also starts 国家级/国家队, and after a
+# question word or a quantifier (哪个国家, 这些国家, 其他国家) it is any country, not ours;
+# 发展中国家 holds 中国 without naming it.
 NATIONAL_ALIASES = ("全国", "我国", "国家", "国务院", "中央政府", "中国")
 NATIONAL_ALIAS_RE = re.compile(
-    r"全国|我国|国家(?!级|队|重点|标准|公园|实验室)|国务院|中央政府|中国"
+    r"全国|我国|(?<![哪个些么他它各中])国家(?!级|队|重点|标准|公园|实验室)|国务院|中央政府"
+    r"|(?<!发展)中国"
 )
 
 PROVINCES = (

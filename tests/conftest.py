@@ -98,6 +98,6 @@ def lenient_answer_model():
     these tests check the pipeline (scope, follow-ups, citations), not that calibration,
     which the integration tests check with the real model.
     """
-    from assistant.decide import load_model
+    from assistant.decide import THRESHOLD_GROUPS, load_model
 
-    return dataclasses.replace(load_model(), threshold=0.1)
+    return dataclasses.replace(load_model(), thresholds=dict.fromkeys(THRESHOLD_GROUPS, 0.1))

@@ -89,6 +89,30 @@ def test_year_heuristics() -> None:
     assert infer_year("gwr_1998", "二、关于1998年政府工作的建议") == 1998
     assert infer_year("report", "2019年和2019年的成绩，2018年的基础。") == 2019
     assert infer_year("report", "没有年份。") is None
+    assert infer_year("report", "2019年和2019年的成绩。", guess=False) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        # An encyclopedia article names years and places but is no report: its file name
+        # is its title and its year is unknown, so year questions are not kept from it.
+        ("DEV_7.txt", "《某游戏》于2008年发售，2009年推出续作，2008年获奖。", ("DEV_7", None, "")),
+        # A report without a title line still gets one from its year and region.
+        (
+            "report.txt",
+            "一、2024年工作回顾\n全省经济稳定，全省就业增加，全省收入提高。山西山西山西。",
+            ("2024年山西省政府工作报告", 2024, "山西省"),
+        ),
+        # Its plan year is read even when it names no region; the title is then its file's.
+        ("测试报告.txt", "二、2026年工作安排\n办好民生实事。", ("测试报告", 2026, "")),
+    ],
+)
+def test_only_reports_get_guessed_years_and_made_titles(tmp_path, name, text, expected) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    document = parse_file(path).document
+    assert (document.title, document.year, document.region) == expected
 
 
 def test_region_heuristics() -> None:

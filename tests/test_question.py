@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answering import scoped_attempts
 from assistant.question import (
     clean_question,
     detect_intent,
@@ -93,6 +94,10 @@ def test_detect_intent(question, kind, units, tense, figures):
         ("我国2024年新能源汽车年产量突破了多少", "全国", 2024, ""),
         ("国务院2025年报告把赤字率定为多少", "全国", 2025, ""),
         ("国家级高新区有多少", None, None, ""),  # 国家级 is no region
+        ("这部电影是哪个国家拍的", None, None, ""),  # any country, not ours
+        ("其他国家怎么做", None, None, ""),
+        ("发展中国家有多少", None, None, ""),
+        ("我们国家今年GDP目标", "全国", None, ""),
         ("小店区今年新建多少公园", "太原市小店区", None, ""),
         ("太原市小店区今年新建多少公园", "太原市小店区", None, ""),  # one region either way
         ("山西省太原市今年新增多少养老床位", "太原市", None, ""),
@@ -132,6 +137,12 @@ def test_a_place_inside_a_held_region_must_be_named_by_the_answer(question, plac
 def test_scope_message(question, message):
     said = scope_message(find_scope(question, DOCS), DOCS)
     assert said.startswith(message) and bool(said) == bool(message)
+
+
+def test_an_index_with_documents_of_no_year_does_not_refuse_unknown_years():
+    docs = [*DOCS, Document("x", "某文章", None, "", "x.txt", "h")]
+    assert scope_message(find_scope("1994年他加盟了什么队", docs), docs) == ""
+    assert scope_message(find_scope("1994年他加盟了什么队", DOCS), DOCS).startswith("索引中没有")
 
 
 def test_an_index_with_documents_of_no_region_does_not_refuse_unknown_places():
@@ -174,3 +185,22 @@ def test_everyday_words_become_report_words(question: str, expect: str) -> None:
 def test_report_words_stay_as_they_are(wording: str) -> None:
     # A question already in the report's words must not be rewritten ("老老旧小区").
     assert everyday_to_report(f"今年{wording}是多少") == f"今年{wording}是多少"
+
+
+@pytest.mark.parametrize(
+    ("question", "attempts"),
+    [
+        # The year's own report, the next one (it reviews the year), then undated documents.
+        ("2024年全国赤字率是多少", [([2024], "今年"), ([2025], "去年"), ([None], "2024年")]),
+        ("2024年全国赤字率实际是多少", [([2025], "去年"), ([2024], "今年"), ([None], "2024年")]),
+        ("全国赤字率是多少", [([2025], ""), ([2024, 2025], "")]),
+    ],
+)
+def test_scoped_attempts_try_undated_documents_last(question, attempts):
+    undated = Document("u", "某文章", None, "全国", "u.txt", "h")
+    docs = [*DOCS, undated]
+    scope, intent = find_scope(question, docs), detect_intent(question)
+    tried = scoped_attempts(scope, intent, docs)
+    assert [([d.year for d in found if d is not undated] or [None], w) for found, w in tried] == [
+        (years, w) for years, w in attempts
+    ]
