@@ -8,7 +8,7 @@ from assistant.answering import extractive_answer, passages_to_read
 from assistant.decide import AnswerModel
 from assistant.followup import rewrite_followup
 from assistant.question import clean_question
-from assistant.retrieval import Retriever, get_retriever, require_index
+from assistant.retrieval import Retriever, get_retriever, require_index, require_store
 from assistant.types import Answer
 from index.build import model_id_for
 from index.errors import IndexChangedError, ModelError, QuestionError
@@ -102,7 +102,10 @@ def _run(
     settings = settings or Settings.from_env()
     manifest = require_index(settings)  # before loading a model: fail fast on no index
     model_id = model_id_for(settings, embeddings)
-    embeddings = embeddings if embeddings is not None else _default_embeddings(settings)
+    if embeddings is None:
+        # Loading the model takes seconds: a Chroma server that is down says so first.
+        require_store(settings)
+        embeddings = _default_embeddings(settings)
     if llm is None and settings.llm:
         from assistant.llm import load_chat_model
 

@@ -277,6 +277,21 @@ def require_index(settings: Settings) -> Manifest:
     return manifest
 
 
+_REACHED: set[str] = set()
+
+
+def require_store(settings: Settings) -> None:
+    """Raise :class:`StoreUnavailableError` now when the configured Chroma server is down.
+
+    Checked until the server has answered once in this process: it saves loading the
+    model (seconds) only to fail after; later a lost server is reported by the search.
+    """
+    url = settings.chroma_url
+    if url and url not in _REACHED:
+        IndexStore(settings).client()
+        _REACHED.add(url)
+
+
 _CACHE: dict[tuple[str, str, int], Retriever] = {}
 _LOCK = threading.Lock()
 

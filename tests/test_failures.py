@@ -174,12 +174,15 @@ def test_cli_ask_with_chroma_server_down_is_one_line(
     reports, settings, fake_embeddings, closed_url, monkeypatch, capsys
 ):
     build_index([reports], settings=settings, embeddings=fake_embeddings)
-    # The CLI loads the configured model; the fake stands in so no real model is loaded.
-    monkeypatch.setattr("index.embeddings.load_embeddings", lambda _settings: fake_embeddings)
+    # The CLI would load the configured model (seconds); the server being down is said
+    # before it is loaded.
+    loaded = []
+    monkeypatch.setattr("index.embeddings.load_embeddings", lambda _settings: loaded.append(1))
     monkeypatch.setenv("REPORTQA_CHROMA_URL", closed_url)
     assert main(["ask", "今年新增多少养老床位"]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert "无法连接向量库服务器" in line
+    assert loaded == []
 
 
 def test_chroma_server_down_raises_store_unavailable(settings, closed_url):
