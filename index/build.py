@@ -218,7 +218,7 @@ def _write_generation(
         sentences = cached.embed_array(sentence_texts(p for p, _ in passages))
         cached.use_cache = True  # everything is fresh now: filling Chroma must not embed again
         manifest = store.write_generation(
-            documents, passages, cached, previous, sentences, progress=progress
+            documents, passages, cached, previous, sentences, progress=progress, replace=rebuild
         )
     finally:
         cached.close()

@@ -1,11 +1,15 @@
-"""On-disk layout of an index: manifest, passage generations and the Chroma collections.
+"""On-disk layout of an index: manifest, passage generations and the Chroma collection.
 
-Every build writes a new *generation* (a passages file and a Chroma collection) and only
+Every build writes a new *generation* (a passages file, the sentence vectors) and only
 then swaps ``manifest.json`` atomically; a build that dies half-way leaves the old
-manifest, and so the old index, untouched. The generation before the current one is kept
-so that readers which opened it moments ago can finish their query. A build that fails
-(disk full, no permission, the Chroma server gone) removes its own half-written generation
-before the error is reported.
+manifest, and so the old index, untouched. The passage vectors live in one Chroma
+collection per home and model, shared by the generations: a passage's id says what it
+holds (its report, place and text), so a build adds only the passages no generation had
+and, once no kept generation uses them, deletes the ones that went. Readers look up the
+ids of their own generation only. The generation before the current one is kept so that
+readers which opened it moments ago can finish their query. A build that fails (disk
+full, no permission, the Chroma server gone) removes its own half-written generation and
+the vectors it added before the error is reported.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ if TYPE_CHECKING:
 
 MANIFEST_FORMAT = 1
 _ADD_BATCH = 256
+_GET_BATCH = 5000  # ids per get/delete call: well under chromadb's batch limit
+SHARED_PREFIX = "rqs-"
+COLLECTION_FILE = "collection"
 
 
 @dataclass(frozen=True)
@@ -93,8 +100,10 @@ def passage_from_json(raw: dict) -> tuple[Passage, list[str]]:
 
 
 def passage_id(p: Passage) -> str:
-    """Chroma id of a passage: unique within a generation and stable across builds."""
-    return f"{p.doc_id}:{p.paragraph}:{p.start}"
+    """Chroma id of a passage: unique within a generation, the same in every generation
+    that holds the same passage, and another one when its text changes."""
+    digest = hashlib.sha256(f"{p.section}\0{p.text}".encode()).hexdigest()[:12]
+    return f"{p.doc_id}:{p.paragraph}:{p.start}:{digest}"
 
 
 class IndexStore:
@@ -173,6 +182,7 @@ class IndexStore:
         previous: Manifest | None,
         sentence_vectors: np.ndarray | None = None,
         progress: Callable[[int, int, str], None] | None = None,
+        replace: bool = False,
     ) -> Manifest:
         """Write passages and vectors as a new generation, then make it live.
 
@@ -181,11 +191,13 @@ class IndexStore:
 
         ``sentence_vectors`` holds one vector per sentence of ``passages`` in stored order;
         they are kept as float16 (half the size, and cosine ranks do not change).
-        ``progress`` hears ``(done, total, "storing")`` as passages go into Chroma.
+        ``progress`` hears ``(done, total, "storing")`` as passages go into Chroma. Only
+        passages the collection lacks are added, unless ``replace`` (a rebuild) writes
+        every vector again.
         """
         documents = tuple(documents)
         generation = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-        collection = f"rq-{_home_tag(self.home)}-{generation}"
+        collection = self.collection_for(embeddings.model_id)
         counts: dict[str, int] = {}
         for p, _ in passages:
             counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
@@ -197,29 +209,36 @@ class IndexStore:
             passage_counts=counts,
             previous=previous.generation if previous else None,
         )
-        filling = False
+        added: list[str] = []
         try:
-            self._write_files(generation, passages, sentence_vectors)
-            filling = True
+            self._write_files(generation, passages, sentence_vectors, collection)
+            stored = [p for p, _ in passages]
             self._fill_collection(
-                collection, documents, [p for p, _ in passages], embeddings, progress
+                collection, documents, stored, embeddings, progress, added, replace
             )
             _atomic_write(self.manifest_path, json.dumps(manifest.to_json(), ensure_ascii=False))
         except BaseException:
             # The manifest still names the previous generation; clean up now rather than at
             # the next build, so a full disk gets its space back before the error is shown.
-            self._discard(generation, collection if filling else None)
+            self._discard(generation, collection, added)
             raise
         return manifest
+
+    def collection_for(self, model_id: str) -> str:
+        """The collection of this home's passage vectors made with ``model_id``."""
+        model = hashlib.sha256(model_id.encode()).hexdigest()[:8]
+        return f"{SHARED_PREFIX}{_home_tag(self.home)}-{model}"
 
     def _write_files(
         self,
         generation: str,
         passages: list[tuple[Passage, list[str]]],
         sentence_vectors: np.ndarray | None,
+        collection: str,
     ) -> None:
         path = self.passages_path(generation)
         path.parent.mkdir(parents=True, exist_ok=True)
+        (path.parent / COLLECTION_FILE).write_text(collection, encoding="utf-8")
         with path.open("w", encoding="utf-8") as fh:
             for p, tokens in passages:
                 fh.write(json.dumps(_passage_to_json(p, tokens), ensure_ascii=False) + "\n")
@@ -229,44 +248,85 @@ class IndexStore:
             with self.sentences_path(generation).open("wb") as fh:
                 np.save(fh, np.asarray(sentence_vectors, dtype=np.float16))
 
-    def _fill_collection(self, name, documents, passages, embeddings, progress=None) -> None:
+    def _fill_collection(
+        self, name, documents, passages, embeddings, progress=None, added=None, replace=False
+    ) -> None:
+        """Add the passages the collection lacks (all of them with ``replace``); the ids it
+        did not hold go into ``added`` as they are written."""
         by_id = {d.doc_id: d for d in documents}
         store = self.vectorstore(name, embeddings, create=True)
         with chroma_errors(self.settings):
-            for i in range(0, len(passages), _ADD_BATCH):
-                batch = passages[i : i + _ADD_BATCH]
-                store.add_texts(
-                    [p.text for p in batch],
-                    metadatas=[_chroma_metadata(p, by_id[p.doc_id]) for p in batch],
-                    ids=[passage_id(p) for p in batch],
+            ids = [passage_id(p) for p in passages]
+            present = self._present(store, ids)
+            pairs = zip(ids, passages, strict=True)
+            todo = [(i, p) for i, p in pairs if replace or i not in present]
+            for start in range(0, len(todo), _ADD_BATCH):
+                batch = todo[start : start + _ADD_BATCH]
+                store.add_texts(  # an upsert: a rebuild's vectors replace the stored ones
+                    [p.text for _, p in batch],
+                    metadatas=[_chroma_metadata(p, by_id[p.doc_id]) for _, p in batch],
+                    ids=[i for i, _ in batch],
                 )
+                if added is not None:
+                    added.extend(i for i, _ in batch if i not in present)
                 if progress:
-                    progress(i + len(batch), len(passages), "storing")
+                    progress(start + len(batch), len(todo), "storing")
 
-    def _discard(self, generation: str, collection: str | None) -> None:
-        """Remove a generation that never went live, and its collection if one was made."""
+    @staticmethod
+    def _present(store, ids: list[str]) -> set[str]:
+        present: set[str] = set()
+        for start in range(0, len(ids), _GET_BATCH):
+            present.update(store.get(ids=ids[start : start + _GET_BATCH], include=[])["ids"])
+        return present
+
+    def _discard(self, generation: str, collection: str, added: list[str]) -> None:
+        """Remove a generation that never went live, and the vectors it added."""
         shutil.rmtree(self.generations / generation, ignore_errors=True)
-        if collection is not None:
-            # Best effort: with the server gone the collection stays until the next
-            # build's collect_garbage, which drops every collection the manifest does not name.
+        if added:
+            # Best effort: with the server gone they stay until the next build's
+            # collect_garbage, which deletes every vector no kept generation uses.
             with contextlib.suppress(Exception):
-                self.client().delete_collection(collection)
+                collection = self.client().get_collection(collection)
+                for start in range(0, len(added), _GET_BATCH):
+                    collection.delete(ids=added[start : start + _GET_BATCH])
 
     def collect_garbage(self, manifest: Manifest | None) -> None:
-        """Drop generations and collections that neither the live nor the previous one
-        use, nor one that was live less than ``RETIRED_GRACE_SECONDS`` ago."""
+        """Drop generations, collections and vectors that neither the live nor the
+        previous generation uses, nor one that was live less than
+        ``RETIRED_GRACE_SECONDS`` ago."""
         keep = {manifest.generation, manifest.previous} if manifest else set()
-        keep |= self._recently_live()
-        tag = f"rq-{_home_tag(self.home)}-"
+        keep = {g for g in keep | self._recently_live() if g and (self.generations / g).is_dir()}
+        # Generations written before collections were shared each named their own.
+        used = {self._collection_of(g) for g in keep}
+        tag = _home_tag(self.home)
         with contextlib.suppress(Exception):
             for col in self.client().list_collections():
                 name = getattr(col, "name", col)
-                if name.startswith(tag) and name[len(tag) :] not in keep:
+                ours = name.startswith((f"rq-{tag}-", f"{SHARED_PREFIX}{tag}-"))
+                if ours and name not in used:
                     self.client().delete_collection(name)
+            for name in used:
+                if name.startswith(SHARED_PREFIX):
+                    self._delete_unused(name, [g for g in keep if self._collection_of(g) == name])
         if self.generations.is_dir():
             for gen in self.generations.iterdir():
                 if gen.name not in keep:
                     shutil.rmtree(gen, ignore_errors=True)
+
+    def _collection_of(self, generation: str) -> str:
+        try:
+            return (self.generations / generation / COLLECTION_FILE).read_text("utf-8").strip()
+        except FileNotFoundError:
+            return f"rq-{_home_tag(self.home)}-{generation}"
+
+    def _delete_unused(self, name: str, generations: list[str]) -> None:
+        """Delete the vectors of collection ``name`` that none of ``generations`` uses."""
+        wanted = {passage_id(p) for g in generations for p, _ in self.read_passages(g)}
+        collection = self.client().get_collection(name)
+        stored = collection.get(include=[])["ids"]
+        unused = [i for i in stored if i not in wanted]
+        for start in range(0, len(unused), _GET_BATCH):
+            collection.delete(ids=unused[start : start + _GET_BATCH])
 
     def _recently_live(self) -> set[str]:
         """Generations replaced less than ``RETIRED_GRACE_SECONDS`` ago: a question that

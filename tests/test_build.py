@@ -188,3 +188,43 @@ def test_embedded_chroma_keeps_few_vector_indexes_open(settings):
 
     client = IndexStore(settings).client()
     assert client._server.hnsw_cache_size == OPEN_INDEXES  # chromadb internals, pinned version
+
+
+def _stored_ids(settings) -> set[str]:
+    store = IndexStore(settings)
+    (name,) = {store._collection_of(store.read_manifest().generation)}
+    return set(store.client().get_collection(name).get(include=[])["ids"])
+
+
+def test_a_change_writes_only_what_changed_into_the_vector_store(
+    reports, settings, fake_embeddings, monkeypatch
+):
+    import index.store
+
+    monkeypatch.setattr(index.store, "RETIRED_GRACE_SECONDS", 0.0)
+    demo = reports / "demo.txt"
+    demo.rename(reports / "demo.later")
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    before = _stored_ids(settings)
+    written = []
+    original = IndexStore._fill_collection
+
+    def counting(self, name, documents, passages, *args, **kwargs):
+        added = kwargs.get("added") if "added" in kwargs else args[2]
+        original(self, name, documents, passages, *args, **kwargs)
+        written.append(list(added))
+
+    monkeypatch.setattr(IndexStore, "_fill_collection", counting)
+    (reports / "demo.later").rename(demo)
+    report = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    (new_ids,) = written
+    assert len(new_ids) == report.chunks - len(before)  # only the new report's passages
+    assert _stored_ids(settings) == before | set(new_ids)
+    # Removed: its vectors stay while the generation before may still be read, then go.
+    remove_document(str(demo), settings=settings, embeddings=fake_embeddings)
+    assert _stored_ids(settings) == before | set(new_ids)
+    (reports / "demo.txt").unlink()
+    (reports / "other.txt").write_text("某县2026年政府工作报告\n\n今年修路30公里。", "utf-8")
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert not _stored_ids(settings) & set(new_ids)
+    assert before <= _stored_ids(settings)

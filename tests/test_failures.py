@@ -102,6 +102,7 @@ def test_failed_write_undoes_the_build_and_the_old_index_answers(
     before = store.manifest_path.read_text(encoding="utf-8")
     generations = sorted(p.name for p in store.generations.iterdir())
     collections = sorted(c.name for c in store.client().list_collections())
+    vectors = sum(c.count() for c in store.client().list_collections())
     (reports / "new.txt").write_text("今年将新建口袋公园30个。\n" * 3, encoding="utf-8")
     monkeypatch.setattr(target, _failing(target, make_error(), after=after))
 
@@ -111,7 +112,9 @@ def test_failed_write_undoes_the_build_and_the_old_index_answers(
     assert message_zh in err.value.message_zh and "原有索引不受影响" in err.value.message_zh
     assert store.manifest_path.read_text(encoding="utf-8") == before
     assert sorted(p.name for p in store.generations.iterdir()) == generations
-    assert sorted(c.name for c in IndexStore(settings).client().list_collections()) == collections
+    client = IndexStore(settings).client()
+    assert sorted(c.name for c in client.list_collections()) == collections
+    assert sum(c.count() for c in client.list_collections()) == vectors  # none of the new one's
     assert not list(settings.home.glob(".manifest.json.*"))
     monkeypatch.undo()
     assert _answers(settings, fake_embeddings)
