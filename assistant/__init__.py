@@ -1,6 +1,6 @@
 """Cited answers from Chinese government work reports: ``from assistant import answer``."""
 
-from assistant.core import AnswerStream, answer, stream_answer
+from assistant.core import AnswerStream, answer, stream_answer, warm_up
 from assistant.types import Answer, Citation
 from index.errors import IndexMissingError, ModelError, QuestionError, ReportQAError
 from index.settings import Settings
@@ -16,4 +16,5 @@ __all__ = [
     "Settings",
     "answer",
     "stream_answer",
+    "warm_up",
 ]

@@ -11,7 +11,7 @@ from assistant.question import clean_question
 from assistant.retrieval import Retriever, get_retriever, require_index, require_store
 from assistant.types import Answer
 from index.build import model_id_for
-from index.errors import IndexChangedError, ModelError, QuestionError
+from index.errors import IndexChangedError, IndexMissingError, ModelError, QuestionError
 from index.settings import Settings
 
 History = Sequence[tuple[str, str]]
@@ -129,6 +129,30 @@ def _run(
     from assistant.llm import llm_answer
 
     return (yield from llm_answer(llm, result, passages, settings.llm_timeout))
+
+
+def warm_up(settings: Settings | None = None, embeddings=None) -> bool:
+    """Load the model and open the index now, so that the first question is fast.
+
+    Returns:
+        ``False`` when there is nothing to open yet (no index); the first question after a
+        build then opens it.
+
+    Raises:
+        ReportQAError: The model or the index cannot be opened.
+    """
+    settings = settings or Settings.from_env()
+    try:
+        manifest = require_index(settings)
+    except IndexMissingError:
+        return False
+    require_store(settings)
+    embeddings = embeddings if embeddings is not None else _default_embeddings(settings)
+    retriever = get_retriever(settings, embeddings, manifest)
+    # One search through every step (jieba, the query model, the answer model) loads
+    # what loads lazily.
+    extractive_answer("预热", "预热", retriever)
+    return True
 
 
 def _cleaned(history: History | None) -> list[tuple[str, str]]:

@@ -193,6 +193,32 @@ def test_chat_shows_chinese_error(settings):
     assert state["pairs"] == [] and state["messages"] == chat
 
 
+def test_page_says_loading_until_the_server_is_ready(settings):
+    from ui.app import LOADING, _Core, _make_loading
+
+    fake = FakeCore()
+    ready = threading.Event()
+    steps = _make_loading(_Core(settings, fake.answer, fake.stream, None, ready))()
+    assert LOADING in next(steps)
+    ready.set()
+    assert next(steps) == ""
+    # A server that was ready before the page opened says nothing.
+    assert list(_make_loading(_Core(settings, fake.answer, fake.stream, None, ready))()) == [""]
+
+
+def test_warm_up_opens_the_index_and_says_when_there_is_none(settings, fake_embeddings, tmp_path):
+    from assistant import warm_up
+    from assistant.retrieval import _CACHE
+
+    assert warm_up(settings, fake_embeddings) is False
+    report = tmp_path / "r.txt"
+    report.write_text("某县2026年政府工作报告\n\n今年修路30公里。", encoding="utf-8")
+    build_index([report], settings=settings, embeddings=fake_embeddings)
+    _CACHE.clear()
+    assert warm_up(settings, fake_embeddings) is True
+    assert _CACHE  # the first question finds the index open
+
+
 # --- uploads -----------------------------------------------------------------------------
 
 

@@ -41,6 +41,7 @@ class _Core:
     answer_fn: Callable
     stream_fn: Callable
     embeddings: object = None
+    ready: threading.Event | None = None  # set once the model and index are loaded
 
     def history(self, pairs) -> list[tuple[str, str]]:
         return [(q, a) for q, a in pairs]
@@ -156,6 +157,23 @@ def _header() -> None:
     )
 
 
+LOADING = "正在加载模型和索引…首个问题会在加载完成后回答。"
+
+
+def _make_loading(core: _Core):
+    def loading():
+        """Say "loading" on the page until the server has loaded the model and index."""
+        if core.ready is None or core.ready.is_set():
+            yield ""
+            return
+        yield render.loading_html(LOADING)
+        while not core.ready.wait(0.5):
+            pass
+        yield ""
+
+    return loading
+
+
 def _chat_column(core: _Core, state) -> None:
     chat = gr.Chatbot(
         label="对话",
@@ -227,15 +245,21 @@ def create_app(
     answer_fn: Callable | None = None,
     stream_fn: Callable | None = None,
     embeddings=None,
+    ready: threading.Event | None = None,
 ) -> gr.Blocks:
-    """Build the chat app; ``answer_fn``/``stream_fn`` default to the assistant's."""
+    """Build the chat app; ``answer_fn``/``stream_fn`` default to the assistant's.
+
+    ``ready``, when given, is set once the server has loaded what answering needs; until
+    then the page says it is loading.
+    """
     if answer_fn is None or stream_fn is None:
         from assistant import answer, stream_answer
 
         answer_fn, stream_fn = answer_fn or answer, stream_fn or stream_answer
-    core = _Core(settings or Settings.from_env(), answer_fn, stream_fn, embeddings)
+    core = _Core(settings or Settings.from_env(), answer_fn, stream_fn, embeddings, ready)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         _header()
+        loading = gr.HTML("", elem_id="rq-loading")
         state = gr.State(_new_state())
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=340):
@@ -243,6 +267,10 @@ def create_app(
             with gr.Column(scale=2, min_width=300):
                 _reports_column(core, demo)
         gr.api(_make_ask(core), api_name="ask", concurrency_limit=CONCURRENCY)
+        # Unlimited: every page opened while loading waits here, not in the answer queue.
+        demo.load(
+            _make_loading(core), outputs=loading, api_visibility="private", concurrency_limit=None
+        )
     demo.queue(default_concurrency_limit=CONCURRENCY)
     return demo
 
@@ -288,17 +316,23 @@ def launch(
 ) -> None:
     """Serve the chat until interrupted (``reportqa serve``)."""
     settings = settings or Settings.from_env()
-    app = create_app(settings)
-    threading.Thread(target=_warm_up, args=(settings,), daemon=True).start()
+    ready = threading.Event()
+    app = create_app(settings, ready=ready)
+    threading.Thread(target=_warm_up, args=(settings, ready), daemon=True).start()
     serve(app, host=host, port=port, auth=auth, block=True)
 
 
-def _warm_up(settings: Settings) -> None:
-    """Load the embedding model while the page opens, so the first question is fast."""
-    try:
-        if list_documents(settings):
-            from index.embeddings import load_embeddings
+def _warm_up(settings: Settings, ready: threading.Event) -> None:
+    """Load the model and open the index while the page opens, then say it is ready."""
+    from assistant import warm_up
 
-            load_embeddings(settings)
+    started = time.monotonic()
+    try:
+        loaded = warm_up(settings)
     except Exception as exc:  # the first question will report it properly
-        log.warning("could not preload the embedding model: %s", exc)
+        log.warning("could not load the model and index ahead: %s", exc)
+        loaded = False
+    finally:
+        ready.set()
+    if loaded:
+        print(f"已就绪：模型和索引已加载（{time.monotonic() - started:.1f} 秒）。", flush=True)

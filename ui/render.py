@@ -121,6 +121,10 @@ def streaming_html(text: str) -> str:
     return f'<div class="rq-msg rq-streaming"><div class="rq-text">{with_markers(text)}</div></div>'
 
 
+def loading_html(message: str) -> str:
+    return f'<div class="rq-loading" role="status">{esc(message)}</div>'
+
+
 def error_html(message: str) -> str:
     """A failure the user should read (a :class:`ReportQAError`'s ``message_zh``)."""
     return (

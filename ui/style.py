@@ -41,6 +41,8 @@ mark.rq-quote { background: #fde68a; color: inherit; padding: 0 2px; border-radi
   padding: 8px 10px; color: #7f1d1d; }
 .rq-error .rq-label { background: #dc2626; }
 .rq-pending .rq-label { background: #2563eb; }
+.rq-loading { background: #eff6ff; border: 1px solid #bfdbfe; border-radius: 8px;
+  padding: 6px 10px; color: #1e3a8a; }
 .rq-more { margin-top: 8px; }
 .rq-more summary { cursor: pointer; font-size: 0.85em; color: #6b7280; }
 .rq-more .rq-cards { margin-top: 6px; }
