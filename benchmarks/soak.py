@@ -462,6 +462,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=300.0, help="load duration")
     parser.add_argument("--clients", type=int, default=8, help="concurrent askers")
     parser.add_argument("--max-rss-growth-mb", type=float, default=100.0)
+    parser.add_argument(
+        "--no-writer", action="store_true", help="clients only: tells readers' growth from builds'"
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _raise_interrupt)
     home = Path(tempfile.mkdtemp(prefix="reportqa-soak-"))
@@ -528,7 +531,8 @@ def load(
     outcome.rss_peak = outcome.rss_start
     stop = threading.Event()
     t0 = time.perf_counter()
-    threads = [threading.Thread(target=writer.run, args=(stop,), daemon=True)]
+    writing = [] if args.no_writer else [writer.run]
+    threads = [threading.Thread(target=w, args=(stop,), daemon=True) for w in writing]
     threads += [
         threading.Thread(target=client, args=(i, base, stop, stats, writer, t0), daemon=True)
         for i in range(args.clients)

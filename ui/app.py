@@ -27,6 +27,10 @@ EXAMPLES = ("今年新增多少养老床位", "城镇新增就业目标是多少
 CONCURRENCY = 8
 SERVER_MAX_FILE_SIZE = "64mb"  # Gradio's own cap (English 413); below it the limit speaks Chinese
 STREAM_INTERVAL = 0.05
+# Conversations kept in server memory (Gradio keeps 10,000, about 55 KB each, so a busy
+# server grew by 500 MB before the oldest went): a conversation older than the last
+# thousand is forgotten by the server (the page still shows it).
+SESSIONS_KEPT = 1000
 INTERNAL_ERROR = "内部错误，请稍后再试；如果一直出现，请查看服务器日志。"
 
 
@@ -294,6 +298,7 @@ def serve(
         prevent_thread_lock=not block,
         quiet=not block,
         max_file_size=SERVER_MAX_FILE_SIZE,
+        state_session_capacity=SESSIONS_KEPT,
         footer_links=["api"],
         run_history=False,
         ssr_mode=False,
