@@ -223,6 +223,23 @@ def test_upload_rejects_wrong_type_in_chinese(open_page, tmp_path):
     assert _find(driver, "#rq-docs")[0].text == before
 
 
+def test_upload_over_the_size_limit_is_stopped_in_chinese_before_sending(
+    open_page, tmp_path, ui_settings
+):
+    from index.readers import max_file_bytes
+
+    driver = open_page()
+    before = _find(driver, "#rq-docs")[0].text
+    big = tmp_path / "大报告.txt"
+    with big.open("wb") as fh:  # sparse: the browser reads only its size
+        fh.truncate(max_file_bytes(ui_settings) + 1)
+    _find(driver, "#rq-upload input[type=file]")[0].send_keys(str(big))
+    note = _wait(driver, lambda d: _find(d, "#rq-too-big"))[0]
+    assert "大报告.txt" in note.text and "MB 的上限，未上传" in note.text
+    assert not _find(driver, "#rq-upload-status")[0].text  # nothing reached the server
+    assert _find(driver, "#rq-docs")[0].text == before
+
+
 def test_markup_in_a_report_shows_as_text(open_page, tmp_path):
     from selenium.common.exceptions import NoAlertPresentException
 

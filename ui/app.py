@@ -225,8 +225,14 @@ def _reports_column(core: _Core, demo) -> None:
     docs = gr.HTML(_documents(core), elem_id="rq-docs")
     gr.HTML('<h3 class="rq-h">上传报告</h3>', elem_id="rq-upload-title")
     kinds = "、".join(s.lstrip(".") for s in ALLOWED_SUFFIXES)
+    limit = max_file_bytes(core.settings)
+    # Read by the page's script (ui.style.head), which stops larger files before sending.
+    gr.HTML(
+        f'<div id="rq-limit" data-max-bytes="{limit}" data-max-mb="{format_mb(limit)}"></div>',
+        elem_id="rq-limit-holder",
+    )
     files = gr.File(
-        label=f"上传报告（{kinds}；单个文件不超过 {format_mb(max_file_bytes(core.settings))} MB）",
+        label=f"上传报告（{kinds}；单个文件不超过 {format_mb(limit)} MB）",
         file_count="multiple",
         elem_id="rq-upload",
     )

@@ -41,6 +41,7 @@ mark.rq-quote { background: #fde68a; color: inherit; padding: 0 2px; border-radi
   padding: 8px 10px; color: #7f1d1d; }
 .rq-error .rq-label { background: #dc2626; }
 .rq-pending .rq-label { background: #2563eb; }
+#rq-limit-holder { display: none !important; }
 .rq-loading { background: #eff6ff; border: 1px solid #bfdbfe; border-radius: 8px;
   padding: 6px 10px; color: #1e3a8a; }
 .rq-more { margin-top: 8px; }
@@ -83,13 +84,39 @@ SHOW_LAST_QUESTION = """() => { requestAnimationFrame(() => {
 }); }"""
 
 
+# A file over the size limit is stopped in the browser, before it is sent: Gradio's own
+# cap answers in English (HTTP 413), and sending it would only be refused by the server.
+# The limit comes from the page (#rq-limit, written from the server's settings).
+_TOO_BIG = """document.addEventListener('change', (e) => {
+  const input = e.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== 'file') return;
+  const field = input.closest('#rq-upload');
+  if (!field) return;
+  document.querySelectorAll('#rq-too-big').forEach((old) => old.remove());
+  const limit = document.querySelector('#rq-limit');
+  const max = limit ? Number(limit.dataset.maxBytes) : 0;
+  const big = max ? [...input.files].filter((f) => f.size > max) : [];
+  if (!big.length) return;
+  e.stopImmediatePropagation();
+  input.value = '';
+  const note = document.createElement('div');
+  note.id = 'rq-too-big';
+  note.className = 'rq-error';
+  note.setAttribute('role', 'alert');
+  note.textContent = big.map((f) => f.name).join('、') + ' 超过 ' + limit.dataset.maxMb
+    + ' MB 的上限，未上传。';
+  field.after(note);
+}, true);"""
+
+
 def head(accept: str) -> str:
     """Extra ``<head>`` markup.
 
     The page padding lies outside the app's content area, where the custom CSS is scoped.
     The upload field gets its ``accept`` list here rather than through ``gr.File(file_types=)``
     because Gradio rejects other types with an English message; the upload handler checks
-    types itself and answers in Chinese.
+    types itself and answers in Chinese. Files over the size limit are stopped before they
+    are sent, with a Chinese message.
     """
     return (
         "<style>@media (max-width: 640px) { .gradio-container .main.app "
@@ -97,7 +124,8 @@ def head(accept: str) -> str:
         "<script>(() => { const set = () => document.querySelectorAll("
         "'#rq-upload input[type=file]').forEach((i) => { if (i.accept !== "
         f"'{accept}') i.accept = '{accept}'; }}); new MutationObserver(set).observe("
-        "document.documentElement, { childList: true, subtree: true }); })();</script>"
+        "document.documentElement, { childList: true, subtree: true }); "
+        f"{_TOO_BIG} }})();</script>"
     )
 
 
