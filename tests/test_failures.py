@@ -180,7 +180,8 @@ def test_cli_ask_with_chroma_server_down_is_one_line(
     # The CLI would load the configured model (seconds); the server being down is said
     # before it is loaded.
     loaded = []
-    monkeypatch.setattr("index.embeddings.load_embeddings", lambda _settings: loaded.append(1))
+    for loader in ("load_embeddings", "load_query_embeddings"):
+        monkeypatch.setattr(f"index.embeddings.{loader}", lambda _settings: loaded.append(1))
     monkeypatch.setenv("REPORTQA_CHROMA_URL", closed_url)
     assert main(["ask", "今年新增多少养老床位"]) == 2
     line = _one_error_line(capsys.readouterr().err)
