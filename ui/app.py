@@ -171,8 +171,7 @@ def _make_loading(core: _Core):
             yield ""
             return
         yield render.loading_html(LOADING)
-        while not core.ready.wait(0.5):
-            pass
+        core.ready.wait()
         yield ""
 
     return loading
