@@ -65,8 +65,10 @@ class Retriever:
         self.row = {passage_id(p): i for i, p in enumerate(self.passages)}
         self.documents = {d.doc_id: d for d in manifest.documents}
         self.doc_of_row = np.array([p.doc_id for p in self.passages], dtype=object)
-        self.bm25 = BM25([tokens for _, tokens in stored])
-        self.vectors = store.vectorstore(manifest.collection, embeddings)
+        self.bm25 = store.read_bm25(manifest.generation) or BM25.from_tokens(
+            [tokens for _, tokens in stored]
+        )
+        self.vectors = store.collection(manifest.collection)
         _quiet_blas()
         sentences = store.read_sentence_vectors(manifest.generation)
         counts = [len(p.sentences) for p in self.passages]
@@ -204,16 +206,19 @@ class Retriever:
 
         try:
             with chroma_errors(self.settings):  # a server that went away after we opened it
-                found = self.vectors.similarity_search_by_vector_with_relevance_scores(
-                    vector, k=_CANDIDATES, filter=where
+                found = self.vectors.query(
+                    query_embeddings=[vector],
+                    n_results=_CANDIDATES,
+                    where=where,
+                    include=["distances"],
                 )
         except ChromaError as exc:  # chromadb words a deleted collection several ways
             if IndexStore(self.settings).read_manifest() != self.manifest:
                 raise IndexChangedError(exc) from exc
             raise
         out: dict[int, float] = {}
-        for doc, distance in found:
-            row = self.row.get(doc.id)
+        for passage, distance in zip(found["ids"][0], found["distances"][0], strict=True):
+            row = self.row.get(passage)
             if row is not None:
                 out[row] = 1.0 - float(distance)
         return out

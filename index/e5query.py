@@ -4,7 +4,7 @@ Importing sentence-transformers (torch, transformers) takes most of a cold ``rep
 and a server's start; a question is one short text. This module runs the same BERT
 forward pass over the same converted weights (``index.e5convert``) in numpy, with the
 same tokenizer file, and gives the same vectors (within 1e-5, checked by the tests) as
-:class:`index.embeddings.SentenceTransformerEmbeddings`. Documents are still embedded by
+:class:`index.st_embeddings.SentenceTransformerEmbeddings`. Documents are still embedded by
 sentence-transformers, which batches them far faster.
 """
 

@@ -41,6 +41,8 @@ from index.settings import Settings
 if TYPE_CHECKING:
     import numpy as np
 
+    from index.bm25 import BM25
+
 MANIFEST_FORMAT = 1
 _ADD_BATCH = 256
 _GET_BATCH = 5000  # ids per get/delete call: well under chromadb's batch limit
@@ -138,6 +140,17 @@ class IndexStore:
     def sentences_path(self, generation: str) -> Path:
         return self.generations / generation / "sentences.npy"
 
+    def bm25_path(self, generation: str) -> Path:
+        return self.generations / generation / "bm25"
+
+    def read_bm25(self, generation: str) -> BM25 | None:
+        """The generation's keyword index (memory-mapped), or ``None`` if it was built
+        before the keyword index was kept on disk."""
+        from index.bm25 import BM25
+
+        path = self.bm25_path(generation)
+        return BM25.load(path) if path.is_dir() else None
+
     def read_sentence_vectors(self, generation: str):
         """The generation's sentence vectors (memory-mapped), or ``None`` if it has none."""
         import numpy as np
@@ -161,18 +174,18 @@ class IndexStore:
             self._client = _open_client(self.settings)
         return self._client
 
-    def vectorstore(self, collection: str, embeddings, create: bool = False):
-        """A langchain Chroma store over ``collection`` with our embedding function."""
-        from langchain_chroma import Chroma
-
+    def collection(self, name: str, create: bool = False):
+        """The Chroma collection ``name`` (cosine space); we always hand it the vectors, so
+        it gets no embedding function and Chroma's default model can never run."""
         with chroma_errors(self.settings):
-            return Chroma(
-                collection_name=collection,
-                embedding_function=embeddings,
-                client=self.client(),
-                collection_configuration={"hnsw": {"space": "cosine"}},
-                create_collection_if_not_exists=create,
-            )
+            client = self.client()
+            if create:
+                return client.get_or_create_collection(
+                    name,
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+            return client.get_collection(name, embedding_function=None)
 
     def write_generation(
         self,
@@ -242,6 +255,9 @@ class IndexStore:
         with path.open("w", encoding="utf-8") as fh:
             for p, tokens in passages:
                 fh.write(json.dumps(_passage_to_json(p, tokens), ensure_ascii=False) + "\n")
+        from index.bm25 import BM25
+
+        BM25.from_tokens([tokens for _, tokens in passages]).save(self.bm25_path(generation))
         if sentence_vectors is not None and len(sentence_vectors):
             import numpy as np
 
@@ -254,18 +270,20 @@ class IndexStore:
         """Add the passages the collection lacks (all of them with ``replace``); the ids it
         did not hold go into ``added`` as they are written."""
         by_id = {d.doc_id: d for d in documents}
-        store = self.vectorstore(name, embeddings, create=True)
+        collection = self.collection(name, create=True)
         with chroma_errors(self.settings):
             ids = [passage_id(p) for p in passages]
-            present = self._present(store, ids)
+            present = self._present(collection, ids)
             pairs = zip(ids, passages, strict=True)
             todo = [(i, p) for i, p in pairs if replace or i not in present]
             for start in range(0, len(todo), _ADD_BATCH):
                 batch = todo[start : start + _ADD_BATCH]
-                store.add_texts(  # an upsert: a rebuild's vectors replace the stored ones
-                    [p.text for _, p in batch],
-                    metadatas=[_chroma_metadata(p, by_id[p.doc_id]) for _, p in batch],
+                texts = [p.text for _, p in batch]
+                collection.upsert(  # a rebuild's vectors replace the stored ones
                     ids=[i for i, _ in batch],
+                    embeddings=embeddings.embed_documents(texts),
+                    metadatas=[_chroma_metadata(p, by_id[p.doc_id]) for _, p in batch],
+                    documents=texts,
                 )
                 if added is not None:
                     added.extend(i for i, _ in batch if i not in present)
@@ -273,10 +291,11 @@ class IndexStore:
                     progress(start + len(batch), len(todo), "storing")
 
     @staticmethod
-    def _present(store, ids: list[str]) -> set[str]:
+    def _present(collection, ids: list[str]) -> set[str]:
         present: set[str] = set()
         for start in range(0, len(ids), _GET_BATCH):
-            present.update(store.get(ids=ids[start : start + _GET_BATCH], include=[])["ids"])
+            batch = ids[start : start + _GET_BATCH]
+            present.update(collection.get(ids=batch, include=[])["ids"])
         return present
 
     def _discard(self, generation: str, collection: str, added: list[str]) -> None:

