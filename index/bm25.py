@@ -1,9 +1,12 @@
 """A small BM25 over pre-tokenised passages, kept on disk as arrays that open memory-mapped.
 
-The index is the term-by-passage matrix of precomputed BM25 weights in compressed-column
-form (``indptr``, ``indices``, ``weights``) plus the vocabulary, the layout bm25s uses.
-We keep our own 60 lines rather than bm25s itself: its import pulls in scipy (0.7 s of a
-cold ``reportqa ask``, more than opening the arrays), and we need its scoring and idf only.
+The index is the term-by-passage matrix of term frequencies in compressed-column form
+(``indptr``, ``indices``, ``tf``, the layout bm25s uses) plus each passage's length and the
+vocabulary. Weights are computed per query term from these, so a new generation is the
+old one with some passages dropped and some added (:meth:`BM25.merged`): no passage that
+stayed is tokenised or counted again. We keep our own code rather than bm25s itself: its
+import pulls in scipy (0.7 s of a cold ``reportqa ask``, more than opening the arrays),
+and it cannot drop and add passages.
 """
 
 from __future__ import annotations
@@ -15,21 +18,25 @@ from pathlib import Path
 
 import numpy as np
 
-_FILES = ("indptr", "indices", "weights")
+_ARRAYS = ("indptr", "indices", "tf", "lengths")
 VOCAB_FILE = "vocab.json"
+FORMAT = 2  # 1 kept precomputed weights, which cannot be merged
 
 
 class BM25:
-    """Okapi BM25 (Lucene's idf) with precomputed per-term weights.
+    """Okapi BM25 with Lucene's idf.
 
-    Build one with :meth:`from_tokens`, keep it with :meth:`save`, reopen it with :meth:`load`.
+    Build one with :meth:`from_tokens` or :meth:`merged`, keep it with :meth:`save`, reopen
+    it with :meth:`load`.
 
     Args:
         vocab: Term → column of the matrix.
         indptr: Column ``j``'s passages are ``indices[indptr[j]:indptr[j + 1]]``.
-        indices: Passage rows, column by column.
-        weights: The BM25 weight of each (term, passage) pair in ``indices``.
-        size: Number of passages.
+        indices: Passage rows, column by column, ascending within a column.
+        tf: How often the column's term occurs in each passage of ``indices``.
+        lengths: Tokens per passage.
+        k1: Term-frequency saturation.
+        b: Length normalisation.
     """
 
     def __init__(
@@ -37,60 +44,95 @@ class BM25:
         vocab: dict[str, int],
         indptr: np.ndarray,
         indices: np.ndarray,
-        weights: np.ndarray,
-        size: int,
+        tf: np.ndarray,
+        lengths: np.ndarray,
+        k1: float = 1.2,
+        b: float = 0.75,
     ) -> None:
         self.vocab = vocab
         self.indptr = indptr
         self.indices = indices
-        self.weights = weights
-        self.size = size
+        self.tf = tf
+        self.lengths = lengths
+        self.k1, self.b = k1, b
+        self.size = len(lengths)
+        avg = float(lengths.mean()) if self.size else 1.0
+        self._norm = (k1 * (1 - b + b * np.asarray(lengths) / max(avg, 1.0))).astype(np.float32)
 
     @classmethod
     def from_tokens(cls, corpus: list[list[str]], k1: float = 1.2, b: float = 0.75) -> BM25:
-        """Index one token list per passage.
+        """Index one token list per passage (repeats kept: BM25 counts them)."""
+        return cls.merged(None, None, corpus, k1=k1, b=b)
+
+    @classmethod
+    def merged(
+        cls,
+        base: BM25 | None,
+        keep: np.ndarray | None,
+        corpus: list[list[str]],
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> BM25:
+        """``base``'s passages where ``keep`` is true, in order, then one per ``corpus`` list.
 
         Args:
-            corpus: One token list per passage, repeats kept.
-            k1: Term-frequency saturation.
-            b: Length normalisation.
+            base: An index to start from, or ``None``.
+            keep: One flag per passage of ``base``.
+            corpus: Token lists of the passages to add.
         """
-        size = len(corpus)
-        lengths = np.array([len(doc) for doc in corpus], dtype=np.float32)
-        avg = float(lengths.mean()) if size else 1.0
-        norm = k1 * (1 - b + b * lengths / max(avg, 1.0))
-        vocab: dict[str, int] = {}
-        cols, rows, tfs = [], [], []
+        vocab = dict(base.vocab) if base is not None else {}
+        terms, rows, tfs = [], [], []
+        lengths = [np.asarray([len(doc) for doc in corpus], dtype=np.float32)]
+        offset = 0
+        if base is not None and keep is not None:
+            keep = np.asarray(keep, dtype=bool)
+            column = np.repeat(np.arange(len(base.vocab)), np.diff(base.indptr))
+            stays = keep[base.indices]
+            renumber = np.cumsum(keep) - 1
+            terms.append(column[stays])
+            rows.append(renumber[base.indices[stays]])
+            tfs.append(np.asarray(base.tf)[stays])
+            lengths.insert(0, np.asarray(base.lengths)[keep])
+            offset = int(keep.sum())
+        new_terms, new_rows, new_tfs = [], [], []
         for i, doc in enumerate(corpus):
             for term, tf in Counter(doc).items():
-                cols.append(vocab.setdefault(term, len(vocab)))
-                rows.append(i)
-                tfs.append(tf)
-        col = np.array(cols, dtype=np.int64)
-        order = np.argsort(col, kind="stable")  # column by column, rows ascending within
-        indices = np.array(rows, dtype=np.int32)[order]
-        tf = np.array(tfs, dtype=np.float32)[order]
-        counts = np.bincount(col, minlength=len(vocab))
-        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        idf = np.log1p((size - counts + 0.5) / (counts + 0.5)).astype(np.float32)
-        weights = np.repeat(idf, counts) * tf * (k1 + 1) / (tf + norm[indices])
-        return cls(vocab, indptr, indices, weights.astype(np.float32), size)
+                new_terms.append(vocab.setdefault(term, len(vocab)))
+                new_rows.append(offset + i)
+                new_tfs.append(tf)
+        terms.append(np.asarray(new_terms, dtype=np.int64))
+        rows.append(np.asarray(new_rows, dtype=np.int64))
+        tfs.append(np.asarray(new_tfs, dtype=np.float32))
+        term, row = np.concatenate(terms), np.concatenate(rows)
+        order = np.lexsort((row, term))  # column by column, rows ascending within
+        counts = np.bincount(term, minlength=len(vocab))
+        return cls(
+            vocab,
+            np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+            row[order].astype(np.int32),
+            np.concatenate(tfs)[order].astype(np.float32),
+            np.concatenate(lengths).astype(np.float32),
+            k1,
+            b,
+        )
 
     def save(self, folder: Path) -> None:
         """Write the arrays and vocabulary into ``folder`` (created)."""
         folder.mkdir(parents=True, exist_ok=True)
-        for name in _FILES:
+        for name in _ARRAYS:
             with (folder / f"{name}.npy").open("wb") as fh:
                 np.save(fh, getattr(self, name))
-        meta = {"size": self.size, "vocab": self.vocab}
+        meta = {"format": FORMAT, "k1": self.k1, "b": self.b, "vocab": self.vocab}
         (folder / VOCAB_FILE).write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> BM25:
-        """Open a saved index; the arrays are memory-mapped, not read."""
+    def load(cls, folder: Path) -> BM25 | None:
+        """Open a saved index, its arrays memory-mapped; ``None`` if it is of an older format."""
         meta = json.loads((folder / VOCAB_FILE).read_text("utf-8"))
-        arrays = [np.load(folder / f"{name}.npy", mmap_mode="r") for name in _FILES]
-        return cls(meta["vocab"], *arrays, size=meta["size"])
+        if meta.get("format") != FORMAT:
+            return None
+        arrays = [np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS]
+        return cls(meta["vocab"], *arrays, k1=meta["k1"], b=meta["b"])
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of ``term``; a term the index never saw gets the most."""
@@ -103,7 +145,11 @@ class BM25:
         out = np.zeros(self.size, dtype=np.float32)
         for term in set(query):
             col = self.vocab.get(term)
-            if col is not None:
-                a, b = self.indptr[col], self.indptr[col + 1]
-                out[self.indices[a:b]] += self.weights[a:b]
+            if col is None:
+                continue
+            a, b = self.indptr[col], self.indptr[col + 1]
+            if a == b:  # every passage that had it is gone
+                continue
+            rows, tf = self.indices[a:b], self.tf[a:b]
+            out[rows] += np.float32(self.idf(term)) * tf * (self.k1 + 1) / (tf + self._norm[rows])
         return out

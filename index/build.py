@@ -99,7 +99,12 @@ def build_index(
     with build_lock(store, wait):
         previous = store.read_manifest()
         base = None if rebuild else previous
-        found, failed = _read_files(paths, override, settings, progress)
+        model_id = model_id_for(settings, embeddings)
+        extend = base is not None and store.can_extend(base, model_id)
+        # A report whose bytes and metadata did not change is not read again, when the
+        # new generation can take its passages from the live one as they are.
+        known = {d.doc_id: d.sha256 for d in base.documents} if extend else {}
+        found, same, failed = _read_files(paths, override, settings, progress, known)
         before = {d.doc_id: d for d in previous.documents} if previous else {}
         old = before if base else {}
         changed = {
@@ -108,23 +113,34 @@ def build_index(
         removed = [
             d
             for d in before.values()
-            if d.doc_id not in found and (rebuild or not Path(d.source).exists())
+            if d.doc_id not in found
+            and d.doc_id not in same
+            and (rebuild or not Path(d.source).exists())
         ]
         kept = [d for d in old.values() if d.doc_id not in changed and d not in removed]
-        stale = (
-            base is None
-            or base.model_id != model_id_for(settings, embeddings)
-            or (base.documents and not store.sentences_path(base.generation).exists())
-        )
         manifest, embedded = previous, 0
-        if changed or removed or stale:
+        if changed or removed or not extend:
+            if extend:  # the kept reports' passages are carried over from the live files
+                carried, to_write = kept, changed
+            else:  # every report read now is written anew; others come from the old file
+                carried, to_write = [d for d in kept if d.doc_id not in found], found
             manifest, embedded = _write(
-                store, base, previous, kept, changed, embeddings, settings, rebuild, progress
+                store,
+                base,
+                extend,
+                previous,
+                carried,
+                to_write,
+                embeddings,
+                settings,
+                rebuild,
+                progress,
             )
+        unchanged = [v.document for k, v in found.items() if k not in changed]
         return BuildReport(
             added=_sources(v.document for k, v in changed.items() if k not in before),
             updated=_sources(v.document for k, v in changed.items() if k in before),
-            unchanged=_sources(v.document for k, v in found.items() if k not in changed),
+            unchanged=_sources([*unchanged, *(before[k] for k in same)]),
             removed=_sources(removed),
             failed=tuple(failed),
             chunks=sum(manifest.passage_counts.values()) if manifest else 0,
@@ -138,14 +154,16 @@ def _sources(docs: Iterable[Document]) -> tuple[str, ...]:
 
 
 def _read_files(
-    paths, override, settings: Settings, progress: Progress | None = None
-) -> tuple[dict[str, ParsedDocument], list[Failure]]:
-    """Parse every file (each within ``settings.max_file_mb``); return
-    ``{doc_id: ParsedDocument}`` and the failures."""
-    from index.parse import iter_report_files, parse_file
+    paths, override, settings: Settings, progress: Progress | None, known: dict[str, str]
+) -> tuple[dict[str, ParsedDocument], set[str], list[Failure]]:
+    """Parse every file (each within ``settings.max_file_mb``) whose id and hash are not
+    the pair in ``known``; return ``{doc_id: ParsedDocument}``, the ids of those skipped
+    as unchanged, and the failures."""
+    from index.parse import identify, iter_report_files, parse_file
     from index.readers import max_file_bytes
 
     found: dict[str, ParsedDocument] = {}
+    same: set[str] = set()
     failed: list[Failure] = []
     files: list[Path] = []
     for path in paths:
@@ -159,6 +177,11 @@ def _read_files(
         if progress:
             progress(done, len(files), "reading")
         try:
+            if known:
+                doc_id, sha256 = identify(file, override, max_bytes=limit)
+                if known.get(doc_id) == sha256:
+                    same.add(doc_id)
+                    continue
             parsed = parse_file(file, override, max_bytes=limit)
         except ReadError as exc:
             failed.append(_failure(exc))
@@ -167,41 +190,47 @@ def _read_files(
             failed.append(Failure(str(file), f"unexpected error: {exc!r}", "无法读取这个文件。"))
             continue
         found[parsed.document.doc_id] = parsed
-    return found, failed
+    return found, same, failed
 
 
 def _failure(exc: ReadError) -> Failure:
     return Failure(exc.path, exc.reason, exc.message_zh.removeprefix(f"{Path(exc.path).name}："))
 
 
-def _write(store, base, previous, kept, changed, embeddings, settings, rebuild, progress):
-    """Embed what changed and make a new generation live; on failure the old one stays."""
+def _write(store, base, extend, previous, carried, to_write, embeddings, settings, *flags):
+    """Embed what is new and make a new generation live; on failure the old one stays."""
     # write_generation has removed its partial generation by the time an error gets out.
     with storage_errors(store.home):
         manifest, embedded = _write_generation(
-            store, base, previous, kept, changed, embeddings, settings, rebuild, progress
+            store, base, extend, previous, carried, to_write, embeddings, settings, *flags
         )
     store.collect_garbage(manifest)
     return manifest, embedded
 
 
 def _write_generation(
-    store, base, previous, kept, changed, embeddings, settings, rebuild, progress
+    store, base, extend, previous, carried, to_write, embeddings, settings, rebuild, progress
 ):
+    """The new generation: ``carried`` documents from ``base``, ``to_write`` ones parsed now.
+
+    When ``extend``, the carried documents' passages, sentence vectors and keyword counts
+    are copied from ``base``'s files; otherwise (no base, another model, files of an older
+    format, a rebuild) they are read back and embedded again (through the cache).
+    """
     from index.cache import CachedEmbeddings
 
     store.client()  # a Chroma server that is down fails the build before minutes of embedding
     passages: list[tuple[Passage, list[str]]] = []
-    if base is not None:
-        keep_ids = {d.doc_id for d in kept}
-        passages += [pt for pt in store.read_passages(base.generation) if pt[0].doc_id in keep_ids]
+    if base is not None and not extend and carried:
+        ids = {d.doc_id for d in carried}
+        passages += [pt for pt in store.read_passages(base.generation) if pt[0].doc_id in ids]
     tokens: dict[str, list[str]] = {}  # a repeated passage is tokenised once, shares its list
-    for item in changed.values():
+    for item in to_write.values():
         for p in item.passages:
             if p.text not in tokens:
                 tokens[p.text] = tokenize(p.text)
             passages.append((p, tokens[p.text]))
-    documents = sorted([*kept, *(c.document for c in changed.values())], key=lambda d: d.source)
+    documents = sorted([*carried, *(c.document for c in to_write.values())], key=lambda d: d.source)
     model_id = model_id_for(settings, embeddings)
     if embeddings is None:
         from index.embeddings import load_embeddings
@@ -218,7 +247,15 @@ def _write_generation(
         sentences = cached.embed_array(sentence_texts(p for p, _ in passages))
         cached.use_cache = True  # everything is fresh now: filling Chroma must not embed again
         manifest = store.write_generation(
-            documents, passages, cached, previous, sentences, progress=progress, replace=rebuild
+            documents,
+            passages,
+            cached,
+            previous,
+            sentences,
+            progress=progress,
+            replace=rebuild,
+            base=base if extend and base.documents else None,
+            kept=frozenset(d.doc_id for d in carried),
         )
     finally:
         cached.close()
@@ -260,7 +297,10 @@ def remove_document(
             raise IndexMissingError("there is no index yet", "还没有建立索引。")
         target = _find(manifest, doc_or_path)
         kept = [d for d in manifest.documents if d.doc_id != target.doc_id]
-        new, _ = _write(store, manifest, manifest, kept, {}, embeddings, settings, False, None)
+        extend = store.can_extend(manifest, model_id_for(settings, embeddings))
+        new, _ = _write(
+            store, manifest, extend, manifest, kept, {}, embeddings, settings, False, None
+        )
     return BuildReport(
         removed=(target.source,),
         chunks=sum(new.passage_counts.values()),

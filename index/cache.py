@@ -64,7 +64,7 @@ class CachedEmbeddings(Embeddings):
     @property
     def base(self) -> Embeddings:
         """The wrapped model, loaded on first use when a loader was given."""
-        if not isinstance(self._base, Embeddings):
+        if not hasattr(self._base, "embed_documents"):  # any model with the interface
             self._base = self._base()
         return self._base
 

@@ -21,7 +21,7 @@ from index.readers import (
     unsupported_format,
 )
 
-__all__ = ["SUPPORTED_SUFFIXES", "doc_id_for", "iter_report_files", "parse_file"]
+__all__ = ["SUPPORTED_SUFFIXES", "doc_id_for", "identify", "iter_report_files", "parse_file"]
 
 META_SUFFIX = ".meta.json"
 SLUG_MAX_CHARS = 60
@@ -63,31 +63,53 @@ def parse_file(
             holds no text.
     """
     limit = max_file_bytes() if max_bytes is None else max_bytes
-    path = Path(path)
-    if not path.is_file():
-        reason = "is a directory, not a file" if path.is_dir() else "no such file"
-        raise ReadError(path, reason, "是文件夹，不是文件" if path.is_dir() else "文件不存在")
-    resolved = path.resolve()
-    try:
-        raw = read_limited(resolved, limit)
-    except OSError as exc:
-        raise ReadError(path, f"cannot read the file ({exc.strerror})", "无法读取文件") from exc
+    resolved, raw = _read_raw(Path(path), limit)
     text = clean_text(read_text(resolved, raw, max_bytes=limit))
     if not text.strip():
         raise ReadError(path, "no report text left after cleaning", "清理后没有正文内容")
     settings = effective_override(resolved, override)
     meta = infer_metadata(resolved, text, settings)
     doc_id = doc_id_for(resolved)
-    fingerprint = json.dumps(settings, ensure_ascii=False, sort_keys=True).encode("utf-8")
     document = Document(
         doc_id=doc_id,
         title=meta.title,
         year=meta.year,
         region=meta.region,
         source=str(resolved),
-        sha256=hashlib.sha256(PARSER_VERSION + raw + b"\0" + fingerprint).hexdigest(),
+        sha256=_fingerprint(raw, settings),
     )
     return ParsedDocument(document=document, text=text, passages=chunk_text(doc_id, text))
+
+
+def identify(
+    path: Path, override: dict | None = None, *, max_bytes: int | None = None
+) -> tuple[str, str]:
+    """``(doc_id, sha256)`` that :func:`parse_file` would give ``path``, without parsing
+    it: a build reads an unchanged report's bytes, not its text.
+
+    Raises:
+        ReadError: The file is missing, unreadable or over the limit.
+    """
+    limit = max_file_bytes() if max_bytes is None else max_bytes
+    resolved, raw = _read_raw(Path(path), limit)
+    return doc_id_for(resolved), _fingerprint(raw, effective_override(resolved, override))
+
+
+def _read_raw(path: Path, limit: int) -> tuple[Path, bytes]:
+    if not path.is_file():
+        reason = "is a directory, not a file" if path.is_dir() else "no such file"
+        raise ReadError(path, reason, "是文件夹，不是文件" if path.is_dir() else "文件不存在")
+    resolved = path.resolve()
+    try:
+        return resolved, read_limited(resolved, limit)
+    except OSError as exc:
+        raise ReadError(path, f"cannot read the file ({exc.strerror})", "无法读取文件") from exc
+
+
+def _fingerprint(raw: bytes, settings: dict) -> str:
+    """What says a report changed: its bytes, the metadata it was given, our parser."""
+    given = json.dumps(settings, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return hashlib.sha256(PARSER_VERSION + raw + b"\0" + given).hexdigest()
 
 
 def _is_meta(path: Path) -> bool:

@@ -48,6 +48,8 @@ _ADD_BATCH = 256
 _GET_BATCH = 5000  # ids per get/delete call: well under chromadb's batch limit
 SHARED_PREFIX = "rqs-"
 COLLECTION_FILE = "collection"
+IDS_FILE = "passage_ids"  # one a line, in stored order (not .txt: not a report)
+COUNTS_FILE = "sentence_counts.npy"  # sentences per passage, in stored order
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,30 @@ class IndexStore:
                 )
             return client.get_collection(name, embedding_function=None)
 
+    def ids_path(self, generation: str) -> Path:
+        return self.generations / generation / IDS_FILE
+
+    def counts_path(self, generation: str) -> Path:
+        return self.generations / generation / COUNTS_FILE
+
+    def can_extend(self, manifest: Manifest, model_id: str) -> bool:
+        """Whether a build may start from ``manifest``'s generation without reading it whole:
+        it holds every per-passage file in today's format and vectors of ``model_id``."""
+        gen = manifest.generation
+        if manifest.model_id != model_id:
+            return False
+        if not manifest.documents:
+            return True
+        needed = (self.ids_path(gen), self.counts_path(gen), self.sentences_path(gen))
+        return all(p.exists() for p in needed) and self.read_bm25(gen) is not None
+
+    def read_ids(self, generation: str) -> list[str]:
+        """The passage ids of a generation in stored order."""
+        path = self.ids_path(generation)
+        if path.exists():
+            return path.read_text("utf-8").splitlines()
+        return [passage_id(p) for p, _ in self.read_passages(generation)]
+
     def write_generation(
         self,
         documents: Iterable[Document],
@@ -196,22 +222,33 @@ class IndexStore:
         sentence_vectors: np.ndarray | None = None,
         progress: Callable[[int, int, str], None] | None = None,
         replace: bool = False,
+        base: Manifest | None = None,
+        kept: frozenset[str] = frozenset(),
     ) -> Manifest:
         """Write passages and vectors as a new generation, then make it live.
 
         If any step fails the new generation's files and collection are removed before the
         error propagates, and the manifest still names the previous generation.
 
-        ``sentence_vectors`` holds one vector per sentence of ``passages`` in stored order;
-        they are kept as float16 (half the size, and cosine ranks do not change).
-        ``progress`` hears ``(done, total, "storing")`` as passages go into Chroma. Only
-        passages the collection lacks are added, unless ``replace`` (a rebuild) writes
-        every vector again.
+        Args:
+            documents: Every document of the new generation.
+            passages: The passages to add, with their keyword tokens.
+            embeddings: Embeds ``passages`` that the collection lacks.
+            previous: The live manifest, recorded as the new one's predecessor.
+            sentence_vectors: One vector per sentence of ``passages`` in order; they are
+                kept as float16 (half the size, and cosine ranks do not change).
+            progress: Hears ``(done, total, "storing")`` as passages go into Chroma.
+            replace: A rebuild: write every vector again, even those the collection has.
+            base: A generation (see :meth:`can_extend`) whose passages of the ``kept``
+                documents the new one holds too, first and in their order, carried over
+                as they are: adding one report costs that report, not the whole index.
         """
         documents = tuple(documents)
         generation = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         collection = self.collection_for(embeddings.model_id)
         counts: dict[str, int] = {}
+        if base is not None:
+            counts = {d: n for d, n in base.passage_counts.items() if d in kept}
         for p, _ in passages:
             counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
         manifest = Manifest(
@@ -224,7 +261,7 @@ class IndexStore:
         )
         added: list[str] = []
         try:
-            self._write_files(generation, passages, sentence_vectors, collection)
+            self._write_files(generation, passages, sentence_vectors, collection, base, kept)
             stored = [p for p, _ in passages]
             self._fill_collection(
                 collection, documents, stored, embeddings, progress, added, replace
@@ -248,21 +285,48 @@ class IndexStore:
         passages: list[tuple[Passage, list[str]]],
         sentence_vectors: np.ndarray | None,
         collection: str,
+        base: Manifest | None,
+        kept: frozenset[str],
     ) -> None:
+        import numpy as np
+
+        from index.bm25 import BM25
+
         path = self.passages_path(generation)
         path.parent.mkdir(parents=True, exist_ok=True)
         (path.parent / COLLECTION_FILE).write_text(collection, encoding="utf-8")
+        ids = [passage_id(p) for p, _ in passages]
+        counts = np.array([len(p.sentences) for p, _ in passages], dtype=np.int32)
+        vectors = np.asarray(
+            sentence_vectors if sentence_vectors is not None else np.zeros((0, 0)),
+            dtype=np.float16,
+        )
+        keyword_index = None  # built from scratch unless carried over from ``base``
         with path.open("w", encoding="utf-8") as fh:
+            if base is not None:
+                old_ids = self.read_ids(base.generation)
+                keep = np.array([i.split(":", 1)[0] in kept for i in old_ids], dtype=bool)
+                with self.passages_path(base.generation).open(encoding="utf-8") as old:
+                    fh.writelines(line for line, k in zip(old, keep, strict=True) if k)
+                ids = [i for i, k in zip(old_ids, keep, strict=True) if k] + ids
+                old_counts = np.load(self.counts_path(base.generation))
+                old_vectors = np.load(self.sentences_path(base.generation), mmap_mode="r")
+                carried = old_vectors[np.repeat(keep, old_counts)]
+                vectors = np.concatenate([carried, vectors]) if len(vectors) else carried
+                counts = np.concatenate([old_counts[keep], counts])
+                keyword_index = BM25.merged(
+                    self.read_bm25(base.generation), keep, [t for _, t in passages]
+                )
             for p, tokens in passages:
                 fh.write(json.dumps(_passage_to_json(p, tokens), ensure_ascii=False) + "\n")
-        from index.bm25 import BM25
-
-        BM25.from_tokens([tokens for _, tokens in passages]).save(self.bm25_path(generation))
-        if sentence_vectors is not None and len(sentence_vectors):
-            import numpy as np
-
+        if keyword_index is None:
+            keyword_index = BM25.from_tokens([tokens for _, tokens in passages])
+        keyword_index.save(self.bm25_path(generation))
+        self.ids_path(generation).write_text("".join(f"{i}\n" for i in ids), "utf-8")
+        np.save(self.counts_path(generation), counts)
+        if len(vectors):
             with self.sentences_path(generation).open("wb") as fh:
-                np.save(fh, np.asarray(sentence_vectors, dtype=np.float16))
+                np.save(fh, vectors)
 
     def _fill_collection(
         self, name, documents, passages, embeddings, progress=None, added=None, replace=False
@@ -341,7 +405,7 @@ class IndexStore:
 
     def _delete_unused(self, name: str, generations: list[str]) -> None:
         """Delete the vectors of collection ``name`` that none of ``generations`` uses."""
-        wanted = {passage_id(p) for g in generations for p, _ in self.read_passages(g)}
+        wanted = {i for g in generations for i in self.read_ids(g)}
         collection = self.client().get_collection(name)
         stored = collection.get(include=[])["ids"]
         unused = [i for i in stored if i not in wanted]

@@ -60,7 +60,7 @@ def test_saved_index_reopens_memory_mapped_with_the_same_scores(tmp_path):
     built = BM25.from_tokens(CORPUS)
     built.save(tmp_path / "bm25")
     loaded = BM25.load(tmp_path / "bm25")
-    assert isinstance(loaded.weights, np.memmap)
+    assert isinstance(loaded.tf, np.memmap)
     assert loaded.size == built.size and loaded.vocab == built.vocab
     for query in (["养老", "床位"], ["新增"], ["没有的词"]):
         np.testing.assert_array_equal(loaded.scores(query), built.scores(query))
@@ -72,3 +72,29 @@ def test_an_empty_corpus_scores_nothing(tmp_path):
     assert empty.scores(["养老"]).shape == (0,)
     empty.save(tmp_path / "empty")
     assert BM25.load(tmp_path / "empty").scores(["养老"]).shape == (0,)
+
+
+@pytest.mark.parametrize(
+    ("keep", "added"),
+    [
+        ([True, True, True, True], []),  # nothing changes
+        ([True, False, True, True], [["就业", "岗位", "新增", "新增"]]),  # one replaced
+        ([False, False, False, False], CORPUS[:2]),  # all dropped, some back
+        ([True, True, False, True], [["全新", "词语"], []]),  # new terms, an empty passage
+    ],
+)
+def test_a_merged_index_is_the_index_of_what_it_holds(keep, added):
+    """Dropping and adding passages gives the very index built from the result."""
+    merged = BM25.merged(BM25.from_tokens(CORPUS), np.array(keep), added)
+    holds = [doc for doc, kept in zip(CORPUS, keep, strict=True) if kept] + added
+    fresh = BM25.from_tokens(holds)
+    assert merged.size == len(holds)
+    for query in (["养老", "床位"], ["新增", "就业"], ["全新"], ["服务"]):
+        np.testing.assert_allclose(merged.scores(query), fresh.scores(query), rtol=1e-6)
+        assert merged.idf(query[0]) == pytest.approx(fresh.idf(query[0]))
+
+
+def test_an_index_of_the_older_format_is_not_opened(tmp_path):
+    BM25.from_tokens(CORPUS).save(tmp_path / "bm25")
+    (tmp_path / "bm25" / "vocab.json").write_text('{"size": 4, "vocab": {}}', "utf-8")
+    assert BM25.load(tmp_path / "bm25") is None

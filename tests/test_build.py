@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from index import IndexBusyError, build_index, list_documents, remove_document, sample_report
@@ -228,3 +229,80 @@ def test_a_change_writes_only_what_changed_into_the_vector_store(
     build_index([reports], settings=settings, embeddings=fake_embeddings)
     assert not _stored_ids(settings) & set(new_ids)
     assert before <= _stored_ids(settings)
+
+
+def _generation_by_passage(settings) -> dict[str, tuple]:
+    """Passage id -> (passage, tokens, its sentence vectors) of the live generation."""
+    store = IndexStore(settings)
+    gen = store.read_manifest().generation
+    stored = store.read_passages(gen)
+    vectors = store.read_sentence_vectors(gen)
+    out, row = {}, 0
+    for (p, tokens), pid in zip(stored, store.read_ids(gen), strict=True):
+        n = len(p.sentences)
+        out[pid] = (p, tokens, vectors[row : row + n].tolist())
+        row += n
+    assert row == len(vectors)
+    return out
+
+
+def test_adding_and_removing_carry_the_rest_over_as_a_fresh_build_would(
+    reports, settings, fake_embeddings, tmp_path, monkeypatch
+):
+    """A generation extended from the live one holds what a build from nothing holds:
+    the same passages, each with its own sentence vectors and the same keyword scores."""
+    import dataclasses
+
+    from index import parse
+
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    (reports / "park.txt").write_text(
+        "示例县2026年政府工作报告\n\n一、工作安排\n\n今年将新建口袋公园30个，城市书房5座。\n",
+        encoding="utf-8",
+    )
+    parsed = []
+    original = parse.parse_file
+    monkeypatch.setattr(
+        parse, "parse_file", lambda p, *a, **k: parsed.append(p) or original(p, *a, **k)
+    )
+    added = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert [p.name for p in parsed] == ["park.txt"]  # the unchanged reports were not parsed
+    assert len(added.added) == 1 and len(added.unchanged) == 2
+    remove_document(str(reports / "demo.txt"), settings=settings, embeddings=fake_embeddings)
+
+    (reports / "demo.txt").unlink()
+    fresh = dataclasses.replace(settings, home=tmp_path / "fresh-home")
+    build_index([reports], settings=fresh, embeddings=fake_embeddings)
+    extended, scratch = _generation_by_passage(settings), _generation_by_passage(fresh)
+    assert extended.keys() == scratch.keys()
+    for pid, (passage, tokens, vectors) in extended.items():
+        assert (passage, tokens) == scratch[pid][:2]
+        np.testing.assert_allclose(vectors, scratch[pid][2], atol=1e-3)  # float16 on disk
+    query = ["口袋", "公园", "养老", "床位"]
+    assert _keyword_scores(settings, query) == pytest.approx(_keyword_scores(fresh, query))
+
+
+def _keyword_scores(settings, query: list[str]) -> dict[str, float]:
+    """Passage id -> the BM25 score a retriever of the live generation gives ``query``."""
+    from assistant.retrieval import Retriever
+
+    store = IndexStore(settings)
+    manifest = store.read_manifest()
+    scores = Retriever(settings, None, manifest).bm25.scores(query)
+    return dict(zip(store.read_ids(manifest.generation), scores.tolist(), strict=True))
+
+
+def test_an_index_of_the_older_format_is_rewritten_once(reports, settings, fake_embeddings):
+    """Generations written before the per-passage files were kept cannot be extended:
+    the next build writes the whole index anew (from the cache), then extends it."""
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    store = IndexStore(settings)
+    old = store.read_manifest().generation
+    store.ids_path(old).unlink()
+    shutil.rmtree(store.bm25_path(old))
+    again = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    new = store.read_manifest().generation
+    assert new != old and again.embedded == 0 and len(again.unchanged) == 2
+    assert store.can_extend(store.read_manifest(), fake_embeddings.model_id)
+    third = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert store.read_manifest().generation == new and len(third.unchanged) == 2

@@ -1,0 +1,296 @@
+"""How the engine grows: build, add one report, open and answer at 10^4, 10^5 (10^6) passages.
+
+Usage:
+    python benchmarks/scale.py [--sizes 10000 100000] [--server] [--corpus ../shared/corpus]
+
+Documents are the real reports' passages re-cut and recombined into new reports (each with
+its own region, year and title in a ``.meta.json``, and its region written into every
+paragraph so no two reports share a text). The embedding is a deterministic stand-in (a
+random unit vector seeded by the text's hash): this measures the engine, not the model.
+Each size is built in a fresh home, every phase in its own process so that peak memory is
+that phase's:
+
+- build: the whole index from nothing (seconds, peak RSS);
+- add one: one more report into that index (seconds, peak RSS);
+- serve: open the index as ``reportqa serve`` does (``warm_up``; start-up seconds), then
+  answer questions (p50/p95 ms) and report the process's peak RSS.
+
+``--server`` repeats every size against a ``chroma run`` on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import random
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DIM = 384
+QUESTIONS = (
+    "今年新增多少养老床位",
+    "城镇新增就业目标是多少",
+    "地区生产总值增长多少",
+    "老旧小区改造多少个",
+    "居民消费价格涨幅目标",
+    "粮食产量是多少",
+    "研发经费投入强度",
+    "新建改建农村公路多少公里",
+    "那去年完成了多少",
+    "单位地区生产总值能耗下降多少",
+)
+ROUNDS = 3  # each question this many times: p95 needs more than ten samples
+
+
+class StandIn:
+    """A deterministic embedding that costs next to nothing: a random unit vector per text."""
+
+    model_id = "scale-standin-v1"
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.embed_query(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        import numpy as np
+
+        rng = np.random.default_rng(zlib.crc32(text.encode()))
+        v = rng.standard_normal(DIM).astype(np.float32)
+        return (v / np.linalg.norm(v)).tolist()
+
+
+def _settings(home: Path, url: str | None):
+    from index import Settings
+
+    return dataclasses.replace(Settings.from_env(), home=home, chroma_url=url)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- phases (each run in a child process) -----------------------------------------------
+
+
+def phase_build(home: Path, url: str | None, docs: Path) -> dict:
+    from index import build_index
+
+    started = time.perf_counter()
+    report = build_index([docs], settings=_settings(home, url), embeddings=StandIn())
+    return {
+        "seconds": time.perf_counter() - started,
+        "passages": report.chunks,
+        "documents": len(report.added) + len(report.updated) + len(report.unchanged),
+        "failed": len(report.failed),
+        "peak_mb": _peak_mb(),
+    }
+
+
+def phase_serve(home: Path, url: str | None) -> dict:
+    started = time.perf_counter()
+    from assistant import answer, warm_up
+
+    settings = _settings(home, url)
+    embeddings = StandIn()
+    warm_up(settings, embeddings=embeddings)
+    startup = time.perf_counter() - started
+    times = []
+    for _ in range(ROUNDS):
+        for q in QUESTIONS:
+            t = time.perf_counter()
+            answer(q, settings=settings, embeddings=embeddings)
+            times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return {
+        "startup_seconds": startup,
+        "p50_ms": statistics.median(times),
+        "p95_ms": times[math.ceil(0.95 * len(times)) - 1],
+        "peak_mb": _peak_mb(),
+    }
+
+
+def _child(*args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "_phase", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"phase {args[0]} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- documents ----------------------------------------------------------------------------
+
+
+def paragraph_pool(corpus: Path) -> list[str]:
+    """The passages of the real reports under ``corpus`` (not CMRC)."""
+    from index.parse import iter_report_files, parse_file
+
+    files = [f for f in iter_report_files([corpus]) if "cmrc" not in str(f).lower()]
+    pool = []
+    for f in files:
+        try:
+            pool += [p.text for p in parse_file(f).passages]
+        except Exception:  # a report our reader refuses is just not in the pool
+            continue
+    return pool
+
+
+def write_documents(folder: Path, pool: list[str], count: int, start: int = 0) -> None:
+    """``count`` reports of 100 paragraphs each, numbered from ``start``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(start, start + count):
+        rng = random.Random(i)
+        region = f"样本{i}县"
+        year = 2000 + i % 27
+        body = [f"{year}年{region}政府工作报告", "一、过去一年工作回顾"]
+        picked = rng.sample(pool, 100)
+        for n, text in enumerate(picked):
+            if n == 50:
+                body.append(f"二、{year}年工作安排")
+            body.append(f"{region}{text}")
+        name = folder / f"report-{i:07d}.txt"
+        name.write_text("\n\n".join(body) + "\n", "utf-8")
+        meta = {"title": f"{year}年{region}政府工作报告", "year": year, "region": region}
+        (folder / f"{name.name}.meta.json").write_text(json.dumps(meta, ensure_ascii=False))
+
+
+def passages_per_document(pool: list[str]) -> float:
+    from index.parse import parse_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write_documents(Path(tmp), pool, 5, start=10**8)
+        counts = [len(parse_file(f).passages) for f in sorted(Path(tmp).glob("*.txt"))]
+    return sum(counts) / len(counts)
+
+
+# -- the Chroma server ------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_chroma(path: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(600):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, f"http://127.0.0.1:{port}"
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("chroma run did not start")
+
+
+# -- driver -----------------------------------------------------------------------------
+
+
+def measure(size: int, pool: list[str], per_doc: float, server: bool, work: Path) -> dict:
+    docs = work / "docs"
+    count = max(1, round(size / per_doc))
+    write_documents(docs, pool, count)
+    home = work / "home"
+    proc, url = start_chroma(work / "chroma") if server else (None, None)
+    try:
+        args = [str(home), url or ""]
+        build = _child("build", *args, str(docs))
+        write_documents(docs, pool, 1, start=count)
+        add = _child("build", *args, str(docs))
+        serve = _child("serve", *args)
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait()
+    return {
+        "size": size,
+        "store": "server" if server else "embedded",
+        "passages": build["passages"],
+        "documents": build["documents"],
+        "build_s": build["seconds"],
+        "build_peak_mb": build["peak_mb"],
+        "add_one_s": add["seconds"],
+        "add_peak_mb": add["peak_mb"],
+        "startup_s": serve["startup_seconds"],
+        "p50_ms": serve["p50_ms"],
+        "p95_ms": serve["p95_ms"],
+        "serve_peak_mb": serve["peak_mb"],
+    }
+
+
+COLUMNS = (
+    ("store", "{}"),
+    ("passages", "{:,}"),
+    ("build_s", "{:.0f}"),
+    ("build_peak_mb", "{:.0f}"),
+    ("add_one_s", "{:.1f}"),
+    ("add_peak_mb", "{:.0f}"),
+    ("startup_s", "{:.1f}"),
+    ("p50_ms", "{:.0f}"),
+    ("p95_ms", "{:.0f}"),
+    ("serve_peak_mb", "{:.0f}"),
+)
+
+
+def table(rows: list[dict]) -> str:
+    head = "| " + " | ".join(name for name, _ in COLUMNS) + " |"
+    rule = "|" + "---|" * len(COLUMNS)
+    lines = [head, rule]
+    for row in rows:
+        lines.append("| " + " | ".join(fmt.format(row[name]) for name, fmt in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_phase":
+        name, home, url, *rest = sys.argv[2:]
+        home_path, url = Path(home), url or None
+        if name == "build":
+            result = phase_build(home_path, url, Path(rest[0]))
+        else:
+            result = phase_serve(home_path, url)
+        print(json.dumps(result))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--server", action="store_true", help="also against `chroma run`")
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--json", type=Path, help="write the rows here too")
+    args = parser.parse_args()
+    pool = paragraph_pool(args.corpus)
+    per_doc = passages_per_document(pool)
+    print(f"{len(pool):,} real passages; {per_doc:.0f} passages per generated report", flush=True)
+    rows = []
+    for size in args.sizes:
+        for server in (False, True) if args.server else (False,):
+            with tempfile.TemporaryDirectory(prefix="rq-scale-") as tmp:
+                rows.append(measure(size, pool, per_doc, server, Path(tmp)))
+            print(table(rows[-1:]).splitlines()[-1], flush=True)
+            if args.json:
+                args.json.write_text(json.dumps(rows, indent=1))
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
