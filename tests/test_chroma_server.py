@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import shutil
 import socket
 import subprocess
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from assistant import answer
-from index import build_index, list_documents, sample_report
+from index import build_index, list_documents, remove_document, sample_report
 from index.store import IndexStore
 from tests.conftest import lenient_answer_model
 
@@ -126,3 +128,132 @@ def test_server_down_is_a_message_and_back_up_just_works(
     assert result.found and "2000张" in result.text
     assert main(["index", "build", str(tmp_path)]) == 0
     assert len(list_documents(remote)) == 2
+
+
+# A chat server as `reportqa serve` runs it (ui.serve over ui.create_app), with the
+# tests' meaningful fake embeddings and a lenient answer model instead of the real model.
+SERVER = """
+import functools, sys
+from assistant import answer, stream_answer
+from index import Settings
+from tests.conftest import CountingFakeEmbeddings, lenient_answer_model
+from ui import create_app, serve
+model = lenient_answer_model()
+app = create_app(
+    Settings.from_env(),
+    answer_fn=functools.partial(answer, answer_model=model),
+    stream_fn=functools.partial(stream_answer, answer_model=model),
+    embeddings=CountingFakeEmbeddings(),
+)
+serve(app, port=int(sys.argv[1]), block=True)
+"""
+
+
+@contextlib.contextmanager
+def _chat_server(url: str, home: Path):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "REPORTQA_HOME": str(home),
+        "REPORTQA_CHROMA_URL": url,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    address = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(1200):
+            try:
+                urllib.request.urlopen(address, timeout=1)
+                break
+            except OSError:
+                assert proc.poll() is None, "the chat server exited"
+                time.sleep(0.1)
+        yield address
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _ask(address: str, question: str) -> dict:
+    from gradio_client import Client
+
+    return Client(address, verbose=False).predict(question, api_name="/ask")
+
+
+def test_servers_on_other_homes_share_the_index_of_the_chroma_server(
+    chroma_url, settings, tmp_path
+):
+    """One index, in the Chroma server: two chat servers with homes of their own answer
+    from what a third home builds and removes, without a restart."""
+    from tests.conftest import CountingFakeEmbeddings
+
+    builder = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "builder")
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    shutil.copy(sample_report(), reports / "taiyuan.txt")
+    build_index([reports], settings=builder, embeddings=CountingFakeEmbeddings())
+    homes = [tmp_path / "server-1", tmp_path / "server-2"]
+    with _chat_server(chroma_url, homes[0]) as one, _chat_server(chroma_url, homes[1]) as two:
+        for address in (one, two):
+            first = _ask(address, "今年新增多少养老床位")
+            assert first["found"] and "2000张" in first["text"]
+
+        (reports / "books.txt").write_text(
+            "示例市2026年政府工作报告\n\n二、2026年工作安排\n\n今年将新建城市书房25座。\n",
+            encoding="utf-8",
+        )
+        added = build_index([reports], settings=builder, embeddings=CountingFakeEmbeddings())
+        assert len(added.added) == 1
+        for address in (one, two):
+            books = _ask(address, "示例市今年新建多少城市书房")
+            assert books["found"] and "25座" in books["text"]
+            assert {c["source"] for c in books["citations"]} == {str(added.added[0])}
+
+        remove_document(
+            str(reports / "books.txt"), settings=builder, embeddings=CountingFakeEmbeddings()
+        )
+        for address in (one, two):
+            gone = _ask(address, "示例市今年新建多少城市书房")
+            assert not gone["found"]
+            assert all(c["source"] != added.added[0] for c in gone["citations"])
+    # Each home holds its own copy of the live generation, fetched from the server.
+    live = IndexStore(builder).read_manifest().generation
+    for home in homes:
+        assert (home / "generations" / live / "passages.jsonl").exists()
+
+
+def test_builds_from_two_homes_exclude_each_other_through_the_server(
+    chroma_url, settings, tmp_path
+):
+    from index import IndexBusyError
+    from index.shared import LOCK
+    from tests.conftest import CountingFakeEmbeddings
+
+    one = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "one")
+    two = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "two")
+    shutil.copy(sample_report(), tmp_path / "taiyuan.txt")
+    shared = IndexStore(one).shared
+    with shared.lock(wait=0):  # a build on the first machine is running
+        with pytest.raises(IndexBusyError) as busy:
+            build_index(
+                [tmp_path / "taiyuan.txt"], settings=two, embeddings=CountingFakeEmbeddings()
+            )
+        assert "另一个索引任务正在进行" in busy.value.message_zh
+    assert not shared.meta.get(ids=[LOCK])["ids"]  # released
+
+    # A build killed on another machine leaves its lock: taken over once it has expired.
+    shared.meta.add(
+        ids=[LOCK],
+        documents=["killed"],
+        metadatas=[{"token": "killed", "expires": time.time() - 1}],
+        embeddings=[[0.0]],
+    )
+    report = build_index(
+        [tmp_path / "taiyuan.txt"], settings=two, embeddings=CountingFakeEmbeddings()
+    )
+    assert report.added and list_documents(one) == list_documents(two)
