@@ -4,8 +4,8 @@ With ``REPORTQA_CHROMA_URL`` set, the server holds everything a reader needs, an
 (``REPORTQA_HOME``) is only a local copy of the live generation:
 
 - passage records (``rqs-INDEX-MODEL``): vector, text, and in their metadata the report,
-  section, offsets, sentence offsets and keyword tokens;
-- sentence vectors (``…-sentences``), one record per sentence, ``PASSAGE/N``;
+  section, offsets, sentence offsets, keyword tokens and sentence vectors (float16, in
+  base64: a record per sentence would make the server index vectors nobody searches);
 - the meta collection (``rqs-INDEX-meta``): ``live``, the live manifest (one record, so a
   new generation goes live for every reader at once); ``gen:GENERATION``, the passage ids
   of a generation in order; ``lock``, the build lock.
@@ -19,15 +19,20 @@ delete conditioned on its owner's token cannot remove another build's lock.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from index.errors import IndexBusyError
 from index.model import Passage
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LIVE = "live"
 LOCK = "lock"
@@ -42,18 +47,25 @@ def generation_record(generation: str) -> str:
     return f"gen:{generation}"
 
 
-def passage_metadata(p: Passage, tokens: list[str]) -> dict:
-    """What a reader needs, beside the text, to rebuild a passage and its keyword tokens."""
+def passage_metadata(p: Passage, tokens: list[str], sentence_vectors: np.ndarray) -> dict:
+    """What a reader needs, beside the text, to rebuild a passage, its keyword tokens and
+    its sentence vectors."""
+    import numpy as np
+
+    packed = np.ascontiguousarray(sentence_vectors, dtype="<f2").tobytes()
     return {
         "start": p.start,
         "end": p.end,
         "sentences": json.dumps(p.sentences),
         "tokens": "\n".join(tokens),
+        "sentence_vectors": base64.b64encode(packed).decode("ascii"),
     }
 
 
-def passage_from_record(pid: str, text: str, meta: dict) -> tuple[Passage, list[str]]:
-    """Inverse of the passage record: the passage and its keyword tokens."""
+def passage_from_record(text: str, meta: dict) -> tuple[Passage, list[str], np.ndarray]:
+    """Inverse of the passage record: the passage, its keyword tokens, its sentence vectors."""
+    import numpy as np
+
     passage = Passage(
         doc_id=meta["doc_id"],
         text=text,
@@ -64,7 +76,8 @@ def passage_from_record(pid: str, text: str, meta: dict) -> tuple[Passage, list[
         sentences=tuple(tuple(s) for s in json.loads(meta["sentences"])),
     )
     tokens = meta["tokens"].split("\n") if meta["tokens"] else []
-    return passage, tokens
+    packed = np.frombuffer(base64.b64decode(meta["sentence_vectors"]), dtype="<f2")
+    return passage, tokens, packed.reshape(len(passage.sentences), -1)
 
 
 class SharedIndex:
@@ -162,7 +175,7 @@ class SharedIndex:
                     self.meta.update(ids=[LOCK], metadatas=[meta])
 
 
-def fetch_passages(passages, sentences, ids: list[str]):
+def fetch_passages(collection, ids: list[str]):
     """The passages ``ids`` (with tokens) and their sentence vectors, from the server.
 
     Returns:
@@ -172,21 +185,14 @@ def fetch_passages(passages, sentences, ids: list[str]):
     import numpy as np
 
     out: list[tuple[Passage, list[str]]] = []
+    rows: list[np.ndarray] = []
     for start in range(0, len(ids), _BATCH):
         batch = ids[start : start + _BATCH]
-        got = passages.get(ids=batch, include=["documents", "metadatas"])
-        by_id = {
-            i: passage_from_record(i, text, meta)
-            for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        }
-        out += [by_id[i] for i in batch]
-    names = [
-        f"{pid}/{n}" for pid, (p, _) in zip(ids, out, strict=True) for n in range(len(p.sentences))
-    ]
-    rows: list = []
-    for start in range(0, len(names), _BATCH):
-        batch = names[start : start + _BATCH]
-        got = sentences.get(ids=batch, include=["embeddings"])
-        by_name = dict(zip(got["ids"], got["embeddings"], strict=True))
-        rows += [by_name[n] for n in batch]
-    return out, np.asarray(rows, dtype=np.float32)
+        got = collection.get(ids=batch, include=["documents", "metadatas"])
+        records = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        by_id = {i: passage_from_record(text, meta) for i, text, meta in records}
+        for i in batch:
+            passage, tokens, vectors = by_id[i]
+            out.append((passage, tokens))
+            rows.append(vectors)
+    return out, (np.concatenate(rows) if rows else np.zeros((0, 0), dtype=np.float16))

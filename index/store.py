@@ -22,6 +22,7 @@ import itertools
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -49,7 +50,6 @@ _ADD_BATCH = 256
 _GET_BATCH = 5000  # ids per get/delete call: well under chromadb's batch limit
 SHARED_PREFIX = "rqs-"
 COLLECTION_FILE = "collection"
-SENTENCES_SUFFIX = "-sentences"
 IDS_FILE = "passage_ids"  # one a line, in stored order (not .txt: not a report)
 COUNTS_FILE = "sentence_counts.npy"  # sentences per passage, in stored order
 
@@ -137,7 +137,13 @@ class IndexStore:
         if self.settings.chroma_url and self._shared is None:
             from index.shared import SharedIndex
 
-            self._shared = SharedIndex(self.client(), f"{SHARED_PREFIX}{self._tag()}")
+            name = f"{SHARED_PREFIX}{self._tag()}"
+            client = self.client()
+            with _OPEN_LOCK:
+                shared = _SHARED.setdefault(
+                    (self.settings.chroma_url, name), SharedIndex(client, name)
+                )
+            self._shared = shared
         return self._shared
 
     def read_manifest(self) -> Manifest | None:
@@ -283,10 +289,18 @@ class IndexStore:
         try:
             ids = self._write_files(generation, passages, sentence_vectors, collection, base, keep)
             self._fill_collection(
-                collection, documents, passages, embeddings, progress, added, replace
+                collection,
+                documents,
+                passages,
+                embeddings,
+                sentence_vectors,
+                progress,
+                added,
+                replace,
             )
-            if self.shared is not None:
-                self._share(manifest, passages, sentence_vectors, ids)
+            if self.shared is not None:  # from now on every reader of the server uses it
+                with chroma_errors(self.settings):
+                    self.shared.publish(manifest.to_json(), ids)
             _atomic_write(self.manifest_path, json.dumps(manifest.to_json(), ensure_ascii=False))
         except BaseException:
             # The manifest still names the previous generation; clean up now rather than at
@@ -304,17 +318,6 @@ class IndexStore:
         """This index's part of collection names: the shared index's name on a Chroma
         server (every home there reads it), else one this home's path gives."""
         return self.settings.index_name if self.settings.chroma_url else _home_tag(self.home)
-
-    def _share(self, manifest: Manifest, passages, sentence_vectors, ids: list[str]) -> None:
-        """Put the new passages' sentence vectors on the server, then make the generation
-        live there: from now on every reader of the server uses it."""
-        sentences = self.collection(f"{manifest.collection}{SENTENCES_SUFFIX}", create=True)
-        names = [f"{passage_id(p)}/{n}" for p, _ in passages for n in range(len(p.sentences))]
-        with chroma_errors(self.settings):
-            for start in range(0, len(names), _ADD_BATCH):
-                rows = sentence_vectors[start : start + _ADD_BATCH]
-                sentences.upsert(ids=names[start : start + _ADD_BATCH], embeddings=rows)
-            self.shared.publish(manifest.to_json(), ids)
 
     def ensure_local(self, manifest: Manifest) -> None:
         """Make sure this home holds a copy of ``manifest``'s generation.
@@ -342,9 +345,7 @@ class IndexStore:
                 base = self._local_base(manifest.model_id)
                 have = set(self.read_ids(base.generation)) if base else set()
                 passages, vectors = fetch_passages(
-                    self.collection(manifest.collection),
-                    self.collection(f"{manifest.collection}{SENTENCES_SUFFIX}"),
-                    [i for i in ids if i not in have],
+                    self.collection(manifest.collection), [i for i in ids if i not in have]
                 )
             wanted = set(ids).__contains__
             self._write_files(
@@ -413,28 +414,40 @@ class IndexStore:
         return ids
 
     def _fill_collection(
-        self, name, documents, passages, embeddings, progress=None, added=None, replace=False
+        self, name, documents, passages, embeddings, sentence_vectors, progress, added, replace
     ) -> None:
         """Add the passages the collection lacks (all of them with ``replace``); the ids it
-        did not hold go into ``added`` as they are written."""
+        did not hold go into ``added`` as they are written. On a Chroma server a record
+        holds all a reader needs, sentence vectors included (see :mod:`index.shared`)."""
+        import numpy as np
+
+        from index.shared import passage_metadata
+
         by_id = {d.doc_id: d for d in documents}
+        first = np.cumsum([0] + [len(p.sentences) for p, _ in passages])
         collection = self.collection(name, create=True)
         with chroma_errors(self.settings):
             ids = [passage_id(p) for p, _ in passages]
             present = self._present(collection, ids)
-            pairs = zip(ids, passages, strict=True)
-            todo = [(i, pt) for i, pt in pairs if replace or i not in present]
+            todo = [n for n, i in enumerate(ids) if replace or i not in present]
             for start in range(0, len(todo), _ADD_BATCH):
                 batch = todo[start : start + _ADD_BATCH]
-                texts = [p.text for _, (p, _) in batch]
+                texts = [passages[n][0].text for n in batch]
+                metadatas = []
+                for n in batch:
+                    p, tokens = passages[n]
+                    meta = _chroma_metadata(p, by_id[p.doc_id])
+                    if self.shared is not None:
+                        vectors = sentence_vectors[first[n] : first[n + 1]]
+                        meta |= passage_metadata(p, tokens, vectors)
+                    metadatas.append(meta)
                 collection.upsert(  # a rebuild's vectors replace the stored ones
-                    ids=[i for i, _ in batch],
+                    ids=[ids[n] for n in batch],
                     embeddings=embeddings.embed_documents(texts),
-                    metadatas=[_chroma_metadata(p, t, by_id[p.doc_id]) for _, (p, t) in batch],
+                    metadatas=metadatas,
                     documents=texts,
                 )
-                if added is not None:
-                    added.extend(i for i, _ in batch if i not in present)
+                added.extend(ids[n] for n in batch if ids[n] not in present)
                 if progress:
                     progress(start + len(batch), len(todo), "storing")
 
@@ -496,13 +509,10 @@ class IndexStore:
         for generation in keep:
             wanted.update(self.shared.generation_ids(generation) or ())
         if manifest is not None:
-            for suffix in ("", SENTENCES_SUFFIX):
-                collection = self.client().get_collection(manifest.collection + suffix)
-                stored = collection.get(include=[])["ids"]
-                # A sentence's id is its passage's, then "/N".
-                unused = [i for i in stored if i.split("/", 1)[0] not in wanted]
-                for start in range(0, len(unused), _GET_BATCH):
-                    collection.delete(ids=unused[start : start + _GET_BATCH])
+            collection = self.client().get_collection(manifest.collection)
+            unused = [i for i in collection.get(include=[])["ids"] if i not in wanted]
+            for start in range(0, len(unused), _GET_BATCH):
+                collection.delete(ids=unused[start : start + _GET_BATCH])
         self.shared.forget_generations(keep)
 
     def _collection_of(self, generation: str) -> str:
@@ -543,16 +553,13 @@ class IndexStore:
 RETIRED_GRACE_SECONDS = 60.0
 
 
-def _chroma_metadata(p: Passage, tokens: list[str], doc: Document) -> dict:
-    from index.shared import passage_metadata
-
+def _chroma_metadata(p: Passage, doc: Document) -> dict:
     return {
         "doc_id": p.doc_id,
         "region": doc.region,
         "year": doc.year or 0,
         "section": p.section,
         "paragraph": p.paragraph,
-        **passage_metadata(p, tokens),
     }
 
 
@@ -573,7 +580,25 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
+# Clients and shared indexes, one per server (or embedded folder) and process: a client
+# costs two TLS contexts (90 ms), and every question asks the server for the live manifest.
+_CLIENTS: dict[str, object] = {}
+_SHARED: dict[tuple[str, str], SharedIndex] = {}
+_OPEN_LOCK = threading.Lock()
+
+
 def _open_client(settings: Settings):
+    key = settings.chroma_url or str(settings.home.resolve())
+    with _OPEN_LOCK:
+        client = _CLIENTS.get(key)
+    if client is None:  # a failure is not kept: the next call tries the server again
+        client = _new_client(settings)
+        with _OPEN_LOCK:
+            client = _CLIENTS.setdefault(key, client)
+    return client
+
+
+def _new_client(settings: Settings):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 

@@ -211,7 +211,7 @@ def test_a_change_writes_only_what_changed_into_the_vector_store(
     original = IndexStore._fill_collection
 
     def counting(self, name, documents, passages, *args, **kwargs):
-        added = kwargs.get("added") if "added" in kwargs else args[2]
+        added = kwargs.get("added") if "added" in kwargs else args[3]
         original(self, name, documents, passages, *args, **kwargs)
         written.append(list(added))
 
