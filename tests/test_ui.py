@@ -322,9 +322,9 @@ def fake_server(settings, fake_embeddings):
     app = create_app(
         settings, answer_fn=fake.answer, stream_fn=fake.stream, embeddings=fake_embeddings
     )
-    serve(app, port=free_port(), block=False)
-    yield app, fake
-    app.close()
+    server = serve(app, port=free_port(), block=False)
+    yield server, fake
+    server.close()
 
 
 @pytest.mark.server
@@ -385,8 +385,12 @@ def test_auth_is_required_when_set(settings):
     from ui import create_app, serve
 
     fake = FakeCore()
-    app = create_app(settings, answer_fn=fake.answer, stream_fn=fake.stream)
-    serve(app, port=free_port(), auth=("user", "pass"), block=False)
+    app = serve(
+        create_app(settings, answer_fn=fake.answer, stream_fn=fake.stream),
+        port=free_port(),
+        auth=("user", "pass"),
+        block=False,
+    )
     try:
         with pytest.raises(Exception):  # noqa: B017
             Client(app.local_url, verbose=False).predict("问题", api_name="/ask")

@@ -281,7 +281,46 @@ def create_app(
             _make_loading(core), outputs=loading, api_visibility="private", concurrency_limit=None
         )
     demo.queue(default_concurrency_limit=CONCURRENCY)
+    demo.rq_core = core  # what serve() hands to the JSON API
     return demo
+
+
+class Server:
+    """A running server: the page at ``/``, the JSON API at ``/api/…``, its docs at ``/docs``."""
+
+    def __init__(self, blocks: gr.Blocks, api, host: str, port: int) -> None:
+        import uvicorn
+
+        self.blocks, self.api = blocks, api
+        self.local_url = f"http://{host}:{port}/"
+        config = uvicorn.Config(api, host=host, port=port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Server:
+        """Serve in a background thread; return once the port accepts connections."""
+        self._thread = threading.Thread(target=self.server.run, daemon=True)
+        self._thread.start()
+        while not self.server.started:
+            if not self._thread.is_alive():
+                raise OSError(f"cannot serve on {self.local_url} (is the port taken?)")
+            time.sleep(0.01)
+        return self
+
+    def run(self) -> None:
+        """Serve in this thread until interrupted (Ctrl-C)."""
+        self.server.run()
+
+    def close(self) -> None:
+        """Stop the queue, end the page's open event streams, then the server."""
+        self.blocks.close(verbose=False)
+        for route in self.api.routes:  # the mounted page's heartbeats wait on this event
+            stop = getattr(getattr(route, "app", None), "stop_event", None)
+            if stop is not None:
+                stop.set()
+        self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join()
 
 
 def serve(
@@ -291,19 +330,27 @@ def serve(
     port: int = 7860,
     auth: tuple[str, str] | None = None,
     block: bool = True,
-) -> gr.Blocks:
-    """Start ``app`` on ``host:port`` (loopback unless told otherwise); never a share link."""
-    app.launch(
+) -> Server:
+    """Serve ``app`` and the JSON API on ``host:port`` (loopback unless told otherwise).
+
+    The page is mounted on the API's FastAPI app (one port, one auth); with ``block`` it
+    serves until interrupted, otherwise it returns the running :class:`Server`.
+    """
+    from ui.api import create_api
+
+    # mount_gradio_app takes no session capacity (launch does): the page reads it from here.
+    app.state_session_capacity = SESSIONS_KEPT
+    api = create_api(app.rq_core, auth=auth)
+    gr.mount_gradio_app(
+        api,
+        app,
+        path="/",
         server_name=host,
         server_port=port,
         auth=auth,
         auth_message="请输入用户名和密码。" if auth else None,
-        share=False,
-        inbrowser=False,
-        prevent_thread_lock=not block,
-        quiet=not block,
+        show_error=False,
         max_file_size=SERVER_MAX_FILE_SIZE,
-        state_session_capacity=SESSIONS_KEPT,
         footer_links=["api"],
         run_history=False,
         ssr_mode=False,
@@ -314,7 +361,12 @@ def serve(
         css=CSS,
         head=head(",".join(ALLOWED_SUFFIXES)),
     )
-    return app
+    server = Server(app, api, host, port)
+    if not block:
+        return server.start()
+    print(f"网页：{server.local_url}　接口文档：{server.local_url}docs", flush=True)
+    server.run()
+    return server
 
 
 def launch(
