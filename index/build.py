@@ -268,6 +268,55 @@ def remove_document(
     )
 
 
+def edit_document(
+    doc_or_path: str,
+    *,
+    title: str | None = None,
+    year: int | str | None = None,
+    region: str | None = None,
+    settings: Settings | None = None,
+    embeddings=None,
+    wait: float = 0.0,
+) -> IndexedDocument:
+    """Correct a report's title, year and region, and re-index it with them.
+
+    The values are written to the ``NAME.meta.json`` beside the report file (as a person
+    would write it), so every later build keeps them. An empty value drops the override:
+    that field is inferred from the file again.
+
+    Returns:
+        The document as now indexed.
+
+    Raises:
+        IndexMissingError: There is no index.
+        ReportQAError: No indexed document has that id or path, its file is gone, or a
+            value is invalid.
+        MetadataWriteError: The meta file cannot be written; nothing changed.
+        IndexBusyError: Another build held the lock for ``wait`` seconds; nothing changed.
+    """
+    from index.metadata import restore_override, write_override
+
+    settings = settings or Settings.from_env()
+    manifest = IndexStore(settings).read_manifest()
+    if manifest is None:
+        raise IndexMissingError("there is no index yet", "还没有建立索引。")
+    target = _find(manifest, doc_or_path)
+    source = Path(target.source)
+    if not source.is_file():
+        raise ReportQAError(
+            f"{source} no longer exists", f"报告文件 {source.name} 已不存在，无法修改。"
+        )
+    meta, previous = write_override(source, {"title": title, "year": year, "region": region})
+    try:
+        report = build_index([source], settings=settings, embeddings=embeddings, wait=wait)
+        if report.failed:
+            raise ReportQAError(report.failed[0].reason, report.failed[0].reason_zh)
+    except BaseException:
+        restore_override(meta, previous)  # the file and the index keep saying the same
+        raise
+    return next(d for d in list_documents(settings) if d.doc_id == target.doc_id)
+
+
 def _find(manifest: Manifest, doc_or_path: str) -> Document:
     resolved = str(Path(doc_or_path).expanduser().resolve())
     for doc in manifest.documents:
