@@ -22,8 +22,10 @@ from index.settings import Settings
 from index.store import IndexStore, Manifest, storage_errors
 from index.tokens import tokenize
 
-Stage = Literal["reading", "embedding", "storing"]
-# (done, total, stage): files read, texts embedded, passages stored.
+Stage = Literal["reading", "embedding", "sentences", "storing"]
+# (done, total, stage): files read, passages embedded, sentences embedded, passages stored;
+# each stage is heard with done=0 before its work starts (loading the model, the first
+# batch), so that a progress bar never sits on the previous stage's "all done".
 Progress = Callable[[int, int, Stage], None]
 
 
@@ -81,7 +83,9 @@ def build_index(
         rebuild: Start from nothing: re-read and re-embed every file, drop all others.
         override: ``title``/``year``/``region`` that win over inferred metadata.
         progress: Called with ``(done, total, stage)`` as files are read (``reading``),
-            passages and sentences embedded (``embedding``) and stored (``storing``).
+            passages embedded (``embedding``), sentences embedded (``sentences``) and
+            passages stored (``storing``). Texts already in the embedding cache are not
+            counted.
         wait: Seconds to wait for another build to finish before giving up.
 
     Returns:
@@ -213,6 +217,8 @@ def _write_generation(
     try:
         cached.fill([p.text for p, _ in passages])
         embedded = cached.embedded  # the report counts passages; sentences follow them
+        if progress:
+            cached.progress = lambda done, total: progress(done, total, "sentences")
         # Sentence vectors let the answerer judge meaning clause by clause (see
         # assistant.extract); the cache keeps rebuilds incremental for them too.
         sentences = cached.embed_array(sentence_texts(p for p, _ in passages))

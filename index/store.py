@@ -260,6 +260,8 @@ class IndexStore:
             present = self._present(store, ids)
             pairs = zip(ids, passages, strict=True)
             todo = [(i, p) for i, p in pairs if replace or i not in present]
+            if progress and todo:
+                progress(0, len(todo), "storing")
             for start in range(0, len(todo), _ADD_BATCH):
                 batch = todo[start : start + _ADD_BATCH]
                 store.add_texts(  # an upsert: a rebuild's vectors replace the stored ones
