@@ -54,8 +54,12 @@ def test_ask_returns_the_answer_json_and_passes_the_history(served):
     assert response.json() == fake.answer("那就业呢").to_json()
     question, passed, _, embeddings = fake.calls[-2]
     assert (question, passed, embeddings) == ("那就业呢", [tuple(history[0])], "EMB")
+    assert fake.within is None
     refused = http.post("/api/ask", json={"question": "火星基地建几座"}).json()
     assert refused["found"] is False and refused["citations"] == []
+    scoped = {"question": "城镇新增就业目标是多少", "region": "示例市", "year": 2025}
+    assert http.post("/api/ask", json=scoped).status_code == 200
+    assert (fake.within.region, fake.within.year) == ("示例市", 2025)
 
 
 def test_reports_lists_the_indexed_documents(served, home):

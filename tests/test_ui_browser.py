@@ -241,6 +241,11 @@ def test_refusal_looks_different(open_page):
     assert not refusal.find_elements("css selector", ".rq-cards-title")
 
 
+def _docs_loaded(driver) -> str:
+    """The report list once the page has loaded it."""
+    return _wait(driver, lambda d: "份报告" in (t := _find(d, "#rq-docs")[0].text) and t)
+
+
 def _upload(driver, path: Path, expect: str) -> str:
     _tab(driver, "upload")
     _wait(driver, lambda d: _find(d, "#rq-upload input[type=file]"))[0].send_keys(str(path))
@@ -263,7 +268,7 @@ def test_upload_gb18030_report_then_ask_about_it(open_page, tmp_path):
 
 def test_upload_rejects_wrong_type_in_chinese(open_page, tmp_path):
     driver = open_page()
-    before = _wait(driver, lambda d: _find(d, "#rq-docs")[0].text)
+    before = _docs_loaded(driver)
     bad = tmp_path / "报告.exe"
     bad.write_bytes(b"MZ not a report")
     assert "不支持的文件类型" in _upload(driver, bad, "不支持")
@@ -279,7 +284,7 @@ def test_upload_over_the_size_limit_is_stopped_in_chinese_before_sending(
     from index.readers import max_file_bytes
 
     driver = open_page()
-    before = _wait(driver, lambda d: _find(d, "#rq-docs")[0].text)
+    before = _docs_loaded(driver)
     big = tmp_path / "大报告.txt"
     with big.open("wb") as fh:  # sparse: the browser reads only its size
         fh.truncate(max_file_bytes(ui_settings) + 1)
@@ -466,3 +471,76 @@ def test_phone_has_one_scroller_and_nothing_hidden(open_page, tmp_path):
     assert driver.execute_script(lines + "return r.getClientRects().length", year) == 1
     driver.execute_script("window.scrollTo(0, 0)")
     _shot(driver, tmp_path, "phone-chat-390x844.png")
+
+
+def _type(driver, css: str, text: str) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    field = _wait(driver, lambda d: _enabled(d, f"{css} textarea, {css} input"))
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(Keys.DELETE)
+    if text:
+        field.send_keys(text)
+
+
+def _docs(driver) -> str:
+    return _find(driver, "#rq-docs")[0].text
+
+
+@SIZES
+def test_reports_panel_search_filter_edit_delete(open_page, tmp_path, size):
+    laptop = size[0] > 600
+    old, new = ("青山县", "绿水县") if laptop else ("白云县", "黑土县")
+    report = tmp_path / f"2024年{old}政府工作报告.txt"
+    report.write_text(
+        f"2024年{old}政府工作报告\n\n一、主要目标\n\n今年全县将新建口袋公园12个，新增停车位800个。\n",
+        encoding="utf-8",
+    )
+    driver = open_page(*size)
+    assert "已加入索引" in _upload(driver, report, "索引")
+    _tab(driver, "reports")
+    # Search and filter the list; the count says how many of how many.
+    _wait(driver, lambda d: old in _docs(d) and "太原" in _docs(d))
+    _type(driver, "#rq-search", old[:2])
+    _wait(driver, lambda d: "太原" not in _docs(d))
+    assert old in _docs(driver) and "显示 1 /" in _docs(driver)
+    _type(driver, "#rq-search", "")
+    _choose(driver, "#rq-filter-year", "2024")
+    _wait(driver, lambda d: "太原" not in _docs(d) and old in _docs(d))
+    years = {td.text for td in _find(driver, "#rq-docs td.rq-year")}
+    assert years == {"2024"}
+    _choose(driver, "#rq-filter-year", "全部年份")
+    _wait(driver, lambda d: "太原" in _docs(d))
+    # Correct the region: the list and the answers follow.
+    _click(driver, "#rq-manage > button")
+    _click(driver, "#rq-pick input")
+    _wait(driver, lambda d: _find(d, f'[role=option][aria-label*="{old}"]'))[0].click()
+    _wait(driver, lambda d: _find(d, "#rq-edit-year textarea, #rq-edit-year input"))
+    field = "#rq-edit-region textarea, #rq-edit-region input"
+    _wait(driver, lambda d: _find(d, field)[0].get_attribute("value") == old)
+    _type(driver, "#rq-edit-region", new)
+    _click(driver, "#rq-save")
+    status = _wait(driver, lambda d: "已保存" in _find(d, "#rq-manage-status")[0].text)
+    assert status
+    row = f"2024年{old}政府工作报告 2024 {new}"  # the title keeps its words; the region is new
+    _wait(driver, lambda d: row in _docs(d))
+    if laptop:
+        _shot(driver, tmp_path, "reports-panel-1280x800.png")
+    answer = _ask(driver, f"{new}今年新建口袋公园多少个", "12个")
+    assert new in answer.find_element("css selector", ".rq-card").text
+    # The filter under the chat narrows the next questions to that region.
+    _choose(driver, "#rq-scope-region", new)
+    scoped = _ask(driver, "今年新增停车位多少个", "800个")
+    assert {c.text.split(" · ")[-1] for c in scoped.find_elements("css selector", ".rq-title")} == {
+        new
+    }
+    _choose(driver, "#rq-scope-region", "不限地区")
+    # Delete, after confirming: gone from the list and from the answers.
+    _click(driver, "#rq-delete")
+    confirm = _wait(driver, lambda d: _find(d, "#rq-confirm-text"))[0]
+    _wait(driver, lambda d: "确定从索引中删除" in confirm.text)
+    _click(driver, "#rq-confirm")
+    _wait(driver, lambda d: "已删除" in _find(d, "#rq-manage-status")[0].text)
+    _wait(driver, lambda d: new not in _docs(d) and "太原" in _docs(d))
+    gone = _ask(driver, f"{new}今年新建口袋公园多少个", new)
+    assert "rq-refusal" in gone.get_attribute("class")

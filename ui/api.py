@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
-from assistant.types import Answer
+from assistant.types import Answer, ReportFilter
 from index import ReportQAError, list_documents
 from index.errors import IndexBusyError, IndexMissingError, QuestionError, StoreUnavailableError
 from index.model import IndexedDocument
@@ -52,6 +52,12 @@ class AskRequest(BaseModel):
         default_factory=list,
         description="此前的对话，[[问题, 回答], …]，用于追问（如“那就业呢”）",
     )
+    region: str | None = Field(default=None, description="只在这个地区的报告中查找（可省略）")
+    year: int | None = Field(default=None, description="只在这一年的报告中查找（可省略）")
+
+    def within(self) -> ReportFilter | None:
+        """The report filter the request asks for, if any."""
+        return ReportFilter(self.region or "", self.year) if self.region or self.year else None
 
 
 class ApiError(BaseModel):
@@ -144,6 +150,7 @@ def create_api(core, *, auth: tuple[str, str] | None = None) -> FastAPI:
                 request.history,
                 settings=core.settings,
                 embeddings=core.embeddings,
+                within=request.within(),
             )
         except ReportQAError as exc:
             log.info("API not answered %r: %s: %s", request.question, type(exc).__name__, exc)

@@ -331,9 +331,9 @@ def _make_fill(core: _Core):
         """Put the chosen report's title, year and region into the edit fields."""
         found = [d for d in list_documents(core.settings) if d.doc_id == doc_id]
         if not found:
-            return "", "", "", gr.update(visible=False), ""
+            return "", "", "", gr.update(visible=False)
         doc = found[0]
-        return doc.title, str(doc.year or ""), doc.region, gr.update(visible=False), ""
+        return doc.title, str(doc.year or ""), doc.region, gr.update(visible=False)
 
     return fill
 
@@ -520,16 +520,21 @@ def _reports_column(core: _Core, demo, scope: tuple[gr.Dropdown, gr.Dropdown]) -
             _report_editor(core, panel)
         with gr.Tab("上传报告", elem_id="rq-tab-upload"):
             _upload_area(core, panel)
-    refresh = _make_refresh(core)
     for control in (panel.search, panel.region, panel.year, panel.sort):
-        control.input(
-            refresh,
-            inputs=panel.inputs,
-            outputs=panel.outputs,
-            trigger_mode="always_last",
-            api_visibility="private",
-        )
-    demo.load(refresh, inputs=panel.inputs, outputs=panel.outputs, api_visibility="private")
+        control.input(trigger_mode="always_last", **_refreshing(core, panel))
+    demo.load(**_refreshing(core, panel))
+
+
+def _refreshing(core: _Core, panel: _Panel) -> dict:
+    """The event that redraws the list after a change: quietly, the old list stays shown
+    until the new one is in (no spinner over it)."""
+    return dict(
+        fn=_make_refresh(core),
+        inputs=panel.inputs,
+        outputs=panel.outputs,
+        show_progress="hidden",
+        api_visibility="private",
+    )
 
 
 def _report_list(scope: tuple[gr.Dropdown, gr.Dropdown]) -> _Panel:
@@ -571,15 +576,14 @@ def _report_editor(core: _Core, panel: _Panel) -> None:
             cancel = gr.Button("取消", elem_id="rq-cancel", size="sm")
         status = gr.HTML(elem_id="rq-manage-status")
     private = dict(api_visibility="private")
-    refresh = _make_refresh(core)
     panel.pick.change(
-        _make_fill(core), inputs=panel.pick, outputs=[title, year, region, confirm_row, status],
+        _make_fill(core), inputs=panel.pick, outputs=[title, year, region, confirm_row],
         **private,
     )  # fmt: skip
     save.click(
         _make_save(core), inputs=[panel.pick, title, year, region], outputs=status,
         concurrency_limit=1, concurrency_id="build", **private,
-    ).then(refresh, inputs=panel.inputs, outputs=panel.outputs, **private)  # fmt: skip
+    ).then(**_refreshing(core, panel))  # fmt: skip
     delete.click(
         _make_confirm(core), inputs=panel.pick, outputs=[confirm_row, question, status],
         **private,
@@ -587,7 +591,7 @@ def _report_editor(core: _Core, panel: _Panel) -> None:
     confirm.click(
         _make_delete(core), inputs=panel.pick, outputs=[confirm_row, status],
         concurrency_limit=1, concurrency_id="build", **private,
-    ).then(refresh, inputs=panel.inputs, outputs=panel.outputs, **private)  # fmt: skip
+    ).then(**_refreshing(core, panel))  # fmt: skip
     cancel.click(lambda: gr.update(visible=False), outputs=confirm_row, **private)
 
 
@@ -613,12 +617,7 @@ def _upload_area(core: _Core, panel: _Panel) -> None:
         api_visibility="private",
         concurrency_limit=1,
         concurrency_id="build",
-    ).then(
-        _make_refresh(core),
-        inputs=panel.inputs,
-        outputs=panel.outputs,
-        api_visibility="private",
-    )
+    ).then(**_refreshing(core, panel))
 
 
 def create_app(
