@@ -212,6 +212,8 @@ def test_laptop_answer_with_highlighted_citation(open_page, tmp_path):
     assert _shot(driver, tmp_path, "laptop-1280x800.png").stat().st_size > 10_000
     _shot(driver, tmp_path, "laptop-1280x800-full.png", full_page=True)
     assert _no_horizontal_scroll(driver)
+    ratios = driver.execute_script(_CONTRAST, READ)  # the light theme is readable too
+    assert min(r for _, r in ratios) >= 4.5, sorted(ratios, key=lambda kr: kr[1])[:3]
     _find(driver, "#rq-clear")[0].click()
     _wait(driver, lambda d: not _find(d, "#rq-chat .rq-msg"))
 
@@ -425,7 +427,7 @@ return [...document.querySelectorAll(arguments[0])].filter((el) => el.textConten
 READ = (
     "#rq-chat .rq-text, #rq-chat .rq-title, #rq-chat .rq-where, #rq-chat .rq-passage, "
     "#rq-chat mark.rq-quote, #rq-chat .rq-sources, #rq-chat .rq-ref, #rq-chat .rq-question, "
-    "#rq-docs td, #rq-docs .rq-count"
+    "#rq-docs td, #rq-docs th, #rq-docs .rq-count, .rq-header p, .rq-header h1"
 )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from assistant.feedback import record_feedback
 from assistant.types import Answer, ReportFilter
 from index import ReportQAError, Settings, list_documents
 from index.readers import format_mb, max_file_bytes
@@ -204,6 +205,7 @@ def _busy(busy: bool) -> tuple:
 
 
 def _release():
+    """The box and buttons back to normal once the answer is in (or stopped)."""
     return gr.update(interactive=True, placeholder=PLACEHOLDER), *_busy(False)
 
 
@@ -220,8 +222,6 @@ def _stopped(question: str, state: dict):
 def _make_feedback(core: _Core):
     def feedback(state: dict, vote: gr.LikeData):
         """Record 👍/👎 on an answer (``assistant.record_feedback``)."""
-        from assistant.feedback import record_feedback
-
         index = vote.index if isinstance(vote.index, int) else vote.index[0]
         turns = (state or _new_state())["turns"]
         turn = turns[index // 2] if 0 <= index // 2 < len(turns) else None

@@ -15,9 +15,17 @@ FONTS = (
 MONO = ("Menlo", "Consolas", "Noto Sans Mono CJK SC", "monospace")
 
 CSS = """
+/* Secondary text: the theme's own subdued grey is too faint on a light card (2.5:1).
+   Gradio scopes this CSS and moves ".dark" to the front of the first selector of a list
+   only, so every dark rule has one selector. */
+.rq-header, .rq-msg, .rq-docs, #rq-manage { --rq-subdued: #4b5563; }
+.dark .rq-header { --rq-subdued: #a3aab5; }
+.dark .rq-msg { --rq-subdued: #a3aab5; }
+.dark .rq-docs { --rq-subdued: #a3aab5; }
+.dark #rq-manage { --rq-subdued: #a3aab5; }
 .rq-header h1 { font-size: 1.6rem; margin: 0.2rem 0; color: #b91c1c; }
 .dark .rq-header h1 { color: #f87171; }
-.rq-header p { margin: 0; color: var(--body-text-color-subdued); font-size: 0.9rem; }
+.rq-header p { margin: 0; color: var(--rq-subdued); font-size: 0.9rem; }
 .rq-h { font-size: 1.05rem; font-weight: 600; margin: 4px 0; }
 .rq-question { white-space: normal; }
 .rq-msg { line-height: 1.7; }
@@ -27,9 +35,9 @@ CSS = """
 button.rq-link { border: none; cursor: pointer; font-family: inherit; line-height: inherit;
   text-decoration: underline dotted; }
 button.rq-link:hover, button.rq-link:focus-visible { background: #fde68a; }
-.rq-sources { font-size: 0.8em; color: var(--body-text-color-subdued); margin-top: 2px; }
+.rq-sources { font-size: 0.8em; color: var(--rq-subdued); margin-top: 2px; }
 .rq-cards { margin-top: 10px; display: flex; flex-direction: column; gap: 8px; }
-.rq-cards-title { font-size: 0.8em; color: var(--body-text-color-subdued); }
+.rq-cards-title { font-size: 0.8em; color: var(--rq-subdued); }
 /* Cards take the theme's colours: light text on a light card was unreadable in dark mode. */
 .rq-card { border: 1px solid var(--border-color-primary); border-left: 4px solid #f59e0b;
   border-radius: 8px; padding: 8px 10px; background: var(--background-fill-secondary);
@@ -38,7 +46,7 @@ button.rq-link:hover, button.rq-link:focus-visible { background: #fde68a; }
 @keyframes rq-flash { 0%, 40% { box-shadow: 0 0 0 3px #f59e0b; } 100% { box-shadow: none; } }
 .rq-card-head { display: flex; gap: 6px; align-items: baseline; flex-wrap: wrap;
   font-weight: 600; font-size: 0.92em; }
-.rq-where { color: var(--body-text-color-subdued); font-size: 0.8em; margin: 2px 0 6px; }
+.rq-where { color: var(--rq-subdued); font-size: 0.8em; margin: 2px 0 6px; }
 .rq-passage { font-size: 0.9em; line-height: 1.75; max-height: 22em; overflow-y: auto;
   word-break: break-word; }
 mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 2px; }
@@ -61,12 +69,12 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
 .rq-loading { background: #eff6ff; border: 1px solid #bfdbfe; border-radius: 8px;
   padding: 6px 10px; color: #1e3a8a; }
 .rq-more { margin-top: 8px; }
-.rq-more summary { cursor: pointer; font-size: 0.85em; color: var(--body-text-color-subdued); }
+.rq-more summary { cursor: pointer; font-size: 0.85em; color: var(--rq-subdued); }
 .rq-more .rq-cards { margin-top: 6px; }
-.rq-note { font-size: 0.8em; color: var(--body-text-color-subdued); margin-top: 4px; }
+.rq-note { font-size: 0.8em; color: var(--rq-subdued); margin-top: 4px; }
 .rq-docs { font-size: 0.9em; }
-.rq-count { color: var(--body-text-color-subdued); font-size: 0.85em; margin-bottom: 4px; }
-.rq-hint { color: var(--body-text-color-subdued); font-size: 0.8em; margin-top: 6px; }
+.rq-count { color: var(--rq-subdued); font-size: 0.85em; margin-bottom: 4px; }
+.rq-hint { color: var(--rq-subdued); font-size: 0.8em; margin-top: 6px; }
 .rq-unknown { color: #b45309; font-weight: 600; cursor: help; }
 .dark .rq-unknown { color: #fbbf24; }
 .rq-table { width: 100%; border-collapse: collapse; border: none !important; }
@@ -74,7 +82,7 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
 .rq-table th, .rq-table td { border: none !important;
   border-bottom: 1px solid var(--border-color-primary) !important;
   padding: 4px 6px; text-align: left; vertical-align: top; word-break: break-word; }
-.rq-table th { color: var(--body-text-color-subdued); font-weight: 600; white-space: nowrap; }
+.rq-table th { color: var(--rq-subdued); font-weight: 600; white-space: nowrap; }
 .rq-table td.rq-year { white-space: nowrap; }
 #rq-docs { max-height: 60vh; overflow-y: auto; }
 #rq-filters { gap: 6px; flex-wrap: wrap; }
