@@ -135,9 +135,13 @@ def test_deleting_an_upload_deletes_its_kept_file(settings, fake_embeddings, tmp
     uploads.add_reports([incoming], settings=settings, embeddings=fake_embeddings)
     (kept,) = list_documents(settings)
     uploads.edit_report(
-        kept.doc_id, title="", year="", region="示例县", settings=settings,
+        kept.doc_id,
+        title="",
+        year="",
+        region="示例县",
+        settings=settings,
         embeddings=fake_embeddings,
-    )  # fmt: skip
+    )
     assert sorted(p.name for p in (settings.home / "uploads").iterdir()) == [
         incoming.name,
         incoming.name + ".meta.json",

@@ -462,13 +462,23 @@ def _chat_column(core: _Core, demo, state, saved) -> tuple[gr.Dropdown, gr.Dropd
     with gr.Row(elem_id="rq-scope"):
         gr.HTML('<span class="rq-scope-label">查找范围：</span>', elem_id="rq-scope-label")
         scope_region = gr.Dropdown(
-            [ANY_REGION], value=ANY_REGION, show_label=False, container=False,
-            elem_id="rq-scope-region", min_width=120, scale=0,
-        )  # fmt: skip
+            [ANY_REGION],
+            value=ANY_REGION,
+            show_label=False,
+            container=False,
+            elem_id="rq-scope-region",
+            min_width=120,
+            scale=0,
+        )
         scope_year = gr.Dropdown(
-            [ANY_YEAR], value=ANY_YEAR, show_label=False, container=False,
-            elem_id="rq-scope-year", min_width=110, scale=0,
-        )  # fmt: skip
+            [ANY_YEAR],
+            value=ANY_YEAR,
+            show_label=False,
+            container=False,
+            elem_id="rq-scope-year",
+            min_width=110,
+            scale=0,
+        )
     with gr.Row(elem_id="rq-examples"):
         gr.HTML('<span class="rq-examples-label">示例问题：</span>', elem_id="rq-examples-label")
         buttons = [gr.Button(q, size="sm", elem_classes="rq-example") for q in EXAMPLES]
@@ -540,21 +550,36 @@ def _refreshing(core: _Core, panel: _Panel) -> dict:
 def _report_list(scope: tuple[gr.Dropdown, gr.Dropdown]) -> _Panel:
     with gr.Row(elem_id="rq-filters"):
         search = gr.Textbox(
-            placeholder="搜索标题、地区或年份", show_label=False, container=False,
-            elem_id="rq-search", min_width=160,
-        )  # fmt: skip
+            placeholder="搜索标题、地区或年份",
+            show_label=False,
+            container=False,
+            elem_id="rq-search",
+            min_width=160,
+        )
         region = gr.Dropdown(
-            [reports.ALL_REGIONS], value=reports.ALL_REGIONS, show_label=False,
-            container=False, elem_id="rq-filter-region", min_width=110,
-        )  # fmt: skip
+            [reports.ALL_REGIONS],
+            value=reports.ALL_REGIONS,
+            show_label=False,
+            container=False,
+            elem_id="rq-filter-region",
+            min_width=110,
+        )
         year = gr.Dropdown(
-            [reports.ALL_YEARS], value=reports.ALL_YEARS, show_label=False,
-            container=False, elem_id="rq-filter-year", min_width=100,
-        )  # fmt: skip
+            [reports.ALL_YEARS],
+            value=reports.ALL_YEARS,
+            show_label=False,
+            container=False,
+            elem_id="rq-filter-year",
+            min_width=100,
+        )
         sort = gr.Dropdown(
-            list(reports.SORTS), value=reports.SORTS[0], show_label=False,
-            container=False, elem_id="rq-sort", min_width=120,
-        )  # fmt: skip
+            list(reports.SORTS),
+            value=reports.SORTS[0],
+            show_label=False,
+            container=False,
+            elem_id="rq-sort",
+            min_width=120,
+        )
     docs = gr.HTML(elem_id="rq-docs")
     pick = gr.Dropdown([], value=None, label="选择报告", elem_id="rq-pick", render=False)
     return _Panel(search, region, year, sort, docs, pick, *scope)
@@ -577,21 +602,33 @@ def _report_editor(core: _Core, panel: _Panel) -> None:
         status = gr.HTML(elem_id="rq-manage-status")
     private = dict(api_visibility="private")
     panel.pick.change(
-        _make_fill(core), inputs=panel.pick, outputs=[title, year, region, confirm_row],
+        _make_fill(core),
+        inputs=panel.pick,
+        outputs=[title, year, region, confirm_row],
         **private,
-    )  # fmt: skip
+    )
     save.click(
-        _make_save(core), inputs=[panel.pick, title, year, region], outputs=status,
-        concurrency_limit=1, concurrency_id="build", **private,
-    ).then(**_refreshing(core, panel))  # fmt: skip
-    delete.click(
-        _make_confirm(core), inputs=panel.pick, outputs=[confirm_row, question, status],
+        _make_save(core),
+        inputs=[panel.pick, title, year, region],
+        outputs=status,
+        concurrency_limit=1,
+        concurrency_id="build",
         **private,
-    )  # fmt: skip
+    ).then(**_refreshing(core, panel))
+    delete.click(
+        _make_confirm(core),
+        inputs=panel.pick,
+        outputs=[confirm_row, question, status],
+        **private,
+    )
     confirm.click(
-        _make_delete(core), inputs=panel.pick, outputs=[confirm_row, status],
-        concurrency_limit=1, concurrency_id="build", **private,
-    ).then(**_refreshing(core, panel))  # fmt: skip
+        _make_delete(core),
+        inputs=panel.pick,
+        outputs=[confirm_row, status],
+        concurrency_limit=1,
+        concurrency_id="build",
+        **private,
+    ).then(**_refreshing(core, panel))
     cancel.click(lambda: gr.update(visible=False), outputs=confirm_row, **private)
 
 
