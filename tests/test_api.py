@@ -95,7 +95,11 @@ def test_bad_requests_get_422_with_a_chinese_message(served, body):
 def test_plain_api_keeps_no_gradio_session(served):
     from gradio_client import Client
 
+    from ui.app import SESSIONS_KEPT
+
     server, _, http = served
+    # Mounted, not launched: the page still keeps only the last SESSIONS_KEPT sessions.
+    assert server.blocks.state_holder.capacity == SESSIONS_KEPT
     sessions = server.blocks.state_holder.session_data
     before = len(sessions)
     for i in range(5):
