@@ -1,7 +1,8 @@
 """Cited answers from Chinese government work reports: ``from assistant import answer``."""
 
 from assistant.core import AnswerStream, answer, stream_answer, warm_up
-from assistant.types import Answer, Citation
+from assistant.feedback import record_feedback
+from assistant.types import Answer, Citation, ReportFilter
 from index.errors import IndexMissingError, ModelError, QuestionError, ReportQAError
 from index.settings import Settings
 
@@ -12,9 +13,11 @@ __all__ = [
     "IndexMissingError",
     "ModelError",
     "QuestionError",
+    "ReportFilter",
     "ReportQAError",
     "Settings",
     "answer",
+    "record_feedback",
     "stream_answer",
     "warm_up",
 ]

@@ -19,13 +19,14 @@ from assistant.question import (
     strip_scope,
 )
 from assistant.retrieval import Hit, Retriever
-from assistant.types import Answer, Citation
+from assistant.types import Answer, Citation, ReportFilter
 from assistant.verify import verify
 from index.model import Document
 from index.vocab import short_region
 
 MAX_CITATIONS = 5
 MAX_REPORTS = 3
+NONE_ADMITTED = "已索引的报告中没有符合所选地区和年份的报告，请修改或清除筛选条件。"
 _TOPIC_NOISE = re.compile(
     r"^(请问|今年|明年|全年|全市|全省|计划|要|将|的)+|(的?(目标|计划|安排|数量|规模))?(是|有|为)?"
     r"(多少[个项所家张亿万元]*|几[个项所家]?|什么|哪些|怎样|如何|是否)?(呢|吗)?[？?。！!]*$"
@@ -36,7 +37,12 @@ _WH = re.compile(
 
 
 def extractive_answer(
-    question: str, standalone: str, retriever: Retriever, model: AnswerModel | None = None
+    question: str,
+    standalone: str,
+    retriever: Retriever,
+    model: AnswerModel | None = None,
+    *,
+    within: ReportFilter | None = None,
 ) -> Answer:
     """Answer from the passages alone, or refuse when none supports an answer.
 
@@ -45,9 +51,12 @@ def extractive_answer(
         standalone: The cleaned question, follow-ups already rewritten.
         retriever: The index to search.
         model: The answerability model; default the packaged one.
+        within: Only the reports this filter admits are searched.
     """
     model = model or load_model()
-    documents = list(retriever.documents.values())
+    documents = admitted(retriever, within)
+    if not documents:
+        return Answer(question, NONE_ADMITTED, False, (), standalone)
     scope, intent, attempts = search_plan(standalone, documents)
     if isinstance(attempts, str):
         return Answer(question, attempts, False, (), standalone)
@@ -86,7 +95,23 @@ def search_plan(
     )
 
 
-def passages_to_read(standalone: str, retriever: Retriever) -> tuple[Citation, ...]:
+def admitted(retriever: Retriever, within: ReportFilter | None) -> list[Document]:
+    """The indexed reports ``within`` admits (all of them without a filter)."""
+    documents = list(retriever.documents.values())
+    if within is None:
+        return documents
+    key = region_key(within.region) if within.region else None
+    return [
+        d
+        for d in documents
+        if (key is None or region_key(d.region) == key)
+        and (within.year is None or d.year == within.year)
+    ]
+
+
+def passages_to_read(
+    standalone: str, retriever: Retriever, *, within: ReportFilter | None = None
+) -> tuple[Citation, ...]:
     """The passages an LLM may answer from when the extractive answer refused.
 
     They are searched as the extractive answer searches: in the reports of the asked
@@ -96,8 +121,9 @@ def passages_to_read(standalone: str, retriever: Retriever) -> tuple[Citation, .
     Args:
         standalone: The cleaned question, follow-ups already rewritten.
         retriever: The index to search.
+        within: Only the reports this filter admits are searched.
     """
-    scope, _, attempts = search_plan(standalone, list(retriever.documents.values()))
+    scope, _, attempts = search_plan(standalone, admitted(retriever, within))
     if isinstance(attempts, str):
         return ()
     for docs, query in attempts:

@@ -180,7 +180,7 @@ class _progress_bar:
 
 
 # Below these a stage is over before a bar would tell anything (one batch of texts).
-_BAR_MIN = {"reading": 10, "embedding": 64, "storing": 1000}
+_BAR_MIN = {"reading": 10, "embedding": 64, "sentences": 64, "storing": 1000}
 
 
 def _list(args) -> int:

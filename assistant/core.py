@@ -9,7 +9,7 @@ from assistant.decide import AnswerModel
 from assistant.followup import rewrite_followup
 from assistant.question import clean_question
 from assistant.retrieval import Retriever, get_retriever, require_index, require_store
-from assistant.types import Answer
+from assistant.types import Answer, ReportFilter
 from index.build import model_id_for
 from index.errors import IndexChangedError, IndexMissingError, ModelError, QuestionError
 from index.settings import Settings
@@ -40,6 +40,7 @@ def stream_answer(
     embeddings=None,
     llm=None,
     answer_model: AnswerModel | None = None,
+    within: ReportFilter | None = None,
 ) -> AnswerStream:
     """Like :func:`answer`, but yields the answer text as it is produced.
 
@@ -47,7 +48,7 @@ def stream_answer(
         An :class:`AnswerStream`; after iterating it, ``.answer`` is the final :class:`Answer`
         (which may differ from the streamed text when an LLM answer failed verification).
     """
-    return AnswerStream(_run(question, history, settings, embeddings, llm, answer_model))
+    return AnswerStream(_run(question, history, settings, embeddings, llm, answer_model, within))
 
 
 def answer(
@@ -58,6 +59,7 @@ def answer(
     embeddings=None,
     llm=None,
     answer_model: AnswerModel | None = None,
+    within: ReportFilter | None = None,
 ) -> Answer:
     """Answer a question from the indexed reports, with citations.
 
@@ -74,6 +76,8 @@ def answer(
             with ``note`` saying why.
         answer_model: Decides whether and what to answer; default the fitted one shipped
             with the package (calibrated for the default embedding model).
+        within: Only the reports of this region and/or year are searched (the page's
+            filter); ``None`` searches them all.
 
     Returns:
         The :class:`Answer`; ``found`` is ``False`` when the reports do not say.
@@ -89,6 +93,7 @@ def answer(
         embeddings=embeddings,
         llm=llm,
         answer_model=answer_model,
+        within=within,
     )
     for _ in stream:
         pass
@@ -96,7 +101,7 @@ def answer(
 
 
 def _run(
-    question, history, settings, embeddings, llm, answer_model
+    question, history, settings, embeddings, llm, answer_model, within=None
 ) -> Generator[str, None, Answer]:
     text = clean_question(question)
     settings = settings or Settings.from_env()
@@ -113,13 +118,17 @@ def _run(
             _check_model(retriever, model_id)
             regions = {d.region for d in manifest.documents if d.region}
             standalone = rewrite_followup(text, _cleaned(history), llm, known_regions=regions)
-            result = extractive_answer(question, standalone, retriever, answer_model)
+            result = extractive_answer(question, standalone, retriever, answer_model, within=within)
             break
         except IndexChangedError:
             if attempt == _ATTEMPTS - 1:
                 raise
             manifest = require_index(settings)  # the newer generation that replaced it
-    passages = () if llm is None else result.citations or passages_to_read(standalone, retriever)
+    passages = (
+        ()
+        if llm is None
+        else result.citations or passages_to_read(standalone, retriever, within=within)
+    )
     if not passages:
         yield result.text
         return result

@@ -61,3 +61,23 @@ class Answer:
         data = asdict(self)
         data["citations"] = [asdict(c) for c in self.citations]
         return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> Answer:
+        """The answer back from :meth:`to_json` (as a page keeps it between requests)."""
+        citations = tuple(Citation(**c) for c in data.get("citations", ()))
+        return cls(**{**data, "citations": citations})
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """Which reports a question may be answered from, as chosen by the user.
+
+    Attributes:
+        region: Only reports of this region (aliases count: 太原市小店区 is 小店区); empty
+            for any region.
+        year: Only reports of this plan year; ``None`` for any year.
+    """
+
+    region: str = ""
+    year: int | None = None

@@ -2,7 +2,8 @@
 
 Starts its own ``reportqa serve`` on a free loopback port, with a temporary
 ``REPORTQA_HOME`` holding the bundled sample, then for ``--seconds`` lets ``--clients``
-threads ask a rotating set of Chinese questions through the ``/ask`` API while a writer
+threads ask a rotating set of Chinese questions through the plain ``/api/ask`` (or, with
+``--api gradio``, Gradio's ``/ask``, which keeps a session per request) while a writer
 thread adds, updates and removes small reports (cut from the sample, each write a new
 version) with the Python API, exactly as ``reportqa index build DIR`` /
 ``reportqa index remove`` would. At the end it prints requests, errors, p50/p95 latency,
@@ -12,6 +13,7 @@ reports the writer says it should.
 Usage:
     .venv/bin/python benchmarks/soak.py                          # 5 minutes, 8 clients
     .venv/bin/python benchmarks/soak.py --seconds 30 --clients 2 # a quick check
+    .venv/bin/python benchmarks/soak.py --api gradio             # through Gradio's queue
 
 Exits 0 when clean; 1 on any failed request, wrong answer, writer failure, lost, stale
 or leftover report, or server RSS growth over ``--max-rss-growth-mb``; 130 on Ctrl-C.
@@ -48,7 +50,8 @@ import httpx
 from index import Settings, build_index, remove_document, sample_report
 from index.parse import parse_file
 
-ASK_PATH = "/gradio_api/call/ask"
+ASK_PATH = "/api/ask"  # the plain JSON API: no Gradio session per request
+GRADIO_ASK_PATH = "/gradio_api/call/ask"  # Gradio's queue protocol, as gradio_client uses
 READY_TIMEOUT = 180.0  # seconds for the server to open its port
 FIRST_ANSWER_TIMEOUT = 300.0  # the first answer loads the model: slow on a busy 2-core box
 REQUEST_TIMEOUT = 120.0
@@ -128,31 +131,41 @@ class Stats:
                 self.found["answered" if found else "refused"] += 1
 
 
-def ask(http: httpx.Client, question: str) -> dict:
-    """One answer through the ``/ask`` API (what ``gradio_client`` does, minus its threads).
+def ask(http: httpx.Client, question: str, api: str = "plain") -> dict:
+    """One answer through ``/api/ask`` (``api="plain"``) or Gradio's ``/ask`` (``"gradio"``).
 
     Raises:
         AskError: No answer came back; the message says why, with the server's words.
     """
     try:
-        posted = http.post(ASK_PATH, json={"data": [question]})
+        if api == "gradio":
+            return _ask_gradio(http, question)
+        posted = http.post(ASK_PATH, json={"question": question})
         if posted.status_code != 200:
             raise AskError(f"POST {posted.status_code}: {posted.text[:200]}")
-        event_id = posted.json()["event_id"]
-        with http.stream("GET", f"{ASK_PATH}/{event_id}") as stream:
-            if stream.status_code != 200:
-                raise AskError(f"GET {stream.status_code}")
-            event = ""
-            for line in stream.iter_lines():
-                if line.startswith("event:"):
-                    event = line.removeprefix("event:").strip()
-                elif line.startswith("data:") and event in ("complete", "error"):
-                    data = json.loads(line.removeprefix("data:"))
-                    if event == "error":
-                        raise AskError(f"error event: {json.dumps(data, ensure_ascii=False)}")
-                    return data[0]
+        return posted.json()
     except httpx.HTTPError as exc:
         raise AskError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _ask_gradio(http: httpx.Client, question: str) -> dict:
+    """What ``gradio_client`` does, minus its threads: post, then read the event stream."""
+    posted = http.post(GRADIO_ASK_PATH, json={"data": [question]})
+    if posted.status_code != 200:
+        raise AskError(f"POST {posted.status_code}: {posted.text[:200]}")
+    event_id = posted.json()["event_id"]
+    with http.stream("GET", f"{GRADIO_ASK_PATH}/{event_id}") as stream:
+        if stream.status_code != 200:
+            raise AskError(f"GET {stream.status_code}")
+        event = ""
+        for line in stream.iter_lines():
+            if line.startswith("event:"):
+                event = line.removeprefix("event:").strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                data = json.loads(line.removeprefix("data:"))
+                if event == "error":
+                    raise AskError(f"error event: {json.dumps(data, ensure_ascii=False)}")
+                return data[0]
     raise AskError("the event stream ended without an answer")
 
 
@@ -337,7 +350,7 @@ def server(env: dict[str, str], port: int, log_path: Path) -> Iterator[subproces
                 proc.wait()
 
 
-def wait_until_ready(proc: subprocess.Popen, base: str, log_path: Path) -> float:
+def wait_until_ready(proc: subprocess.Popen, base: str, log_path: Path, api: str) -> float:
     """Wait for the page, then for a first answer; return that answer's seconds."""
     deadline = time.monotonic() + READY_TIMEOUT
     while True:
@@ -352,7 +365,7 @@ def wait_until_ready(proc: subprocess.Popen, base: str, log_path: Path) -> float
     started = time.perf_counter()
     with httpx.Client(base_url=base, timeout=FIRST_ANSWER_TIMEOUT) as http:
         try:
-            ask(http, QUESTIONS[0].text)
+            ask(http, QUESTIONS[0].text, api)
         except AskError as exc:
             sys.exit(f"soak: the first question failed: {exc}\n{tail(log_path)}")
     return time.perf_counter() - started
@@ -394,7 +407,13 @@ def log_digest(log_path: Path) -> str:
 
 
 def client(
-    index: int, base: str, stop: threading.Event, stats: Stats, writer: Writer, t0: float
+    index: int,
+    base: str,
+    stop: threading.Event,
+    stats: Stats,
+    writer: Writer,
+    t0: float,
+    api: str,
 ) -> None:
     """Ask the rotation until ``stop``; each client starts at its own place in it."""
     with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT) as http:
@@ -406,7 +425,7 @@ def client(
             error = wrong = None
             found = False
             try:
-                answer = ask(http, question.text)
+                answer = ask(http, question.text, api)
                 found = bool(answer.get("found"))
                 if (why := judge(question, answer)) is not None:
                     wrong = f"{question.text}: {why}"
@@ -429,7 +448,7 @@ def check_index(env: dict[str, str], writer: Writer) -> tuple[list[str], list[st
     return lost, stale, leftover
 
 
-def check_server(base: str, writer: Writer) -> list[str]:
+def check_server(base: str, writer: Writer, api: str) -> list[str]:
     """Ask the server for each present report's latest figure: does it serve the last write?"""
     problems = []
     with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT) as http:
@@ -439,7 +458,7 @@ def check_server(base: str, writer: Writer) -> list[str]:
                 continue
             question = Question(f"{slot.region}今年新建口袋公园多少个", f"{writer.numbers[path]}个")
             try:
-                why = judge(question, ask(http, question.text))
+                why = judge(question, ask(http, question.text, api))
             except AskError as exc:
                 why = str(exc)
             if why is not None:
@@ -462,6 +481,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=300.0, help="load duration")
     parser.add_argument("--clients", type=int, default=8, help="concurrent askers")
     parser.add_argument("--max-rss-growth-mb", type=float, default=100.0)
+    parser.add_argument(
+        "--api",
+        choices=("plain", "gradio"),
+        default="plain",
+        help="ask through /api/ask (no session kept) or Gradio's /ask (a session per request)",
+    )
     parser.add_argument(
         "--no-writer", action="store_true", help="clients only: tells readers' growth from builds'"
     )
@@ -506,7 +531,7 @@ def soak(args: argparse.Namespace, root: Path) -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with server(env, port, log_path) as proc:
-        first = wait_until_ready(proc, base, log_path)
+        first = wait_until_ready(proc, base, log_path, args.api)
         print(f"soak: server pid {proc.pid} at {base}; first answer {first:.1f}s", flush=True)
         # The writer embeds in this process: load the model before the clock starts.
         from index.embeddings import load_embeddings
@@ -515,7 +540,7 @@ def soak(args: argparse.Namespace, root: Path) -> int:
         stats = Stats()
         outcome = load(args, proc, base, stats, writer)
         outcome.lost, outcome.stale, outcome.leftover = check_index(env, writer)
-        outcome.unseen = check_server(base, writer)
+        outcome.unseen = check_server(base, writer, args.api)
         digest = log_digest(log_path)
     status = summarise(args, stats, writer, outcome)
     if status:
@@ -534,7 +559,9 @@ def load(
     writing = [] if args.no_writer else [writer.run]
     threads = [threading.Thread(target=w, args=(stop,), daemon=True) for w in writing]
     threads += [
-        threading.Thread(target=client, args=(i, base, stop, stats, writer, t0), daemon=True)
+        threading.Thread(
+            target=client, args=(i, base, stop, stats, writer, t0, args.api), daemon=True
+        )
         for i in range(args.clients)
     ]
     print(f"soak: {args.clients} clients and a writer for {args.seconds:.0f}s …", flush=True)

@@ -1,6 +1,7 @@
 """Turn report files into a searchable index.
 
-Public API: ``build_index``, ``list_documents``, ``remove_document``, ``sample_report``.
+Public API: ``build_index``, ``list_documents``, ``remove_document``, ``edit_document``,
+``sample_report``.
 """
 
 from __future__ import annotations
@@ -8,10 +9,11 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from index.build import build_index, list_documents, remove_document
+from index.build import build_index, edit_document, list_documents, remove_document
 from index.errors import (
     IndexBusyError,
     IndexMissingError,
+    MetadataWriteError,
     ModelError,
     QuestionError,
     ReadError,
@@ -33,6 +35,7 @@ __all__ = [
     "IndexBusyError",
     "IndexMissingError",
     "IndexedDocument",
+    "MetadataWriteError",
     "ModelError",
     "Passage",
     "QuestionError",
@@ -40,6 +43,7 @@ __all__ = [
     "ReportQAError",
     "Settings",
     "build_index",
+    "edit_document",
     "list_documents",
     "remove_document",
     "sample_report",

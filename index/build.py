@@ -22,8 +22,10 @@ from index.settings import Settings
 from index.store import IndexStore, Manifest, chroma_errors, storage_errors
 from index.tokens import tokenize
 
-Stage = Literal["reading", "embedding", "storing"]
-# (done, total, stage): files read, texts embedded, passages stored.
+Stage = Literal["reading", "embedding", "sentences", "storing"]
+# (done, total, stage): files read, passages embedded, sentences embedded, passages stored;
+# each stage is heard with done=0 before its work starts (loading the model, the first
+# batch), so that a progress bar never sits on the previous stage's "all done".
 Progress = Callable[[int, int, Stage], None]
 
 
@@ -85,7 +87,9 @@ def build_index(
         rebuild: Start from nothing: re-read and re-embed every file, drop all others.
         override: ``title``/``year``/``region`` that win over inferred metadata.
         progress: Called with ``(done, total, stage)`` as files are read (``reading``),
-            passages and sentences embedded (``embedding``) and stored (``storing``).
+            passages embedded (``embedding``), sentences embedded (``sentences``) and
+            passages stored (``storing``). Texts already in the embedding cache are not
+            counted.
         wait: Seconds to wait for another build to finish before giving up.
 
     Returns:
@@ -248,6 +252,8 @@ def _write_generation(
     try:
         cached.fill([p.text for p, _ in passages])
         embedded = cached.embedded  # the report counts passages; sentences follow them
+        if progress:
+            cached.progress = lambda done, total: progress(done, total, "sentences")
         # Sentence vectors let the answerer judge meaning clause by clause (see
         # assistant.extract); the cache keeps rebuilds incremental for them too.
         sentences = cached.embed_array(sentence_texts(p for p, _ in passages))
@@ -313,6 +319,55 @@ def remove_document(
         chunks=sum(new.passage_counts.values()),
         seconds=time.perf_counter() - started,
     )
+
+
+def edit_document(
+    doc_or_path: str,
+    *,
+    title: str | None = None,
+    year: int | str | None = None,
+    region: str | None = None,
+    settings: Settings | None = None,
+    embeddings=None,
+    wait: float = 0.0,
+) -> IndexedDocument:
+    """Correct a report's title, year and region, and re-index it with them.
+
+    The values are written to the ``NAME.meta.json`` beside the report file (as a person
+    would write it), so every later build keeps them. An empty value drops the override:
+    that field is inferred from the file again.
+
+    Returns:
+        The document as now indexed.
+
+    Raises:
+        IndexMissingError: There is no index.
+        ReportQAError: No indexed document has that id or path, its file is gone, or a
+            value is invalid.
+        MetadataWriteError: The meta file cannot be written; nothing changed.
+        IndexBusyError: Another build held the lock for ``wait`` seconds; nothing changed.
+    """
+    from index.metadata import restore_override, write_override
+
+    settings = settings or Settings.from_env()
+    manifest = IndexStore(settings).read_manifest()
+    if manifest is None:
+        raise IndexMissingError("there is no index yet", "还没有建立索引。")
+    target = _find(manifest, doc_or_path)
+    source = Path(target.source)
+    if not source.is_file():
+        raise ReportQAError(
+            f"{source} no longer exists", f"报告文件 {source.name} 已不存在，无法修改。"
+        )
+    meta, previous = write_override(source, {"title": title, "year": year, "region": region})
+    try:
+        report = build_index([source], settings=settings, embeddings=embeddings, wait=wait)
+        if report.failed:
+            raise ReportQAError(report.failed[0].reason, report.failed[0].reason_zh)
+    except BaseException:
+        restore_override(meta, previous)  # the file and the index keep saying the same
+        raise
+    return next(d for d in list_documents(settings) if d.doc_id == target.doc_id)
 
 
 def _find(manifest: Manifest, doc_or_path: str) -> Document:

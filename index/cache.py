@@ -144,6 +144,8 @@ class CachedEmbeddings(Embeddings):
         missing = [h for h in hashes if h not in known]
         for i in range(0, len(missing), _BATCH):
             batch = missing[i : i + _BATCH]
+            if self.progress and i == 0:  # the first batch may load the model: seconds
+                self.progress(0, len(missing))
             vectors = self.base.embed_documents([text_of[h] for h in batch])
             self._store(list(zip(batch, vectors, strict=True)))
             self.embedded += len(batch)

@@ -50,6 +50,10 @@ class StorageError(ReportQAError):
     """The index could not be written (disk full, no permission); the build was undone."""
 
 
+class MetadataWriteError(ReportQAError):
+    """A report's ``NAME.meta.json`` could not be written (a read-only folder, say)."""
+
+
 class IndexChangedError(ReportQAError):
     """The generation being read was replaced and removed by builds in the meantime."""
 

@@ -9,13 +9,14 @@ Inference reads the file name and the cleaned text. Overrides come from a
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.errors import ReadError
+from index.errors import MetadataWriteError, ReadError, ReportQAError
 from index.vocab import NATIONAL, PROVINCES, REGION_SUFFIXES
 
 OVERRIDE_KEYS = ("title", "year", "region")
@@ -27,6 +28,8 @@ MIN_NATIONAL_MENTIONS = 5
 TITLE_LINE_MAX_CHARS = 40
 # The 11th five-year plan (十一五) ran 2006–2010; each later one starts five years on.
 ELEVENTH_PLAN_START = 2006
+# The years a report may be set to by hand (the first work report is of 1954).
+MIN_YEAR, MAX_YEAR = 1949, 2100
 
 
 _NATIONAL_HEAD_RE = re.compile(
@@ -77,6 +80,75 @@ def meta_file_for(path: Path) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def write_override(path: Path, values: dict) -> tuple[Path, str | None]:
+    """Write ``values`` (title/year/region) into the ``.meta.json`` beside ``path``.
+
+    A value that is ``None`` or empty drops its key, so that it is inferred again; other
+    keys of an existing meta file are kept. The file is replaced in one step.
+
+    Returns:
+        The meta file and its previous text (``None`` when there was none), to undo with
+        :func:`restore_override`.
+
+    Raises:
+        ReportQAError: A value is invalid (a year that is not a plausible year).
+        MetadataWriteError: The meta file cannot be written (a read-only folder).
+    """
+    target = meta_file_for(path) or path.with_name(path.name + ".meta.json")
+    previous = target.read_text(encoding="utf-8-sig") if target.is_file() else None
+    data = {}
+    if previous is not None:
+        try:
+            loaded = json.loads(previous)
+        except json.JSONDecodeError:
+            loaded = {}  # a broken meta file is replaced, which is what fixing it means
+        data = loaded if isinstance(loaded, dict) else {}
+    for key in OVERRIDE_KEYS:
+        value = values.get(key)
+        value = value.strip() if isinstance(value, str) else value
+        if value is None or value == "":
+            data.pop(key, None)
+        else:
+            data[key] = _checked(key, value)
+    _replace(target, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    return target, previous
+
+
+def restore_override(target: Path, previous: str | None) -> None:
+    """Put back the meta file :func:`write_override` replaced (or remove the one it made)."""
+    if previous is None:
+        target.unlink(missing_ok=True)
+    else:
+        _replace(target, previous)
+
+
+def _checked(key: str, value):
+    if key == "year":
+        year = int(value) if isinstance(value, int | float) or str(value).isdigit() else 0
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise ReportQAError(
+                f"year must be between {MIN_YEAR} and {MAX_YEAR}, not {value!r}",
+                f"年份应为 {MIN_YEAR}–{MAX_YEAR} 之间的四位数字，例如 2025。",
+            )
+        return year
+    return str(value)
+
+
+def _replace(target: Path, text: str) -> None:
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # a folder we cannot write has no leftover
+            temporary.unlink(missing_ok=True)
+        raise MetadataWriteError(
+            f"cannot write {target} ({exc.strerror or exc})",
+            f"无法在报告所在的文件夹写入 {target.name}（{exc.strerror or '没有写权限'}），"
+            "报告信息没有修改。请让管理员修改该文件夹的权限，或把报告上传到网页后再修改。",
+        ) from exc
 
 
 def effective_override(path: Path, override: dict | None = None) -> dict:

@@ -430,6 +430,8 @@ class IndexStore:
             ids = [passage_id(p) for p, _ in passages]
             present = self._present(collection, ids)
             todo = [n for n, i in enumerate(ids) if replace or i not in present]
+            if progress and todo:
+                progress(0, len(todo), "storing")
             for start in range(0, len(todo), _ADD_BATCH):
                 batch = todo[start : start + _ADD_BATCH]
                 texts = [passages[n][0].text for n in batch]

@@ -78,8 +78,11 @@ class FakeCore:
         self.error, self.calls = error, []
         self.barrier: threading.Barrier | None = None
 
-    def answer(self, question, history=None, *, settings=None, embeddings=None, llm=None):
+    def answer(
+        self, question, history=None, *, settings=None, embeddings=None, llm=None, within=None
+    ):
         self.calls.append((question, list(history or []), settings, embeddings))
+        self.within = within
         if self.error:
             raise self.error
         if self.barrier is not None:
@@ -133,11 +136,33 @@ def test_markdown_and_template_syntax_cannot_fire():
 
 def test_answer_markers_match_cards_and_refusal_looks_different():
     html = render.answer_html(found())
-    assert '<span class="rq-ref">[1]</span>' in html
+    assert '<button type="button" class="rq-ref rq-link" title="查看出处">[1]</button>' in html
     assert '<span class="rq-ref rq-num">[1]</span>' in html
     assert "rq-answer" in html and "rq-refusal" not in html
     no = render.answer_html(refusal())
     assert "rq-refusal" in no and "未找到" in no and "rq-answer" not in no
+
+
+def test_copy_gives_the_answer_and_its_sources_as_plain_text():
+    cards = (citation(1), citation(2, quote="另一句。", region="", year=None, section=""))
+    answer = Answer(question="q", text="答案[1]，另见[2]。", found=True, citations=cards)
+    assert render.answer_text(answer) == (
+        "答案[1]，另见[2]。\n\n"
+        "[1] 2025年太原市政府工作报告 · 2025年 · 太原市 · 三、重点工作 > （八）民生 · 第85段："
+        "新增养老床位2000张。\n"
+        "[2] 2025年太原市政府工作报告 · 正文 · 第85段：另一句。"
+    )
+    html = render.answer_html(answer)
+    assert "\n" not in html  # the newlines travel as entities
+    payload = html.split('<div class="rq-plain">')[1].split("</div>")[0]
+    assert payload.count("&#10;") == 3 and "&gt; （八）民生" in payload
+    assert render.answer_text(refusal()) == refusal().text
+
+
+def test_the_answer_names_its_reports():
+    html = render.answer_html(found())
+    assert '<div class="rq-sources">出自：2025年 太原市《2025年太原市政府工作报告》</div>' in html
+    assert "rq-sources" not in render.answer_html(refusal())
 
 
 def test_uncited_cards_are_folded_away():
@@ -166,31 +191,101 @@ def test_error_question_and_documents_are_escaped():
 
 
 def test_chat_streams_then_shows_cards_and_keeps_history(settings):
+    import gradio as gr
+
     from ui.app import _Core, _make_respond, _new_state
 
     fake = FakeCore()
     respond = _make_respond(_Core(settings, fake.answer, fake.stream, "EMB"))
     steps = list(respond("今年新增多少养老床位", _new_state()))
-    assert "检索中" in steps[0][1][-1]["content"]
-    assert any("rq-streaming" in s[1][-1]["content"] for s in steps[1:-1])
-    box, chat, state = steps[-1]
-    assert box == "" and [m["role"] for m in chat] == ["user", "assistant"]
+    assert "检索中" in steps[0][0][-1]["content"]
+    assert any("rq-streaming" in s[0][-1]["content"] for s in steps[1:-1])
+    # The browser keeps only finished exchanges.
+    assert all(s[2] == gr.skip() for s in steps[:-1])
+    chat, state, saved = steps[-1]
+    assert [m["role"] for m in chat] == ["user", "assistant"] and saved == state
     assert "rq-card" in chat[-1]["content"] and "<mark" in chat[-1]["content"]
-    assert fake.calls[0][1:] == ([], settings, "EMB")
-    *_, (_, chat, state) = respond("那城镇新增就业呢", state)
-    assert fake.calls[1][1] == [("今年新增多少养老床位", found().text + "（今年新增多少养老床位）")]
-    assert len(chat) == 4 and len(state["pairs"]) == 2
+    assert fake.calls[0][1:] == ([], settings, "EMB") and fake.within is None
+    (turn,) = state["turns"]
+    assert turn["text"] == found().text + "（今年新增多少养老床位）" and turn["citations"]
+    *_, (chat, state, _) = respond("那城镇新增就业呢", state, "太原市", "2025")
+    assert fake.calls[-1][1] == [("今年新增多少养老床位", turn["text"])]
+    assert len(chat) == 4 and len(state["pairs"]) == 2 and len(state["turns"]) == 2
+    assert (fake.within.region, fake.within.year) == ("太原市", 2025)
 
 
 def test_chat_shows_chinese_error(settings):
     from ui.app import _Core, _make_respond, _new_state
 
     fake = FakeCore(error=QuestionError("question too long", "问题太长了，请精简到500字以内。"))
-    *_, (_, chat, state) = _make_respond(_Core(settings, fake.answer, fake.stream))(
+    *_, (chat, state, _) = _make_respond(_Core(settings, fake.answer, fake.stream))(
         "长", _new_state()
     )
     assert "rq-error" in chat[-1]["content"] and "问题太长了" in chat[-1]["content"]
-    assert state["pairs"] == [] and state["messages"] == chat
+    assert state["pairs"] == [] and state["messages"] == chat and state["turns"] == [None]
+
+
+def test_the_box_is_busy_not_emptied_while_answering():
+    import gradio as gr
+
+    from ui.app import BUSY, PLACEHOLDER, _release, _take
+
+    asked, box, ask, stop, *others = _take("  今年新增多少养老床位 ")
+    assert asked == "今年新增多少养老床位"
+    assert box["interactive"] is False and box["value"] == "" and box["placeholder"] == BUSY
+    assert ask["visible"] is False and stop["visible"] is True
+    assert others and all(o["interactive"] is False for o in others)
+    box, ask, stop, *others = _release()
+    assert box == gr.update(interactive=True, placeholder=PLACEHOLDER)  # no value: kept
+    assert ask["visible"] and not stop["visible"] and all(o["interactive"] for o in others)
+    assert _take("   ")[0] == "" and all(u == gr.skip() for u in _take("   ")[1:])
+
+
+def test_a_stopped_reply_stays_shown_but_out_of_the_history():
+    from ui.app import _added, _chat, _new_state, _stopped
+
+    first = _added(_new_state(), "甲", _chat(_new_state(), "甲", "答"), found("甲"))
+    chat, state, saved, box, *_ = _stopped("乙", first)
+    assert len(chat) == 4 and "已停止" in chat[-1]["content"] and "乙" in chat[-2]["content"]
+    assert state["pairs"] == first["pairs"] and state["turns"][-1] is None
+    assert saved == state and box["interactive"] is True
+
+
+def test_the_browser_keeps_the_last_exchanges_and_a_bad_copy_starts_afresh(monkeypatch):
+    import ui.app as app
+
+    monkeypatch.setattr(app, "EXCHANGES_SAVED", 2)
+    state = app._new_state()
+    for q in ("甲", "乙", "丙"):
+        state = app._added(state, q, app._chat(state, q, "答"), found(q) if q != "乙" else None)
+    saved = app._saved(state)
+    assert len(saved["messages"]) == 4 and len(saved["turns"]) == 2
+    assert [q for q, _ in saved["pairs"]] == ["丙"]  # 乙 failed: never in the history
+    assert app._restored(saved) == {**saved, "pairs": [tuple(p) for p in saved["pairs"]]}
+    for broken in (None, {}, {"pairs": [], "messages": [{"role": "user"}], "turns": []}):
+        assert app._restored(broken) == app._new_state()
+
+
+def test_feedback_goes_to_the_core_with_the_whole_answer(settings):
+    import json
+
+    import gradio as gr
+
+    from ui.app import _added, _chat, _Core, _make_feedback, _new_state
+
+    state = _added(_new_state(), "今年新增多少养老床位", [{}, {}], found())
+    state = _added(state, "出错的问题", _chat(state, "出错的问题", "错"), None)
+    feedback = _make_feedback(_Core(settings, None, None))
+
+    def vote(index, liked):
+        return gr.LikeData(None, {"index": index, "value": "", "liked": liked})
+
+    feedback(state, vote(1, False))
+    feedback(state, vote(3, True))  # an error has no answer to judge: nothing written
+    (line,) = (settings.home / "feedback.jsonl").read_text("utf-8").splitlines()
+    record = json.loads(line)
+    assert record["verdict"] == "down" and record["question"] == "今年新增多少养老床位"
+    assert record["answer"] == found().text and record["citations"][0]["paragraph"] == 85
 
 
 def test_page_says_loading_until_the_server_is_ready(settings):
@@ -284,7 +379,9 @@ def test_failed_build_restores_folder_and_index(
 
 
 def test_gb18030_upload_is_indexed(settings, fake_embeddings, tmp_path):
-    good = _upload(tmp_path, "2025年示例市政府工作报告.txt", REPORT.encode("gb18030"))
+    # A paragraph of two sentences: its sentences are texts of their own to embed.
+    text = REPORT + "\n三、城市更新\n\n建成口袋公园10个。新增停车位500个。\n"
+    good = _upload(tmp_path, "2025年示例市政府工作报告.txt", text.encode("gb18030"))
     bad = _upload(tmp_path, "notes.exe", b"x")
     steps = []
     result = uploads.add_reports(
@@ -295,7 +392,11 @@ def test_gb18030_upload_is_indexed(settings, fake_embeddings, tmp_path):
     )
     assert result.indexed == 1 and steps and steps[-1][0] == steps[-1][1]
     # Each stage of the build is shown, in order.
-    assert list(dict.fromkeys(s[2] for s in steps)) == ["reading", "embedding", "storing"]
+    stages = ["reading", "embedding", "sentences", "storing"]
+    assert list(dict.fromkeys(s[2] for s in steps)) == stages
+    # Every stage is heard before its work starts: no bar sits on another's "all done".
+    for stage in stages[1:]:
+        assert next(s for s in steps if s[2] == stage)[0] == 0
     assert [ok for ok, _ in result.lines] == [False, True]
     assert "已加入索引" in result.lines[1][1]
     (doc,) = list_documents(settings)
@@ -322,9 +423,9 @@ def fake_server(settings, fake_embeddings):
     app = create_app(
         settings, answer_fn=fake.answer, stream_fn=fake.stream, embeddings=fake_embeddings
     )
-    serve(app, port=free_port(), block=False)
-    yield app, fake
-    app.close()
+    server = serve(app, port=free_port(), block=False)
+    yield server, fake
+    server.close()
 
 
 @pytest.mark.server
@@ -385,8 +486,12 @@ def test_auth_is_required_when_set(settings):
     from ui import create_app, serve
 
     fake = FakeCore()
-    app = create_app(settings, answer_fn=fake.answer, stream_fn=fake.stream)
-    serve(app, port=free_port(), auth=("user", "pass"), block=False)
+    app = serve(
+        create_app(settings, answer_fn=fake.answer, stream_fn=fake.stream),
+        port=free_port(),
+        auth=("user", "pass"),
+        block=False,
+    )
     try:
         with pytest.raises(Exception):  # noqa: B017
             Client(app.local_url, verbose=False).predict("问题", api_name="/ask")

@@ -6,9 +6,11 @@ Screenshots go to each test's ``tmp_path`` and are copied to ``/tmp/ui-shots/``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import socket
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -72,15 +74,43 @@ def url(ui_settings, real_embeddings):
     app.close()
 
 
+@pytest.fixture(scope="module")
+def gated(ui_settings):
+    """The app with a fake core whose answers wait for ``gate`` (to see a pending answer)."""
+    from tests.test_ui import FakeCore, FakeStream
+    from ui import create_app, serve
+
+    class Gated(FakeCore):
+        gate = threading.Event()
+
+        def stream(self, question, history=None, **kw):
+            answer = self.answer(question, history, **kw)
+
+            class Waiting(FakeStream):
+                def __iter__(inner):
+                    yield "正在"
+                    Gated.gate.wait()
+                    yield from FakeStream.__iter__(inner)
+
+            return Waiting(answer)
+
+    fake = Gated()
+    app = create_app(ui_settings, answer_fn=fake.answer, stream_fn=fake.stream)
+    server = serve(app, port=_free_port(), block=False)
+    yield server.local_url, Gated.gate
+    Gated.gate.set()  # a stopped answer's thread is still waiting
+    server.close()
+
+
 @pytest.fixture
 def open_page(url):
-    """``open_page(width, height)``: a fresh headless chromium showing the app."""
+    """``open_page(width, height, path="", at=url)``: a fresh headless chromium on the app."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     drivers = []
 
-    def start(width: int = 1280, height: int = 800):
+    def start(width: int = 1280, height: int = 800, path: str = "", at: str = url):
         options = webdriver.ChromeOptions()
         options.binary_location = str(CHROMIUM)
         for arg in (*CHROMIUM_ARGS, f"--user-data-dir={tempfile.mkdtemp(prefix='rq-chrome-')}"):
@@ -92,7 +122,7 @@ def open_page(url):
         metrics = {"width": width, "height": height, "mobile": mobile}
         metrics["deviceScaleFactor"] = 2 if mobile else 1
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-        driver.get(url)
+        driver.get(at + path)
         _wait(driver, lambda d: _find(d, "#rq-question textarea"))
         return driver
 
@@ -117,15 +147,32 @@ def _ask(driver, question: str, expect: str):
     """Type ``question``, press Enter, wait for a final answer containing ``expect``."""
     from selenium.webdriver.common.keys import Keys
 
-    before = len(_find(driver, "#rq-chat .rq-msg:not(.rq-pending):not(.rq-streaming)"))
-    box = _find(driver, "#rq-question textarea")[0]
+    final = "#rq-chat .rq-answer, #rq-chat .rq-refusal, #rq-chat .rq-error"
+    before = len(_find(driver, final))
+    box = _wait(driver, lambda d: _enabled(d, "#rq-question textarea"))
     box.send_keys(question, Keys.ENTER)
 
     def answered(d):
-        done = _find(d, "#rq-chat .rq-answer, #rq-chat .rq-refusal, #rq-chat .rq-error")
+        done = _find(d, final)
         return done[-1] if len(done) > before and expect in done[-1].text else False
 
-    return _wait(driver, answered)
+    answer = _wait(driver, answered)
+    _wait(driver, lambda d: _enabled(d, "#rq-question textarea"))  # ready for the next
+    return answer
+
+
+def _enabled(driver, css: str):
+    found = _find(driver, css)
+    return found[0] if found and found[0].is_enabled() else False
+
+
+def _click(driver, css: str) -> None:
+    _wait(driver, lambda d: _enabled(d, css)).click()
+
+
+def _tab(driver, name: str) -> None:
+    """Open the side panel's tab ``name`` (``reports`` or ``upload``)."""
+    _click(driver, f"#rq-tab-{name}-button")
 
 
 def _shot(driver, tmp_path: Path, name: str, full_page: bool = False) -> Path:
@@ -155,7 +202,7 @@ def test_laptop_answer_with_highlighted_citation(open_page, tmp_path):
     page = driver.find_element("tag name", "body").text
     for label in ("政府工作报告问答", "报告列表", "上传报告", "示例问题", "清空对话", "提问"):
         assert label in page
-    assert "太原" in _find(driver, "#rq-docs")[0].text
+    _wait(driver, lambda d: "太原" in _find(d, "#rq-docs")[0].text)
     answer = _ask(driver, "今年新增多少养老床位", "2000")
     marks = answer.find_elements("css selector", ".rq-card mark.rq-quote")
     assert any("2000张" in m.text for m in marks)
@@ -165,6 +212,8 @@ def test_laptop_answer_with_highlighted_citation(open_page, tmp_path):
     assert _shot(driver, tmp_path, "laptop-1280x800.png").stat().st_size > 10_000
     _shot(driver, tmp_path, "laptop-1280x800-full.png", full_page=True)
     assert _no_horizontal_scroll(driver)
+    ratios = driver.execute_script(_CONTRAST, READ)  # the light theme is readable too
+    assert min(r for _, r in ratios) >= 4.5, sorted(ratios, key=lambda kr: kr[1])[:3]
     _find(driver, "#rq-clear")[0].click()
     _wait(driver, lambda d: not _find(d, "#rq-chat .rq-msg"))
 
@@ -194,8 +243,14 @@ def test_refusal_looks_different(open_page):
     assert not refusal.find_elements("css selector", ".rq-cards-title")
 
 
+def _docs_loaded(driver) -> str:
+    """The report list once the page has loaded it."""
+    return _wait(driver, lambda d: "份报告" in (t := _find(d, "#rq-docs")[0].text) and t)
+
+
 def _upload(driver, path: Path, expect: str) -> str:
-    _find(driver, "#rq-upload input[type=file]")[0].send_keys(str(path))
+    _tab(driver, "upload")
+    _wait(driver, lambda d: _find(d, "#rq-upload input[type=file]"))[0].send_keys(str(path))
     status = _wait(driver, lambda d: (s := _find(d, "#rq-upload-status")) and expect in s[0].text)
     assert status
     return _find(driver, "#rq-upload-status")[0].text
@@ -206,6 +261,7 @@ def test_upload_gb18030_report_then_ask_about_it(open_page, tmp_path):
     report = tmp_path / "2025年示例市政府工作报告.txt"
     report.write_bytes(BOOKS.encode("gb18030"))
     assert "已加入索引" in _upload(driver, report, "索引")
+    _tab(driver, "reports")
     _wait(driver, lambda d: "示例市" in _find(d, "#rq-docs")[0].text)
     answer = _ask(driver, "今年将新建多少座城市书房", "25")
     assert any("25座" in m.text for m in answer.find_elements("css selector", "mark.rq-quote"))
@@ -214,12 +270,13 @@ def test_upload_gb18030_report_then_ask_about_it(open_page, tmp_path):
 
 def test_upload_rejects_wrong_type_in_chinese(open_page, tmp_path):
     driver = open_page()
-    before = _find(driver, "#rq-docs")[0].text
+    before = _docs_loaded(driver)
     bad = tmp_path / "报告.exe"
     bad.write_bytes(b"MZ not a report")
+    assert "不支持的文件类型" in _upload(driver, bad, "不支持")
     field = _find(driver, "#rq-upload input[type=file]")[0]
     assert field.get_attribute("accept") == ".txt,.md,.html,.htm,.docx,.pdf"
-    assert "不支持的文件类型" in _upload(driver, bad, "不支持")
+    _tab(driver, "reports")
     assert _find(driver, "#rq-docs")[0].text == before
 
 
@@ -229,14 +286,16 @@ def test_upload_over_the_size_limit_is_stopped_in_chinese_before_sending(
     from index.readers import max_file_bytes
 
     driver = open_page()
-    before = _find(driver, "#rq-docs")[0].text
+    before = _docs_loaded(driver)
     big = tmp_path / "大报告.txt"
     with big.open("wb") as fh:  # sparse: the browser reads only its size
         fh.truncate(max_file_bytes(ui_settings) + 1)
-    _find(driver, "#rq-upload input[type=file]")[0].send_keys(str(big))
+    _tab(driver, "upload")
+    _wait(driver, lambda d: _find(d, "#rq-upload input[type=file]"))[0].send_keys(str(big))
     note = _wait(driver, lambda d: _find(d, "#rq-too-big"))[0]
     assert "大报告.txt" in note.text and "MB 的上限，未上传" in note.text
     assert not _find(driver, "#rq-upload-status")[0].text  # nothing reached the server
+    _tab(driver, "reports")
     assert _find(driver, "#rq-docs")[0].text == before
 
 
@@ -254,3 +313,236 @@ def test_markup_in_a_report_shows_as_text(open_page, tmp_path):
     with pytest.raises(NoAlertPresentException):
         driver.switch_to.alert.text  # noqa: B018 -- raises when no alert is open
     _shot(driver, tmp_path, "markup-as-text.png")
+
+
+# --- the chat for daily use, at a laptop's and a phone's width ----------------------------
+
+SIZES = pytest.mark.parametrize("size", [(1280, 800), (390, 844)], ids=["laptop", "phone"])
+
+
+def _choose(driver, css: str, option: str) -> None:
+    """Pick ``option`` in the Gradio dropdown ``css``."""
+    _click(driver, f"{css} input")
+    _wait(driver, lambda d: _find(d, f'[role=option][aria-label="{option}"]'))[0].click()
+    _wait(driver, lambda d: _find(d, f"{css} input")[0].get_attribute("value") == option)
+
+
+@SIZES
+def test_a_question_sent_while_pending_is_not_dropped_and_stop_works(open_page, gated, size):
+    from selenium.webdriver.common.keys import Keys
+
+    at, gate = gated
+    gate.clear()
+    driver = open_page(*size, at=at)
+    box = _find(driver, "#rq-question textarea")[0]
+    box.send_keys("第一个问题", Keys.ENTER)
+    _wait(driver, lambda d: "正在" in d.find_element("css selector", "#rq-chat").text)
+    # Busy, visibly: the box is disabled (so nothing typed is dropped or erased), the ask
+    # button has become a stop button, the examples cannot start a second answer.
+    assert not box.is_enabled() and box.get_attribute("placeholder").startswith("正在回答")
+    assert _find(driver, "#rq-stop")[0].is_displayed() and not _find(driver, "#rq-ask")
+    assert not any(b.is_enabled() for b in _find(driver, ".rq-example"))
+    gate.set()
+    _wait(driver, lambda d: "（第一个问题）" in d.find_element("css selector", "#rq-chat").text)
+    _wait(driver, lambda d: box.is_enabled())
+    box.send_keys("第二个问题")
+    assert box.get_attribute("value") == "第二个问题"  # what is typed after the answer stays
+    gate.clear()
+    box.send_keys(Keys.ENTER)
+    _wait(driver, lambda d: _find(d, "#rq-chat .rq-streaming"))
+    _click(driver, "#rq-stop")
+    _wait(driver, lambda d: _find(d, "#rq-chat .rq-stopped"))
+    _wait(driver, lambda d: box.is_enabled() and _find(d, "#rq-ask"))
+    questions = [q.text for q in _find(driver, "#rq-chat .rq-question")]
+    assert questions == ["第一个问题", "第二个问题"]
+    gate.set()
+    answer = _ask(driver, "第三个问题", "（第三个问题）")
+    assert "rq-answer" in answer.get_attribute("class")
+    assert not _find(driver, "#rq-chat .rq-streaming")  # the stopped answer never came in
+
+
+def _copied(driver, answer) -> str:
+    """Click the answer's copy button; return what it put on the clipboard."""
+    driver.execute_script(
+        "window.__copied = null; navigator.clipboard.writeText = (t) => "
+        "{ window.__copied = t; return Promise.resolve(); };"
+    )
+    answer.find_element("css selector", ".rq-copy").click()
+    return _wait(driver, lambda d: d.execute_script("return window.__copied"))
+
+
+def _feedback_lines(settings) -> list[dict]:
+    path = settings.home / "feedback.jsonl"
+    text = path.read_text("utf-8") if path.exists() else ""
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@SIZES
+def test_copy_link_feedback_and_history_after_reload(open_page, ui_settings, tmp_path, size):
+    width = size[0]
+    driver = open_page(*size)
+    answer = _ask(driver, "今年新增多少养老床位", "2000")
+    # Copy: the answer, then its sources as plain text, not the HTML.
+    text = _copied(driver, answer)
+    first, blank, source = text.split("\n")[:3]
+    assert first == answer.find_element("css selector", ".rq-text").text and blank == ""
+    assert source.startswith("[1] 2025年太原市政府工作报告 · 2025年 · 太原市 · ")
+    assert "第" in source and "段：" in source and "2000张" in source and "<" not in text
+    # [n] leads to its card and flashes it.
+    driver.execute_script("window.scrollTo(0, 0)")
+    answer.find_element("css selector", ".rq-link").click()
+    card = answer.find_element("css selector", ".rq-card")
+    _wait(driver, lambda d: "rq-flash" in card.get_attribute("class"))
+    top = driver.execute_script("return arguments[0].getBoundingClientRect().top", card)
+    assert 0 <= top < driver.execute_script("return window.innerHeight")
+    # 👎 goes to the feedback file, with the question, the answer and its citations.
+    before = len(_feedback_lines(ui_settings))
+    dislike = "#rq-chat button[aria-label='踩'], #rq-chat button[aria-label='Dislike']"
+    _find(driver, dislike)[-1].click()  # the last answer's (Gradio's labels follow the locale)
+    _wait(driver, lambda d: len(_feedback_lines(ui_settings)) > before)
+    record = _feedback_lines(ui_settings)[-1]
+    assert record["verdict"] == "down" and record["question"] == "今年新增多少养老床位"
+    assert "2000" in record["answer"] and record["citations"][0]["region"] == "太原市"
+    _shot(driver, tmp_path, f"chat-{width}.png")
+    # A reload shows the conversation again, and a follow-up still knows it.
+    driver.refresh()
+    _wait(driver, lambda d: "2000" in d.find_element("css selector", "#rq-chat").text)
+    assert [q.text for q in _find(driver, "#rq-chat .rq-question")] == ["今年新增多少养老床位"]
+    follow = _ask(driver, "那就业呢", "8万人")
+    assert len(_find(driver, "#rq-chat .rq-question")) == 2 and follow.text
+
+
+_CONTRAST = """
+const parse = (c) => c.match(/[\\d.]+/g).map(Number);
+const lum = (c) => { const [r, g, b] = parse(c).map((v) => v / 255).map(
+  (v) => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+const background = (el) => { for (; el; el = el.parentElement) {
+  const c = getComputedStyle(el).backgroundColor; const v = parse(c);
+  if (v.length < 4 || v[3] > 0) return c; } return 'rgb(255, 255, 255)'; };
+return [...document.querySelectorAll(arguments[0])].filter((el) => el.textContent.trim())
+  .map((el) => { const a = lum(getComputedStyle(el).color), b = lum(background(el));
+    return [el.className || el.tagName, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)]; });
+"""
+READ = (
+    "#rq-chat .rq-text, #rq-chat .rq-title, #rq-chat .rq-where, #rq-chat .rq-passage, "
+    "#rq-chat mark.rq-quote, #rq-chat .rq-sources, #rq-chat .rq-ref, #rq-chat .rq-question, "
+    "#rq-docs td, #rq-docs th, #rq-docs .rq-count, .rq-header p, .rq-header h1"
+)
+
+
+@SIZES
+def test_dark_theme_is_readable(open_page, tmp_path, size):
+    driver = open_page(*size, path="?__theme=dark")
+    assert "dark" in driver.find_element("tag name", "body").get_attribute("class")
+    _ask(driver, "城镇新增就业目标是多少", "8万人")
+    _wait(driver, lambda d: _find(d, "#rq-docs td"))
+    ratios = driver.execute_script(_CONTRAST, READ)
+    kinds = {kind.split()[0] for kind, _ in ratios}
+    assert {"rq-text", "rq-passage", "rq-where", "rq-quote"} <= kinds
+    assert min(r for _, r in ratios) >= 4.5, sorted(ratios, key=lambda kr: kr[1])[:3]
+    _shot(driver, tmp_path, f"dark-{size[0]}.png")
+
+
+_SCROLLERS = """return [...document.querySelectorAll('body *')].filter((el) => {
+  const s = getComputedStyle(el); return ['auto', 'scroll'].includes(s.overflowY)
+    && el.scrollHeight > el.clientHeight + 1 && el.clientHeight > 0; })
+  .map((el) => el.id || el.className);"""
+
+
+def test_phone_has_one_scroller_and_nothing_hidden(open_page, tmp_path):
+    driver = open_page(390, 844)
+    answer = _ask(driver, "今年新增多少养老床位", "2000")
+    _ask(driver, "六条优势赛道是哪些", "低空经济")
+    assert driver.execute_script(_SCROLLERS) == []  # the page is the only scroller
+    assert _no_horizontal_scroll(driver)
+    mark = answer.find_element("css selector", ".rq-card mark.rq-quote")
+    passage = answer.find_element("css selector", ".rq-passage")
+    clipped = driver.execute_script(
+        "const m = arguments[0].getBoundingClientRect(), p = arguments[1].getBoundingClientRect();"
+        "return m.top < p.top || m.bottom > p.bottom;",
+        mark,
+        passage,
+    )
+    assert not clipped
+    assert not any(
+        b.is_displayed() for b in _find(driver, "#rq-chat .scroll-down-button-container")
+    )
+    year = _wait(driver, lambda d: _find(d, "#rq-docs td.rq-year"))[0]
+    lines = "const r = document.createRange(); r.selectNodeContents(arguments[0]);"
+    assert driver.execute_script(lines + "return r.getClientRects().length", year) == 1
+    driver.execute_script("window.scrollTo(0, 0)")
+    _shot(driver, tmp_path, "phone-chat-390x844.png")
+
+
+def _type(driver, css: str, text: str) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    field = _wait(driver, lambda d: _enabled(d, f"{css} textarea, {css} input"))
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(Keys.DELETE)
+    if text:
+        field.send_keys(text)
+
+
+def _docs(driver) -> str:
+    return _find(driver, "#rq-docs")[0].text
+
+
+@SIZES
+def test_reports_panel_search_filter_edit_delete(open_page, tmp_path, size):
+    laptop = size[0] > 600
+    old, new = ("青山县", "绿水县") if laptop else ("白云县", "黑土县")
+    report = tmp_path / f"2024年{old}政府工作报告.txt"
+    report.write_text(
+        f"2024年{old}政府工作报告\n\n一、主要目标\n\n今年全县将新建口袋公园12个，新增停车位800个。\n",
+        encoding="utf-8",
+    )
+    driver = open_page(*size)
+    assert "已加入索引" in _upload(driver, report, "索引")
+    _tab(driver, "reports")
+    # Search and filter the list; the count says how many of how many.
+    _wait(driver, lambda d: old in _docs(d) and "太原" in _docs(d))
+    _type(driver, "#rq-search", old[:2])
+    _wait(driver, lambda d: "太原" not in _docs(d))
+    assert old in _docs(driver) and "显示 1 /" in _docs(driver)
+    _type(driver, "#rq-search", "")
+    _choose(driver, "#rq-filter-year", "2024")
+    _wait(driver, lambda d: "太原" not in _docs(d) and old in _docs(d))
+    years = {td.text for td in _find(driver, "#rq-docs td.rq-year")}
+    assert years == {"2024"}
+    _choose(driver, "#rq-filter-year", "全部年份")
+    _wait(driver, lambda d: "太原" in _docs(d))
+    # Correct the region: the list and the answers follow.
+    _click(driver, "#rq-manage > button")
+    _click(driver, "#rq-pick input")
+    _wait(driver, lambda d: _find(d, f'[role=option][aria-label*="{old}"]'))[0].click()
+    _wait(driver, lambda d: _find(d, "#rq-edit-year textarea, #rq-edit-year input"))
+    field = "#rq-edit-region textarea, #rq-edit-region input"
+    _wait(driver, lambda d: _find(d, field)[0].get_attribute("value") == old)
+    _type(driver, "#rq-edit-region", new)
+    _click(driver, "#rq-save")
+    status = _wait(driver, lambda d: "已保存" in _find(d, "#rq-manage-status")[0].text)
+    assert status
+    row = f"2024年{old}政府工作报告 2024 {new}"  # the title keeps its words; the region is new
+    _wait(driver, lambda d: row in _docs(d))
+    if laptop:
+        _shot(driver, tmp_path, "reports-panel-1280x800.png")
+    answer = _ask(driver, f"{new}今年新建口袋公园多少个", "12个")
+    assert new in answer.find_element("css selector", ".rq-card").text
+    # The filter under the chat narrows the next questions to that region.
+    _choose(driver, "#rq-scope-region", new)
+    scoped = _ask(driver, "今年新增停车位多少个", "800个")
+    assert {c.text.split(" · ")[-1] for c in scoped.find_elements("css selector", ".rq-title")} == {
+        new
+    }
+    _choose(driver, "#rq-scope-region", "不限地区")
+    # Delete, after confirming: gone from the list and from the answers.
+    _click(driver, "#rq-delete")
+    confirm = _wait(driver, lambda d: _find(d, "#rq-confirm-text"))[0]
+    _wait(driver, lambda d: "确定从索引中删除" in confirm.text)
+    _click(driver, "#rq-confirm")
+    _wait(driver, lambda d: "已删除" in _find(d, "#rq-manage-status")[0].text)
+    _wait(driver, lambda d: new not in _docs(d) and "太原" in _docs(d))
+    gone = _ask(driver, f"{new}今年新建口袋公园多少个", new)
+    assert "rq-refusal" in gone.get_attribute("class")

@@ -20,7 +20,7 @@ def create_app(settings=None, *, answer_fn=None, stream_fn=None, embeddings=None
 
 
 def serve(app, *, host="127.0.0.1", port=7860, auth=None, block=True):
-    """Start a built app; see :func:`ui.app.serve`."""
+    """Serve a built app and the JSON API; see :func:`ui.app.serve`."""
     return _app().serve(app, host=host, port=port, auth=auth, block=block)
 
 

@@ -1,4 +1,5 @@
-"""The Gradio app: chat with streamed, cited answers; report list and upload; the ``/ask`` API."""
+"""The Gradio app: chat with streamed, cited answers; the reports panel (search, correct,
+remove, upload); served beside the JSON API of :mod:`ui.api`."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from assistant.feedback import record_feedback
+from assistant.types import Answer, ReportFilter
 from index import ReportQAError, Settings, list_documents
 from index.readers import format_mb, max_file_bytes
-from ui import render
+from ui import render, reports
 from ui.style import CSS, SHOW_LAST_QUESTION, head, theme
-from ui.uploads import ALLOWED_SUFFIXES, add_reports
+from ui.uploads import ALLOWED_SUFFIXES, add_reports, edit_report, remove_report
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +34,21 @@ STREAM_INTERVAL = 0.05
 # server grew by 500 MB before the oldest went): a conversation older than the last
 # thousand is forgotten by the server (the page still shows it).
 SESSIONS_KEPT = 1000
+# Exchanges kept in the browser across reloads: about 15 KB each, well inside the 5 MB a
+# browser gives a page's localStorage.
+EXCHANGES_SAVED = 50
+SAVED_KEY = "reportqa-chat"
 INTERNAL_ERROR = "内部错误，请稍后再试；如果一直出现，请查看服务器日志。"
+BUSY = "正在回答上一个问题…可点“停止”"
+PLACEHOLDER = "输入问题，按回车提问"
+ANY_REGION, ANY_YEAR = "不限地区", "不限年份"
 
-
-_STAGES = {"reading": "正在读取报告", "embedding": "正在计算向量", "storing": "正在写入索引"}
+_STAGES = {
+    "reading": ("正在读取报告", "份"),
+    "embedding": ("正在计算段落向量", "段"),
+    "sentences": ("正在计算句子向量", "句"),
+    "storing": ("正在写入索引", "段"),
+}
 
 
 @dataclass
@@ -51,8 +65,16 @@ class _Core:
         return [(q, a) for q, a in pairs]
 
 
+# --- the conversation --------------------------------------------------------------------
+# The state of a conversation: ``messages`` as shown; ``pairs``, the answered (question,
+# answer text) turns the assistant reads for follow-ups; ``turns``, per exchange (a user
+# message and its reply) the answer's JSON, or None for an error or a stopped reply, for
+# the 👍/👎 of that reply. It is kept in the browser too (gr.BrowserState), so a reload
+# shows the conversation again and follow-ups still work.
+
+
 def _new_state() -> dict:
-    return {"pairs": [], "messages": []}
+    return {"pairs": [], "messages": [], "turns": []}
 
 
 def _chat(state: dict, question: str, reply_html: str) -> list[dict]:
@@ -63,11 +85,59 @@ def _chat(state: dict, question: str, reply_html: str) -> list[dict]:
     ]
 
 
-def _replies(core: _Core, question: str, pairs):
+def _added(state: dict, question: str, messages: list[dict], answer: Answer | None) -> dict:
+    """``state`` with one more exchange; only answers join the assistant's history."""
+    extra = [(question, answer.text)] if answer is not None else []
+    turn = answer.to_json() if answer is not None else None
+    return {
+        "pairs": [*state["pairs"], *extra],
+        "messages": messages,
+        "turns": [*state.get("turns", []), turn],
+    }
+
+
+def _saved(state: dict) -> dict:
+    """What the browser keeps: the last ``EXCHANGES_SAVED`` exchanges."""
+    cut = max(0, len(state["turns"]) - EXCHANGES_SAVED)
+    answered = sum(t is not None for t in state["turns"][:cut])
+    return {
+        "pairs": state["pairs"][answered:],
+        "messages": state["messages"][2 * cut :],
+        "turns": state["turns"][cut:],
+    }
+
+
+def _restored(saved) -> dict:
+    """A conversation the browser kept, checked: anything unexpected starts afresh."""
+    try:
+        state = {
+            "pairs": [(str(q), str(a)) for q, a in saved["pairs"]],
+            "messages": [
+                {"role": m["role"], "content": str(m["content"])} for m in saved["messages"]
+            ],
+            "turns": list(saved["turns"]),
+        }
+    except (KeyError, TypeError, ValueError):
+        return _new_state()
+    return state if len(state["messages"]) == 2 * len(state["turns"]) else _new_state()
+
+
+def _within(region: str | None, year: str | None) -> ReportFilter | None:
+    """The report filter chosen under the chat, or None when it admits everything."""
+    region = "" if region in (None, ANY_REGION) else region
+    number = int(year) if year and str(year).isdigit() else None
+    return ReportFilter(region, number) if region or number else None
+
+
+def _replies(core: _Core, question: str, pairs, within: ReportFilter | None):
     """Yield ``(reply_html, final, answer)``; the final reply is an answer or an error."""
     try:
         stream = core.stream_fn(
-            question, core.history(pairs), settings=core.settings, embeddings=core.embeddings
+            question,
+            core.history(pairs),
+            settings=core.settings,
+            embeddings=core.embeddings,
+            within=within,
         )
         text, shown = "", 0.0
         for delta in stream:
@@ -93,22 +163,80 @@ def _log_refusal(question: str, exc: ReportQAError) -> None:
 
 
 def _make_respond(core: _Core):
-    def respond(question: str, state: dict):
-        """Stream an answer to ``question`` into the chat, then show its citation cards."""
+    def respond(question: str, state: dict, region: str | None = None, year: str | None = None):
+        """Stream an answer to ``question`` into the chat, then show its citation cards.
+
+        Yields ``(messages, state, saved)``; ``saved`` (what the browser keeps) changes
+        only with a finished exchange.
+        """
         question = (question or "").strip()
         state = state or _new_state()
         if not question:
-            yield "", state["messages"], state
             return
-        yield "", _chat(state, question, render.streaming_html("")), state
-        for reply, final, answer in _replies(core, question, state["pairs"]):
+        yield _chat(state, question, render.streaming_html("")), state, gr.skip()
+        for reply, final, answer in _replies(core, question, state["pairs"], _within(region, year)):
             messages = _chat(state, question, reply)
             if final:  # failed exchanges stay on screen but out of the assistant's history
-                extra = [(question, answer.text)] if answer is not None else []
-                state = {"pairs": [*state["pairs"], *extra], "messages": messages}
-            yield "", messages, state
+                state = _added(state, question, messages, answer)
+                yield messages, state, _saved(state)
+            else:
+                yield messages, state, gr.skip()
 
     return respond
+
+
+def _take(question: str):
+    """Move the question out of the box and show the page busy until the answer is in.
+
+    The box is disabled (not emptied later): nothing typed meanwhile can be dropped or
+    erased, and Enter cannot send a second question into the running one.
+    """
+    question = (question or "").strip()
+    if not question:
+        return "", *(gr.skip(),) * (1 + len(_busy(True)))
+    return question, gr.update(value="", interactive=False, placeholder=BUSY), *_busy(True)
+
+
+def _busy(busy: bool) -> tuple:
+    """Updates of the ask and stop buttons, then of the clear and example buttons (which
+    would start a second answer into the same conversation)."""
+    others = (gr.update(interactive=not busy),) * (1 + len(EXAMPLES))
+    return gr.update(visible=not busy), gr.update(visible=busy), *others
+
+
+def _release():
+    """The box and buttons back to normal once the answer is in (or stopped)."""
+    return gr.update(interactive=True, placeholder=PLACEHOLDER), *_busy(False)
+
+
+def _stopped(question: str, state: dict):
+    """The reply the user stopped: shown as stopped, kept out of the assistant's history."""
+    state = state or _new_state()
+    if not question:
+        return gr.skip(), gr.skip(), gr.skip(), *_release()
+    messages = _chat(state, question, render.stopped_html())
+    state = _added(state, question, messages, None)
+    return messages, state, _saved(state), *_release()
+
+
+def _make_feedback(core: _Core):
+    def feedback(state: dict, vote: gr.LikeData):
+        """Record 👍/👎 on an answer (``assistant.record_feedback``)."""
+        index = vote.index if isinstance(vote.index, int) else vote.index[0]
+        turns = (state or _new_state())["turns"]
+        turn = turns[index // 2] if 0 <= index // 2 < len(turns) else None
+        if turn is None or vote.liked not in (True, False):
+            return
+        try:
+            record_feedback(
+                Answer.from_json(turn), "up" if vote.liked else "down", settings=core.settings
+            )
+        except ReportQAError as exc:
+            gr.Warning(exc.message_zh)
+            return
+        gr.Info("谢谢，反馈已记录。")
+
+    return feedback
 
 
 def _make_ask(core: _Core):
@@ -127,11 +255,136 @@ def _make_ask(core: _Core):
     return ask
 
 
-def _documents(core: _Core) -> str:
-    try:
-        return render.documents_html(list_documents(core.settings))
-    except ReportQAError as exc:
-        return render.error_html(exc.message_zh)
+# --- the reports panel -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Panel:
+    """The components the reports panel's handlers read and write."""
+
+    search: gr.Textbox
+    region: gr.Dropdown
+    year: gr.Dropdown
+    sort: gr.Dropdown
+    docs: gr.HTML
+    pick: gr.Dropdown
+    scope_region: gr.Dropdown
+    scope_year: gr.Dropdown
+
+    @property
+    def inputs(self) -> list:
+        return [
+            self.region,
+            self.year,
+            self.pick,
+            self.search,
+            self.sort,
+            self.scope_region,
+            self.scope_year,
+        ]
+
+    @property
+    def outputs(self) -> list:
+        return [
+            self.docs,
+            self.region,
+            self.year,
+            self.pick,
+            self.scope_region,
+            self.scope_year,
+        ]
+
+
+def _make_refresh(core: _Core):
+    def refresh(region, year, pick, query, sort, scope_region, scope_year):
+        """The list as searched, filtered and sorted; the filters' and pickers' choices
+        (a choice whose reports are gone falls back to all)."""
+        try:
+            documents = list_documents(core.settings)
+        except ReportQAError as exc:
+            return render.error_html(exc.message_zh), *(gr.skip(),) * 5
+        regions, years = reports.region_choices(documents), reports.year_choices(documents)
+        region = region if region in regions else reports.ALL_REGIONS
+        year = year if year in years else reports.ALL_YEARS
+        view = reports.View(query or "", region, year, sort or reports.SORTS[0])
+        shown = reports.select(documents, view)
+        picks = [(reports.pick_label(d), d.doc_id) for d in shown]
+        pick = pick if pick in {d.doc_id for d in shown} else None
+        scope_regions = [ANY_REGION, *sorted({d.region for d in documents if d.region})]
+        scope_years = [ANY_YEAR, *[y for y in years if y.isdigit()]]
+        scope_region = scope_region if scope_region in scope_regions else ANY_REGION
+        scope_year = scope_year if scope_year in scope_years else ANY_YEAR
+        return (
+            render.documents_html(shown, len(documents)),
+            gr.update(choices=regions, value=region),
+            gr.update(choices=years, value=year),
+            gr.update(choices=picks, value=pick),
+            gr.update(choices=scope_regions, value=scope_region),
+            gr.update(choices=scope_years, value=scope_year),
+        )
+
+    return refresh
+
+
+def _make_fill(core: _Core):
+    def fill(doc_id: str | None):
+        """Put the chosen report's title, year and region into the edit fields."""
+        found = [d for d in list_documents(core.settings) if d.doc_id == doc_id]
+        if not found:
+            return "", "", "", gr.update(visible=False)
+        doc = found[0]
+        return doc.title, str(doc.year or ""), doc.region, gr.update(visible=False)
+
+    return fill
+
+
+def _make_save(core: _Core):
+    def save(doc_id: str | None, title: str, year: str, region: str) -> str:
+        """Correct the chosen report (its meta file, then a re-index); say how it went."""
+        if not doc_id:
+            return render.status_html([(False, "请先选择一份报告。")])
+        try:
+            doc = edit_report(
+                doc_id,
+                title=title,
+                year=year,
+                region=region,
+                settings=core.settings,
+                embeddings=core.embeddings,
+            )
+        except ReportQAError as exc:
+            return render.status_html([(False, exc.message_zh)])
+        shown = reports.pick_label(doc)
+        return render.status_html([(True, f"已保存并重新索引：{shown}")])
+
+    return save
+
+
+def _make_confirm(core: _Core):
+    def confirm(doc_id: str | None):
+        """Ask before removing: show which report would go."""
+        found = [d for d in list_documents(core.settings) if d.doc_id == doc_id]
+        if not found:
+            return gr.update(visible=False), "", render.status_html([(False, "请先选择一份报告。")])
+        question = f"确定从索引中删除《{render.esc(found[0].title)}》吗？此操作不能撤销。"
+        return gr.update(visible=True), f'<div class="rq-confirm">{question}</div>', ""
+
+    return confirm
+
+
+def _make_delete(core: _Core):
+    def delete(doc_id: str | None):
+        """Remove the chosen report (as ``reportqa index remove``)."""
+        hide = gr.update(visible=False)
+        if not doc_id:
+            return hide, render.status_html([(False, "请先选择一份报告。")])
+        try:
+            title = remove_report(doc_id, settings=core.settings, embeddings=core.embeddings)
+        except ReportQAError as exc:
+            return hide, render.status_html([(False, exc.message_zh)])
+        return hide, render.status_html([(True, f"已删除：{title}")])
+
+    return delete
 
 
 def _make_upload(core: _Core):
@@ -139,16 +392,17 @@ def _make_upload(core: _Core):
         """Index uploaded reports with a progress bar; per-file results in Chinese."""
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files or []]
         if not paths:
-            return "", _documents(core), None
+            return "", None
         progress(0, desc="正在读取报告…")
 
         def step(done: int, total: int, stage: str) -> None:
-            progress((done, total), desc=_STAGES[stage], unit="段" if stage != "reading" else "份")
+            desc, unit = _STAGES[stage]
+            progress((done, total), desc=desc, unit=unit)
 
         result = add_reports(
             paths, settings=core.settings, embeddings=core.embeddings, progress=step
         )
-        return render.status_html(result.lines), _documents(core), None
+        return render.status_html(result.lines), None
 
     return upload
 
@@ -177,16 +431,16 @@ def _make_loading(core: _Core):
     return loading
 
 
-def _chat_column(core: _Core, state) -> None:
+def _chat_column(core: _Core, demo, state, saved) -> tuple[gr.Dropdown, gr.Dropdown]:
     chat = gr.Chatbot(
         label="对话",
         show_label=False,
         elem_id="rq-chat",
         autoscroll=False,
-        height="calc(100vh - 290px)",
+        height="calc(100vh - 360px)",
         min_height=360,
-        buttons=["copy"],
-        feedback_options=None,
+        buttons=[],  # Gradio's copy copies the HTML; each answer has its own plain copy
+        feedback_options=("Like", "Dislike"),
         sanitize_html=True,
         placeholder="在下方输入问题，或点击示例问题。",
     )
@@ -195,34 +449,190 @@ def _chat_column(core: _Core, state) -> None:
             label="提问",
             show_label=False,
             container=False,
-            placeholder="输入问题，按回车提问",
+            placeholder=PLACEHOLDER,
             elem_id="rq-question",
             scale=5,
             max_lines=4,
             max_length=500,
         )
         ask_btn = gr.Button("提问", variant="primary", elem_id="rq-ask", scale=1, min_width=72)
+        stop_btn = gr.Button(
+            "停止", variant="stop", elem_id="rq-stop", scale=1, min_width=72, visible=False
+        )
+    with gr.Row(elem_id="rq-scope"):
+        gr.HTML('<span class="rq-scope-label">查找范围：</span>', elem_id="rq-scope-label")
+        scope_region = gr.Dropdown(
+            [ANY_REGION],
+            value=ANY_REGION,
+            show_label=False,
+            container=False,
+            elem_id="rq-scope-region",
+            min_width=120,
+            scale=0,
+        )
+        scope_year = gr.Dropdown(
+            [ANY_YEAR],
+            value=ANY_YEAR,
+            show_label=False,
+            container=False,
+            elem_id="rq-scope-year",
+            min_width=110,
+            scale=0,
+        )
     with gr.Row(elem_id="rq-examples"):
         gr.HTML('<span class="rq-examples-label">示例问题：</span>', elem_id="rq-examples-label")
         buttons = [gr.Button(q, size="sm", elem_classes="rq-example") for q in EXAMPLES]
         clear = gr.Button("清空对话", size="sm", variant="secondary", elem_id="rq-clear")
+    asked = gr.State("")
     respond = _make_respond(core)
-    common = dict(outputs=[box, chat, state], api_visibility="private", concurrency_id="chat")
-    box.submit(respond, inputs=[box, state], **common)
-    ask_btn.click(respond, inputs=[box, state], **common)
-    for button in buttons:
-        button.click(respond, inputs=[button, state], **common)
-    chat.change(None, js=SHOW_LAST_QUESTION, api_visibility="private")
-    clear.click(
-        lambda: ("", [], _new_state()), outputs=[box, chat, state], api_visibility="private"
+    private = dict(api_visibility="private")
+    controls = [box, ask_btn, stop_btn, clear, *buttons]  # what _release sets
+    answering = []
+    triggers = [(box.submit, box), (ask_btn.click, box)] + [(b.click, b) for b in buttons]
+    for trigger, source in triggers:
+        event = trigger(_take, inputs=source, outputs=[asked, *controls], queue=False, **private)
+        event = event.then(
+            respond,
+            inputs=[asked, state, scope_region, scope_year],
+            outputs=[chat, state, saved],
+            concurrency_id="chat",
+            **private,
+        )
+        answering.append(event)
+        event.then(_release, outputs=controls, **private)
+    stop_btn.click(
+        _stopped,
+        inputs=[asked, state],
+        outputs=[chat, state, saved, *controls],
+        cancels=answering,
+        queue=False,
+        **private,
     )
-    chat.clear(lambda: ("", _new_state()), outputs=[box, state], api_visibility="private")
+    chat.change(None, js=SHOW_LAST_QUESTION, **private)
+    chat.like(_make_feedback(core), inputs=[state], **private)
+    cleared = (lambda: ([], _new_state(), _new_state()), [chat, state, saved])
+    clear.click(cleared[0], outputs=cleared[1], **private)
+    chat.clear(cleared[0], outputs=cleared[1], **private)
+
+    def restore(kept):
+        """The conversation the browser kept, back on the page after a reload."""
+        state = _restored(kept)
+        return state, state["messages"]
+
+    demo.load(restore, inputs=saved, outputs=[state, chat], **private)
+    return scope_region, scope_year
 
 
-def _reports_column(core: _Core, demo) -> None:
-    gr.HTML('<h3 class="rq-h">报告列表</h3>', elem_id="rq-docs-title")
-    docs = gr.HTML(_documents(core), elem_id="rq-docs")
-    gr.HTML('<h3 class="rq-h">上传报告</h3>', elem_id="rq-upload-title")
+def _reports_column(core: _Core, demo, scope: tuple[gr.Dropdown, gr.Dropdown]) -> None:
+    with gr.Tabs(elem_id="rq-side"):
+        with gr.Tab("报告列表", elem_id="rq-tab-reports"):
+            panel = _report_list(scope)
+            _report_editor(core, panel)
+        with gr.Tab("上传报告", elem_id="rq-tab-upload"):
+            _upload_area(core, panel)
+    for control in (panel.search, panel.region, panel.year, panel.sort):
+        control.input(trigger_mode="always_last", **_refreshing(core, panel))
+    demo.load(**_refreshing(core, panel))
+
+
+def _refreshing(core: _Core, panel: _Panel) -> dict:
+    """The event that redraws the list after a change: quietly, the old list stays shown
+    until the new one is in (no spinner over it)."""
+    return dict(
+        fn=_make_refresh(core),
+        inputs=panel.inputs,
+        outputs=panel.outputs,
+        show_progress="hidden",
+        api_visibility="private",
+    )
+
+
+def _report_list(scope: tuple[gr.Dropdown, gr.Dropdown]) -> _Panel:
+    with gr.Row(elem_id="rq-filters"):
+        search = gr.Textbox(
+            placeholder="搜索标题、地区或年份",
+            show_label=False,
+            container=False,
+            elem_id="rq-search",
+            min_width=160,
+        )
+        region = gr.Dropdown(
+            [reports.ALL_REGIONS],
+            value=reports.ALL_REGIONS,
+            show_label=False,
+            container=False,
+            elem_id="rq-filter-region",
+            min_width=110,
+        )
+        year = gr.Dropdown(
+            [reports.ALL_YEARS],
+            value=reports.ALL_YEARS,
+            show_label=False,
+            container=False,
+            elem_id="rq-filter-year",
+            min_width=100,
+        )
+        sort = gr.Dropdown(
+            list(reports.SORTS),
+            value=reports.SORTS[0],
+            show_label=False,
+            container=False,
+            elem_id="rq-sort",
+            min_width=120,
+        )
+    docs = gr.HTML(elem_id="rq-docs")
+    pick = gr.Dropdown([], value=None, label="选择报告", elem_id="rq-pick", render=False)
+    return _Panel(search, region, year, sort, docs, pick, *scope)
+
+
+def _report_editor(core: _Core, panel: _Panel) -> None:
+    with gr.Accordion("修改或删除报告", open=False, elem_id="rq-manage"):
+        panel.pick.render()
+        with gr.Row():
+            title = gr.Textbox(label="标题", elem_id="rq-edit-title", scale=3)
+            year = gr.Textbox(label="年份", elem_id="rq-edit-year", scale=1, min_width=80)
+            region = gr.Textbox(label="地区", elem_id="rq-edit-region", scale=1, min_width=100)
+        with gr.Row():
+            save = gr.Button("保存修改", variant="primary", elem_id="rq-save", size="sm")
+            delete = gr.Button("删除报告", variant="stop", elem_id="rq-delete", size="sm")
+        with gr.Row(visible=False, elem_id="rq-confirm-row") as confirm_row:
+            question = gr.HTML(elem_id="rq-confirm-text")
+            confirm = gr.Button("确认删除", variant="stop", elem_id="rq-confirm", size="sm")
+            cancel = gr.Button("取消", elem_id="rq-cancel", size="sm")
+        status = gr.HTML(elem_id="rq-manage-status")
+    private = dict(api_visibility="private")
+    panel.pick.change(
+        _make_fill(core),
+        inputs=panel.pick,
+        outputs=[title, year, region, confirm_row],
+        **private,
+    )
+    save.click(
+        _make_save(core),
+        inputs=[panel.pick, title, year, region],
+        outputs=status,
+        concurrency_limit=1,
+        concurrency_id="build",
+        **private,
+    ).then(**_refreshing(core, panel))
+    delete.click(
+        _make_confirm(core),
+        inputs=panel.pick,
+        outputs=[confirm_row, question, status],
+        **private,
+    )
+    confirm.click(
+        _make_delete(core),
+        inputs=panel.pick,
+        outputs=[confirm_row, status],
+        concurrency_limit=1,
+        concurrency_id="build",
+        **private,
+    ).then(**_refreshing(core, panel))
+    cancel.click(lambda: gr.update(visible=False), outputs=confirm_row, **private)
+
+
+def _upload_area(core: _Core, panel: _Panel) -> None:
     kinds = "、".join(s.lstrip(".") for s in ALLOWED_SUFFIXES)
     limit = max_file_bytes(core.settings)
     # Read by the page's script (ui.style.head), which stops larger files before sending.
@@ -239,13 +649,12 @@ def _reports_column(core: _Core, demo) -> None:
     files.upload(
         _make_upload(core),
         inputs=files,
-        outputs=[status, docs, files],
+        outputs=[status, files],
         show_progress_on=files,
         api_visibility="private",
         concurrency_limit=1,
         concurrency_id="build",
-    )
-    demo.load(lambda: _documents(core), outputs=docs, api_visibility="private")
+    ).then(**_refreshing(core, panel))
 
 
 def create_app(
@@ -270,18 +679,58 @@ def create_app(
         _header()
         loading = gr.HTML("", elem_id="rq-loading")
         state = gr.State(_new_state())
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=340):
-                _chat_column(core, state)
-            with gr.Column(scale=2, min_width=300):
-                _reports_column(core, demo)
+        saved = gr.BrowserState(_new_state(), storage_key=SAVED_KEY)
+        with gr.Row(equal_height=False, elem_id="rq-main"):
+            with gr.Column(scale=3, min_width=340, elem_id="rq-chat-column"):
+                scope = _chat_column(core, demo, state, saved)
+            with gr.Column(scale=2, min_width=300, elem_id="rq-side-column"):
+                _reports_column(core, demo, scope)
         gr.api(_make_ask(core), api_name="ask", concurrency_limit=CONCURRENCY)
         # Unlimited: every page opened while loading waits here, not in the answer queue.
         demo.load(
             _make_loading(core), outputs=loading, api_visibility="private", concurrency_limit=None
         )
     demo.queue(default_concurrency_limit=CONCURRENCY)
+    demo.rq_core = core  # what serve() hands to the JSON API
     return demo
+
+
+class Server:
+    """A running server: the page at ``/``, the JSON API at ``/api/…``, its docs at ``/docs``."""
+
+    def __init__(self, blocks: gr.Blocks, api, host: str, port: int) -> None:
+        import uvicorn
+
+        self.blocks, self.api = blocks, api
+        self.local_url = f"http://{host}:{port}/"
+        config = uvicorn.Config(api, host=host, port=port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Server:
+        """Serve in a background thread; return once the port accepts connections."""
+        self._thread = threading.Thread(target=self.server.run, daemon=True)
+        self._thread.start()
+        while not self.server.started:
+            if not self._thread.is_alive():
+                raise OSError(f"cannot serve on {self.local_url} (is the port taken?)")
+            time.sleep(0.01)
+        return self
+
+    def run(self) -> None:
+        """Serve in this thread until interrupted (Ctrl-C)."""
+        self.server.run()
+
+    def close(self) -> None:
+        """Stop the queue, end the page's open event streams, then the server."""
+        self.blocks.close(verbose=False)
+        for route in self.api.routes:  # the mounted page's heartbeats wait on this event
+            stop = getattr(getattr(route, "app", None), "stop_event", None)
+            if stop is not None:
+                stop.set()
+        self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join()
 
 
 def serve(
@@ -291,19 +740,27 @@ def serve(
     port: int = 7860,
     auth: tuple[str, str] | None = None,
     block: bool = True,
-) -> gr.Blocks:
-    """Start ``app`` on ``host:port`` (loopback unless told otherwise); never a share link."""
-    app.launch(
+) -> Server:
+    """Serve ``app`` and the JSON API on ``host:port`` (loopback unless told otherwise).
+
+    The page is mounted on the API's FastAPI app (one port, one auth); with ``block`` it
+    serves until interrupted, otherwise it returns the running :class:`Server`.
+    """
+    from ui.api import create_api
+
+    # mount_gradio_app takes no session capacity (launch does): the page reads it from here.
+    app.state_session_capacity = SESSIONS_KEPT
+    api = create_api(app.rq_core, auth=auth)
+    gr.mount_gradio_app(
+        api,
+        app,
+        path="/",
         server_name=host,
         server_port=port,
         auth=auth,
         auth_message="请输入用户名和密码。" if auth else None,
-        share=False,
-        inbrowser=False,
-        prevent_thread_lock=not block,
-        quiet=not block,
+        show_error=False,
         max_file_size=SERVER_MAX_FILE_SIZE,
-        state_session_capacity=SESSIONS_KEPT,
         footer_links=["api"],
         run_history=False,
         ssr_mode=False,
@@ -314,7 +771,12 @@ def serve(
         css=CSS,
         head=head(",".join(ALLOWED_SUFFIXES)),
     )
-    return app
+    server = Server(app, api, host, port)
+    if not block:
+        return server.start()
+    print(f"网页：{server.local_url}　接口文档：{server.local_url}docs", flush=True)
+    server.run()
+    return server
 
 
 def launch(

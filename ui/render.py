@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
+# The page's script finds card n by the number on it (the sanitizer drops data- attributes).
+_LINK = r'<button type="button" class="rq-ref rq-link" title="查看出处">[\1]</button>'
 
 
 def esc(text: object) -> str:
@@ -37,8 +39,9 @@ def highlight(text: str, quote: str) -> str:
 
 
 def with_markers(text: str) -> str:
-    """Escaped answer text whose ``[n]`` markers look like the numbers on the cards."""
-    return _MARKER.sub(r'<span class="rq-ref">[\1]</span>', _lines(esc(text)))
+    """Escaped answer text whose ``[n]`` markers look like the numbers on the cards and
+    lead to them (the page's script scrolls to card ``n`` of the same message)."""
+    return _MARKER.sub(_LINK, _lines(esc(text)))
 
 
 def _meta(citation) -> str:
@@ -86,13 +89,55 @@ def cards_html(answer) -> str:
         return ""
     if not answer.found:
         return _more(answer.citations, "可能相关的段落")
-    cited = {int(n) for n in _MARKER.findall(answer.text)}
-    shown = [c for c in answer.citations if c.n in cited] or list(answer.citations[:1])
+    shown = _cited(answer)
     rest = [c for c in answer.citations if c not in shown]
     return (
         f'<div class="rq-cards"><div class="rq-cards-title">引用来源</div>{_cards(shown)}</div>'
         f"{_more(rest, '其他相关段落')}"
     )
+
+
+def _cited(answer) -> list:
+    """The citations the answer's markers point to (the first one when it has none)."""
+    cited = {int(n) for n in _MARKER.findall(answer.text)}
+    return [c for c in answer.citations if c.n in cited] or list(answer.citations[:1])
+
+
+def answer_text(answer) -> str:
+    """The answer as plain text, as the copy button copies it: the answer, then per cited
+    passage "[n] 标题 · 年份 · 地区 · 章节 · 第N段：引文"."""
+    lines = [answer.text]
+    if answer.found and answer.citations:
+        lines.append("")
+        for c in _cited(answer):
+            parts = [c.title or "（无标题）", *([f"{c.year}年"] if c.year else [])]
+            parts += [*([c.region] if c.region else []), c.section or "正文", f"第{c.paragraph}段"]
+            lines.append(f"[{c.n}] {' · '.join(parts)}：{c.quote or c.text}")
+    return "\n".join(lines)
+
+
+def _copy(answer) -> str:
+    """The copy button and the text it copies. The chat's sanitizer drops ``data-``
+    attributes, so the text rides in a hidden element, its newlines as entities (the
+    message stays one line; the browser's ``textContent`` has them back)."""
+    plain = esc(answer_text(answer)).replace("\n", "&#10;")
+    return (
+        '<button type="button" class="rq-copy" title="复制回答和出处（纯文本）">复制</button>'
+        f'<div class="rq-plain">{plain}</div>'
+    )
+
+
+def _sources(answer) -> str:
+    """Which reports the answer comes from: "出自：2025年 太原市《…》"."""
+    seen = dict.fromkeys(
+        (c.year, c.region, c.title) for c in _cited(answer) if answer.found and answer.citations
+    )
+    if not seen:
+        return ""
+    names = "；".join(
+        " ".join(p for p in (f"{y}年" if y else "", r) if p) + f"《{t}》" for y, r, t in seen
+    )
+    return f'<div class="rq-sources">出自：{esc(names)}</div>'
 
 
 def _note(answer) -> str:
@@ -105,12 +150,12 @@ def answer_html(answer) -> str:
         return (
             '<div class="rq-msg rq-refusal"><span class="rq-label">未找到</span>'
             f'<div class="rq-text">{_lines(esc(answer.text))}</div>{_note(answer)}'
-            f"{cards_html(answer)}</div>"
+            f'{cards_html(answer)}<div class="rq-tools">{_copy(answer)}</div></div>'
         )
     return (
         '<div class="rq-msg rq-answer">'
-        f'<div class="rq-text">{with_markers(answer.text)}</div>{_note(answer)}'
-        f"{cards_html(answer)}</div>"
+        f'<div class="rq-text">{with_markers(answer.text)}</div>{_sources(answer)}{_note(answer)}'
+        f'{cards_html(answer)}<div class="rq-tools">{_copy(answer)}</div></div>'
     )
 
 
@@ -119,6 +164,12 @@ def streaming_html(text: str) -> str:
     if not text:
         return '<div class="rq-msg rq-pending"><span class="rq-label">检索中…</span></div>'
     return f'<div class="rq-msg rq-streaming"><div class="rq-text">{with_markers(text)}</div></div>'
+
+
+def stopped_html(text: str = "") -> str:
+    """A reply the user stopped: what had arrived, marked as stopped."""
+    shown = f'<div class="rq-text">{with_markers(text)}</div>' if text else ""
+    return f'<div class="rq-msg rq-stopped"><span class="rq-label">已停止</span>{shown}</div>'
 
 
 def loading_html(message: str) -> str:
@@ -138,22 +189,38 @@ def user_html(question: str) -> str:
     return f'<div class="rq-question">{_lines(esc(question))}</div>'
 
 
-def documents_html(documents: Iterable) -> str:
-    """The report list: title, year, region and passage count of every indexed report."""
-    rows = [
-        f"<tr><td>{esc(d.title)}</td><td>{esc(d.year or '—')}</td>"
-        f"<td>{esc(d.region or '—')}</td><td>{int(d.passages)}</td></tr>"
-        for d in documents
-    ]
-    if not rows:
+def documents_html(documents: Sequence, total: int | None = None) -> str:
+    """The report list: title, year, region and passage count of each report shown.
+
+    ``total`` is how many the index holds when ``documents`` is a filtered part of them.
+    A report of unknown region says "未识别", with a hint to set it.
+    """
+    total = len(documents) if total is None else total
+    if not total:
         return (
-            '<div class="rq-docs rq-empty">还没有已索引的报告。请在下方上传报告，'
+            '<div class="rq-docs rq-empty">还没有已索引的报告。请在“上传报告”中上传，'
             "或在命令行运行 <code>reportqa index build</code>。</div>"
         )
+    unknown = '<span class="rq-unknown" title="在“修改或删除报告”中设置地区">未识别</span>'
+    rows = [
+        f'<tr><td>{esc(d.title)}</td><td class="rq-year">{esc(d.year or "—")}</td>'
+        f"<td>{esc(d.region) if d.region else unknown}</td><td>{int(d.passages)}</td></tr>"
+        for d in documents
+    ]
+    count = f"共 {total} 份报告" if len(rows) == total else f"显示 {len(rows)} / {total} 份报告"
+    hint = (
+        '<div class="rq-hint">地区“未识别”的报告按地区提问时找不到：'
+        "请在下方“修改或删除报告”中设置地区。</div>"
+        if any(not d.region for d in documents)
+        else ""
+    )
+    if not rows:
+        return f'<div class="rq-docs"><div class="rq-count">{count}</div>没有符合条件的报告。</div>'
     head = "<tr><th>标题</th><th>年份</th><th>地区</th><th>段落</th></tr>"
     return (
-        f'<div class="rq-docs"><div class="rq-count">共 {len(rows)} 份报告</div>'
-        f'<table class="rq-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table></div>'
+        f'<div class="rq-docs"><div class="rq-count">{count}</div>'
+        f'<table class="rq-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+        f"{hint}</div>"
     )
 
 

@@ -15,58 +15,105 @@ FONTS = (
 MONO = ("Menlo", "Consolas", "Noto Sans Mono CJK SC", "monospace")
 
 CSS = """
+/* Secondary text: the theme's own subdued grey is too faint on a light card (2.5:1).
+   Gradio scopes this CSS and moves ".dark" to the front of the first selector of a list
+   only, so every dark rule has one selector. */
+.rq-header, .rq-msg, .rq-docs, #rq-manage { --rq-subdued: #4b5563; }
+.dark .rq-header { --rq-subdued: #a3aab5; }
+.dark .rq-msg { --rq-subdued: #a3aab5; }
+.dark .rq-docs { --rq-subdued: #a3aab5; }
+.dark #rq-manage { --rq-subdued: #a3aab5; }
 .rq-header h1 { font-size: 1.6rem; margin: 0.2rem 0; color: #b91c1c; }
-.rq-header p { margin: 0; color: #6b7280; font-size: 0.9rem; }
+.dark .rq-header h1 { color: #f87171; }
+.rq-header p { margin: 0; color: var(--rq-subdued); font-size: 0.9rem; }
 .rq-h { font-size: 1.05rem; font-weight: 600; margin: 4px 0; }
 .rq-question { white-space: normal; }
 .rq-msg { line-height: 1.7; }
 .rq-text { word-break: break-word; }
 .rq-ref { color: #92400e; background: #fef3c7; border-radius: 4px; padding: 0 3px;
   margin: 0 1px; font-weight: 600; font-size: 0.85em; white-space: nowrap; }
+button.rq-link { border: none; cursor: pointer; font-family: inherit; line-height: inherit;
+  text-decoration: underline dotted; }
+button.rq-link:hover, button.rq-link:focus-visible { background: #fde68a; }
+.rq-sources { font-size: 0.8em; color: var(--rq-subdued); margin-top: 2px; }
 .rq-cards { margin-top: 10px; display: flex; flex-direction: column; gap: 8px; }
-.rq-cards-title { font-size: 0.8em; color: #6b7280; }
-.rq-card { border: 1px solid #e5e7eb; border-left: 4px solid #f59e0b; border-radius: 8px;
-  padding: 8px 10px; background: #fffdf7; color: #1f2937; }
+.rq-cards-title { font-size: 0.8em; color: var(--rq-subdued); }
+/* Cards take the theme's colours: light text on a light card was unreadable in dark mode. */
+.rq-card { border: 1px solid var(--border-color-primary); border-left: 4px solid #f59e0b;
+  border-radius: 8px; padding: 8px 10px; background: var(--background-fill-secondary);
+  color: var(--body-text-color); scroll-margin: 12px; }
+.rq-card.rq-flash { animation: rq-flash 1.6s ease-out; }
+@keyframes rq-flash { 0%, 40% { box-shadow: 0 0 0 3px #f59e0b; } 100% { box-shadow: none; } }
 .rq-card-head { display: flex; gap: 6px; align-items: baseline; flex-wrap: wrap;
   font-weight: 600; font-size: 0.92em; }
-.rq-where { color: #6b7280; font-size: 0.8em; margin: 2px 0 6px; }
+.rq-where { color: var(--rq-subdued); font-size: 0.8em; margin: 2px 0 6px; }
 .rq-passage { font-size: 0.9em; line-height: 1.75; max-height: 22em; overflow-y: auto;
   word-break: break-word; }
-mark.rq-quote { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 2px; }
+mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 2px; }
 .rq-label { display: inline-block; font-size: 0.78em; line-height: 1.6; padding: 0 8px;
-  border-radius: 999px; color: #fff; background: #6b7280; margin-bottom: 4px; }
+  border-radius: 999px; color: #fff; background: #4b5563; margin-bottom: 4px; }
 .rq-refusal { background: #f3f4f6; border: 1px dashed #9ca3af; border-radius: 8px;
   padding: 8px 10px; color: #374151; }
+.rq-refusal .rq-card { background: #fff; color: #1f2937; }
 .rq-error { background: #fef2f2; border: 1px solid #fecaca; border-radius: 8px;
   padding: 8px 10px; color: #7f1d1d; }
 .rq-error .rq-label { background: #dc2626; }
 .rq-pending .rq-label { background: #2563eb; }
+.rq-stopped .rq-label { background: #6b7280; }
+.rq-tools { margin-top: 6px; display: flex; justify-content: flex-end; }
+.rq-copy { font-size: 0.8em; padding: 1px 10px; border-radius: 999px; cursor: pointer;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
+  color: var(--body-text-color); }
+.rq-plain { display: none; }
 #rq-limit-holder { display: none !important; }
 .rq-loading { background: #eff6ff; border: 1px solid #bfdbfe; border-radius: 8px;
   padding: 6px 10px; color: #1e3a8a; }
 .rq-more { margin-top: 8px; }
-.rq-more summary { cursor: pointer; font-size: 0.85em; color: #6b7280; }
+.rq-more summary { cursor: pointer; font-size: 0.85em; color: var(--rq-subdued); }
 .rq-more .rq-cards { margin-top: 6px; }
-.rq-note { font-size: 0.8em; color: #6b7280; margin-top: 4px; }
+.rq-note { font-size: 0.8em; color: var(--rq-subdued); margin-top: 4px; }
 .rq-docs { font-size: 0.9em; }
-.rq-count { color: #6b7280; font-size: 0.85em; margin-bottom: 4px; }
+.rq-count { color: var(--rq-subdued); font-size: 0.85em; margin-bottom: 4px; }
+.rq-hint { color: var(--rq-subdued); font-size: 0.8em; margin-top: 6px; }
+.rq-unknown { color: #b45309; font-weight: 600; cursor: help; }
+.dark .rq-unknown { color: #fbbf24; }
 .rq-table { width: 100%; border-collapse: collapse; border: none !important; }
 .rq-table tr { border: none !important; }
-.rq-table th, .rq-table td { border: none !important; border-bottom: 1px solid #e5e7eb !important;
+.rq-table th, .rq-table td { border: none !important;
+  border-bottom: 1px solid var(--border-color-primary) !important;
   padding: 4px 6px; text-align: left; vertical-align: top; word-break: break-word; }
-.rq-table th { color: #6b7280; font-weight: 600; white-space: nowrap; }
+.rq-table th { color: var(--rq-subdued); font-weight: 600; white-space: nowrap; }
+.rq-table td.rq-year { white-space: nowrap; }
+#rq-docs { max-height: 60vh; overflow-y: auto; }
+#rq-filters { gap: 6px; flex-wrap: wrap; }
+#rq-filters > * { flex: 1 1 110px !important; }
+#rq-filters > #rq-search { flex: 2 1 160px !important; }
+.rq-confirm { color: #b91c1c; font-weight: 600; }
+.dark .rq-confirm { color: #f87171; }
 .rq-status { list-style: none; padding: 0; margin: 4px 0; font-size: 0.9em; }
 .rq-status .rq-ok { color: #15803d; }
 .rq-status .rq-fail { color: #b91c1c; }
+.dark .rq-status .rq-ok { color: #4ade80; }
+.dark .rq-status .rq-fail { color: #f87171; }
+#rq-scope { gap: 6px; align-items: center; flex-wrap: wrap; }
+#rq-scope > * { flex: 0 1 auto !important; min-width: 0 !important; width: auto !important; }
+#rq-scope-label { padding: 0 !important; }
+.rq-scope-label, .rq-examples-label { font-weight: 600; font-size: 0.9em; white-space: nowrap; }
 #rq-examples { gap: 6px; flex-wrap: wrap; align-items: center; }
 #rq-examples > * { flex: 0 1 auto !important; min-width: 0 !important; width: auto !important; }
 #rq-examples-label { padding: 0 !important; }
-.rq-examples-label { font-weight: 600; font-size: 0.9em; white-space: nowrap; }
 #rq-clear { margin-left: auto; }
 @media (max-width: 640px) {
   .rq-header p { font-size: 0.8rem; }
   .rq-header h1 { font-size: 1.3rem; }
-  #rq-chat { height: 62vh !important; }
+  /* One scroller on a phone, the page: the chat and its passages grow instead of
+     scrolling inside it, and Gradio's scroll-down button has nothing to cover. */
+  #rq-chat { height: auto !important; max-height: none !important; }
+  #rq-chat .bubble-wrap, #rq-chat .wrapper { height: auto !important; max-height: none !important;
+    overflow: visible !important; }
+  #rq-chat .scroll-down-button-container { display: none !important; }
+  .rq-passage { max-height: none; overflow: visible; }
+  #rq-docs { max-height: none; overflow: visible; }
   .rq-card { padding: 6px 8px; }
 }
 """
@@ -79,7 +126,10 @@ SHOW_LAST_QUESTION = """() => { requestAnimationFrame(() => {
   const q = all[all.length - 1];
   let box = q && q.parentElement;
   while (box && box.scrollHeight <= box.clientHeight + 1) box = box.parentElement;
-  if (!box || !document.querySelector('#rq-chat').contains(box)) return;
+  if (!box || !document.querySelector('#rq-chat').contains(box)) {
+    if (q) q.scrollIntoView({ block: 'start' });  // a phone: the page is the one scroller
+    return;
+  }
   box.scrollTop += q.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
 }); }"""
 
@@ -109,6 +159,51 @@ _TOO_BIG = """document.addEventListener('change', (e) => {
 }, true);"""
 
 
+# The chat's sanitizer keeps buttons but not ``data-`` attributes or handlers: one listener
+# on the document serves every answer's ``[n]`` links and copy button.
+#   [n]: open, scroll to and flash card n of the same answer (it may be folded away).
+#   复制: copy the answer's plain text (its hidden .rq-plain, made on the server), with a
+#   fallback where the clipboard API is missing (a plain-http page on another host).
+_ANSWER_TOOLS = """document.addEventListener('click', (e) => {
+  const link = e.target.closest('#rq-chat .rq-link');
+  if (link) {
+    e.preventDefault();
+    const msg = link.closest('.rq-msg');
+    const card = msg && [...msg.querySelectorAll('.rq-card')].find(
+      (c) => c.querySelector('.rq-num')?.textContent.trim() === link.textContent.trim());
+    if (!card) return;
+    const folded = card.closest('details');
+    if (folded) folded.open = true;
+    card.scrollIntoView({ block: 'nearest' });
+    card.classList.remove('rq-flash');
+    void card.offsetWidth;
+    card.classList.add('rq-flash');
+    return;
+  }
+  const copy = e.target.closest('#rq-chat .rq-copy');
+  if (!copy) return;
+  const text = copy.closest('.rq-msg').querySelector('.rq-plain').textContent;
+  const done = () => {
+    copy.textContent = '已复制';
+    setTimeout(() => { copy.textContent = '复制'; }, 1500);
+  };
+  const fallback = () => {
+    const area = document.createElement('textarea');
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand('copy');
+    area.remove();
+    done();
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done, fallback);
+  } else {
+    fallback();
+  }
+});"""
+
+
 def head(accept: str) -> str:
     """Extra ``<head>`` markup.
 
@@ -116,7 +211,8 @@ def head(accept: str) -> str:
     The upload field gets its ``accept`` list here rather than through ``gr.File(file_types=)``
     because Gradio rejects other types with an English message; the upload handler checks
     types itself and answers in Chinese. Files over the size limit are stopped before they
-    are sent, with a Chinese message.
+    are sent, with a Chinese message. Answers' ``[n]`` links and copy buttons work
+    through one listener on the document.
     """
     return (
         "<style>@media (max-width: 640px) { .gradio-container .main.app "
@@ -125,7 +221,7 @@ def head(accept: str) -> str:
         "'#rq-upload input[type=file]').forEach((i) => { if (i.accept !== "
         f"'{accept}') i.accept = '{accept}'; }}); new MutationObserver(set).observe("
         "document.documentElement, { childList: true, subtree: true }); "
-        f"{_TOO_BIG} }})();</script>"
+        f"{_TOO_BIG} {_ANSWER_TOOLS} }})();</script>"
     )
 
 

@@ -1,4 +1,5 @@
-"""Reports uploaded through the page: check them, keep them under ``home/uploads``, index them.
+"""Reports changed through the page: uploads checked, kept under ``home/uploads`` and
+indexed; reports removed or corrected.
 
 Only one build runs at a time (a process-wide lock; ``build_index`` also holds the index's
 file lock against the CLI). A file that fails validation never reaches the index; a file
@@ -218,3 +219,46 @@ def _index(accepted: list[Path], settings, embeddings, progress) -> list[tuple[b
             staging.undo(target)
     staging.commit()
     return results
+
+
+def remove_report(doc_id: str, *, settings, embeddings=None) -> str:
+    """Drop a report from the index (as ``reportqa index remove``); returns its title.
+
+    A report that was uploaded through the page is also deleted from ``uploads/`` with its
+    meta file: otherwise the next build of that folder would bring it back. A report
+    indexed from elsewhere keeps its file.
+
+    Raises:
+        ReportQAError: It is no longer indexed, or the index is busy.
+    """
+    from index import list_documents, remove_document
+
+    with _BUILD_LOCK:
+        titles = {d.doc_id: d.title for d in list_documents(settings)}
+        report = remove_document(
+            doc_id, settings=settings, embeddings=embeddings, wait=BUILD_WAIT_SECONDS
+        )
+        source = Path(report.removed[0])
+        if (Path(settings.home) / "uploads").resolve() in source.parents:
+            for kept in (source, source.with_name(source.name + ".meta.json")):
+                kept.unlink(missing_ok=True)
+    return titles.get(doc_id, source.name)
+
+
+def edit_report(doc_id: str, *, title: str, year: str, region: str, settings, embeddings=None):
+    """Correct a report's title, year and region (see :func:`index.edit_document`).
+
+    Runs under the page's build lock, one change to the index at a time, as uploads do.
+    """
+    from index import edit_document
+
+    with _BUILD_LOCK:
+        return edit_document(
+            doc_id,
+            title=title,
+            year=year,
+            region=region,
+            settings=settings,
+            embeddings=embeddings,
+            wait=BUILD_WAIT_SECONDS,
+        )
