@@ -13,7 +13,9 @@ that phase's:
 - build: the whole index from nothing (seconds, peak RSS);
 - add one: one more report into that index (seconds, peak RSS);
 - serve: open the index as ``reportqa serve`` does (``warm_up``; start-up seconds), then
-  answer questions (p50/p95 ms) and report the process's peak RSS.
+  answer questions (p50/p95 ms) and report the process's peak RSS. Against a server it
+  starts from an empty home, as a server on another machine would, so start-up includes
+  copying the index from the Chroma server.
 
 ``--server`` repeats every size against a ``chroma run`` on 127.0.0.1.
 """
@@ -218,7 +220,10 @@ def measure(size: int, pool: list[str], per_doc: float, server: bool, work: Path
         build = _child("build", *args, str(docs))
         write_documents(docs, pool, 1, start=count)
         add = _child("build", *args, str(docs))
-        serve = _child("serve", *args)
+        # Against a server, a chat server on another machine starts from an empty home
+        # and copies the index from the server first.
+        reader = work / "reader-home" if server else home
+        serve = _child("serve", str(reader), url or "")
     finally:
         if proc:
             proc.terminate()
