@@ -81,36 +81,39 @@ class BM25:
             corpus: Token lists of the passages to add.
         """
         vocab = dict(base.vocab) if base is not None else {}
-        terms, rows, tfs = [], [], []
-        lengths = [np.asarray([len(doc) for doc in corpus], dtype=np.float32)]
-        offset = 0
         if base is not None and keep is not None:
             keep = np.asarray(keep, dtype=bool)
-            column = np.repeat(np.arange(len(base.vocab)), np.diff(base.indptr))
             stays = keep[base.indices]
             renumber = np.cumsum(keep) - 1
-            terms.append(column[stays])
-            rows.append(renumber[base.indices[stays]])
-            tfs.append(np.asarray(base.tf)[stays])
-            lengths.insert(0, np.asarray(base.lengths)[keep])
+            # Kept postings stay in (term, row) order: rows are renumbered, not reordered.
+            rows = renumber[base.indices[stays]]
+            tf = np.asarray(base.tf)[stays]
+            ends = np.concatenate([[0], np.cumsum(stays)])[base.indptr]
+            lengths = [np.asarray(base.lengths)[keep]]
             offset = int(keep.sum())
+        else:
+            rows, tf = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            ends, lengths, offset = np.zeros(1, dtype=np.int64), [], 0
         new_terms, new_rows, new_tfs = [], [], []
         for i, doc in enumerate(corpus):
-            for term, tf in Counter(doc).items():
+            for term, count in Counter(doc).items():
                 new_terms.append(vocab.setdefault(term, len(vocab)))
                 new_rows.append(offset + i)
-                new_tfs.append(tf)
-        terms.append(np.asarray(new_terms, dtype=np.int64))
-        rows.append(np.asarray(new_rows, dtype=np.int64))
-        tfs.append(np.asarray(new_tfs, dtype=np.float32))
-        term, row = np.concatenate(terms), np.concatenate(rows)
-        order = np.lexsort((row, term))  # column by column, rows ascending within
-        counts = np.bincount(term, minlength=len(vocab))
+                new_tfs.append(count)
+        lengths.append(np.asarray([len(doc) for doc in corpus], dtype=np.float32))
+        terms = np.asarray(new_terms, dtype=np.int64)
+        order = np.argsort(terms, kind="stable")  # by term; rows ascending within
+        # Each new posting goes at the end of its term's kept postings (no sort of them all).
+        ends = np.concatenate([ends, np.full(len(vocab) + 1 - len(ends), ends[-1])])
+        at = ends[terms[order] + 1]
+        indices = np.insert(rows, at, np.asarray(new_rows, dtype=np.int64)[order])
+        tf = np.insert(tf, at, np.asarray(new_tfs, dtype=np.float32)[order])
+        counts = np.diff(ends) + np.bincount(terms, minlength=len(vocab))
         return cls(
             vocab,
             np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-            row[order].astype(np.int32),
-            np.concatenate(tfs)[order].astype(np.float32),
+            indices.astype(np.int32),
+            tf.astype(np.float32),
             np.concatenate(lengths).astype(np.float32),
             k1,
             b,
