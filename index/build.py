@@ -207,12 +207,23 @@ def _failure(exc: ReadError) -> Failure:
     return Failure(exc.path, exc.reason, exc.message_zh.removeprefix(f"{Path(exc.path).name}："))
 
 
-def _write(store, base, extend, previous, carried, to_write, embeddings, settings, *flags):
+def _write(
+    store, base, extend, previous, carried, to_write, embeddings, settings, rebuild, progress
+):
     """Embed what is new and make a new generation live; on failure the old one stays."""
     # write_generation has removed its partial generation by the time an error gets out.
     with storage_errors(store.home):
         manifest, embedded = _write_generation(
-            store, base, extend, previous, carried, to_write, embeddings, settings, *flags
+            store,
+            base,
+            extend,
+            previous,
+            carried,
+            to_write,
+            embeddings,
+            settings,
+            rebuild,
+            progress,
         )
     store.collect_garbage(manifest)
     return manifest, embedded

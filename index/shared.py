@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from index.errors import IndexBusyError
 from index.model import Passage
+from index.store import passage_from_json, passage_to_json
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,16 +49,16 @@ def generation_record(generation: str) -> str:
 
 
 def passage_metadata(p: Passage, tokens: list[str], sentence_vectors: np.ndarray) -> dict:
-    """What a reader needs, beside the text, to rebuild a passage, its keyword tokens and
-    its sentence vectors."""
+    """What a reader needs, beside the text (the record's document), to rebuild a passage,
+    its keyword tokens and its sentence vectors: its line of ``passages.jsonl`` and the
+    vectors."""
     import numpy as np
 
+    line = passage_to_json(p, tokens)
+    del line["text"]
     packed = np.ascontiguousarray(sentence_vectors, dtype="<f2").tobytes()
     return {
-        "start": p.start,
-        "end": p.end,
-        "sentences": json.dumps(p.sentences),
-        "tokens": "\n".join(tokens),
+        "passage": json.dumps(line, ensure_ascii=False),
         "sentence_vectors": base64.b64encode(packed).decode("ascii"),
     }
 
@@ -66,16 +67,7 @@ def passage_from_record(text: str, meta: dict) -> tuple[Passage, list[str], np.n
     """Inverse of the passage record: the passage, its keyword tokens, its sentence vectors."""
     import numpy as np
 
-    passage = Passage(
-        doc_id=meta["doc_id"],
-        text=text,
-        section=meta["section"],
-        paragraph=int(meta["paragraph"]),
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        sentences=tuple(tuple(s) for s in json.loads(meta["sentences"])),
-    )
-    tokens = meta["tokens"].split("\n") if meta["tokens"] else []
+    passage, tokens = passage_from_json({**json.loads(meta["passage"]), "text": text})
     packed = np.frombuffer(base64.b64decode(meta["sentence_vectors"]), dtype="<f2")
     return passage, tokens, packed.reshape(len(passage.sentences), -1)
 

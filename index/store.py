@@ -94,7 +94,8 @@ class Manifest:
         )
 
 
-def _passage_to_json(p: Passage, tokens: list[str]) -> dict:
+def passage_to_json(p: Passage, tokens: list[str]) -> dict:
+    """A passage and its keyword tokens as one line of ``passages.jsonl``."""
     return {**asdict(p), "tokens": tokens}
 
 
@@ -228,8 +229,10 @@ class IndexStore:
             return False
         if not manifest.documents:
             return True
+        from index.bm25 import BM25
+
         needed = (self.ids_path(gen), self.counts_path(gen), self.sentences_path(gen))
-        return all(p.exists() for p in needed) and self.read_bm25(gen) is not None
+        return all(p.exists() for p in needed) and BM25.saved(self.bm25_path(gen))
 
     def read_ids(self, generation: str) -> list[str]:
         """The passage ids of a generation in stored order."""
@@ -402,7 +405,7 @@ class IndexStore:
                     self.read_bm25(base.generation), stays, [t for _, t in passages]
                 )
             for p, tokens in passages:
-                fh.write(json.dumps(_passage_to_json(p, tokens), ensure_ascii=False) + "\n")
+                fh.write(json.dumps(passage_to_json(p, tokens), ensure_ascii=False) + "\n")
         if keyword_index is None:
             keyword_index = BM25.from_tokens([tokens for _, tokens in passages])
         keyword_index.save(self.bm25_path(generation))

@@ -461,24 +461,8 @@ def _chat_column(core: _Core, demo, state, saved) -> tuple[gr.Dropdown, gr.Dropd
         )
     with gr.Row(elem_id="rq-scope"):
         gr.HTML('<span class="rq-scope-label">查找范围：</span>', elem_id="rq-scope-label")
-        scope_region = gr.Dropdown(
-            [ANY_REGION],
-            value=ANY_REGION,
-            show_label=False,
-            container=False,
-            elem_id="rq-scope-region",
-            min_width=120,
-            scale=0,
-        )
-        scope_year = gr.Dropdown(
-            [ANY_YEAR],
-            value=ANY_YEAR,
-            show_label=False,
-            container=False,
-            elem_id="rq-scope-year",
-            min_width=110,
-            scale=0,
-        )
+        scope_region = _choice([ANY_REGION], "rq-scope-region", 120, scale=0)
+        scope_year = _choice([ANY_YEAR], "rq-scope-year", 110, scale=0)
     with gr.Row(elem_id="rq-examples"):
         gr.HTML('<span class="rq-examples-label">示例问题：</span>', elem_id="rq-examples-label")
         buttons = [gr.Button(q, size="sm", elem_classes="rq-example") for q in EXAMPLES]
@@ -547,6 +531,19 @@ def _refreshing(core: _Core, panel: _Panel) -> dict:
     )
 
 
+def _choice(choices: list[str], elem_id: str, min_width: int, **kwargs) -> gr.Dropdown:
+    """An unlabelled dropdown set to its first choice (filters, sort, question scope)."""
+    return gr.Dropdown(
+        choices,
+        value=choices[0],
+        show_label=False,
+        container=False,
+        elem_id=elem_id,
+        min_width=min_width,
+        **kwargs,
+    )
+
+
 def _report_list(scope: tuple[gr.Dropdown, gr.Dropdown]) -> _Panel:
     with gr.Row(elem_id="rq-filters"):
         search = gr.Textbox(
@@ -556,30 +553,9 @@ def _report_list(scope: tuple[gr.Dropdown, gr.Dropdown]) -> _Panel:
             elem_id="rq-search",
             min_width=160,
         )
-        region = gr.Dropdown(
-            [reports.ALL_REGIONS],
-            value=reports.ALL_REGIONS,
-            show_label=False,
-            container=False,
-            elem_id="rq-filter-region",
-            min_width=110,
-        )
-        year = gr.Dropdown(
-            [reports.ALL_YEARS],
-            value=reports.ALL_YEARS,
-            show_label=False,
-            container=False,
-            elem_id="rq-filter-year",
-            min_width=100,
-        )
-        sort = gr.Dropdown(
-            list(reports.SORTS),
-            value=reports.SORTS[0],
-            show_label=False,
-            container=False,
-            elem_id="rq-sort",
-            min_width=120,
-        )
+        region = _choice([reports.ALL_REGIONS], "rq-filter-region", 110)
+        year = _choice([reports.ALL_YEARS], "rq-filter-year", 100)
+        sort = _choice(list(reports.SORTS), "rq-sort", 120)
     docs = gr.HTML(elem_id="rq-docs")
     pick = gr.Dropdown([], value=None, label="选择报告", elem_id="rq-pick", render=False)
     return _Panel(search, region, year, sort, docs, pick, *scope)
