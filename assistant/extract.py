@@ -53,11 +53,14 @@ FEATURES = (
     "sent_sim_gap_z",
     "support",
     "span_cover",
+    "distinct",
+    "span_distinct",
     "gap",
     "num_missing",
     "unit_match",
     "unit_missing",
     "figures_short",
+    "time_missing",
     "tense_match",
     "target_words",
     "rank",
@@ -162,6 +165,30 @@ def coverage(terms: dict[str, float], text: str) -> float:
     return sum(w * presence(t, text) for t, w in terms.items()) / total
 
 
+def distinct_weights(terms: dict[str, float], sentences: list[str]) -> dict[str, float]:
+    """``terms`` weighted by how few of ``sentences`` (one passage's) contain each.
+
+    A term in every sentence of the passage (its subject, 陈荣捷 in an article about him)
+    says nothing about which sentence answers; one in a single sentence (卒) says most. A
+    term in ``df`` of ``n`` sentences keeps ``1 - (df - 1) / n`` of its weight.
+    """
+    n = len(sentences)
+    out = {}
+    for term, weight in terms.items():
+        df = sum(presence(term, s) > 0 for s in sentences)
+        out[term] = weight * (1 - max(df - 1, 0) / n) if n else weight
+    return out
+
+
+def distinct_coverage(terms: dict[str, float], local: dict[str, float], text: str) -> float:
+    """Share of the question's weight (``terms``) that ``text`` covers with the passage-local
+    weights of :func:`distinct_weights`."""
+    total = sum(terms.values())
+    if not total:
+        return 0.0
+    return sum(w * presence(t, text) for t, w in local.items()) / total
+
+
 def split_clauses(sentence: str) -> list[str]:
     """Clauses of a sentence, split at commas, semicolons and colons outside quotes."""
     clauses = (sentence[a:b].strip(" 。！？!?") for a, b in clause_spans(sentence))
@@ -186,8 +213,9 @@ def numbers(text: str) -> list[re.Match]:
 def has_unit(text: str, units: tuple[str, ...]) -> bool:
     """Whether a number in ``text`` carries one of ``units`` (any, when none is asked)."""
     # The figure's own match may end in the unit (5.2%), or the unit follows it (2000张).
+    accepted = vocab.accepted_units(units)
     return not units or any(
-        u in text[n.start() : n.end() + 4] for n in numbers(text) for u in units
+        u in text[n.start() : n.end() + 4] for n in numbers(text) for u in accepted
     )
 
 
@@ -206,6 +234,8 @@ def candidates(
         context = hit.passage.section.replace(" > ", " ")
         title = hit.passage.section.rsplit(" > ", 1)[-1]
         tense = _tense_match(intent, hit)
+        texts = [hit.passage.text[a:b] for a, b in hit.passage.sentences]
+        local = distinct_weights(terms, texts)
         for i, (start, end) in enumerate(hit.passage.sentences):
             sentence = hit.passage.text[start:end].strip()
             if not sentence:
@@ -217,6 +247,7 @@ def candidates(
             # five years before under one heading.
             several_years = float(bool(_MULTI_YEAR.search(sentence)))
             support, gap = coverage(terms, whole), missing_share(terms, whole)
+            distinct = distinct_coverage(terms, local, sentence)
             for span in spans(split_clauses(sentence), intent.figures):
                 if _other_period(intent, span):
                     continue
@@ -225,8 +256,11 @@ def candidates(
                     best_sim - sim,
                     support,
                     coverage(terms, span),
+                    distinct,
+                    distinct_coverage(terms, local, span),
                     gap,
                     *_number_fit(intent, span),
+                    float(intent.when and not vocab.TIME_RE.search(span)),
                     tense,
                     _target_words(intent, span),
                     1.0 / (1 + rank),

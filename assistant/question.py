@@ -35,6 +35,7 @@ class Intent:
         figures: How many figures the question asks for (``多少户、多少平方米`` asks two).
         several_years: The question asks about several years (an average, five years), so
             a yearly average may answer it.
+        when: The question asks for a time (哪天, 几月, 什么时候): the answer names one.
     """
 
     kind: Literal["number", "entity", "yesno", "statement"]
@@ -42,6 +43,7 @@ class Intent:
     tense: Tense = ""
     figures: int = 1
     several_years: bool = False
+    when: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,14 +133,15 @@ def detect_intent(question: str) -> Intent:
     if vocab.PERCENT_CUE.search(question):
         units += ("%",)
     tense = detect_tense(question)
-    if vocab.NUMBER_CUE.search(question):
+    when = bool(vocab.TIME_ASKED.search(question))
+    if vocab.NUMBER_CUE.search(question) and not when:
         figures = max(1, len(re.findall(r"多少|几(?=[\u4e00-\u9fff])", question)))
         several = bool(vocab.SEVERAL_YEARS_ASKED.search(question))
         return Intent("number", units, tense, figures, several)
     if vocab.YESNO_CUE.search(question):
-        return Intent("yesno", (), tense)
-    if vocab.ENTITY_CUE.search(question):
-        return Intent("entity", (), tense)
+        return Intent("yesno", (), tense, when=when)
+    if vocab.ENTITY_CUE.search(question) or when:
+        return Intent("entity", (), tense, when=when)
     return Intent("statement", (), tense)
 
 

@@ -15,7 +15,7 @@ from index.model import Document, Passage
 from index.settings import Settings
 from index.store import IndexStore, Manifest, chroma_errors, passage_id
 from index.tokens import tokenize
-from index.vocab import PLAN_SECTION, REVIEW_SECTION
+from index.vocab import FIRST_YEAR_SECTION, PLAN_SECTION, REVIEW_SECTION
 
 RRF_K = 60
 _CANDIDATES = 30
@@ -272,7 +272,7 @@ def _section_part(title: str, year: int | None) -> Part:
     last_year = year is not None and f"{year - 1}年" in title
     if REVIEW_SECTION.search(title) or (last_year and not own_year):
         return "review"
-    if own_year:
+    if own_year or FIRST_YEAR_SECTION.search(title):
         return "plan"
     if _FUTURE.search(title):
         return "outlook"

@@ -132,6 +132,9 @@ PLAN_CUE = re.compile(
 # Section titles of the review part and of the plan part of a report.
 REVIEW_SECTION = re.compile(r"回顾|过去|去年|上年|成绩|工作总结|发展成就")
 PLAN_SECTION = re.compile(r"安排|任务|目标|今年|总体要求|预期|重点工作|主要工作|部署")
+# "开好局、起好步": the first year of a plan period, i.e. this year's work, though the title
+# names the five-year plan.
+FIRST_YEAR_SECTION = re.compile(r"开好局|起好步|开局之年")
 
 # ---------------------------------------------------------------- question words
 NUMBER_CUE = re.compile(
@@ -143,6 +146,14 @@ PERCENT_CUE = re.compile(
     r"比重|比例|占比|百分|增长率|强度|(?:率|占比)[^，,。？?多]{0,6}多少"
 )
 ENTITY_CUE = re.compile(r"哪些|哪个|哪几|哪一|哪|什么|谁|叫什么|是何|何种|名称")
+# A question that asks when, and the time expressions that answer it.
+TIME_ASKED = re.compile(
+    r"哪天|哪一天|哪日|几月|几号|几日|哪年|哪一年|哪个月|哪一月|什么时候|何时|什么时间|哪个季度|几时"
+)
+TIME_RE = re.compile(
+    r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|\d{1,2}号(?!线)|[〇零一二三四五六七八九十]{2,4}年|[一二三四五六七八九十]{1,2}月|"
+    r"年底|年初|年内|年末|年中|上半年|下半年|季度|世纪|年代"
+)
 YESNO_CUE = re.compile(r"是否|有没有|会不会|能不能|是不是|打算.{1,12}不|要不要|管不管|真的吗")
 # A token that asks rather than tells.
 ASKING_TOKEN = re.compile(
@@ -159,6 +170,18 @@ MEASURE_WORDS = (
 _MEASURE_ALT = "|".join(sorted(set(MEASURE_WORDS), key=len, reverse=True))
 UNIT_AFTER_ASK = re.compile(rf"(?:多少|几)(万|亿|千|百)?({_MEASURE_ALT})")
 UNITS = frozenset(MEASURE_WORDS)
+# 个 is the general measure word of speech: "多少个岗位" is answered by "50万人", "多少个项目"
+# by "120项". It stands for any measure word of things counted one by one, not of amounts.
+COUNTING_WORDS = (
+    "个", "家", "场", "所", "张", "部", "项", "条", "座", "名", "人", "户", "台", "辆", "套",
+    "批", "间", "处", "栋", "件", "只", "头", "株", "棵", "位", "支", "艘", "架", "人次",
+)  # fmt: skip
+
+
+def accepted_units(units: tuple[str, ...]) -> tuple[str, ...]:
+    """The measure words that answer a question asking in ``units`` (个 takes any count)."""
+    return units + COUNTING_WORDS if "个" in units else units
+
 
 # ---------------------------------------------------------------- numerals
 CN_NUMERAL = "零〇一二两三四五六七八九十百千万亿"

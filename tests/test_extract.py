@@ -11,6 +11,8 @@ from assistant.extract import (
     _tense_match,
     arabic,
     coverage,
+    distinct_coverage,
+    distinct_weights,
     finish,
     missing_share,
     presence,
@@ -63,6 +65,23 @@ def test_presence(term, text, share):
     assert presence(term, text) == share
 
 
+@pytest.mark.parametrize(
+    ("sentence", "share"),
+    [
+        # The passage's subject is in every sentence: it hardly tells them apart.
+        ("陈荣捷卒于1994年", (4 / 3 + 4) / 8),
+        ("陈荣捷是学者", (4 / 3) / 8),
+        ("他著书多部", 0.0),
+    ],
+)
+def test_distinct_coverage(sentence, share):
+    terms = {"陈荣捷": 4.0, "卒": 4.0}
+    passage = ["陈荣捷是学者", "陈荣捷卒于1994年", "陈荣捷著书多部"]
+    local = distinct_weights(terms, passage)
+    assert local == pytest.approx({"陈荣捷": 4 / 3, "卒": 4.0})
+    assert distinct_coverage(terms, local, sentence) == pytest.approx(share)
+
+
 def test_coverage_and_missing_share():
     terms = {"养老": 2.0, "床位": 2.0, "电梯": 4.0}
     assert coverage(terms, "养老床位") == pytest.approx(0.5)
@@ -78,6 +97,10 @@ def test_coverage_and_missing_share():
         ("改造多少户老旧小区、多少公里管网", "改造老旧小区10万户", (0.0, 1.0, 0.0, 1.0)),
         ("改造多少户老旧小区、多少公里管网", "老旧小区10万户、管网1000公里", (0.0, 1.0, 0.0, 0.0)),
         ("有哪些措施", "出台措施", (0.0, 0.0, 0.0, 0.0)),
+        # 个 is the general measure word: people count jobs in 个, reports in 人.
+        ("增加多少个就业岗位", "城镇新增就业50万人", (0.0, 1.0, 0.0, 0.0)),
+        ("增加多少个就业岗位", "就业率提高2%", (0.0, 0.0, 1.0, 0.0)),
+        ("建多少张床位", "新建床位300个", (0.0, 0.0, 1.0, 0.0)),
     ],
 )
 def test_number_fit(question, span, fit):
@@ -125,6 +148,15 @@ def _passages(sections: list[str]) -> list[Passage]:
         (["", "二、2026年工作安排", "三、全面加强政府自身建设"], ["review", "plan", "plan"]),
         (["一、工作回顾", "二、2026年工作安排"], ["review", "plan"]),
         (["一、2025年和“十四五”时期工作回顾", "二、关于2026年工作"], ["review", "plan"]),
+        # A plan period's first year "开好局、起好步": this year's work, though it names the plan.
+        (
+            [
+                "一、一年接着一年干，建设取得新成效",
+                "二、全力推动“十五五”开好局、起好步",
+                "三、一以贯之转作风",
+            ],
+            ["review", "plan", "plan"],
+        ),
     ],
 )
 def test_report_parts(sections, parts):

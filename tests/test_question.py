@@ -86,6 +86,22 @@ def test_detect_intent(question, kind, units, tense, figures):
 
 
 @pytest.mark.parametrize(
+    ("question", "kind", "when"),
+    [
+        ("地铁新线今年哪天开通", "entity", True),
+        ("高铁几月份能通车", "entity", True),
+        ("他卒于哪一年", "entity", True),
+        ("什么时候开工", "entity", True),
+        ("几年能建成", "number", False),  # how long, not when
+        ("今年新增多少养老床位", "number", False),
+    ],
+)
+def test_detect_intent_when(question, kind, when):
+    intent = detect_intent(question)
+    assert (intent.kind, intent.when) == (kind, when)
+
+
+@pytest.mark.parametrize(
     ("question", "region", "year", "unknown"),
     [
         ("太原今年新增多少养老床位", "太原市", None, ""),
