@@ -21,6 +21,7 @@ one segment, the folder, which is read whole once to make what it lacks.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import mmap
@@ -137,8 +138,20 @@ def write_segment(
     BM25.from_tokens([tokens for _, tokens in passages]).save(folder / BM25_FOLDER)
 
 
+# Segments opened lately, shared by a process's generations and builds: a segment never
+# changes once written, and a new generation mostly consists of the last one's segments.
+_OPENED = 32
+
+
+@functools.lru_cache(maxsize=_OPENED)
+def open_segment(folder: Path) -> Segment:
+    """The segment in ``folder``, opened once per process while it is among the recent."""
+    return Segment(folder)
+
+
 class Segment:
-    """One segment opened for reading: ids, counts and offsets in memory, the rest mapped."""
+    """One segment opened for reading: ids, counts and offsets in memory, the rest mapped.
+    Open one through :func:`open_segment`."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -147,7 +160,6 @@ class Segment:
         with path.open("rb") as fh:
             self._data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         complete = (folder / IDS_FILE).exists() and BM25.saved(folder / BM25_FOLDER)
-        self._parsed: list[tuple[Passage, list[str]]] | None = None
         if complete:
             self.ids = (folder / IDS_FILE).read_text("utf-8").splitlines()
             self.counts = np.load(folder / COUNTS_FILE)
@@ -171,17 +183,13 @@ class Segment:
 
     def passage(self, row: int) -> tuple[Passage, list[str]]:
         """Passage ``row`` of this segment, with its keyword tokens."""
-        if self._parsed is not None:
-            return self._parsed[row]
         line = self._data[self.offsets[row] : self.offsets[row + 1]]
         return passage_from_json(json.loads(line))
 
     def parsed(self) -> list[tuple[Passage, list[str]]]:
         """Every passage of the segment (for merging, and early generations)."""
-        if self._parsed is None:
-            lines = self._data[:].split(b"\n")[:-1] if len(self._data) else []
-            self._parsed = [passage_from_json(json.loads(line)) for line in lines]
-        return self._parsed
+        lines = self._data[:].split(b"\n")[:-1] if len(self._data) else []
+        return [passage_from_json(json.loads(line)) for line in lines]
 
     def vectors(self) -> np.ndarray | None:
         """The sentence vectors as float32, memory-mapped; ``None`` if it has none, or
@@ -325,7 +333,7 @@ class OpenGeneration:
     ) -> None:
         self.documents = {d.doc_id: d for d in documents}
         code = {d.doc_id: n for n, d in enumerate(documents)}
-        self.segments = [Segment(path) for path, _ in segments]
+        self.segments = [open_segment(path) for path, _ in segments]
         self.first_row = np.cumsum([0] + [s.size for s in self.segments])
         self.rows = int(self.first_row[-1])
         # Row -> its document's position in ``documents``; -1 (never admitted) if removed.

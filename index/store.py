@@ -190,10 +190,10 @@ class IndexStore:
 
     def _live(self, generation: str):
         """``(segment, rows the generation holds)`` for each of its segments."""
-        from index.segments import Segment, live_rows
+        from index.segments import live_rows, open_segment
 
         for path, dropped in self.segments_of(generation):
-            segment = Segment(path)
+            segment = open_segment(path)
             yield segment, live_rows(segment, dropped)
 
     def read_passages(self, generation: str) -> list[tuple[Passage, list[str]]]:
@@ -418,12 +418,12 @@ class IndexStore:
     def _carried(self, generation: str, kept: Iterable[str]) -> list[SegmentRef]:
         """``generation``'s segments, each dropping every report but ``kept``; a segment
         left with none is left out."""
-        from index.segments import Segment, SegmentRef
+        from index.segments import SegmentRef, open_segment
 
         kept = set(kept)
         refs = []
         for ref in self.refs(generation) or ():
-            docs = Segment(self.segment_folder(ref.name)).docs()
+            docs = open_segment(self.segment_folder(ref.name)).docs()
             if docs & kept - ref.dropped:
                 refs.append(SegmentRef(ref.name, frozenset(ref.dropped | (docs - kept))))
         return refs
@@ -464,15 +464,15 @@ class IndexStore:
         import numpy as np
 
         from index.segments import (
-            Segment,
             SegmentRef,
             live_rows,
             merge_plan,
             needs_rewrite,
+            open_segment,
             write_segment,
         )
 
-        segments = [Segment(self.segment_folder(r.name)) for r in refs]
+        segments = [open_segment(self.segment_folder(r.name)) for r in refs]
         alive = [live_rows(s, r.dropped) for s, r in zip(segments, refs, strict=True)]
         sizes = [(int(a.sum()), len(a)) for a in alive]
         out = []
