@@ -9,7 +9,7 @@ import numpy as np
 
 from index.errors import IndexChangedError, IndexMissingError, ModelError
 from index.model import Document, Passage
-from index.segments import PARTS, Part, report_parts
+from index.segments import PARTS, Part, report_parts, top
 from index.settings import Settings
 from index.store import IndexStore, Manifest, chroma_errors
 from index.tokens import tokenize
@@ -18,8 +18,8 @@ RRF_K = 60
 _CANDIDATES = 30
 _QUERY_CACHE = 512
 _PASSAGE_CACHE = 4096  # passages parsed lately: a question reads a hundred or so
-# Keyword hits sorted at first when picking each report's best (see _best_per_doc): a
-# dozen reports times two almost always come from these; else all are sorted.
+# Keyword hits sorted at first to find the reports whose best rows come first (see
+# _best_per_doc): a dozen reports almost always appear among these; else all are sorted.
 _PER_DOC_WINDOW = 512
 
 __all__ = ["Hit", "Part", "Retriever", "get_retriever", "report_parts", "require_index"]
@@ -105,7 +105,7 @@ class Retriever:
             admitted = np.zeros(len(self.codes) + 1, dtype=bool)  # the last: removed rows
             admitted[[self.codes[d] for d in doc_ids if d in self.codes]] = True
             keyword_scores = np.where(admitted[self.index.doc_code], keyword_scores, 0.0)
-        keyword_rank = [int(i) for i in _top(keyword_scores, _CANDIDATES)]
+        keyword_rank = [int(i) for i in top(keyword_scores, _CANDIDATES)]
         keyword_rank = [i for i in keyword_rank if keyword_scores[i] > 0]
         by_sentence = self._best_by_sentence(query, doc_ids) if mode == "hybrid" else []
         # Chroma's filtered ANN search costs more than an exact scan of the scoped
@@ -127,23 +127,15 @@ class Retriever:
         return [self._hit(r, fused.get(r, 0.0), dense, keyword_scores, vector) for r in best]
 
     def _best_by_sentence(self, query: str, doc_ids: set[str] | None) -> list[int]:
-        """Passages ranked by their sentence most similar to the query: a scan of the
-        sentence vectors of ``doc_ids`` only (all live ones when ``None``)."""
+        """Passages ranked by their sentence most similar to the query, among the sentences
+        of ``doc_ids`` only (all live ones when ``None``)."""
         index = self.index
         if index.vectors is None:
             return []
         vector = np.asarray(self._query_vector(query), np.float32)
-        sims, firsts = [], []
-        for a, b in index.live_ranges(doc_ids):
-            first, end = int(index.first_sentence[a]), int(index.first_sentence[b])
-            if end > first:
-                sims.append(index.sentence_block(first, end) @ vector)
-                firsts.append(np.arange(first, end))
-        if not sims:
-            return []
-        sims, sentence = np.concatenate(sims), np.concatenate(firsts)
-        rows = np.searchsorted(index.first_sentence, sentence[_top(sims, _CANDIDATES * 3)], "right")
-        return list(dict.fromkeys(int(r) - 1 for r in rows))[:_CANDIDATES]
+        best = index.best_sentences(vector, index.live_ranges(doc_ids), _CANDIDATES * 3)
+        rows = np.searchsorted(index.first_sentence, best, side="right") - 1
+        return list(dict.fromkeys(int(r) for r in rows))[:_CANDIDATES]
 
     def sentence_similarities(self, row: int, vector) -> tuple[float, ...]:
         """Cosine similarity of the query ``vector`` to each sentence of passage ``row``."""
@@ -181,24 +173,21 @@ class Retriever:
 
     def _best_per_doc(self, scores: np.ndarray, n: int, max_docs: int = 12) -> list[int]:
         """The best ``n`` keyword rows of each of the ``max_docs`` reports whose best
-        keyword rows come first."""
+        keyword rows come first, best first."""
         positive = int(np.count_nonzero(scores > 0))
-        window = _PER_DOC_WINDOW
-        while True:
-            order = _top(scores, min(window, positive))
-            taken: dict[int, int] = {}
-            rows = []
-            for row in order:
-                doc = int(self.index.doc_code[row])
-                if doc not in taken and len(taken) >= max_docs:
-                    continue
-                if taken.get(doc, 0) < n:
-                    taken[doc] = taken.get(doc, 0) + 1
-                    rows.append(int(row))
-            full = len(taken) >= max_docs and all(c >= n for c in taken.values())
-            if full or window >= positive:
-                return rows
-            window = positive  # some report may still have a row further down: sort all
+        window = min(_PER_DOC_WINDOW, positive)
+        while True:  # the first reports to appear, best row first
+            codes = self.index.doc_code[top(scores, window)]
+            docs = list(dict.fromkeys(int(c) for c in codes))
+            if len(docs) >= max_docs or window >= positive:
+                break
+            window = positive
+        rows = []
+        for code in docs[:max_docs]:
+            doc = self.index.doc_ids[code]
+            own = np.concatenate([np.arange(a, b) for a, b in self.index.ranges[doc]])
+            rows += [int(r) for r in own[top(scores[own], n)] if scores[r] > 0]
+        return sorted(rows, key=lambda r: -scores[r])
 
     def _hit(self, row: int, score: float, dense: dict, keyword_scores, vector) -> Hit:
         passage = self.passage(row)
@@ -236,15 +225,6 @@ class Retriever:
             if row is not None:
                 out[row] = 1.0 - float(distance)
         return out
-
-
-def _top(values: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` largest ``values``, largest first: a partial sort, since a full
-    one of every sentence's similarity took most of a question's time at 10^5 passages."""
-    if n < len(values):
-        part = np.argpartition(-values, n)[:n]
-        return part[np.argsort(-values[part])]
-    return np.argsort(-values)
 
 
 def _quiet_blas() -> None:

@@ -143,11 +143,19 @@ class IndexStore:
         return self._read_local_manifest()
 
     def _read_local_manifest(self) -> Manifest | None:
+        # Read once per version: every question checks it, and at 10^5 passages (a
+        # thousand reports) parsing it took 20-50 ms. A new manifest is a new file.
         try:
-            data = json.loads(self.manifest_path.read_text("utf-8"))
+            stat = self.manifest_path.stat()
+            version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            known = _MANIFESTS.get(self.manifest_path)
+            if known is not None and known[0] == version:
+                return known[1]
+            manifest = Manifest.from_json(json.loads(self.manifest_path.read_text("utf-8")))
         except FileNotFoundError:
             return None
-        return Manifest.from_json(data)
+        _MANIFESTS[self.manifest_path] = (version, manifest)
+        return manifest
 
     def segment_folder(self, name: str) -> Path:
         return self.home / "segments" / name
@@ -697,6 +705,8 @@ def _atomic_write(path: Path, text: str) -> None:
 # Clients and shared indexes, one per server (or embedded folder) and process: a client
 # costs two TLS contexts (90 ms), and every question asks the server for the live manifest.
 _CLIENTS: dict[str, object] = {}
+# The last manifest read from each home, with the file's (inode, mtime, size) then.
+_MANIFESTS: dict[Path, tuple[tuple[int, int, int], Manifest]] = {}
 _SHARED: dict[tuple[str, str], SharedIndex] = {}
 _OPEN_LOCK = threading.Lock()
 
