@@ -17,7 +17,8 @@ that phase's:
   starts from an empty home, as a server on another machine would, so start-up includes
   copying the index from the Chroma server.
 
-``--server`` repeats every size against a ``chroma run`` on 127.0.0.1. ``--work DIR`` keeps
+``--server`` repeats every size against a ``chroma run`` on 127.0.0.1 (``--only-server``:
+only against it). ``--work DIR`` keeps
 each size's documents, home and Chroma data under DIR (``DIR/SIZE-embedded``, ...); run again
 with the same DIR, it skips the build of a home that is there and measures adding one more
 report and serving only (a 10^5 build takes a quarter of an hour).
@@ -290,6 +291,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--server", action="store_true", help="also against `chroma run`")
+    parser.add_argument("--only-server", action="store_true", help="only against `chroma run`")
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--json", type=Path, help="write the rows here too")
     parser.add_argument("--work", type=Path, help="keep (and reuse) the built homes here")
@@ -299,7 +301,8 @@ def main() -> None:
     print(f"{len(pool):,} real passages; {per_doc:.0f} passages per generated report", flush=True)
     rows = []
     for size in args.sizes:
-        for server in (False, True) if args.server else (False,):
+        stores = (True,) if args.only_server else (False, True) if args.server else (False,)
+        for server in stores:
             if args.work:
                 work = args.work / f"{size}-{'server' if server else 'embedded'}"
                 work.mkdir(parents=True, exist_ok=True)
