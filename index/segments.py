@@ -48,6 +48,7 @@ COUNTS_FILE = "sentence_counts.npy"  # sentences per passage, in stored order
 VECTORS_FILE = "sentences-f32.npy"
 OLD_VECTORS_FILE = "sentences.npy"  # float16, written before segments
 PARTS_FILE = "parts.npy"  # PARTS code of each passage
+QUANTIZED_FILE = "sentences-sq8.faiss"  # the 8-bit copy of a large segment's vectors
 BM25_FOLDER = "bm25"
 
 Part = Literal["review", "plan", "outlook", ""]
@@ -142,8 +143,13 @@ def write_segment(
     np.save(folder / COUNTS_FILE, np.array([len(p.sentences) for p, _ in passages], np.int32))
     np.save(folder / PARTS_FILE, np.asarray(parts, dtype=np.int8))
     if vectors is not None and len(vectors):
-        with (folder / VECTORS_FILE).open("wb") as fh:  # float16 values: what a server keeps
-            np.save(fh, np.asarray(vectors, dtype=np.float16).astype(np.float32))
+        vectors = np.asarray(vectors, dtype=np.float16).astype(np.float32)  # a server's values
+        with (folder / VECTORS_FILE).open("wb") as fh:
+            np.save(fh, vectors)
+        if len(vectors) > PREFILTER_SENTENCES:
+            import faiss
+
+            faiss.write_index(_quantize(vectors), str(folder / QUANTIZED_FILE))
     BM25.from_tokens([tokens for _, tokens in passages]).save(folder / BM25_FOLDER)
 
 
@@ -233,35 +239,19 @@ class Segment:
         return found[0][found[0] >= 0]
 
     def _quantized(self):
-        """The 8-bit copy of the sentence vectors, made on first use (about a second per 5*10^5
-        vectors), read a block at a time so that the float32 file is not kept in memory."""
+        """The 8-bit copy of the sentence vectors: the segment's file, memory-mapped, or
+        made now for a segment written without one (about a second per 5*10^5 vectors)."""
         with self._lock:
             if self._index is None:
                 import faiss
 
                 faiss.omp_set_num_threads(1)  # one core per question, as for BLAS
-                vectors = self.vectors()
-                dim = vectors.shape[1]
-                index = faiss.IndexScalarQuantizer(
-                    dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
-                )
-                for start in range(0, len(vectors), _ENCODE_ROWS):
-                    block = self._vector_block(vectors, start, _ENCODE_ROWS)
-                    if not index.is_trained:  # per-dimension range from the first block
-                        index.train(block)
-                    index.add(block)
-                self._index = index
+                path = self.folder / QUANTIZED_FILE
+                if path.exists():
+                    self._index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+                else:
+                    self._index = _quantize(self.vectors())
             return self._index
-
-    @staticmethod
-    def _vector_block(vectors: np.ndarray, start: int, rows: int) -> np.ndarray:
-        if not isinstance(vectors, np.memmap):
-            return np.ascontiguousarray(vectors[start : start + rows])
-        dim = vectors.shape[1]
-        count = min(rows, len(vectors) - start) * dim
-        offset = vectors.offset + start * dim * vectors.itemsize
-        block = np.fromfile(vectors.filename, dtype=vectors.dtype, count=count, offset=offset)
-        return block.reshape(-1, dim)
 
     def parts(self, documents: dict[str, Document]) -> np.ndarray:
         """The PARTS code of every passage."""
@@ -272,6 +262,33 @@ class Segment:
 
     def docs(self) -> set[str]:
         return {doc for doc, _, _ in self.doc_runs}
+
+
+def _quantize(vectors: np.ndarray):
+    """A faiss 8-bit scalar quantizer (per-dimension range from the first block) of
+    ``vectors``, read a block at a time: a memory-mapped file is not kept in memory."""
+    import faiss
+
+    dim = vectors.shape[1]
+    index = faiss.IndexScalarQuantizer(
+        dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
+    for start in range(0, len(vectors), _ENCODE_ROWS):
+        block = _vector_block(vectors, start, _ENCODE_ROWS)
+        if not index.is_trained:
+            index.train(block)
+        index.add(block)
+    return index
+
+
+def _vector_block(vectors: np.ndarray, start: int, rows: int) -> np.ndarray:
+    if not isinstance(vectors, np.memmap):
+        return np.ascontiguousarray(vectors[start : start + rows])
+    dim = vectors.shape[1]
+    count = min(rows, len(vectors) - start) * dim
+    offset = vectors.offset + start * dim * vectors.itemsize
+    block = np.fromfile(vectors.filename, dtype=vectors.dtype, count=count, offset=offset)
+    return block.reshape(-1, dim)
 
 
 def _runs(ids: list[str]) -> list[tuple[str, int, int]]:

@@ -169,23 +169,30 @@ def test_segment_refs_round_trip():
 
 
 @pytest.mark.parametrize("scoped", [False, True])
+@pytest.mark.parametrize("written", [False, True])
 def test_large_scans_choose_through_the_8bit_copy_what_the_exact_scan_chooses(
-    reports, settings, fake_embeddings, monkeypatch, scoped
+    reports, settings, fake_embeddings, monkeypatch, scoped, written
 ):
-    """Past PREFILTER_SENTENCES the 8-bit copy picks candidates that are scored exactly:
-    the best sentences are the exact scan's (here with a threshold small enough to use it,
-    and fewer candidates than sentences, so that it does choose)."""
+    """Past PREFILTER_SENTENCES the 8-bit copy (the segment's file when the build wrote
+    one, else made when needed) picks candidates that are scored exactly: the best
+    sentences are the exact scan's (here with a threshold small enough to use it, and
+    fewer candidates than sentences, so that it does choose)."""
     import numpy as np
 
     from index import segments
 
+    if written:
+        monkeypatch.setattr(segments, "PREFILTER_SENTENCES", 10)
     _small(reports, 4)
     build_index([reports], settings=settings, embeddings=fake_embeddings)
     store = IndexStore(settings)
+    (folder, _), *_ = store.segments_of(store.read_manifest().generation)
+    assert (folder / segments.QUANTIZED_FILE).exists() == written
     index = store.open_generation(store.read_manifest())
     docs = [d.doc_id for d in store.read_manifest().documents if "taiyuan" in d.doc_id]
     ranges = index.live_ranges(docs if scoped else None)
     vector = np.asarray(fake_embeddings.embed_query("今年新增多少养老床位"), np.float32)
+    monkeypatch.setattr(segments, "PREFILTER_SENTENCES", 10**9)
     exact = index.best_sentences(vector, ranges, 10)
     monkeypatch.setattr(segments, "PREFILTER_SENTENCES", 10)
     monkeypatch.setattr(segments, "PREFILTER_KEEP", 100)  # ten times, as in use
