@@ -93,10 +93,10 @@ class SharedIndex:
             )
         return self._meta
 
-    def read_live(self) -> dict | None:
-        """The live manifest's JSON, or ``None`` before the first build."""
+    def read_live(self) -> str | None:
+        """The live manifest's JSON text, or ``None`` before the first build."""
         found = self.meta.get(ids=[LIVE], include=["documents"])
-        return json.loads(found["documents"][0]) if found["ids"] else None
+        return found["documents"][0] if found["ids"] else None
 
     def record_generation(self, generation: str, ids: list[str]) -> None:
         """Record a generation's passage ids (before its vectors go in, so that the clean-up

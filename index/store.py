@@ -139,7 +139,14 @@ class IndexStore:
         if self.shared is not None:
             with chroma_errors(self.settings):
                 live = self.shared.read_live()
-            return None if live is None else Manifest.from_json(live)
+            if live is None:
+                return None
+            key = (self.settings.chroma_url, self.shared.name)
+            known = _MANIFESTS.get(key)
+            if known is None or known[0] != live:  # parsed once per version, as below
+                known = (live, Manifest.from_json(json.loads(live)))
+                _MANIFESTS[key] = known
+            return known[1]
         return self._read_local_manifest()
 
     def _read_local_manifest(self) -> Manifest | None:
@@ -705,8 +712,9 @@ def _atomic_write(path: Path, text: str) -> None:
 # Clients and shared indexes, one per server (or embedded folder) and process: a client
 # costs two TLS contexts (90 ms), and every question asks the server for the live manifest.
 _CLIENTS: dict[str, object] = {}
-# The last manifest read from each home, with the file's (inode, mtime, size) then.
-_MANIFESTS: dict[Path, tuple[tuple[int, int, int], Manifest]] = {}
+# The last manifest read from each home, with the file's (inode, mtime, size) then, and
+# from each index on a Chroma server, with its text.
+_MANIFESTS: dict[Path | tuple[str, str], tuple[object, Manifest]] = {}
 _SHARED: dict[tuple[str, str], SharedIndex] = {}
 _OPEN_LOCK = threading.Lock()
 
