@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
-from index.bm25 import BM25
 from index.errors import IndexChangedError, IndexMissingError, ModelError
 from index.model import Document, Passage
+from index.segments import PARTS, Part, report_parts, top
 from index.settings import Settings
-from index.store import IndexStore, Manifest, chroma_errors, passage_id
+from index.store import IndexStore, Manifest, chroma_errors
 from index.tokens import tokenize
-from index.vocab import FIRST_YEAR_SECTION, PLAN_SECTION, REVIEW_SECTION
 
 RRF_K = 60
 _CANDIDATES = 30
-_FUTURE = re.compile(r"十[一二三四五六七八九]五|五年|中长期|远景|20[3-5]\d年")
 _QUERY_CACHE = 512
+_PASSAGE_CACHE = 4096  # passages parsed lately: a question reads a hundred or so
+# Keyword hits sorted at first to find the reports whose best rows come first (see
+# _best_per_doc): a dozen reports almost always appear among these; else all are sorted.
+_PER_DOC_WINDOW = 512
 
-
-Part = Literal["review", "plan", "outlook", ""]
+__all__ = ["Hit", "Part", "Retriever", "get_retriever", "report_parts", "require_index"]
 
 
 @dataclass(frozen=True)
@@ -58,29 +57,28 @@ class Retriever:
         store = IndexStore(settings)
         self.manifest = manifest
         store.ensure_local(manifest)  # built on another machine: copy what is new
-        try:
-            stored = store.read_passages(manifest.generation)
-        except FileNotFoundError as exc:  # two builds replaced it since the manifest was read
-            raise IndexChangedError(exc) from exc
-        self.passages = [p for p, _ in stored]
-        self.row = {passage_id(p): i for i, p in enumerate(self.passages)}
-        self.documents = {d.doc_id: d for d in manifest.documents}
-        self.doc_of_row = np.array([p.doc_id for p in self.passages], dtype=object)
-        self.bm25 = store.read_bm25(manifest.generation) or BM25.from_tokens(
-            [tokens for _, tokens in stored]
-        )
+        # Passages stay on disk until read: opening 10^5 of them as objects took seconds
+        # and a gigabyte.
+        self.index = store.open_generation(manifest)
+        self.documents = self.index.documents
+        self.codes = {d.doc_id: n for n, d in enumerate(manifest.documents)}
+        self.bm25 = self.index.keyword
         self.vectors = store.collection(manifest.collection)
         _quiet_blas()
-        sentences = store.read_sentence_vectors(manifest.generation)
-        counts = [len(p.sentences) for p in self.passages]
-        self.first_sentence = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        if sentences is not None and len(sentences) != self.first_sentence[-1]:
-            sentences = None  # written by another parser version: judge by passages only
-        self.sentence_vectors = None if sentences is None else np.asarray(sentences, np.float32)
-        self.sentence_row = np.repeat(np.arange(len(self.passages)), counts)
-        self.parts = report_parts(self.passages, self.documents)
+        self._passages: dict[int, Passage] = {}
         self._vectors: dict[str, list[float]] = {}  # repeated questions skip the model
         self._vectors_lock = threading.Lock()
+
+    def passage(self, row: int) -> Passage:
+        """The passage at ``row`` (parsed once, then kept among the recent ones)."""
+        found = self._passages.get(row)
+        if found is None:
+            found = self.index.passage(row)
+            with self._vectors_lock:
+                if len(self._passages) >= _PASSAGE_CACHE:
+                    self._passages.pop(next(iter(self._passages)))
+                self._passages[row] = found
+        return found
 
     def search(
         self,
@@ -102,16 +100,17 @@ class Retriever:
                 documents that match best, so that a report which ranks low overall
                 still gets its say.
         """
-        allowed = None if doc_ids is None else np.isin(self.doc_of_row, list(doc_ids))
         keyword_scores = self.bm25.scores(tokenize(query))
-        if allowed is not None:
-            keyword_scores = np.where(allowed, keyword_scores, 0.0)
-        keyword_rank = [int(i) for i in np.argsort(-keyword_scores)[:_CANDIDATES]]
+        if doc_ids is not None:
+            admitted = np.zeros(len(self.codes) + 1, dtype=bool)  # the last: removed rows
+            admitted[[self.codes[d] for d in doc_ids if d in self.codes]] = True
+            keyword_scores = np.where(admitted[self.index.doc_code], keyword_scores, 0.0)
+        keyword_rank = [int(i) for i in top(keyword_scores, _CANDIDATES)]
         keyword_rank = [i for i in keyword_rank if keyword_scores[i] > 0]
-        by_sentence = self._best_by_sentence(query, allowed) if mode == "hybrid" else []
+        by_sentence = self._best_by_sentence(query, doc_ids) if mode == "hybrid" else []
         # Chroma's filtered ANN search costs more than an exact scan of the scoped
         # sentences, which already ranks passages by meaning: it serves unscoped searches.
-        scan = doc_ids is not None and mode == "hybrid" and self.sentence_vectors is not None
+        scan = doc_ids is not None and mode == "hybrid" and self.index.vectors is not None
         dense = self._dense(query, doc_ids) if mode != "keyword" and not scan else {}
         rankings = {
             "hybrid": (keyword_rank, list(dense), by_sentence),
@@ -127,24 +126,23 @@ class Retriever:
         vector = self._query_vector(query) if mode != "keyword" else None
         return [self._hit(r, fused.get(r, 0.0), dense, keyword_scores, vector) for r in best]
 
-    def _best_by_sentence(self, query: str, allowed: np.ndarray | None) -> list[int]:
-        """Passages ranked by their sentence most similar to the query."""
-        if self.sentence_vectors is None or not len(self.sentence_vectors):
+    def _best_by_sentence(self, query: str, doc_ids: set[str] | None) -> list[int]:
+        """Passages ranked by their sentence most similar to the query, among the sentences
+        of ``doc_ids`` only (all live ones when ``None``)."""
+        index = self.index
+        if index.vectors is None:
             return []
-        sims = self.sentence_vectors @ np.asarray(self._query_vector(query), np.float32)
-        if allowed is not None:
-            sims = np.where(allowed[self.sentence_row], sims, -1.0)
-        top = _top(sims, _CANDIDATES * 3)
-        return list(dict.fromkeys(int(self.sentence_row[i]) for i in top if sims[i] > -1))[
-            :_CANDIDATES
-        ]
+        vector = np.asarray(self._query_vector(query), np.float32)
+        best = index.best_sentences(vector, index.live_ranges(doc_ids), _CANDIDATES * 3)
+        rows = np.searchsorted(index.first_sentence, best, side="right") - 1
+        return list(dict.fromkeys(int(r) for r in rows))[:_CANDIDATES]
 
     def sentence_similarities(self, row: int, vector) -> tuple[float, ...]:
         """Cosine similarity of the query ``vector`` to each sentence of passage ``row``."""
-        if self.sentence_vectors is None or vector is None:
+        if self.index.vectors is None or vector is None:
             return ()
-        a, b = self.first_sentence[row], self.first_sentence[row + 1]
-        sims = self.sentence_vectors[a:b] @ np.asarray(vector, np.float32)
+        a, b = self.index.first_sentence[row], self.index.first_sentence[row + 1]
+        sims = self.index.sentence_block(int(a), int(b)) @ np.asarray(vector, np.float32)
         return tuple(float(x) for x in sims)
 
     def _query_vector(self, query: str) -> list[float]:
@@ -167,28 +165,32 @@ class Retriever:
         seen: set[str] = set()
         out = []
         for row in rows:
-            text = self.passages[row].text
+            text = self.passage(row).text
             if text not in seen:
                 seen.add(text)
                 out.append(row)
         return out
 
     def _best_per_doc(self, scores: np.ndarray, n: int, max_docs: int = 12) -> list[int]:
-        taken: dict[str, int] = {}
-        rows = []
-        for row in np.argsort(-scores):
-            if scores[row] <= 0:
+        """The best ``n`` keyword rows of each of the ``max_docs`` reports whose best
+        keyword rows come first, best first."""
+        positive = int(np.count_nonzero(scores > 0))
+        window = min(_PER_DOC_WINDOW, positive)
+        while True:  # the first reports to appear, best row first
+            codes = self.index.doc_code[top(scores, window)]
+            docs = list(dict.fromkeys(int(c) for c in codes))
+            if len(docs) >= max_docs or window >= positive:
                 break
-            doc = self.doc_of_row[row]
-            if doc not in taken and len(taken) >= max_docs:
-                continue
-            if taken.get(doc, 0) < n:
-                taken[doc] = taken.get(doc, 0) + 1
-                rows.append(int(row))
-        return rows
+            window = positive
+        rows = []
+        for code in docs[:max_docs]:
+            doc = self.index.doc_ids[code]
+            own = np.concatenate([np.arange(a, b) for a, b in self.index.ranges[doc]])
+            rows += [int(r) for r in own[top(scores[own], n)] if scores[r] > 0]
+        return sorted(rows, key=lambda r: -scores[r])
 
     def _hit(self, row: int, score: float, dense: dict, keyword_scores, vector) -> Hit:
-        passage = self.passages[row]
+        passage = self.passage(row)
         return Hit(
             passage=passage,
             document=self.documents[passage.doc_id],
@@ -196,7 +198,7 @@ class Retriever:
             dense=dense.get(row, 0.0),
             keyword=float(keyword_scores[row]),
             sentence_sims=self.sentence_similarities(row, vector),
-            part=self.parts[row],
+            part=PARTS[self.index.parts[row]],
         )
 
     def _dense(self, query: str, doc_ids: set[str] | None) -> dict[int, float]:
@@ -219,19 +221,10 @@ class Retriever:
             raise
         out: dict[int, float] = {}
         for passage, distance in zip(found["ids"][0], found["distances"][0], strict=True):
-            row = self.row.get(passage)
+            row = self.index.row_of.get(passage)
             if row is not None:
                 out[row] = 1.0 - float(distance)
         return out
-
-
-def _top(values: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` largest ``values``, largest first: a partial sort, since a full
-    one of every sentence's similarity took most of a question's time at 10^5 passages."""
-    if n < len(values):
-        part = np.argpartition(-values, n)[:n]
-        return part[np.argsort(-values[part])]
-    return np.argsort(-values)
 
 
 def _quiet_blas() -> None:
@@ -241,44 +234,6 @@ def _quiet_blas() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
-
-
-def report_parts(passages: list[Passage], documents: dict[str, Document]) -> list[Part]:
-    """Which part of its report each passage is in: review, plan or outlook.
-
-    Reports review the past year first and plan the coming one after. A top-level section
-    is read by its title (回顾/成就 -> review; its own year or 安排/任务 -> plan; a five-year
-    horizon -> outlook); an untitled one takes the part of the sections around it: before
-    the first plan section it reviews, after it it plans.
-    """
-    parts: list[Part] = []
-    by_doc: dict[str, list[int]] = {}
-    for row, p in enumerate(passages):
-        by_doc.setdefault(p.doc_id, []).append(row)
-        parts.append("")
-    for doc_id, rows in by_doc.items():
-        doc = documents.get(doc_id)
-        seen_plan = False
-        for row in rows:
-            top = passages[row].section.split(" > ")[0]
-            part = _section_part(top, doc.year if doc else None)
-            seen_plan = seen_plan or part == "plan"
-            parts[row] = part or ("plan" if seen_plan else "review")
-    return parts
-
-
-def _section_part(title: str, year: int | None) -> Part:
-    own_year = year is not None and f"{year}年" in title
-    last_year = year is not None and f"{year - 1}年" in title
-    if REVIEW_SECTION.search(title) or (last_year and not own_year):
-        return "review"
-    if own_year or FIRST_YEAR_SECTION.search(title):
-        return "plan"
-    if _FUTURE.search(title):
-        return "outlook"
-    if PLAN_SECTION.search(title):
-        return "plan"
-    return ""
 
 
 def require_index(settings: Settings) -> Manifest:

@@ -17,7 +17,11 @@ that phase's:
   starts from an empty home, as a server on another machine would, so start-up includes
   copying the index from the Chroma server.
 
-``--server`` repeats every size against a ``chroma run`` on 127.0.0.1.
+``--server`` repeats every size against a ``chroma run`` on 127.0.0.1 (``--only-server``:
+only against it). ``--work DIR`` keeps
+each size's documents, home and Chroma data under DIR (``DIR/SIZE-embedded``, ...); run again
+with the same DIR, it skips the build of a home that is there and measures adding one more
+report and serving only (a 10^5 build takes a quarter of an hour).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import math
 import os
 import random
 import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -211,18 +216,24 @@ def start_chroma(path: Path) -> tuple[subprocess.Popen, str]:
 
 def measure(size: int, pool: list[str], per_doc: float, server: bool, work: Path) -> dict:
     docs = work / "docs"
-    count = max(1, round(size / per_doc))
-    write_documents(docs, pool, count)
     home = work / "home"
+    built = work / "build.json"  # the build's figures, once it has finished
     proc, url = start_chroma(work / "chroma") if server else (None, None)
     try:
         args = [str(home), url or ""]
-        build = _child("build", *args, str(docs))
-        write_documents(docs, pool, 1, start=count)
+        if built.exists():
+            build = json.loads(built.read_text())
+        else:
+            write_documents(docs, pool, max(1, round(size / per_doc)))
+            build = _child("build", *args, str(docs))
+            built.write_text(json.dumps(build))
+        write_documents(docs, pool, 1, start=len(list(docs.glob("*.txt"))))
         add = _child("build", *args, str(docs))
         # Against a server, a chat server on another machine starts from an empty home
         # and copies the index from the server first.
         reader = work / "reader-home" if server else home
+        if server:
+            shutil.rmtree(reader, ignore_errors=True)
         serve = _child("serve", str(reader), url or "")
     finally:
         if proc:
@@ -280,17 +291,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--server", action="store_true", help="also against `chroma run`")
+    parser.add_argument("--only-server", action="store_true", help="only against `chroma run`")
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--json", type=Path, help="write the rows here too")
+    parser.add_argument("--work", type=Path, help="keep (and reuse) the built homes here")
     args = parser.parse_args()
     pool = paragraph_pool(args.corpus)
     per_doc = passages_per_document(pool)
     print(f"{len(pool):,} real passages; {per_doc:.0f} passages per generated report", flush=True)
     rows = []
     for size in args.sizes:
-        for server in (False, True) if args.server else (False,):
-            with tempfile.TemporaryDirectory(prefix="rq-scale-") as tmp:
-                rows.append(measure(size, pool, per_doc, server, Path(tmp)))
+        stores = (True,) if args.only_server else (False, True) if args.server else (False,)
+        for server in stores:
+            if args.work:
+                work = args.work / f"{size}-{'server' if server else 'embedded'}"
+                work.mkdir(parents=True, exist_ok=True)
+                rows.append(measure(size, pool, per_doc, server, work))
+            else:
+                with tempfile.TemporaryDirectory(prefix="rq-scale-") as tmp:
+                    rows.append(measure(size, pool, per_doc, server, Path(tmp)))
             print(table(rows[-1:]).splitlines()[-1], flush=True)
             if args.json:
                 args.json.write_text(json.dumps(rows, indent=1))

@@ -234,9 +234,10 @@ def _write_generation(
 ):
     """The new generation: ``carried`` documents from ``base``, ``to_write`` ones parsed now.
 
-    When ``extend``, the carried documents' passages, sentence vectors and keyword counts
-    are copied from ``base``'s files; otherwise (no base, another model, files of an older
-    format, a rebuild) they are read back and embedded again (through the cache).
+    When ``extend``, the carried documents stay in ``base``'s segments, shared with the
+    new generation (nothing of them is read or copied); otherwise (no base, another
+    model, a generation written before segments, a rebuild) they are read back and
+    embedded again (through the cache).
     """
     from index.cache import CachedEmbeddings
 

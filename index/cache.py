@@ -12,11 +12,14 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from index.model import content_hash
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
 
 _BATCH = 64
 # Vectors read back at once when filling an array: 4096 x 384 floats is a few MB.
@@ -27,8 +30,11 @@ _CORRUPT = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 log = logging.getLogger(__name__)
 
 
-class CachedEmbeddings(Embeddings):
+class CachedEmbeddings:
     """Wraps an embedding model with a persistent cache keyed by model and text hash.
+
+    It has the interface of langchain's ``Embeddings`` without deriving from it: a build
+    whose texts are all cached then never imports langchain (about a second).
 
     Args:
         base: The real embedding model, or a function that loads it: then it is loaded

@@ -26,10 +26,10 @@ __all__ = ["SUPPORTED_SUFFIXES", "doc_id_for", "identify", "iter_report_files", 
 META_SUFFIX = ".meta.json"
 SLUG_MAX_CHARS = 60
 
-# Part of every document hash: bump it when cleaning, chunking or metadata inference
-# changes, so the next build re-reads every file (unchanged passages still come from the
-# embedding cache).
-PARSER_VERSION = b"6\0"
+# Part of every document hash: bump it when cleaning, chunking, metadata inference or the
+# report parts a segment keeps change, so the next build re-reads every file (unchanged
+# passages still come from the embedding cache). 7: 开好局/起好步 sections are the plan.
+PARSER_VERSION = b"7\0"
 
 
 def doc_id_for(path: Path) -> str:

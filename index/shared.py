@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from index.errors import IndexBusyError
 from index.model import Passage
-from index.store import passage_from_json, passage_to_json
+from index.segments import passage_from_json, passage_to_json
 
 if TYPE_CHECKING:
     import numpy as np
@@ -93,17 +93,25 @@ class SharedIndex:
             )
         return self._meta
 
-    def read_live(self) -> dict | None:
-        """The live manifest's JSON, or ``None`` before the first build."""
+    def read_live(self) -> str | None:
+        """The live manifest's JSON text, or ``None`` before the first build."""
         found = self.meta.get(ids=[LIVE], include=["documents"])
-        return json.loads(found["documents"][0]) if found["ids"] else None
+        return found["documents"][0] if found["ids"] else None
 
-    def publish(self, manifest: dict, ids: list[str]) -> None:
-        """Record a generation's passage ids, then make its manifest the live one."""
-        record = generation_record(manifest["generation"])
+    def record_generation(self, generation: str, ids: list[str]) -> None:
+        """Record a generation's passage ids (before its vectors go in, so that the clean-up
+        after a build killed half-way knows them)."""
+        record = generation_record(generation)
         self.meta.upsert(ids=[record], documents=["\n".join(ids)], embeddings=[_NOWHERE])
+
+    def publish(self, manifest: dict) -> None:
+        """Make ``manifest``, whose generation was recorded, the live one."""
         doc = json.dumps(manifest, ensure_ascii=False)
         self.meta.upsert(ids=[LIVE], documents=[doc], embeddings=[_NOWHERE])
+
+    def generations(self) -> list[str]:
+        """Every generation with a recorded id list."""
+        return [r[4:] for r in self.meta.get(include=[])["ids"] if r.startswith("gen:")]
 
     def generation_ids(self, generation: str) -> list[str] | None:
         """The passage ids of ``generation`` in order, ``None`` once it has been dropped."""
@@ -115,8 +123,7 @@ class SharedIndex:
 
     def forget_generations(self, keep: set[str]) -> None:
         """Drop the id lists of every generation but ``keep``."""
-        records = self.meta.get(include=[])["ids"]
-        drop = [r for r in records if r.startswith("gen:") and r[4:] not in keep]
+        drop = [generation_record(g) for g in self.generations() if g not in keep]
         if drop:
             self.meta.delete(ids=drop)
 

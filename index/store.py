@@ -1,6 +1,7 @@
 """On-disk layout of an index: manifest, passage generations and the Chroma collection.
 
-Every build writes a new *generation* (a passages file, the sentence vectors) and only
+Every build writes a new *generation* (a list of segments, see :mod:`index.segments`:
+the live one's, less the reports that went, and one new segment of what came) and only
 then swaps ``manifest.json`` atomically; a build that dies half-way leaves the old
 manifest, and so the old index, untouched. The passage vectors live in one Chroma
 collection per home and model, shared by the generations: a passage's id says what it
@@ -42,7 +43,7 @@ from index.settings import Settings
 if TYPE_CHECKING:
     import numpy as np
 
-    from index.bm25 import BM25
+    from index.segments import OpenGeneration, SegmentRef
     from index.shared import SharedIndex
 
 MANIFEST_FORMAT = 1
@@ -50,8 +51,6 @@ _ADD_BATCH = 256
 _GET_BATCH = 5000  # ids per get/delete call: well under chromadb's batch limit
 SHARED_PREFIX = "rqs-"
 COLLECTION_FILE = "collection"
-IDS_FILE = "passage_ids"  # one a line, in stored order (not .txt: not a report)
-COUNTS_FILE = "sentence_counts.npy"  # sentences per passage, in stored order
 
 
 @dataclass(frozen=True)
@@ -92,18 +91,6 @@ class Manifest:
             passage_counts=counts,
             previous=data.get("previous"),
         )
-
-
-def passage_to_json(p: Passage, tokens: list[str]) -> dict:
-    """A passage and its keyword tokens as one line of ``passages.jsonl``."""
-    return {**asdict(p), "tokens": tokens}
-
-
-def passage_from_json(raw: dict) -> tuple[Passage, list[str]]:
-    """Inverse of the passages-file line format: the passage and its BM25 tokens."""
-    tokens = raw.pop("tokens")
-    raw["sentences"] = tuple(tuple(s) for s in raw["sentences"])
-    return Passage(**raw), tokens
 
 
 def passage_id(p: Passage) -> str:
@@ -152,44 +139,107 @@ class IndexStore:
         if self.shared is not None:
             with chroma_errors(self.settings):
                 live = self.shared.read_live()
-            return None if live is None else Manifest.from_json(live)
+            if live is None:
+                return None
+            key = (self.settings.chroma_url, self.shared.name)
+            known = _MANIFESTS.get(key)
+            if known is None or known[0] != live:  # parsed once per version, as below
+                known = (live, Manifest.from_json(json.loads(live)))
+                _MANIFESTS[key] = known
+            return known[1]
         return self._read_local_manifest()
 
     def _read_local_manifest(self) -> Manifest | None:
+        # Read once per version: every question checks it, and at 10^5 passages (a
+        # thousand reports) parsing it took 20-50 ms. A new manifest is a new file.
         try:
-            data = json.loads(self.manifest_path.read_text("utf-8"))
+            stat = self.manifest_path.stat()
+            version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            known = _MANIFESTS.get(self.manifest_path)
+            if known is not None and known[0] == version:
+                return known[1]
+            manifest = Manifest.from_json(json.loads(self.manifest_path.read_text("utf-8")))
         except FileNotFoundError:
             return None
-        return Manifest.from_json(data)
+        _MANIFESTS[self.manifest_path] = (version, manifest)
+        return manifest
 
-    def passages_path(self, generation: str) -> Path:
-        return self.generations / generation / "passages.jsonl"
+    def segment_folder(self, name: str) -> Path:
+        return self.home / "segments" / name
 
-    def sentences_path(self, generation: str) -> Path:
-        return self.generations / generation / "sentences.npy"
+    def refs(self, generation: str) -> list[SegmentRef] | None:
+        """The segments of ``generation``; ``None`` for one written before segments."""
+        from index.segments import read_refs
 
-    def bm25_path(self, generation: str) -> Path:
-        return self.generations / generation / "bm25"
+        return read_refs(self.generations / generation)
 
-    def read_bm25(self, generation: str) -> BM25 | None:
-        """The generation's keyword index (memory-mapped), or ``None`` if it was built
-        before the keyword index was kept on disk."""
-        from index.bm25 import BM25
+    def segments_of(self, generation: str) -> list[tuple[Path, frozenset[str]]]:
+        """Each segment folder of ``generation`` with the reports it no longer holds; a
+        generation written before segments is a folder that holds its files itself."""
+        refs = self.refs(generation)
+        if refs is None:
+            return [(self.generations / generation, frozenset())]
+        return [(self.segment_folder(r.name), r.dropped) for r in refs]
 
-        path = self.bm25_path(generation)
-        return BM25.load(path) if path.is_dir() else None
+    def holds(self, generation: str) -> bool:
+        """Whether this home has a copy of ``generation``."""
+        from index.segments import PASSAGES_FILE, SEGMENTS_FILE
 
-    def read_sentence_vectors(self, generation: str):
-        """The generation's sentence vectors (memory-mapped), or ``None`` if it has none."""
-        import numpy as np
+        folder = self.generations / generation
+        return (folder / SEGMENTS_FILE).exists() or (folder / PASSAGES_FILE).exists()
 
-        path = self.sentences_path(generation)
-        return np.load(path, mmap_mode="r") if path.exists() else None
+    def open_generation(self, manifest: Manifest) -> OpenGeneration:
+        """``manifest``'s generation opened for searching.
+
+        Raises:
+            IndexChangedError: Two builds have replaced it since the manifest was read.
+        """
+        from index.segments import OpenGeneration
+
+        if not self.holds(manifest.generation):
+            raise IndexChangedError(f"generation {manifest.generation} is gone")
+        try:
+            return OpenGeneration(self.segments_of(manifest.generation), manifest.documents)
+        except FileNotFoundError as exc:
+            raise IndexChangedError(exc) from exc
+
+    def _live(self, generation: str):
+        """``(segment, rows the generation holds)`` for each of its segments."""
+        from index.segments import live_rows, open_segment
+
+        for path, dropped in self.segments_of(generation):
+            segment = open_segment(path)
+            yield segment, live_rows(segment, dropped)
 
     def read_passages(self, generation: str) -> list[tuple[Passage, list[str]]]:
         """All passages of a generation with their tokens, in stored order."""
-        with self.passages_path(generation).open(encoding="utf-8") as fh:
-            return [passage_from_json(json.loads(line)) for line in fh]
+        return [
+            pt
+            for segment, alive in self._live(generation)
+            for pt, keep in zip(segment.parsed(), alive, strict=True)
+            if keep
+        ]
+
+    def read_ids(self, generation: str) -> list[str]:
+        """The passage ids of a generation in stored order."""
+        return [
+            pid
+            for segment, alive in self._live(generation)
+            for pid, keep in zip(segment.ids, alive, strict=True)
+            if keep
+        ]
+
+    def read_sentence_vectors(self, generation: str):
+        """The generation's sentence vectors in stored order, or ``None`` if it has none."""
+        import numpy as np
+
+        blocks = []
+        for segment, alive in self._live(generation):
+            vectors = segment.vectors()
+            if vectors is None:
+                return None
+            blocks.append(vectors[np.repeat(alive, segment.counts)])
+        return np.concatenate(blocks) if blocks else None
 
     def client(self):
         """The Chroma client: a server when ``chroma_url`` is set, else embedded on disk.
@@ -215,31 +265,15 @@ class IndexStore:
                 )
             return client.get_collection(name, embedding_function=None)
 
-    def ids_path(self, generation: str) -> Path:
-        return self.generations / generation / IDS_FILE
-
-    def counts_path(self, generation: str) -> Path:
-        return self.generations / generation / COUNTS_FILE
-
     def can_extend(self, manifest: Manifest, model_id: str) -> bool:
         """Whether a build may start from ``manifest``'s generation without reading it whole:
-        it holds every per-passage file in today's format and vectors of ``model_id``."""
-        gen = manifest.generation
+        it is made of segments (all still there) and holds vectors of ``model_id``."""
         if manifest.model_id != model_id:
             return False
         if not manifest.documents:
             return True
-        from index.bm25 import BM25
-
-        needed = (self.ids_path(gen), self.counts_path(gen), self.sentences_path(gen))
-        return all(p.exists() for p in needed) and BM25.saved(self.bm25_path(gen))
-
-    def read_ids(self, generation: str) -> list[str]:
-        """The passage ids of a generation in stored order."""
-        path = self.ids_path(generation)
-        if path.exists():
-            return path.read_text("utf-8").splitlines()
-        return [passage_id(p) for p, _ in self.read_passages(generation)]
+        refs = self.refs(manifest.generation)
+        return refs is not None and all(self.segment_folder(r.name).is_dir() for r in refs)
 
     def write_generation(
         self,
@@ -268,8 +302,9 @@ class IndexStore:
             progress: Hears ``(done, total, "storing")`` as passages go into Chroma.
             replace: A rebuild: write every vector again, even those the collection has.
             base: A generation (see :meth:`can_extend`) whose passages of the ``kept``
-                documents the new one holds too, first and in their order, carried over
-                as they are: adding one report costs that report, not the whole index.
+                documents the new one holds too, first and in their order: its segments
+                are shared, not copied, so adding one report costs that report, not the
+                whole index.
         """
         documents = tuple(documents)
         generation = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
@@ -288,9 +323,14 @@ class IndexStore:
             previous=previous.generation if previous else None,
         )
         added: list[str] = []
-        keep = (lambda pid: pid.split(":", 1)[0] in kept) if base is not None else None
         try:
-            ids = self._write_files(generation, passages, sentence_vectors, collection, base, keep)
+            refs = self._carried(base.generation, kept) if base is not None else []
+            ids = self._write_files(
+                generation, passages, sentence_vectors, collection, refs, documents
+            )
+            if self.shared is not None:  # before any vector goes in, so that the clean-up
+                with chroma_errors(self.settings):  # after a killed build finds them
+                    self.shared.record_generation(generation, ids)
             self._fill_collection(
                 collection,
                 documents,
@@ -303,7 +343,7 @@ class IndexStore:
             )
             if self.shared is not None:  # from now on every reader of the server uses it
                 with chroma_errors(self.settings):
-                    self.shared.publish(manifest.to_json(), ids)
+                    self.shared.publish(manifest.to_json())
             _atomic_write(self.manifest_path, json.dumps(manifest.to_json(), ensure_ascii=False))
         except BaseException:
             # The manifest still names the previous generation; clean up now rather than at
@@ -326,43 +366,82 @@ class IndexStore:
         """Make sure this home holds a copy of ``manifest``'s generation.
 
         Only with a Chroma server, where another machine may have built it: the copy
-        starts from this home's last one and fetches just the passages that one lacks.
+        shares the segments of this home's last one and fetches just the reports that one
+        lacks (or holds in another version).
 
         Raises:
             IndexChangedError: The generation was dropped from the server meanwhile.
         """
-        if self.shared is None or self.passages_path(manifest.generation).exists():
+        if self.shared is None or self.holds(manifest.generation):
             return
         from filelock import FileLock
 
+        from index.segments import doc_of
         from index.shared import fetch_passages
 
         self.home.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.home / "sync.lock")):
-            if self.passages_path(manifest.generation).exists():
+            if self.holds(manifest.generation):
                 return  # another thread of ours copied it meanwhile
             with chroma_errors(self.settings):
                 ids = self.shared.generation_ids(manifest.generation)
                 if ids is None:
                     raise IndexChangedError(f"generation {manifest.generation} was dropped")
+                wanted: dict[str, list[str]] = {}
+                for pid in ids:
+                    wanted.setdefault(doc_of(pid), []).append(pid)
                 base = self._local_base(manifest.model_id)
-                have = set(self.read_ids(base.generation)) if base else set()
-                passages, vectors = fetch_passages(
-                    self.collection(manifest.collection), [i for i in ids if i not in have]
-                )
-            wanted = set(ids).__contains__
+                same = self._same_documents(base, manifest, wanted) if base else set()
+                refs = self._carried(base.generation, same) if base else []
+                fetch = [i for doc, doc_ids in wanted.items() if doc not in same for i in doc_ids]
+                passages, vectors = fetch_passages(self.collection(manifest.collection), fetch)
             self._write_files(
-                manifest.generation, passages, vectors, manifest.collection, base, wanted
+                manifest.generation,
+                passages,
+                vectors,
+                manifest.collection,
+                refs,
+                manifest.documents,
             )
             _atomic_write(self.manifest_path, json.dumps(manifest.to_json(), ensure_ascii=False))
             self._collect_local({manifest.generation} | ({base.generation} if base else set()))
+
+    def _same_documents(
+        self, base: Manifest, manifest: Manifest, wanted: dict[str, list[str]]
+    ) -> set[str]:
+        """The documents ``base``'s generation holds just as ``manifest`` has them: the
+        same metadata and passages (``wanted`` holds each document's passage ids)."""
+        from index.segments import doc_of
+
+        held: dict[str, list[str]] = {}
+        for pid in self.read_ids(base.generation):
+            held.setdefault(doc_of(pid), []).append(pid)
+        before = set(base.documents)
+        return {
+            d.doc_id
+            for d in manifest.documents
+            if d in before and held.get(d.doc_id) == wanted.get(d.doc_id)
+        }
 
     def _local_base(self, model_id: str) -> Manifest | None:
         """This home's last copy, if a new one can start from it."""
         local = self._read_local_manifest()
         if local is None or not local.documents or not self.can_extend(local, model_id):
             return None
-        return local if self.passages_path(local.generation).exists() else None
+        return local
+
+    def _carried(self, generation: str, kept: Iterable[str]) -> list[SegmentRef]:
+        """``generation``'s segments, each dropping every report but ``kept``; a segment
+        left with none is left out."""
+        from index.segments import SegmentRef, open_segment
+
+        kept = set(kept)
+        refs = []
+        for ref in self.refs(generation) or ():
+            docs = open_segment(self.segment_folder(ref.name)).docs()
+            if docs & kept - ref.dropped:
+                refs.append(SegmentRef(ref.name, frozenset(ref.dropped | (docs - kept))))
+        return refs
 
     def _write_files(
         self,
@@ -370,51 +449,64 @@ class IndexStore:
         passages: list[tuple[Passage, list[str]]],
         sentence_vectors: np.ndarray | None,
         collection: str,
-        base: Manifest | None,
-        keep: Callable[[str], bool] | None,
+        refs: list[SegmentRef],
+        documents: Iterable[Document],
     ) -> list[str]:
-        """Write a generation's files: ``base``'s passages for which ``keep(passage_id)``
-        holds, in their order, then ``passages``. Returns the passage ids in stored order."""
+        """Write a generation: the segments ``refs``, then a new one of ``passages``, with
+        the small segments at the end merged (:func:`index.segments.merge_plan`). Returns
+        the passage ids in stored order."""
+        from index.segments import SegmentRef, part_codes, write_refs, write_segment
+
+        folder = self.generations / generation
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / COLLECTION_FILE).write_text(collection, encoding="utf-8")
+        by_id = {d.doc_id: d for d in documents}
+        refs = list(refs)
+        if passages:
+            name = f"{generation}-new"
+            parts = part_codes([p for p, _ in passages], by_id)
+            write_segment(self.segment_folder(name), passages, sentence_vectors, parts)
+            refs.append(SegmentRef(name))
+        refs = self._merged(generation, refs, by_id)
+        write_refs(folder, refs)
+        return self.read_ids(generation)
+
+    def _merged(
+        self, generation: str, refs: list[SegmentRef], documents: dict[str, Document]
+    ) -> list[SegmentRef]:
+        """``refs`` with the groups :func:`index.segments.merge_plan` picks written as one
+        segment each (without the passages they dropped)."""
         import numpy as np
 
-        from index.bm25 import BM25
-
-        path = self.passages_path(generation)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        (path.parent / COLLECTION_FILE).write_text(collection, encoding="utf-8")
-        ids = [passage_id(p) for p, _ in passages]
-        counts = np.array([len(p.sentences) for p, _ in passages], dtype=np.int32)
-        vectors = np.asarray(
-            sentence_vectors if sentence_vectors is not None else np.zeros((0, 0)),
-            dtype=np.float16,
+        from index.segments import (
+            SegmentRef,
+            live_rows,
+            merge_plan,
+            needs_rewrite,
+            open_segment,
+            write_segment,
         )
-        keyword_index = None  # built from scratch unless carried over from ``base``
-        with path.open("w", encoding="utf-8") as fh:
-            if base is not None:
-                old_ids = self.read_ids(base.generation)
-                stays = np.array([keep(i) for i in old_ids], dtype=bool)
-                with self.passages_path(base.generation).open(encoding="utf-8") as old:
-                    fh.writelines(line for line, k in zip(old, stays, strict=True) if k)
-                ids = [i for i, k in zip(old_ids, stays, strict=True) if k] + ids
-                old_counts = np.load(self.counts_path(base.generation))
-                old_vectors = np.load(self.sentences_path(base.generation), mmap_mode="r")
-                carried = old_vectors[np.repeat(stays, old_counts)]
-                vectors = np.concatenate([carried, vectors]) if len(vectors) else carried
-                counts = np.concatenate([old_counts[stays], counts])
-                keyword_index = BM25.merged(
-                    self.read_bm25(base.generation), stays, [t for _, t in passages]
-                )
-            for p, tokens in passages:
-                fh.write(json.dumps(passage_to_json(p, tokens), ensure_ascii=False) + "\n")
-        if keyword_index is None:
-            keyword_index = BM25.from_tokens([tokens for _, tokens in passages])
-        keyword_index.save(self.bm25_path(generation))
-        self.ids_path(generation).write_text("".join(f"{i}\n" for i in ids), "utf-8")
-        np.save(self.counts_path(generation), counts)
-        if len(vectors):
-            with self.sentences_path(generation).open("wb") as fh:
-                np.save(fh, vectors)
-        return ids
+
+        segments = [open_segment(self.segment_folder(r.name)) for r in refs]
+        alive = [live_rows(s, r.dropped) for s, r in zip(segments, refs, strict=True)]
+        sizes = [(int(a.sum()), len(a)) for a in alive]
+        out = []
+        for n, group in enumerate(merge_plan(sizes)):
+            if not needs_rewrite(group, sizes):
+                out.append(refs[group[0]])
+                continue
+            passages, vectors, parts = [], [], []
+            for i in group:
+                seg, keep = segments[i], alive[i]
+                passages += [pt for pt, k in zip(seg.parsed(), keep, strict=True) if k]
+                found = seg.vectors()
+                vectors.append(None if found is None else found[np.repeat(keep, seg.counts)])
+                parts.append(seg.parts(documents)[keep])
+            name = f"{generation}-{n}"
+            whole = None if any(v is None for v in vectors) else np.concatenate(vectors)
+            write_segment(self.segment_folder(name), passages, whole, np.concatenate(parts))
+            out.append(SegmentRef(name))
+        return out
 
     def _fill_collection(
         self, name, documents, passages, embeddings, sentence_vectors, progress, added, replace
@@ -465,20 +557,27 @@ class IndexStore:
         return present
 
     def _discard(self, generation: str, collection: str, added: list[str]) -> None:
-        """Remove a generation that never went live, and the vectors it added."""
+        """Remove a generation that never went live, its segments, and the vectors it added."""
         shutil.rmtree(self.generations / generation, ignore_errors=True)
+        for folder in self.segment_folder(".").glob(f"{generation}-*"):
+            shutil.rmtree(folder, ignore_errors=True)
         if added:
             # Best effort: with the server gone they stay until the next build's
-            # collect_garbage, which deletes every vector no kept generation uses.
+            # collect_garbage, which deletes the vectors of generations that went.
             with contextlib.suppress(Exception):
                 collection = self.client().get_collection(collection)
                 for start in range(0, len(added), _GET_BATCH):
                     collection.delete(ids=added[start : start + _GET_BATCH])
 
     def collect_garbage(self, manifest: Manifest | None) -> None:
-        """Drop generations, collections and vectors that neither the live nor the
-        previous generation uses, nor one that was live less than
-        ``RETIRED_GRACE_SECONDS`` ago."""
+        """Drop generations, segments, collections and vectors that neither the live nor
+        the previous generation uses, nor one that was live less than
+        ``RETIRED_GRACE_SECONDS`` ago.
+
+        The vectors deleted are those the dropped generations held and no kept one holds
+        (ids are read from the generations' own lists): the collection is never listed
+        whole, which at 10^5 passages cost seconds a build.
+        """
         keep = {manifest.generation, manifest.previous} if manifest else set()
         if self.shared is not None:
             with contextlib.suppress(Exception):  # what stays is deleted by the next build
@@ -496,16 +595,42 @@ class IndexStore:
                 ours = name.startswith((f"rq-{tag}-", f"{SHARED_PREFIX}{tag}-"))
                 if ours and name not in used:
                     self.client().delete_collection(name)
-            for name in used:
-                if name.startswith(SHARED_PREFIX):
-                    self._delete_unused(name, [g for g, c in collection_of.items() if c == name])
+            wanted = {i for g in keep for i in self.read_ids(g)}
+            for name, unused in self._unused_ids(keep, wanted).items():
+                if name in used and unused:
+                    collection = self.client().get_collection(name)
+                    for start in range(0, len(unused), _GET_BATCH):
+                        collection.delete(ids=unused[start : start + _GET_BATCH])
         self._collect_local(keep)
 
+    def _unused_ids(self, keep: set[str], wanted: set[str]) -> dict[str, list[str]]:
+        """Per collection, the passage ids that generations other than ``keep`` hold and
+        ``wanted`` lacks. (A segment no generation names never had vectors added: a build
+        names its segments before it adds any.)"""
+        unused: dict[str, set[str]] = {}
+        for gen in self.generations.iterdir():
+            if gen.is_dir() and gen.name not in keep:
+                with contextlib.suppress(FileNotFoundError):  # half removed already
+                    found = unused.setdefault(self._collection_of(gen.name), set())
+                    found.update(i for i in self.read_ids(gen.name) if i not in wanted)
+        return {name: sorted(ids) for name, ids in unused.items()}
+
     def _collect_local(self, keep: set[str]) -> None:
+        """Remove every generation but ``keep`` from this home, and the segments only
+        they used (not one written less than RETIRED_GRACE_SECONDS ago: another thread may
+        be writing it for a generation not yet named)."""
         if self.generations.is_dir():
             for gen in self.generations.iterdir():
                 if gen.name not in keep:
                     shutil.rmtree(gen, ignore_errors=True)
+        segments = self.segment_folder(".")
+        if segments.is_dir():
+            named = {r.name for g in keep if g for r in self.refs(g) or ()}
+            now = time.time()
+            for folder in segments.iterdir():
+                fresh = now - folder.stat().st_mtime < RETIRED_GRACE_SECONDS
+                if folder.name not in named and not fresh:
+                    shutil.rmtree(folder, ignore_errors=True)
 
     def _collect_shared(self, manifest: Manifest | None, keep: set[str]) -> None:
         """On the server: drop the passages and sentence vectors, and the id lists, of
@@ -515,7 +640,15 @@ class IndexStore:
             wanted.update(self.shared.generation_ids(generation) or ())
         if manifest is not None:
             collection = self.client().get_collection(manifest.collection)
-            unused = [i for i in collection.get(include=[])["ids"] if i not in wanted]
+            unused = sorted(
+                {
+                    i
+                    for generation in self.shared.generations()
+                    if generation not in keep
+                    for i in self.shared.generation_ids(generation) or ()
+                    if i not in wanted
+                }
+            )
             for start in range(0, len(unused), _GET_BATCH):
                 collection.delete(ids=unused[start : start + _GET_BATCH])
         self.shared.forget_generations(keep)
@@ -525,15 +658,6 @@ class IndexStore:
             return (self.generations / generation / COLLECTION_FILE).read_text("utf-8").strip()
         except FileNotFoundError:
             return f"rq-{_home_tag(self.home)}-{generation}"
-
-    def _delete_unused(self, name: str, generations: list[str]) -> None:
-        """Delete the vectors of collection ``name`` that none of ``generations`` uses."""
-        wanted = {i for g in generations for i in self.read_ids(g)}
-        collection = self.client().get_collection(name)
-        stored = collection.get(include=[])["ids"]
-        unused = [i for i in stored if i not in wanted]
-        for start in range(0, len(unused), _GET_BATCH):
-            collection.delete(ids=unused[start : start + _GET_BATCH])
 
     def _recently_live(self) -> set[str]:
         """Generations replaced less than ``RETIRED_GRACE_SECONDS`` ago: a question that
@@ -588,6 +712,9 @@ def _atomic_write(path: Path, text: str) -> None:
 # Clients and shared indexes, one per server (or embedded folder) and process: a client
 # costs two TLS contexts (90 ms), and every question asks the server for the live manifest.
 _CLIENTS: dict[str, object] = {}
+# The last manifest read from each home, with the file's (inode, mtime, size) then, and
+# from each index on a Chroma server, with its text.
+_MANIFESTS: dict[Path | tuple[str, str], tuple[object, Manifest]] = {}
 _SHARED: dict[tuple[str, str], SharedIndex] = {}
 _OPEN_LOCK = threading.Lock()
 

@@ -286,23 +286,56 @@ def _keyword_scores(settings, query: list[str]) -> dict[str, float]:
     """Passage id -> the BM25 score a retriever of the live generation gives ``query``."""
     from assistant.retrieval import Retriever
 
-    store = IndexStore(settings)
-    manifest = store.read_manifest()
-    scores = Retriever(settings, None, manifest).bm25.scores(query)
-    return dict(zip(store.read_ids(manifest.generation), scores.tolist(), strict=True))
+    retriever = Retriever(settings, None, IndexStore(settings).read_manifest())
+    scores = retriever.bm25.scores(query)
+    assert not scores[retriever.index.doc_code < 0].any()  # removed passages score nothing
+    return {pid: float(scores[row]) for pid, row in retriever.index.row_of.items()}
 
 
-def test_an_index_of_the_older_format_is_rewritten_once(reports, settings, fake_embeddings):
-    """Generations written before the per-passage files were kept cannot be extended:
+def _as_earlier_layout(store: IndexStore, generation: str, *, keyword_files: bool) -> None:
+    """Turn a generation of one segment into what builds before segments wrote: its files
+    in the generation's folder (float16 sentence vectors, no offsets nor parts), without
+    the per-passage ids and keyword arrays when not ``keyword_files`` (older still)."""
+    from index import segments
+
+    ((segment, _),) = store.segments_of(generation)
+    folder = store.generations / generation
+    names = [segments.PASSAGES_FILE, segments.COUNTS_FILE]
+    if keyword_files:
+        names.append(segments.IDS_FILE)
+        shutil.copytree(segment / segments.BM25_FOLDER, folder / segments.BM25_FOLDER)
+    for name in names:
+        shutil.copy(segment / name, folder / name)
+    vectors = np.load(segment / segments.VECTORS_FILE).astype(np.float16)
+    np.save(folder / segments.OLD_VECTORS_FILE, vectors)
+    (folder / segments.SEGMENTS_FILE).unlink()
+    shutil.rmtree(store.home / "segments")
+
+
+@pytest.mark.parametrize("keyword_files", [True, False])
+def test_an_index_of_an_earlier_layout_answers_and_is_rewritten_once(
+    reports, settings, fake_embeddings, keyword_files
+):
+    """A home built before segments still answers as it did; it cannot be extended, so
     the next build writes the whole index anew (from the cache), then extends it."""
+    from assistant.retrieval import Retriever
+
+    def found(query: str) -> list[tuple]:
+        retriever = Retriever(settings, fake_embeddings, store.read_manifest())
+        hits = retriever.search(query, None, k=8, per_doc=2)
+        return [(h.passage, h.part, h.keyword, h.sentence_sims) for h in hits]
+
     build_index([reports], settings=settings, embeddings=fake_embeddings)
     store = IndexStore(settings)
     old = store.read_manifest().generation
-    store.ids_path(old).unlink()
-    shutil.rmtree(store.bm25_path(old))
+    before = found("今年新增多少养老床位")
+    _as_earlier_layout(store, old, keyword_files=keyword_files)
+    assert not store.can_extend(store.read_manifest(), fake_embeddings.model_id)
+    assert found("今年新增多少养老床位") == before
     again = build_index([reports], settings=settings, embeddings=fake_embeddings)
     new = store.read_manifest().generation
     assert new != old and again.embedded == 0 and len(again.unchanged) == 2
     assert store.can_extend(store.read_manifest(), fake_embeddings.model_id)
+    assert found("今年新增多少养老床位") == before
     third = build_index([reports], settings=settings, embeddings=fake_embeddings)
     assert store.read_manifest().generation == new and len(third.unchanged) == 2

@@ -224,7 +224,7 @@ def test_servers_on_other_homes_share_the_index_of_the_chroma_server(
     # Each home holds its own copy of the live generation, fetched from the server.
     live = IndexStore(builder).read_manifest().generation
     for home in homes:
-        assert (home / "generations" / live / "passages.jsonl").exists()
+        assert IndexStore(dataclasses.replace(builder, home=home)).holds(live)
 
 
 def test_builds_from_two_homes_exclude_each_other_through_the_server(
