@@ -67,14 +67,14 @@ class Retriever:
         _quiet_blas()
         self._passages: dict[int, Passage] = {}
         self._vectors: dict[str, list[float]] = {}  # repeated questions skip the model
-        self._vectors_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
 
     def passage(self, row: int) -> Passage:
         """The passage at ``row`` (parsed once, then kept among the recent ones)."""
         found = self._passages.get(row)
         if found is None:
             found = self.index.passage(row)
-            with self._vectors_lock:
+            with self._cache_lock:
                 if len(self._passages) >= _PASSAGE_CACHE:
                     self._passages.pop(next(iter(self._passages)))
                 self._passages[row] = found
@@ -154,7 +154,7 @@ class Retriever:
                 raise ModelError(
                     f"embedding the question failed: {exc}", "问题向量化失败。"
                 ) from exc
-            with self._vectors_lock:
+            with self._cache_lock:
                 if len(self._vectors) >= _QUERY_CACHE:
                     self._vectors.pop(next(iter(self._vectors)))
                 self._vectors[query] = vector

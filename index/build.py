@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -134,18 +135,8 @@ def build_index(
                 carried, to_write = kept, changed
             else:  # every report read now is written anew; others come from the old file
                 carried, to_write = [d for d in kept if d.doc_id not in found], found
-            manifest, embedded = _write(
-                store,
-                base,
-                extend,
-                previous,
-                carried,
-                to_write,
-                embeddings,
-                settings,
-                rebuild,
-                progress,
-            )
+            plan = _Plan(base, extend, previous, carried, to_write)
+            manifest, embedded = _write(store, plan, embeddings, settings, rebuild, progress)
         unchanged = [v.document for k, v in found.items() if k not in changed]
         return BuildReport(
             added=_sources(v.document for k, v in changed.items() if k not in before),
@@ -207,39 +198,37 @@ def _failure(exc: ReadError) -> Failure:
     return Failure(exc.path, exc.reason, exc.message_zh.removeprefix(f"{Path(exc.path).name}："))
 
 
-def _write(
-    store, base, extend, previous, carried, to_write, embeddings, settings, rebuild, progress
-):
-    """Embed what is new and make a new generation live; on failure the old one stays."""
-    # write_generation has removed its partial generation by the time an error gets out.
-    with storage_errors(store.home):
-        manifest, embedded = _write_generation(
-            store,
-            base,
-            extend,
-            previous,
-            carried,
-            to_write,
-            embeddings,
-            settings,
-            rebuild,
-            progress,
-        )
-    store.collect_garbage(manifest)
-    return manifest, embedded
-
-
-def _write_generation(
-    store, base, extend, previous, carried, to_write, embeddings, settings, rebuild, progress
-):
-    """The new generation: ``carried`` documents from ``base``, ``to_write`` ones parsed now.
+@dataclass(frozen=True)
+class _Plan:
+    """What a build writes: ``carried`` documents from ``base``, ``to_write`` ones parsed now.
 
     When ``extend``, the carried documents stay in ``base``'s segments, shared with the
     new generation (nothing of them is read or copied); otherwise (no base, another
     model, a generation written before segments, a rebuild) they are read back and
     embedded again (through the cache).
     """
+
+    base: Manifest | None
+    extend: bool
+    previous: Manifest | None
+    carried: list[Document]
+    to_write: dict[str, ParsedDocument]
+
+
+def _write(store, plan: _Plan, embeddings, settings, rebuild, progress):
+    """Embed what is new and make a new generation live; on failure the old one stays."""
+    # write_generation has removed its partial generation by the time an error gets out.
+    with storage_errors(store.home):
+        manifest, embedded = _write_generation(store, plan, embeddings, settings, rebuild, progress)
+    store.collect_garbage(manifest)
+    return manifest, embedded
+
+
+def _write_generation(store, plan: _Plan, embeddings, settings, rebuild, progress):
+    """The new generation of ``plan``, and how many passages were embedded."""
     from index.cache import CachedEmbeddings
+
+    base, extend, carried, to_write = plan.base, plan.extend, plan.carried, plan.to_write
 
     store.client()  # a Chroma server that is down fails the build before minutes of embedding
     passages: list[tuple[Passage, list[str]]] = []
@@ -274,7 +263,7 @@ def _write_generation(
             documents,
             passages,
             cached,
-            previous,
+            plan.previous,
             sentences,
             progress=progress,
             replace=rebuild,
@@ -323,9 +312,8 @@ def remove_document(
         target = _find(manifest, doc_or_path)
         kept = [d for d in manifest.documents if d.doc_id != target.doc_id]
         extend = store.can_extend(manifest, model_id_for(settings, embeddings))
-        new, _ = _write(
-            store, manifest, extend, manifest, kept, {}, embeddings, settings, False, None
-        )
+        plan = _Plan(manifest, extend, manifest, kept, {})
+        new, _ = _write(store, plan, embeddings, settings, False, None)
     return BuildReport(
         removed=(target.source,),
         chunks=sum(new.passage_counts.values()),
