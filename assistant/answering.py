@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant.decide import AnswerModel, load_model
+from assistant.decide import AnswerModel, load_model, threshold_group
 from assistant.extract import Candidate, Pick, candidates, finish, question_terms
 from assistant.question import (
     Intent,
@@ -232,7 +232,8 @@ def best_spans(found: list[Candidate], model: AnswerModel) -> list[Pick]:
     if not found:
         return []
     rows = np.array([c.features for c in found])
-    decide, rank = model.decide.probabilities(rows), model.span_scores(rows)
+    groups = [threshold_group(c.hit.document) for c in found]
+    decide, rank = model.decide.probabilities(rows), model.span_scores(rows, groups)
     best: dict[tuple[int, str], int] = {}
     sentence_p: dict[tuple[int, str], float] = {}
     for i, c in enumerate(found):
@@ -311,5 +312,6 @@ def _citation(n: int, hit: Hit, quote: str) -> Citation:
 
 
 def _topic(query: str) -> str:
-    topic = _WH.sub("", _TOPIC_NOISE.sub("", query)).strip()
+    # Question words first: "生产总值有多大" keeps no "有" once 多大 is gone.
+    topic = _TOPIC_NOISE.sub("", _WH.sub("", query)).strip()
     return topic or query

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,27 +82,31 @@ class AnswerModel:
             that few unanswerable questions of that group are answered.
         tie: ``decide`` distance within which answers from several reports are shown
             together.
-        length_penalty: What each 40 characters of a span cost against its ``rank``
-            probability: the shortest span that is as often whole as a longer one.
+        length_penalties: What each 40 characters of a span cost against its ``rank``
+            probability, per group of documents: the shortest span that is as often
+            whole as a longer one. A report's answer is a figure in a clause; an
+            article's is often a whole sentence.
     """
 
     decide: Linear
     rank: Linear
     thresholds: Mapping[str, float]
     tie: float
-    length_penalty: float
+    length_penalties: Mapping[str, float]
 
     def threshold(self, document: Document) -> float:
         """The least probability at which an answer from ``document`` is given."""
         return self.thresholds[threshold_group(document)]
 
-    def span_scores(self, rows: np.ndarray) -> np.ndarray:
-        """How well each candidate span, among those of one sentence, answers."""
+    def span_scores(self, rows: np.ndarray, groups: Sequence[str]) -> np.ndarray:
+        """How well each candidate span, among those of one sentence, answers; ``groups``
+        holds each row's group of documents (:func:`threshold_group`)."""
         scores = self.rank.probabilities(rows)
         # A number question names the unit it wants ("增长了多少" wants %): inside a
         # sentence, a span with a number in that unit beats any span without one.
         scores = scores + rows[:, FEATURES.index("unit_match")]
-        return scores - self.length_penalty * rows[:, FEATURES.index("length")]
+        penalties = np.array([self.length_penalties[g] for g in groups], dtype=float)
+        return scores - penalties * rows[:, FEATURES.index("length")]
 
     def to_json(self) -> dict:
         return {
@@ -111,7 +115,7 @@ class AnswerModel:
             "rank": self.rank.to_json(),
             "thresholds": {k: round(float(v), 4) for k, v in self.thresholds.items()},
             "tie": round(float(self.tie), 4),
-            "length_penalty": round(float(self.length_penalty), 4),
+            "length_penalties": {k: round(float(v), 4) for k, v in self.length_penalties.items()},
         }
 
 
@@ -130,7 +134,7 @@ def model_from_json(data: dict) -> AnswerModel:
         rank=Linear.from_json(data["rank"]),
         thresholds={k: float(v) for k, v in data["thresholds"].items()},
         tie=float(data["tie"]),
-        length_penalty=float(data["length_penalty"]),
+        length_penalties={k: float(v) for k, v in data["length_penalties"].items()},
     )
 
 

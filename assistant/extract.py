@@ -68,7 +68,7 @@ FEATURES = (
     "title",
     "length",
     "entity_list",
-    "multi_year",
+    "period_match",
 )
 
 
@@ -243,9 +243,7 @@ def candidates(
             raw = hit.sentence_sims[i] if i < len(hit.sentence_sims) else centre
             sim = (raw - centre) / spread
             whole = f"{context} {sentence}"
-            # The sentence itself, not its section: a 2026 report reviews 2025 and the
-            # five years before under one heading.
-            several_years = float(bool(_MULTI_YEAR.search(sentence)))
+            period = _period_match(intent, sentence)
             support, gap = coverage(terms, whole), missing_share(terms, whole)
             distinct = distinct_coverage(terms, local, sentence)
             for span in spans(split_clauses(sentence), intent.figures):
@@ -268,7 +266,7 @@ def candidates(
                     float(span == title),
                     min(len(span), 80) / 40,
                     float(intent.kind == "entity" and bool(re.search(r"“[^”]+”|、", span))),
-                    several_years,
+                    period,
                 )
                 out.append(Candidate(hit, span, sentence, features))
     return out
@@ -284,6 +282,18 @@ def _number_fit(intent: Intent, span: str) -> tuple[float, float, float, float]:
     unit = bool(intent.units) and has_unit(span, intent.units)
     missing = bool(intent.units) and not unit
     return 0.0, float(unit), float(missing), float(len(found) < intent.figures)
+
+
+def _period_match(intent: Intent, sentence: str) -> float:
+    """For a figure asked, +1 when the sentence and the question both speak of several
+    years, -1 when only the sentence does: a five-year total does not answer "去年…多少",
+    as a sum over five years is another period's figure. The sentence itself, not its
+    section, is read: a 2026 report reviews 2025 and the five years before under one
+    heading. Other questions are not about a period's figure ("哪个规划" is answered by
+    "十四五")."""
+    if intent.kind != "number" or not _MULTI_YEAR.search(sentence):
+        return 0.0
+    return 1.0 if intent.several_years else -1.0
 
 
 def _other_period(intent: Intent, span: str) -> bool:

@@ -9,6 +9,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant import IndexMissingError, QuestionError, answer, stream_answer
+from assistant.answering import _topic
 from assistant.followup import rewrite_followup
 from assistant.verify import verify
 from index import build_index, sample_report
@@ -181,3 +182,16 @@ def test_index_emptied_by_removal_gets_a_clear_message(indexed, fake_embeddings)
     with pytest.raises(IndexMissingError) as err:
         ask("今年新增多少养老床位", indexed, fake_embeddings)
     assert "索引" in err.value.message_zh
+
+
+@pytest.mark.parametrize(
+    ("query", "topic"),
+    [
+        ("今年新增多少养老床位", "新增养老床位"),
+        ("养老床位有多少张", "养老床位"),
+        ("去年的生产总值有多大", "去年的生产总值"),
+        ("公办幼儿园是什么", "公办幼儿园"),
+    ],
+)
+def test_refusal_names_the_topic_without_asking_words(query, topic):
+    assert _topic(query) == topic

@@ -7,6 +7,7 @@ import pytest
 from assistant.extract import (
     _number_fit,
     _other_period,
+    _period_match,
     _target_words,
     _tense_match,
     arabic,
@@ -195,6 +196,24 @@ def test_tense_match(question, part, match):
 )
 def test_other_period(question, span, other):
     assert _other_period(detect_intent(question), span) is other
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "match"),
+    [
+        # One year asked, a five-year review sentence: another period.
+        ("去年的经济总量有多大", "地区生产总值连跨两个万亿元台阶，年均增长5.7%", -1.0),
+        ("2025年粮食产量多少", "粮食产量累计达到1.2亿吨", -1.0),
+        # Several years asked: the review sentence is the right period.
+        ("过去五年地区生产总值年均增长多少", "地区生产总值年均增长5.7%", 1.0),
+        # A sentence about one year says nothing either way.
+        ("去年的经济总量有多大", "全省地区生产总值5.3万亿元、增长5.5%", 0.0),
+        # No figure asked: 十四五 names the plan, it is no period's figure.
+        ("2025年是哪个规划的收官之年", "2025年是“十四五”规划收官之年", 0.0),
+    ],
+)
+def test_period_match(question, sentence, match):
+    assert _period_match(detect_intent(question), sentence) == match
 
 
 @pytest.mark.parametrize(
