@@ -21,6 +21,7 @@ from index.vocab import NATIONAL, PROVINCES, REGION_SUFFIXES
 
 OVERRIDE_KEYS = ("title", "year", "region")
 REPORT_NAME = "政府工作报告"
+_GREETING = "各位代表"  # how every work report opens, whatever its title line says
 HEAD_CHARS = 800
 FALLBACK_YEAR_CHARS = 3000
 MIN_REGION_MENTIONS = 3
@@ -253,13 +254,18 @@ def infer_region(stem: str, text: str) -> str:
     city = _CITY_RE.search(stem)
     if city:
         return city.group(1)
-    head = text[:HEAD_CHARS]
-    if _NATIONAL_HEAD_RE.search(head) or _NATIONAL_TEXT_RE.search(text):
+    if _NATIONAL_TEXT_RE.search(text):
         return NATIONAL
-    for pattern in (_DATELINE_RE, _CITY_RE):
-        match = pattern.search(head)
-        if match:
-            return _full_region_name(match.group(1))
+    # An article's opening names 国务院总理 or 北京市人民政府 as readily as a report's
+    # does; only a report also calls itself one or greets the congress (各位代表).
+    if REPORT_NAME in text or _GREETING in text:
+        head = text[:HEAD_CHARS]
+        if _NATIONAL_HEAD_RE.search(head):
+            return NATIONAL
+        for pattern in (_DATELINE_RE, _CITY_RE):
+            match = pattern.search(head)
+            if match:
+                return _full_region_name(match.group(1))
     # National reports say 我国 throughout; local ones say 我省/全市/全区.
     ours = text.count("我国")
     if ours >= MIN_NATIONAL_MENTIONS and ours > 2 * sum(map(text.count, _LOCAL_WORDS)):

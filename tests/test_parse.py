@@ -116,12 +116,19 @@ def test_only_reports_get_guessed_years_and_made_titles(tmp_path, name, text, ex
 
 
 def test_region_heuristics() -> None:
-    assert infer_region("x", "——2025年1月在太原市第十六届人民代表大会第四次会议上") == "太原市"
+    opening = "——2025年1月在太原市第十六届人民代表大会第四次会议上\n各位代表："
+    assert infer_region("x", opening) == "太原市"
     assert infer_region("x", "2025年大同市政府工作报告") == "大同市"
     assert infer_region("x", "各位代表：\n现在，我代表国务院，向大会报告政府工作。") == "全国"
     assert (
-        infer_region("x", "——在广西壮族自治区第十四届人民代表大会第五次会议上") == "广西壮族自治区"
+        infer_region("x", "——在广西壮族自治区第十四届人民代表大会第五次会议上\n各位代表：")
+        == "广西壮族自治区"
     )
+    # An article whose opening names a premier or a city government is no report.
+    article = "中国－新西兰自由贸易协定由国务院总理温家宝见证签署，北京市人民政府参与筹办。"
+    assert infer_region("x", article) == ""
+    biography = "马飚，曾任广西壮族自治区人民政府主席，在广西壮族自治区第十二届人民代表大会上当选。"
+    assert infer_region("x", biography) == ""
     assert infer_region("x", "全省" * 3 + "山西" * 5 + "，推动市委工作。") == "山西省"
     # An article that names a province often but never speaks as it (全省, 我省) is no report.
     assert infer_region("x", "山西" * 5 + "，推动市委工作。") == ""
