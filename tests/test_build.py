@@ -95,9 +95,14 @@ def test_a_new_meta_file_beside_an_unchanged_report_is_read(
     assert "示例县" in regions
 
 
-def test_a_file_changed_moments_ago_is_hashed_again(reports, settings, fake_embeddings, reads):
-    # Written just now: another change within the same timestamp tick would not show in
-    # its stamp, so none is recorded and the next build reads it.
+def test_a_file_changed_moments_ago_is_hashed_again(
+    reports, settings, fake_embeddings, reads, monkeypatch
+):
+    # Written moments ago (here: within a day): another change within the same timestamp
+    # tick would not show in its stamp, so none is recorded and the next build reads it.
+    import index.parse
+
+    monkeypatch.setattr(index.parse, "_SETTLED_NS", 86_400 * 10**9)
     build_index([reports], settings=settings, embeddings=fake_embeddings)
     reads.clear()
     assert len(build_index([reports], settings=settings, embeddings=fake_embeddings).unchanged)

@@ -174,9 +174,9 @@ def test_large_scans_choose_through_the_compact_copy_what_the_exact_scan_chooses
     reports, settings, fake_embeddings, monkeypatch, scoped, written
 ):
     """Past PREFILTER_SENTENCES the compact copy (the segment's file when the build wrote
-    one, else made when needed and kept for the next process) picks candidates that are scored exactly: the best
-    sentences are the exact scan's (here with a threshold small enough to use it, and
-    fewer candidates than sentences, so that it does choose)."""
+    one, else made when needed and kept for the next process) picks candidates that are
+    scored exactly: the best sentences are the exact scan's (here with a threshold small
+    enough to use it, and fewer candidates than sentences, so that it does choose)."""
     import numpy as np
 
     from index import segments
