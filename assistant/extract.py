@@ -126,13 +126,27 @@ def presence(term: str, text: str) -> float:
     characters (the head noun: 停车位 -> 车位). Its first two are no evidence: they are a
     modifier at best (养老院 -> 养老) and often no word of it at all (马拉松 -> 马拉).
     """
-    if term in text or arabic(term) in text:
-        return 1.0
-    if any(other in text for other in vocab.ABBREVIATIONS.get(term, ())):
-        return 1.0
-    if len(term) >= 3 and term[-2:] in text:
-        return 0.75
-    return 0.0
+    return _term(term).presence(text)
+
+
+@dataclass(frozen=True)
+class _Term:
+    """A question term as :func:`presence` looks for it, its forms worked out once: the
+    candidates of one question read each term against a few thousand spans."""
+
+    whole: tuple[str, ...]  # forms that count fully: the term, 6条 for 六条, abbreviations
+    head: str  # the last two characters of a longer word ("" for a shorter one)
+
+    def presence(self, text: str) -> float:
+        if any(form in text for form in self.whole):
+            return 1.0
+        return 0.75 if self.head and self.head in text else 0.0
+
+
+@functools.lru_cache(maxsize=4096)
+def _term(term: str) -> _Term:
+    forms = (term, arabic(term), *vocab.ABBREVIATIONS.get(term, ()))
+    return _Term(forms, term[-2:] if len(term) >= 3 else "")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -152,17 +166,27 @@ def arabic(text: str) -> str:
 
 def missing_share(terms: dict[str, float], text: str) -> float:
     """The weight share of the heaviest question term that ``text`` lacks."""
-    total = sum(terms.values())
-    missing = [w * (1 - presence(t, text)) for t, w in terms.items()]
-    return max(missing, default=0.0) / total if total else 0.0
+    return _missing(list(terms.values()), [presence(t, text) for t in terms])
 
 
 def coverage(terms: dict[str, float], text: str) -> float:
     """IDF-weighted share of ``terms`` that occur in ``text``."""
-    total = sum(terms.values())
+    weights = list(terms.values())
+    return _share(weights, [presence(t, text) for t in terms], sum(weights))
+
+
+def _share(weights: list[float], found: list[float], total: float) -> float:
+    """``weights`` summed by how much of each term was ``found`` (see :func:`presence`),
+    as a share of ``total``."""
     if not total:
         return 0.0
-    return sum(w * presence(t, text) for t, w in terms.items()) / total
+    return sum(w * p for w, p in zip(weights, found, strict=True)) / total
+
+
+def _missing(weights: list[float], found: list[float]) -> float:
+    total = sum(weights)
+    missing = [w * (1 - p) for w, p in zip(weights, found, strict=True)]
+    return max(missing, default=0.0) / total if total else 0.0
 
 
 def distinct_weights(terms: dict[str, float], sentences: list[str]) -> dict[str, float]:
@@ -183,10 +207,7 @@ def distinct_weights(terms: dict[str, float], sentences: list[str]) -> dict[str,
 def distinct_coverage(terms: dict[str, float], local: dict[str, float], text: str) -> float:
     """Share of the question's weight (``terms``) that ``text`` covers with the passage-local
     weights of :func:`distinct_weights`."""
-    total = sum(terms.values())
-    if not total:
-        return 0.0
-    return sum(w * presence(t, text) for t, w in local.items()) / total
+    return _share(list(local.values()), [presence(t, text) for t in local], sum(terms.values()))
 
 
 def split_clauses(sentence: str) -> list[str]:
@@ -229,13 +250,20 @@ def candidates(
     sims = np.array([s for h in hits for s in h.sentence_sims] or [0.0])
     centre, spread = float(sims.mean()), max(float(sims.std()), 1e-3)
     best_sim = (float(sims.max()) - centre) / spread
+    # Each text is read for every term once; its coverage signals all weigh that reading.
+    weights, forms = list(terms.values()), [_term(t) for t in terms]
+    total = sum(weights)
+
+    def found(text: str) -> list[float]:
+        return [form.presence(text) for form in forms]
+
     out: list[Candidate] = []
     for rank, hit in enumerate(hits):
         context = hit.passage.section.replace(" > ", " ")
         title = hit.passage.section.rsplit(" > ", 1)[-1]
         tense = _tense_match(intent, hit)
         texts = [hit.passage.text[a:b] for a, b in hit.passage.sentences]
-        local = distinct_weights(terms, texts)
+        local = list(distinct_weights(terms, texts).values())
         for i, (start, end) in enumerate(hit.passage.sentences):
             sentence = hit.passage.text[start:end].strip()
             if not sentence:
@@ -244,18 +272,20 @@ def candidates(
             sim = (raw - centre) / spread
             whole = f"{context} {sentence}"
             period = _period_match(intent, sentence)
-            support, gap = coverage(terms, whole), missing_share(terms, whole)
-            distinct = distinct_coverage(terms, local, sentence)
+            in_whole = found(whole)
+            support, gap = _share(weights, in_whole, total), _missing(weights, in_whole)
+            distinct = _share(local, found(sentence), total)
             for span in spans(split_clauses(sentence), intent.figures):
                 if _other_period(intent, span):
                     continue
+                in_span = found(span)
                 features = (
                     sim,
                     best_sim - sim,
                     support,
-                    coverage(terms, span),
+                    _share(weights, in_span, total),
                     distinct,
-                    distinct_coverage(terms, local, span),
+                    _share(local, in_span, total),
                     gap,
                     *_number_fit(intent, span),
                     float(intent.when and not vocab.TIME_RE.search(span)),

@@ -115,7 +115,11 @@ def build_index(
         # A report whose bytes and metadata did not change is not read again, when the
         # new generation can take its passages from the live one as they are.
         known = {d.doc_id: d.sha256 for d in base.documents} if extend else {}
-        found, same, failed = _read_files(paths, override, settings, progress, known)
+        # Nor is it hashed when its file stamp is the one recorded when it was.
+        stamped = base.stamps if extend else {}
+        found, same, failed, stamps = _read_files(
+            paths, override, settings, progress, known, stamped
+        )
         before = {d.doc_id: d for d in previous.documents} if previous else {}
         old = before if base else {}
         changed = {
@@ -135,7 +139,10 @@ def build_index(
                 carried, to_write = kept, changed
             else:  # every report read now is written anew; others come from the old file
                 carried, to_write = [d for d in kept if d.doc_id not in found], found
-            plan = _Plan(base, extend, previous, carried, to_write)
+            # A report not looked at now keeps its stamp: it is the same document.
+            kept_stamps = (previous.stamps if previous else {}).items()
+            stamps = {k: v for k, v in kept_stamps if k not in found and k not in same} | stamps
+            plan = _Plan(base, extend, previous, carried, to_write, stamps)
             manifest, embedded = _write(store, plan, embeddings, settings, rebuild, progress)
         unchanged = [v.document for k, v in found.items() if k not in changed]
         return BuildReport(
@@ -155,17 +162,25 @@ def _sources(docs: Iterable[Document]) -> tuple[str, ...]:
 
 
 def _read_files(
-    paths, override, settings: Settings, progress: Progress | None, known: dict[str, str]
-) -> tuple[dict[str, ParsedDocument], set[str], list[Failure]]:
+    paths,
+    override,
+    settings: Settings,
+    progress: Progress | None,
+    known: dict[str, str],
+    stamped: dict[str, tuple[int, ...]],
+) -> tuple[dict[str, ParsedDocument], set[str], list[Failure], dict[str, tuple[int, ...]]]:
     """Parse every file (each within ``settings.max_file_mb``) whose id and hash are not
-    the pair in ``known``; return ``{doc_id: ParsedDocument}``, the ids of those skipped
-    as unchanged, and the failures."""
-    from index.parse import identify, iter_report_files, parse_file
+    the pair in ``known``, and hash only those whose stamp is not the one in ``stamped``;
+    return ``{doc_id: ParsedDocument}``, the ids of those skipped as unchanged, the
+    failures, and the stamps of the files read or skipped (see ``index.parse.file_stamp``).
+    """
+    from index.parse import doc_id_for, file_stamp, identify, iter_report_files, parse_file
     from index.readers import max_file_bytes
 
     found: dict[str, ParsedDocument] = {}
     same: set[str] = set()
     failed: list[Failure] = []
+    stamps: dict[str, tuple[int, ...]] = {}
     files: list[Path] = []
     for path in paths:
         try:
@@ -177,11 +192,21 @@ def _read_files(
     for done, file in enumerate(files):
         if progress:
             progress(done, len(files), "reading")
+        # Taken before the file is read, so that a change while it is read shows next time;
+        # none with an override, whose values are part of the hash a stamp stands for.
+        stamp = None if override else file_stamp(file)
         try:
             if known:
+                doc_id = doc_id_for(file)
+                if stamp is not None and stamped.get(doc_id) == stamp and doc_id in known:
+                    same.add(doc_id)
+                    stamps[doc_id] = stamp
+                    continue
                 doc_id, sha256 = identify(file, override, max_bytes=limit)
                 if known.get(doc_id) == sha256:
                     same.add(doc_id)
+                    if stamp is not None:
+                        stamps[doc_id] = stamp
                     continue
             parsed = parse_file(file, override, max_bytes=limit)
         except ReadError as exc:
@@ -191,7 +216,9 @@ def _read_files(
             failed.append(Failure(str(file), f"unexpected error: {exc!r}", "无法读取这个文件。"))
             continue
         found[parsed.document.doc_id] = parsed
-    return found, same, failed
+        if stamp is not None:
+            stamps[parsed.document.doc_id] = stamp
+    return found, same, failed, stamps
 
 
 def _failure(exc: ReadError) -> Failure:
@@ -213,6 +240,7 @@ class _Plan:
     previous: Manifest | None
     carried: list[Document]
     to_write: dict[str, ParsedDocument]
+    stamps: dict[str, tuple[int, ...]]  # the file stamps of the new generation's documents
 
 
 def _write(store, plan: _Plan, embeddings, settings, rebuild, progress):
@@ -269,6 +297,7 @@ def _write_generation(store, plan: _Plan, embeddings, settings, rebuild, progres
             replace=rebuild,
             base=base if extend and base.documents else None,
             kept=frozenset(d.doc_id for d in carried),
+            stamps=plan.stamps,
         )
     finally:
         cached.close()
@@ -312,7 +341,7 @@ def remove_document(
         target = _find(manifest, doc_or_path)
         kept = [d for d in manifest.documents if d.doc_id != target.doc_id]
         extend = store.can_extend(manifest, model_id_for(settings, embeddings))
-        plan = _Plan(manifest, extend, manifest, kept, {})
+        plan = _Plan(manifest, extend, manifest, kept, {}, manifest.stamps)
         new, _ = _write(store, plan, embeddings, settings, False, None)
     return BuildReport(
         removed=(target.source,),

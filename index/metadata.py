@@ -75,9 +75,14 @@ class Metadata:
     region: str
 
 
+def meta_paths(path: Path) -> tuple[Path, Path]:
+    """Where the ``.meta.json`` of ``path`` may be: ``a.txt.meta.json``, then ``a.meta.json``."""
+    return path.with_name(path.name + ".meta.json"), path.with_suffix(".meta.json")
+
+
 def meta_file_for(path: Path) -> Path | None:
     """The ``.meta.json`` beside ``path`` (``a.txt.meta.json`` before ``a.meta.json``)."""
-    for candidate in (path.with_name(path.name + ".meta.json"), path.with_suffix(".meta.json")):
+    for candidate in meta_paths(path):
         if candidate.is_file():
             return candidate
     return None

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from index.chunking import chunk_text
 from index.clean import clean_text
 from index.errors import ReadError
-from index.metadata import effective_override, infer_metadata
+from index.metadata import effective_override, infer_metadata, meta_paths
 from index.model import Document, ParsedDocument
 from index.readers import (
     SUPPORTED_SUFFIXES,
@@ -21,7 +23,14 @@ from index.readers import (
     unsupported_format,
 )
 
-__all__ = ["SUPPORTED_SUFFIXES", "doc_id_for", "identify", "iter_report_files", "parse_file"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "doc_id_for",
+    "file_stamp",
+    "identify",
+    "iter_report_files",
+    "parse_file",
+]
 
 META_SUFFIX = ".meta.json"
 SLUG_MAX_CHARS = 60
@@ -94,6 +103,35 @@ def identify(
     limit = max_file_bytes() if max_bytes is None else max_bytes
     resolved, raw = _read_raw(Path(path), limit)
     return doc_id_for(resolved), _fingerprint(raw, effective_override(resolved, override))
+
+
+# A file changed within this long of its stamp being taken may have changed again within the
+# same timestamp tick (kernels stamp files from a clock that moves every few milliseconds,
+# some file systems every second or two): it gets no stamp, and the next build hashes it.
+_SETTLED_NS = 3_000_000_000
+
+
+def file_stamp(path: Path) -> tuple[int, ...] | None:
+    """Size and modification time (ns) of a report file and of the two meta files that may
+    sit beside it (-1, -1 for one that is absent): while a file's stamp is the one the index
+    recorded, its bytes and meta file are those it hashed, and a build need not read them.
+
+    ``None`` for a file that is missing or was modified too recently to be sure of.
+    """
+    now = time.time_ns()
+    stamp: list[int] = []
+    for name in (path, *meta_paths(path)):
+        try:
+            stat = os.stat(name)
+        except OSError:
+            if name == path:
+                return None
+            stamp += (-1, -1)
+            continue
+        if now - stat.st_mtime_ns < _SETTLED_NS:
+            return None
+        stamp += (stat.st_size, stat.st_mtime_ns)
+    return tuple(stamp)
 
 
 def _read_raw(path: Path, limit: int) -> tuple[Path, bytes]:

@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -63,25 +63,34 @@ class Manifest:
     documents: tuple[Document, ...]
     passage_counts: dict[str, int]
     previous: str | None = None
+    # Each document's file stamp when it was hashed (see ``index.parse.file_stamp``): a
+    # build does not read a file whose stamp is unchanged. Absent: hash it.
+    stamps: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
+        documents = []
+        for d in self.documents:
+            entry = {**asdict(d), "passages": self.passage_counts.get(d.doc_id, 0)}
+            if d.doc_id in self.stamps:
+                entry["stamp"] = list(self.stamps[d.doc_id])
+            documents.append(entry)
         return {
             "format": MANIFEST_FORMAT,
             "generation": self.generation,
             "collection": self.collection,
             "model_id": self.model_id,
             "previous": self.previous,
-            "documents": [
-                {**asdict(d), "passages": self.passage_counts.get(d.doc_id, 0)}
-                for d in self.documents
-            ],
+            "documents": documents,
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Manifest:
-        docs, counts = [], {}
+        docs, counts, stamps = [], {}, {}
         for raw in data["documents"]:
             counts[raw["doc_id"]] = raw.pop("passages", 0)
+            stamp = raw.pop("stamp", None)
+            if stamp is not None:
+                stamps[raw["doc_id"]] = tuple(stamp)
             docs.append(Document(**raw))
         return cls(
             generation=data["generation"],
@@ -90,6 +99,7 @@ class Manifest:
             documents=tuple(docs),
             passage_counts=counts,
             previous=data.get("previous"),
+            stamps=stamps,
         )
 
 
@@ -286,6 +296,7 @@ class IndexStore:
         replace: bool = False,
         base: Manifest | None = None,
         kept: frozenset[str] = frozenset(),
+        stamps: dict[str, tuple[int, ...]] | None = None,
     ) -> Manifest:
         """Write passages and vectors as a new generation, then make it live.
 
@@ -305,6 +316,7 @@ class IndexStore:
                 documents the new one holds too, first and in their order: its segments
                 are shared, not copied, so adding one report costs that report, not the
                 whole index.
+            stamps: The file stamps of ``documents`` (those known).
         """
         documents = tuple(documents)
         generation = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
@@ -321,6 +333,7 @@ class IndexStore:
             documents=documents,
             passage_counts=counts,
             previous=previous.generation if previous else None,
+            stamps={d.doc_id: stamps[d.doc_id] for d in documents if d.doc_id in (stamps or {})},
         )
         added: list[str] = []
         try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -39,6 +41,86 @@ def test_second_build_embeds_nothing(reports, settings, fake_embeddings):
     assert second.embedded == 0 and len(second.unchanged) == 2
     assert not second.added and not second.updated
     assert second.chunks == first.chunks
+
+
+def _settle(*files, seconds_ago: int = 60) -> None:
+    """Date ``files`` (every file of a folder) back: a file's stamp counts once it has settled."""
+    past = time.time_ns() - seconds_ago * 10**9
+    for file in files:
+        for one in file.iterdir() if file.is_dir() else [file]:
+            os.utime(one, ns=(past, past))
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list:
+    """The report files a build reads the bytes of (to hash or to parse them)."""
+    import index.parse
+
+    read, real = [], index.parse._read_raw
+
+    def counted(path, limit):
+        read.append(path.resolve())
+        return real(path, limit)
+
+    monkeypatch.setattr(index.parse, "_read_raw", counted)
+    return read
+
+
+def test_an_unchanged_file_is_not_even_hashed_again(reports, settings, fake_embeddings, reads):
+    _settle(reports)
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    reads.clear()
+    second = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert reads == [] and len(second.unchanged) == 2
+    # The same size, another text and time: read, and indexed anew.
+    path = reports / "demo.txt"
+    path.write_text(path.read_text("utf-8").replace("25座", "26座"), "utf-8")
+    _settle(path, seconds_ago=30)
+    third = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert set(reads) == {path.resolve()}
+    assert third.updated == (str(path.resolve()),)
+
+
+def test_a_new_meta_file_beside_an_unchanged_report_is_read(
+    reports, settings, fake_embeddings, reads
+):
+    _settle(reports)
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    meta = reports / "demo.txt.meta.json"
+    meta.write_text('{"region": "示例县"}', "utf-8")
+    _settle(meta, seconds_ago=30)
+    report = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert report.updated == (str((reports / "demo.txt").resolve()),)
+    regions = {d.region for d in list_documents(settings)}
+    assert "示例县" in regions
+
+
+def test_a_file_changed_moments_ago_is_hashed_again(
+    reports, settings, fake_embeddings, reads, monkeypatch
+):
+    # Written moments ago (here: within a day): another change within the same timestamp
+    # tick would not show in its stamp, so none is recorded and the next build reads it.
+    import index.parse
+
+    monkeypatch.setattr(index.parse, "_SETTLED_NS", 86_400 * 10**9)
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    reads.clear()
+    assert len(build_index([reports], settings=settings, embeddings=fake_embeddings).unchanged)
+    assert len(set(reads)) == 2
+
+
+def test_a_build_with_an_override_hashes_and_leaves_no_stamp(
+    reports, settings, fake_embeddings, reads
+):
+    _settle(reports)
+    path = reports / "demo.txt"
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    build_index([path], settings=settings, embeddings=fake_embeddings, override={"title": "X"})
+    reads.clear()
+    # Without the override the title is inferred again: the file must be read.
+    report = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert report.updated == (str(path.resolve()),)
+    assert path.resolve() in reads
 
 
 def test_editing_one_paragraph_reembeds_only_that_passage(reports, settings, fake_embeddings):

@@ -170,13 +170,13 @@ def test_segment_refs_round_trip():
 
 @pytest.mark.parametrize("scoped", [False, True])
 @pytest.mark.parametrize("written", [False, True])
-def test_large_scans_choose_through_the_8bit_copy_what_the_exact_scan_chooses(
+def test_large_scans_choose_through_the_compact_copy_what_the_exact_scan_chooses(
     reports, settings, fake_embeddings, monkeypatch, scoped, written
 ):
-    """Past PREFILTER_SENTENCES the 8-bit copy (the segment's file when the build wrote
-    one, else made when needed) picks candidates that are scored exactly: the best
-    sentences are the exact scan's (here with a threshold small enough to use it, and
-    fewer candidates than sentences, so that it does choose)."""
+    """Past PREFILTER_SENTENCES the compact copy (the segment's file when the build wrote
+    one, else made when needed and kept for the next process) picks candidates that are
+    scored exactly: the best sentences are the exact scan's (here with a threshold small
+    enough to use it, and fewer candidates than sentences, so that it does choose)."""
     import numpy as np
 
     from index import segments
@@ -198,3 +198,4 @@ def test_large_scans_choose_through_the_8bit_copy_what_the_exact_scan_chooses(
     monkeypatch.setattr(segments, "PREFILTER_KEEP", 100)  # ten times, as in use
     assert int(index.first_sentence[-1]) > 200  # more sentences than candidates
     assert index.best_sentences(vector, ranges, 10).tolist() == exact.tolist()
+    assert (folder / segments.QUANTIZED_FILE).exists()
