@@ -10,7 +10,9 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 def _has_number(number: str, text: str) -> bool:
-    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", text) is not None
+    # Not part of a longer number (5 in 2.5 or 25); a dot after a letter is no decimal
+    # point ("NaBO.10HO" holds 10).
+    return re.search(rf"(?<!\d)(?<!\d\.){re.escape(number)}(?!\d|\.\d)", text) is not None
 
 
 def verify(text: str, quotes: dict[int, str]) -> list[str]:

@@ -94,6 +94,10 @@ def test_verify_catches_numbers_and_markers():
     assert verify("新增养老床位200张[1]", quotes)
     assert verify("新增养老床位2000张[2]", quotes)
     assert verify("新增养老床位3000张", quotes)
+    # A part of a longer number is not the number; a dot after a letter is no decimal point.
+    assert verify("增长5[1]", {1: "增长2.5%"})
+    assert verify("增长5[1]", {1: "增长25%"})
+    assert verify("分子式NaBO.10HO[1]", {1: "分子式NaBO.10HO"}) == []
 
 
 def _llm(text: str) -> GenericFakeChatModel:
