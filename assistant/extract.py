@@ -196,12 +196,17 @@ def distinct_weights(terms: dict[str, float], sentences: list[str]) -> dict[str,
     says nothing about which sentence answers; one in a single sentence (卒) says most. A
     term in ``df`` of ``n`` sentences keeps ``1 - (df - 1) / n`` of its weight.
     """
-    n = len(sentences)
-    out = {}
-    for term, weight in terms.items():
-        df = sum(presence(term, s) > 0 for s in sentences)
-        out[term] = weight * (1 - max(df - 1, 0) / n) if n else weight
-    return out
+    readings = [[presence(t, s) for t in terms] for s in sentences]
+    return dict(zip(terms, _local_weights(list(terms.values()), readings), strict=True))
+
+
+def _local_weights(weights: list[float], readings: list[list[float]]) -> list[float]:
+    """:func:`distinct_weights` from each sentence's reading of the terms (``presence``)."""
+    n = len(readings)
+    if not n:
+        return list(weights)
+    dfs = [sum(r[j] > 0 for r in readings) for j in range(len(weights))]
+    return [w * (1 - max(df - 1, 0) / n) for w, df in zip(weights, dfs, strict=True)]
 
 
 def distinct_coverage(terms: dict[str, float], local: dict[str, float], text: str) -> float:
@@ -263,9 +268,11 @@ def candidates(
         title = hit.passage.section.rsplit(" > ", 1)[-1]
         tense = _tense_match(intent, hit)
         texts = [hit.passage.text[a:b] for a, b in hit.passage.sentences]
-        local = list(distinct_weights(terms, texts).values())
-        for i, (start, end) in enumerate(hit.passage.sentences):
-            sentence = hit.passage.text[start:end].strip()
+        # Each sentence read once: for its terms' spread over the passage and for itself.
+        readings = [found(text) for text in texts]
+        local = _local_weights(weights, readings)
+        for i, text in enumerate(texts):
+            sentence = text.strip()
             if not sentence:
                 continue
             raw = hit.sentence_sims[i] if i < len(hit.sentence_sims) else centre
@@ -274,7 +281,7 @@ def candidates(
             period = _period_match(intent, sentence)
             in_whole = found(whole)
             support, gap = _share(weights, in_whole, total), _missing(weights, in_whole)
-            distinct = _share(local, found(sentence), total)
+            distinct = _share(local, readings[i], total)
             for span in spans(split_clauses(sentence), intent.figures):
                 if _other_period(intent, span):
                     continue
