@@ -112,14 +112,16 @@ _SETTLED_NS = 3_000_000_000
 
 
 def file_stamp(path: Path) -> tuple[int, ...] | None:
-    """Size and modification time (ns) of a report file and of the two meta files that may
-    sit beside it (-1, -1 for one that is absent): while a file's stamp is the one the index
-    recorded, its bytes and meta file are those it hashed, and a build need not read them.
+    """The parser version, then size and modification time (ns) of a report file and of the
+    two meta files that may sit beside it (-1, -1 for one that is absent): while a file's
+    stamp is the one the index recorded, its bytes, meta file and parser are those it
+    hashed, and a build need not read them.
 
     ``None`` for a file that is missing or was modified too recently to be sure of.
     """
     now = time.time_ns()
-    stamp: list[int] = []
+    # The hash a stamp stands for includes the parser version: a new parser reads again.
+    stamp: list[int] = [int(PARSER_VERSION.rstrip(b"\0"))]
     for name in (path, *meta_paths(path)):
         try:
             stat = os.stat(name)

@@ -81,6 +81,19 @@ def test_an_unchanged_file_is_not_even_hashed_again(reports, settings, fake_embe
     assert third.updated == (str(path.resolve()),)
 
 
+def test_a_new_parser_reads_stamped_files_again(
+    reports, settings, fake_embeddings, reads, monkeypatch
+):
+    import index.parse
+
+    _settle(reports)
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    reads.clear()
+    monkeypatch.setattr(index.parse, "PARSER_VERSION", b"999\0")
+    report = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert len(set(reads)) == 2 and len(report.updated) == 2
+
+
 def test_a_new_meta_file_beside_an_unchanged_report_is_read(
     reports, settings, fake_embeddings, reads
 ):
