@@ -82,14 +82,19 @@ def load_query_embeddings(settings: Settings | None = None) -> Any:
     settings = settings or Settings.from_env()
     if settings.embedding_model != DEFAULT_EMBEDDING_MODEL:
         return load_embeddings(settings)
+    # Checked and loaded once per cache folder: the check (package metadata, the stamp
+    # file) cost 3 ms of every question.
+    key = f"query:{settings.cache_dir}"
+    loaded = _LOADED.get(key)
+    if loaded is not None:
+        return loaded
     with _LOAD_LOCK:
         try:
             from index.e5convert import ensure_e5_model
             from index.e5query import NumpyE5Query
 
-            path = ensure_e5_model(settings.cache_dir)
-            key = f"query:{path}"
             if key not in _LOADED:
+                path = ensure_e5_model(settings.cache_dir)
                 _LOADED[key] = NumpyE5Query(path, embedding_model_id(settings))
             return _LOADED[key]
         except Exception as exc:
