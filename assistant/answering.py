@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.decide import AnswerModel, load_model, threshold_group
-from assistant.extract import Candidate, Pick, candidates, finish, question_terms
+from assistant.extract import Candidate, Pick, candidates, closeness, finish, question_terms
 from assistant.question import (
     Intent,
     Scope,
@@ -193,10 +193,12 @@ def choose(
     """The answers (one per report; several only when reports tie), related passages, and
     how many more reports answer than are shown. With ``place`` (a part of the region),
     only passages that name it count."""
-    found = candidates(query, intent, retrieve(query, docs, retriever, place), terms)
+    hits = retrieve(query, docs, retriever, place)
+    found = candidates(query, intent, hits, terms)
     best = best_spans(found, model)
+    near = closeness(hits) if retriever.manifest.model_id == model.model_id else None
     answers = sorted(
-        (p for p in best if p.probability >= model.threshold(p.hit.document)),
+        (p for p in best if model.answers(p.probability, near, p.hit.document)),
         key=lambda p: -p.probability,
     )
     by_doc: dict[str, Pick] = {}

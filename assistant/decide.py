@@ -4,14 +4,18 @@ Two logistic regressions over the same signals (:data:`assistant.extract.FEATURE
 ``decide`` gives the probability that a candidate's *sentence* answers the question (it
 chooses the sentence and, against the threshold, whether to answer at all); ``rank``
 chooses the span inside that sentence (the clause with the asked figure, not its
-neighbours too). Weights and threshold are data (``answerability.json`` beside this file),
-written by ``benchmarks/fit_answerability.py`` from labelled questions.
+neighbours too). Whether to answer at all is decided on the best sentence's ``decide``
+probability together with how close in meaning the closest retrieved sentence is
+(:class:`Decision`). Weights and thresholds are data (``answerability.json`` beside this
+file), written by ``benchmarks/fit_answerability.py`` from labelled questions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +75,31 @@ class Linear:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """Answer or refuse, for one group of documents: a line over the candidate's
+    ``decide`` log-odds and the question's closeness (the highest cosine similarity of a
+    retrieved sentence to the question, :func:`assistant.extract.closeness`).
+
+    The candidate signals compare sentences with each other (similarities in standard
+    deviations of the retrieved ones), so they cannot tell a question whose passage is in
+    the index from one whose closest passages are all about something else; the absolute
+    similarity can. It is the embedding model's own scale, so it holds for ``model_id``.
+    """
+
+    p_weight: float
+    closeness_weight: float
+    bias: float  # the fitted threshold folded in: the line at 0 is the threshold
+
+    def answers(self, probability: float, closeness: float) -> bool:
+        p = min(max(probability, 1e-9), 1 - 1e-9)
+        log_odds = math.log(p / (1 - p))
+        return self.p_weight * log_odds + self.closeness_weight * closeness + self.bias >= 0
+
+    def to_json(self) -> dict:
+        return {k: round(float(v), 6) for k, v in dataclasses.asdict(self).items()}
+
+
+@dataclass(frozen=True)
 class AnswerModel:
     """The two fitted regressions and the decision threshold.
 
@@ -79,7 +108,11 @@ class AnswerModel:
         rank: Orders the spans of one sentence (the shortest that answers wins).
         thresholds: The least ``decide`` probability at which the assistant answers, per
             group of documents (:func:`threshold_group`), each chosen on held-out data so
-            that few unanswerable questions of that group are answered.
+            that few unanswerable questions of that group are answered; used when the
+            index's embedding model is not ``model_id``.
+        decisions: Per group, whether to answer from probability and closeness
+            (:class:`Decision`), chosen for the same target; used with ``model_id``.
+        model_id: The embedding model whose similarities ``decisions`` was fitted on.
         tie: ``decide`` distance within which answers from several reports are shown
             together.
         length_penalties: What each 40 characters of a span cost against its ``rank``
@@ -93,10 +126,16 @@ class AnswerModel:
     thresholds: Mapping[str, float]
     tie: float
     length_penalties: Mapping[str, float]
+    decisions: Mapping[str, Decision]
+    model_id: str
 
-    def threshold(self, document: Document) -> float:
-        """The least probability at which an answer from ``document`` is given."""
-        return self.thresholds[threshold_group(document)]
+    def answers(self, probability: float, closeness: float | None, document: Document) -> bool:
+        """Whether a candidate of ``document`` with this ``decide`` probability is an answer;
+        ``closeness`` is ``None`` when the index's model is not ``model_id``."""
+        group = threshold_group(document)
+        if closeness is None:
+            return probability >= self.thresholds[group]
+        return self.decisions[group].answers(probability, closeness)
 
     def span_scores(self, rows: np.ndarray, groups: Sequence[str]) -> np.ndarray:
         """How well each candidate span, among those of one sentence, answers; ``groups``
@@ -116,6 +155,8 @@ class AnswerModel:
             "thresholds": {k: round(float(v), 4) for k, v in self.thresholds.items()},
             "tie": round(float(self.tie), 4),
             "length_penalties": {k: round(float(v), 4) for k, v in self.length_penalties.items()},
+            "decisions": {k: v.to_json() for k, v in self.decisions.items()},
+            "model_id": self.model_id,
         }
 
 
@@ -135,6 +176,8 @@ def model_from_json(data: dict) -> AnswerModel:
         thresholds={k: float(v) for k, v in data["thresholds"].items()},
         tie=float(data["tie"]),
         length_penalties={k: float(v) for k, v in data["length_penalties"].items()},
+        decisions={k: Decision(**v) for k, v in data["decisions"].items()},
+        model_id=data["model_id"],
     )
 
 

@@ -309,6 +309,11 @@ def candidates(
     return out
 
 
+def closeness(hits: list[Hit]) -> float:
+    """How close in meaning the closest retrieved sentence is to the question (cosine)."""
+    return max((s for h in hits for s in h.sentence_sims), default=0.0)
+
+
 def _number_fit(intent: Intent, span: str) -> tuple[float, float, float, float]:
     """(no number, asked unit present, number without the asked unit, too few figures)."""
     if intent.kind != "number":
