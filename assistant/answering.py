@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.decide import AnswerModel, load_model, threshold_group
-from assistant.extract import Candidate, Pick, candidates, closeness, finish, question_terms
+from assistant.extract import Candidate, Pick, candidates, finish, question_terms, standout
 from assistant.question import (
     Intent,
     Scope,
@@ -196,7 +196,7 @@ def choose(
     hits = retrieve(query, docs, retriever, place)
     found = candidates(query, intent, hits, terms)
     best = best_spans(found, model)
-    near = closeness(hits) if retriever.manifest.model_id == model.model_id else None
+    near = standout(hits) if retriever.manifest.model_id == model.model_id else None
     answers = sorted(
         (p for p in best if model.answers(p.probability, near, p.hit.document)),
         key=lambda p: -p.probability,

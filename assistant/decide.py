@@ -5,7 +5,7 @@ Two logistic regressions over the same signals (:data:`assistant.extract.FEATURE
 chooses the sentence and, against the threshold, whether to answer at all); ``rank``
 chooses the span inside that sentence (the clause with the asked figure, not its
 neighbours too). Whether to answer at all is decided on the best sentence's ``decide``
-probability together with how close in meaning the closest retrieved sentence is
+probability together with how far the closest retrieved sentence leads the others
 (:class:`Decision`). Weights and thresholds are data (``answerability.json`` beside this
 file), written by ``benchmarks/fit_answerability.py`` from labelled questions.
 """
@@ -77,23 +77,24 @@ class Linear:
 @dataclass(frozen=True)
 class Decision:
     """Answer or refuse, for one group of documents: a line over the candidate's
-    ``decide`` log-odds and the question's closeness (the highest cosine similarity of a
-    retrieved sentence to the question, :func:`assistant.extract.closeness`).
+    ``decide`` log-odds and the question's standout (how far the retrieved sentence
+    closest in meaning leads the next ones, :func:`assistant.extract.standout`).
 
     The candidate signals compare sentences with each other (similarities in standard
-    deviations of the retrieved ones), so they cannot tell a question whose passage is in
-    the index from one whose closest passages are all about something else; the absolute
-    similarity can. It is the embedding model's own scale, so it holds for ``model_id``.
+    deviations of all retrieved sentences), so they do not say whether one sentence is
+    far closer than the rest, as the sentence of an indexed passage that answers is and
+    the closest of many loosely related ones is not. Cosines are the embedding model's own
+    scale, so the line holds for ``model_id``.
     """
 
     p_weight: float
-    closeness_weight: float
+    standout_weight: float
     bias: float  # the fitted threshold folded in: the line at 0 is the threshold
 
-    def answers(self, probability: float, closeness: float) -> bool:
+    def answers(self, probability: float, standout: float) -> bool:
         p = min(max(probability, 1e-9), 1 - 1e-9)
         log_odds = math.log(p / (1 - p))
-        return self.p_weight * log_odds + self.closeness_weight * closeness + self.bias >= 0
+        return self.p_weight * log_odds + self.standout_weight * standout + self.bias >= 0
 
     def to_json(self) -> dict:
         return {k: round(float(v), 6) for k, v in dataclasses.asdict(self).items()}
@@ -110,7 +111,7 @@ class AnswerModel:
             group of documents (:func:`threshold_group`), each chosen on held-out data so
             that few unanswerable questions of that group are answered; used when the
             index's embedding model is not ``model_id``.
-        decisions: Per group, whether to answer from probability and closeness
+        decisions: Per group, whether to answer from probability and standout
             (:class:`Decision`), chosen for the same target; used with ``model_id``.
         model_id: The embedding model whose similarities ``decisions`` was fitted on.
         tie: ``decide`` distance within which answers from several reports are shown
@@ -129,13 +130,13 @@ class AnswerModel:
     decisions: Mapping[str, Decision]
     model_id: str
 
-    def answers(self, probability: float, closeness: float | None, document: Document) -> bool:
+    def answers(self, probability: float, standout: float | None, document: Document) -> bool:
         """Whether a candidate of ``document`` with this ``decide`` probability is an answer;
-        ``closeness`` is ``None`` when the index's model is not ``model_id``."""
+        ``standout`` is ``None`` when the index's model is not ``model_id``."""
         group = threshold_group(document)
-        if closeness is None:
+        if standout is None:
             return probability >= self.thresholds[group]
-        return self.decisions[group].answers(probability, closeness)
+        return self.decisions[group].answers(probability, standout)
 
     def span_scores(self, rows: np.ndarray, groups: Sequence[str]) -> np.ndarray:
         """How well each candidate span, among those of one sentence, answers; ``groups``

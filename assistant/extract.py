@@ -44,6 +44,9 @@ _GENERIC = frozenset(
     "做好 促进 深化 构建 培育 发展 有关 去年 上年 实际 预期 打算 能 还 再 多 "
     "定义 特点 名叫 属于 作用 意义 原因 内容 方式 政府 报告".split()
 )
+# The standout of the closest sentence is measured against the tenth: about one passage's
+# sentences below it, so a passage's own sentences do not all count as its rivals.
+STANDOUT_RANK = 10
 # Weight of a generic word or of the asked-for type noun, relative to a content word:
 # they are part of the question but say little about which passage answers it.
 _LIGHT = 0.25
@@ -309,9 +312,15 @@ def candidates(
     return out
 
 
-def closeness(hits: list[Hit]) -> float:
-    """How close in meaning the closest retrieved sentence is to the question (cosine)."""
-    return max((s for h in hits for s in h.sentence_sims), default=0.0)
+def standout(hits: list[Hit]) -> float:
+    """How far the retrieved sentence closest to the question in meaning stands out: its
+    cosine minus the cosine of the :data:`STANDOUT_RANK`-th closest. The closest one's own
+    cosine rises with the size of the index (more sentences, a closer one by chance); its
+    lead over the next ones less so."""
+    sims = sorted((s for h in hits for s in h.sentence_sims), reverse=True)
+    if not sims:
+        return 0.0
+    return sims[0] - sims[min(STANDOUT_RANK, len(sims)) - 1]
 
 
 def _number_fit(intent: Intent, span: str) -> tuple[float, float, float, float]:

@@ -15,8 +15,8 @@ unanswerable questions answered, on probabilities of questions the model did not
 from: the held-out ones, and the training ones out of fold (five models, each fitted
 without a fifth of the training questions). On the same probabilities, per group of
 documents, a second regression weighs the best probability against the question's
-closeness (the best cosine of a retrieved sentence) to decide whether to answer, and its
-threshold is chosen for the same target.
+standout (how far the closest retrieved sentence leads the tenth closest) to decide
+whether to answer, and its threshold is chosen for the same target.
 
 Usage (from the repo root, after ``make install``):
     .venv/bin/python benchmarks/fit_answerability.py [--work DIR] [--write]
@@ -51,7 +51,7 @@ from assistant.decide import (  # noqa: E402
     Linear,
     threshold_group,
 )
-from assistant.extract import FEATURES, candidates, closeness, question_terms  # noqa: E402
+from assistant.extract import FEATURES, candidates, question_terms, standout  # noqa: E402
 from assistant.followup import rewrite_followup  # noqa: E402
 from assistant.question import (  # noqa: E402
     clean_question,
@@ -152,7 +152,7 @@ def examples(question: str, retriever, right, history=(), without_doc="", withou
     # The threshold group of the documents the candidates come from (one kind per index).
     kinds = [threshold_group(h.document) for h in hits]
     group = max(THRESHOLD_GROUPS, key=kinds.count)
-    return rows, sentences, answers, groups, group, closeness(hits)
+    return rows, sentences, answers, groups, group, standout(hits)
 
 
 def gov_right(item: dict):
@@ -250,7 +250,7 @@ def _record(question: str, ex, answerable: bool, source: str) -> dict:
         "sentences": sentences,
         "answers": answers,
         "groups": groups,
-        "closeness": near,
+        "standout": near,
         "asked_answerable": answerable,
         "held_out": held_out(question),
         "source": source,
@@ -367,7 +367,7 @@ def _outcome(model: AnswerModel, record: dict) -> tuple[float, bool, bool, bool]
     p = float(decide[best])
     decision = model.decisions.get(record["group"])
     answered = (
-        decision.answers(p, record["closeness"])
+        decision.answers(p, record["standout"])
         if decision
         else p >= model.thresholds[record["group"]]
     )
@@ -400,7 +400,7 @@ def choose_threshold(unseen: list[tuple[float, dict]]) -> float:
 
 
 def fit_decision(unseen: list[tuple[float, dict]]) -> Decision:
-    """Answer or refuse from the best probability and the closeness, for one group of
+    """Answer or refuse from the best probability and the standout, for one group of
     documents: a regression of "the question is answerable" on the two, over ``unseen``
     (best probability, record) of the questions with a candidate, its threshold chosen as
     :func:`choose_threshold` chooses one (the near misses written for the fit teach the
@@ -409,16 +409,16 @@ def fit_decision(unseen: list[tuple[float, dict]]) -> Decision:
 
     usable = [(p, r) for p, r in unseen if len(r["rows"]) and "-extra" not in r["source"]]
     p = np.clip([p for p, _ in usable], 1e-9, 1 - 1e-9)
-    x = np.column_stack([np.log(p / (1 - p)), [r["closeness"] for _, r in usable]])
+    x = np.column_stack([np.log(p / (1 - p)), [r["standout"] for _, r in usable]])
     y = np.array([r["asked_answerable"] for _, r in usable])
     mean, scale = x.mean(0), x.std(0)
     clf = LogisticRegression(max_iter=2000).fit((x - mean) / scale, y)
     weights = clf.coef_[0] / scale
     if weights[1] < 0:
-        # Closer in meaning must never count against answering. In reports it comes out
-        # negative (their near misses, the "-gone" questions, are on the asked topic and
-        # everyday wording is far from a report's), which would refuse a question asked in
-        # the report's own words: the probability alone decides there.
+        # A sentence that stands out in meaning must never count against answering. Where
+        # the fit says otherwise (near misses written for the fit are on the asked topic),
+        # it would refuse a question asked in the text's own words: the probability alone
+        # decides there.
         clf = LogisticRegression(max_iter=2000).fit((x[:, :1] - mean[0]) / scale[0], y)
         weights = np.array([clf.coef_[0][0] / scale[0], 0.0])
     bias = float(clf.intercept_[0] - weights @ mean)

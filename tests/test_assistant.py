@@ -202,7 +202,7 @@ def test_refusal_names_the_topic_without_asking_words(query, topic):
     assert _topic(query) == topic
 
 
-def test_closeness_decides_only_for_the_model_it_was_fitted_on(indexed, fake_embeddings):
+def test_standout_decides_only_for_the_model_it_was_fitted_on(indexed, fake_embeddings):
     # A line no cosine reaches refuses; fitted on another model's similarities it is not
     # used, and the (lenient) threshold answers the same question.
     from assistant.decide import THRESHOLD_GROUPS, Decision

@@ -14,23 +14,23 @@ from assistant.decide import (
 )
 from index.model import Document
 
-LINE = Decision(p_weight=1.0, closeness_weight=10.0, bias=-8.0)  # log-odds + 10 * cos >= 8
+LINE = Decision(p_weight=1.0, standout_weight=10.0, bias=-8.0)  # log-odds + 10 * standout >= 8
 
 
 @pytest.mark.parametrize(
-    ("probability", "closeness", "answers"),
+    ("probability", "standout", "answers"),
     [
-        (0.5, 0.8, True),  # log-odds 0, closeness exactly on the line
+        (0.5, 0.8, True),  # log-odds 0, standout exactly on the line
         (0.5, 0.79, False),
-        (0.9, 0.5, False),  # log-odds 2.2: still too far in meaning
+        (0.9, 0.5, False),  # log-odds 2.2: no sentence stands out enough
         (0.99, 0.35, True),  # 4.6 + 3.5
-        (0.01, 0.9, False),  # close, but no candidate that answers
+        (0.01, 0.9, False),  # one sentence stands out, but no candidate answers
         (0.0, 1.0, False),  # probability 0 is clipped, not a math error
         (1.0, 0.0, True),
     ],
 )
-def test_decision_weighs_probability_against_closeness(probability, closeness, answers):
-    assert LINE.answers(probability, closeness) is answers
+def test_decision_weighs_probability_against_standout(probability, standout, answers):
+    assert LINE.answers(probability, standout) is answers
 
 
 def report_and_article():
@@ -39,14 +39,14 @@ def report_and_article():
     return report, article
 
 
-def test_without_closeness_each_group_has_its_threshold():
+def test_without_standout_each_group_has_its_threshold():
     report, article = report_and_article()
     model = dataclasses.replace(load_model(), thresholds={"report": 0.6, "document": 0.2})
     assert not model.answers(0.5, None, report) and model.answers(0.5, None, article)
     assert model.answers(0.6, None, report)
 
 
-def test_with_closeness_each_group_has_its_line():
+def test_with_standout_each_group_has_its_line():
     report, article = report_and_article()
     model = dataclasses.replace(
         load_model(), decisions={"report": LINE, "document": Decision(1.0, 0.0, 0.0)}
@@ -60,7 +60,7 @@ def test_packaged_model_never_answers_less_when_more_probable_or_closer():
     assert set(model.decisions) == set(THRESHOLD_GROUPS) == set(model.thresholds)
     assert model.model_id
     for decision in model.decisions.values():
-        assert decision.p_weight > 0 and decision.closeness_weight >= 0
+        assert decision.p_weight > 0 and decision.standout_weight >= 0
 
 
 def test_model_file_round_trips():
