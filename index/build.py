@@ -107,7 +107,7 @@ def build_index(
     started = time.perf_counter()
     with build_lock(store, wait):
         previous = store.read_manifest()
-        if previous is not None:
+        if previous is not None and not rebuild:
             store.ensure_local(previous)  # the live index may come from another machine
         base = None if rebuild else previous
         model_id = model_id_for(settings, embeddings)
@@ -134,7 +134,10 @@ def build_index(
         ]
         kept = [d for d in old.values() if d.doc_id not in changed and d not in removed]
         manifest, embedded = previous, 0
-        if changed or removed or not extend:
+        # A home whose passage vectors are in Chroma is written again even if nothing
+        # changed: until then every question and build would need Chroma.
+        stale = extend and store.uses_chroma(base.generation)
+        if changed or removed or not extend or stale:
             if extend:  # the kept reports' passages are carried over from the live files
                 carried, to_write = kept, changed
             else:  # every report read now is written anew; others come from the old file

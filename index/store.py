@@ -514,15 +514,23 @@ class IndexStore:
         return out
 
     def _stored_vectors(self, name: str, ids: list[str]) -> np.ndarray:
-        """The vectors of passages ``ids`` in the Chroma collection ``name``, in order."""
+        """The vectors of passages ``ids`` in the Chroma collection ``name``, in order; those
+        it lacks from the home's other collections (a home moved to another folder wrote
+        what it added since to a collection of the new folder's name)."""
         import numpy as np
 
-        collection = self.collection(name)
         by_id: dict[str, np.ndarray] = {}
         with chroma_errors(self.settings):
-            for start in range(0, len(ids), _GET_BATCH):
-                got = collection.get(ids=ids[start : start + _GET_BATCH], include=["embeddings"])
-                by_id.update(zip(got["ids"], np.asarray(got["embeddings"]), strict=True))
+            others = [getattr(c, "name", c) for c in self.client().list_collections()]
+            for source in [name, *(n for n in others if n != name)]:
+                missing = [i for i in ids if i not in by_id]
+                if not missing:
+                    break
+                collection = self.collection(source)
+                for start in range(0, len(missing), _GET_BATCH):
+                    batch = missing[start : start + _GET_BATCH]
+                    got = collection.get(ids=batch, include=["embeddings"])
+                    by_id.update(zip(got["ids"], np.asarray(got["embeddings"]), strict=True))
         return np.array([by_id[i] for i in ids], dtype=np.float32)
 
     def _discard(self, generation: str) -> None:
@@ -548,7 +556,7 @@ class IndexStore:
             self._collect_local(keep | self._recently_live())
             return
         keep = {g for g in keep | self._recently_live() if g and (self.generations / g).is_dir()}
-        if not any(self._uses_chroma(g) for g in keep):
+        if not any(self.uses_chroma(g) for g in keep):
             # Passage vectors are in the segments: the collection is left from before.
             shutil.rmtree(self.home / CHROMA_FOLDER, ignore_errors=True)
             self._collect_local(keep)
@@ -571,7 +579,7 @@ class IndexStore:
                         collection.delete(ids=unused[start : start + _GET_BATCH])
         self._collect_local(keep)
 
-    def _uses_chroma(self, generation: str) -> bool:
+    def uses_chroma(self, generation: str) -> bool:
         """Whether ``generation`` of this home has segments written before they kept passage
         vectors (those are searched in the home's Chroma collection)."""
         from index.segments import PASSAGE_VECTORS_FILE
@@ -612,10 +620,15 @@ class IndexStore:
     def _collect_shared(self, keep: set[str]) -> None:
         """On the server: drop the lists of generations other than ``keep`` (the live one
         and the one before), and the segments only they named."""
+        from index.shared import OldServerIndexError
+
         generations = self.shared.generations()
         named: dict[str, set[str]] = {}
         for generation in generations:
-            refs = self.shared.generation_refs(generation) or ()
+            try:
+                refs = self.shared.generation_refs(generation) or ()
+            except OldServerIndexError:  # an earlier layout's id list (its records stay)
+                refs = ()
             named[generation] = {r.name for r in refs}
         wanted = {n for g in keep for n in named.get(g, ())}
         dropped = [g for g in generations if g not in keep]

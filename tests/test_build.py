@@ -438,3 +438,38 @@ def test_an_index_of_an_earlier_layout_answers_and_is_rewritten_once(
     assert found("今年新增多少养老床位") == before
     third = build_index([reports], settings=settings, embeddings=fake_embeddings)
     assert store.read_manifest().generation == new and len(third.unchanged) == 2
+
+
+_NO_CHROMA = """
+import sys
+from langchain_core.embeddings import DeterministicFakeEmbedding
+from index import build_index, Settings
+from assistant import answer
+
+class Fake(DeterministicFakeEmbedding):
+    model_id: str = "fake-64"
+
+settings, fake = Settings.from_env(), Fake(size=64)
+build_index([sys.argv[1]], settings=settings, embeddings=fake)
+answer("今年新增多少养老床位", settings=settings, embeddings=fake)
+print("chromadb" in sys.modules)
+"""
+
+
+def test_an_embedded_home_builds_and_answers_without_importing_chromadb(reports, settings):
+    # Importing chromadb took 1-2.6 s of every build and start-up, and its collection
+    # loaded every vector: an embedded home keeps its vectors in its segments.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "REPORTQA_HOME": str(settings.home)}
+    env.pop("REPORTQA_CHROMA_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_CHROMA, str(reports)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "False"
