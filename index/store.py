@@ -515,14 +515,14 @@ class IndexStore:
 
     def _stored_vectors(self, name: str, ids: list[str]) -> np.ndarray:
         """The vectors of passages ``ids`` in the Chroma collection ``name``, in order; those
-        it lacks from the home's other collections (a home moved to another folder wrote
-        what it added since to a collection of the new folder's name)."""
+        it lacks (or all, if it is not there) from the home's other collections: a home
+        moved to another folder names its collection after the new one."""
         import numpy as np
 
         by_id: dict[str, np.ndarray] = {}
         with chroma_errors(self.settings):
-            others = [getattr(c, "name", c) for c in self.client().list_collections()]
-            for source in [name, *(n for n in others if n != name)]:
+            held = [getattr(c, "name", c) for c in self.client().list_collections()]
+            for source in sorted(held, key=lambda n: n != name):  # ``name`` first
                 missing = [i for i in ids if i not in by_id]
                 if not missing:
                     break
