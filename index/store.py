@@ -541,13 +541,14 @@ class IndexStore:
             shutil.rmtree(folder, ignore_errors=True)
 
     def collect_garbage(self, manifest: Manifest | None) -> None:
-        """Drop generations, segments, collections and vectors that neither the live nor
-        the previous generation uses, nor one that was live less than
-        ``RETIRED_GRACE_SECONDS`` ago.
+        """Drop generations and segments that neither the live nor the previous generation
+        uses, nor one that was live less than ``RETIRED_GRACE_SECONDS`` ago (on a Chroma
+        server, all but the live and the previous one), and a home's Chroma collection
+        once no kept generation searches it.
 
-        The vectors deleted are those the dropped generations held and no kept one holds
-        (ids are read from the generations' own lists): the collection is never listed
-        whole, which at 10^5 passages cost seconds a build.
+        While one does (a home written before segments held passage vectors), the vectors
+        deleted are those the dropped generations held and no kept one holds (ids are
+        read from the generations' own lists): the collection is never listed whole.
         """
         keep = {manifest.generation, manifest.previous} if manifest else set()
         if self.shared is not None:
