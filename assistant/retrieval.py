@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 (jieba) results fused by reciprocal rank."""
+"""Hybrid retrieval: dense (passage and sentence vectors) and BM25 (jieba) results fused by
+reciprocal rank."""
 
 from __future__ import annotations
 
@@ -63,7 +64,11 @@ class Retriever:
         self.documents = self.index.documents
         self.codes = {d.doc_id: n for n, d in enumerate(manifest.documents)}
         self.bm25 = self.index.keyword
-        self.vectors = store.collection(manifest.collection)
+        # Passage vectors are searched in the segments; a home built before they held them
+        # searches its Chroma collection until the next build writes them there.
+        self.vectors = None
+        if self.index.passage_vectors is None:
+            self.vectors = store.collection(manifest.collection)
         _quiet_blas()
         self._passages: dict[int, Passage] = {}
         self._vectors: dict[str, list[float]] = {}  # repeated questions skip the model
@@ -108,8 +113,8 @@ class Retriever:
         keyword_rank = [int(i) for i in top(keyword_scores, _CANDIDATES)]
         keyword_rank = [i for i in keyword_rank if keyword_scores[i] > 0]
         by_sentence = self._best_by_sentence(query, doc_ids) if mode == "hybrid" else []
-        # Chroma's filtered ANN search costs more than an exact scan of the scoped
-        # sentences, which already ranks passages by meaning: it serves unscoped searches.
+        # The exact scan of the scoped sentences already ranks passages by meaning (it was
+        # chosen over Chroma's slower filtered search): passage vectors serve unscoped ones.
         scan = doc_ids is not None and mode == "hybrid" and self.index.vectors is not None
         dense = self._dense(query, doc_ids) if mode != "keyword" and not scan else {}
         rankings = {
@@ -204,6 +209,11 @@ class Retriever:
     def _dense(self, query: str, doc_ids: set[str] | None) -> dict[int, float]:
         """Row -> cosine similarity, best first."""
         vector = self._query_vector(query)
+        if self.vectors is None:
+            ranges = self.index.live_ranges(doc_ids)
+            query_vector = np.asarray(vector, np.float32)
+            rows, sims = self.index.best_passages(query_vector, ranges, _CANDIDATES)
+            return {int(r): float(s) for r, s in zip(rows, sims, strict=True)}
         where = None if doc_ids is None else {"doc_id": {"$in": sorted(doc_ids)}}
         from chromadb.errors import ChromaError
 

@@ -107,7 +107,7 @@ def build_index(
     started = time.perf_counter()
     with build_lock(store, wait):
         previous = store.read_manifest()
-        if previous is not None:
+        if previous is not None and not rebuild:
             store.ensure_local(previous)  # the live index may come from another machine
         base = None if rebuild else previous
         model_id = model_id_for(settings, embeddings)
@@ -134,7 +134,10 @@ def build_index(
         ]
         kept = [d for d in old.values() if d.doc_id not in changed and d not in removed]
         manifest, embedded = previous, 0
-        if changed or removed or not extend:
+        # A home whose passage vectors are in Chroma is written again even if nothing
+        # changed: until then every question and build would need Chroma.
+        stale = extend and store.uses_chroma(base.generation)
+        if changed or removed or not extend or stale:
             if extend:  # the kept reports' passages are carried over from the live files
                 carried, to_write = kept, changed
             else:  # every report read now is written anew; others come from the old file
@@ -254,11 +257,14 @@ def _write(store, plan: _Plan, embeddings, settings, rebuild, progress):
 
 def _write_generation(store, plan: _Plan, embeddings, settings, rebuild, progress):
     """The new generation of ``plan``, and how many passages were embedded."""
+    import numpy as np
+
     from index.cache import CachedEmbeddings
 
     base, extend, carried, to_write = plan.base, plan.extend, plan.carried, plan.to_write
 
-    store.client()  # a Chroma server that is down fails the build before minutes of embedding
+    if settings.chroma_url:  # a server that is down fails the build before minutes of embedding
+        store.client()
     passages: list[tuple[Passage, list[str]]] = []
     if base is not None and not extend and carried:
         ids = {d.doc_id for d in carried}
@@ -286,15 +292,16 @@ def _write_generation(store, plan: _Plan, embeddings, settings, rebuild, progres
         # Sentence vectors let the answerer judge meaning clause by clause (see
         # assistant.extract); the cache keeps rebuilds incremental for them too.
         sentences = cached.embed_array(sentence_texts(p for p, _ in passages))
-        cached.use_cache = True  # everything is fresh now: filling Chroma must not embed again
+        cached.use_cache = True  # everything is fresh now: reading it back must not embed again
+        vectors = cached.embed_array([p.text for p, _ in passages], np.float32)
         manifest = store.write_generation(
             documents,
             passages,
-            cached,
+            vectors,
+            model_id,
             plan.previous,
             sentences,
             progress=progress,
-            replace=rebuild,
             base=base if extend and base.documents else None,
             kept=frozenset(d.doc_id for d in carried),
             stamps=plan.stamps,

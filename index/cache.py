@@ -165,20 +165,21 @@ class CachedEmbeddings:
         known = self._lookup(sorted(set(hashes)))
         return [known[h] for h in hashes]
 
-    def embed_array(self, texts: list[str]) -> np.ndarray:
-        """One float16 row per text (as the index stores sentence vectors), from the cache
-        after :meth:`fill`; read a chunk at a time so no list of vectors piles up."""
+    def embed_array(self, texts: list[str], dtype=np.float16) -> np.ndarray:
+        """One row per text (float16 as the index stores sentence vectors; passage vectors
+        are float32), from the cache after :meth:`fill`; read a chunk at a time so no list
+        of vectors piles up."""
         self.fill(texts)
         hashes = [content_hash(t) for t in texts]
         out: np.ndarray | None = None
         for i in range(0, len(hashes), _LOOKUP_CHUNK):
             chunk = hashes[i : i + _LOOKUP_CHUNK]
             known = self._lookup(sorted(set(chunk)))
-            rows = np.asarray([known[h] for h in chunk], dtype=np.float16)
+            rows = np.asarray([known[h] for h in chunk], dtype=dtype)
             if out is None:
-                out = np.empty((len(hashes), rows.shape[1]), dtype=np.float16)
+                out = np.empty((len(hashes), rows.shape[1]), dtype=dtype)
             out[i : i + len(chunk)] = rows
-        return out if out is not None else np.zeros((0, 0), dtype=np.float16)
+        return out if out is not None else np.zeros((0, 0), dtype=dtype)
 
     def embed_query(self, text: str) -> list[float]:
         """Embed a query (never cached: queries are cheap and rarely repeat)."""

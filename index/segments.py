@@ -52,6 +52,11 @@ PARTS_FILE = "parts.npy"  # PARTS code of each passage
 # The compact copy of a large segment's vectors (see PREFILTER_SENTENCES); segments written
 # before it held an 8-bit copy, "sentences-sq8.faiss", which is no longer read.
 QUANTIZED_FILE = "sentences-pq4.faiss"
+# The passage vectors (unit length, float32), searched here rather than in a Chroma
+# collection: adding a report to a collection of 10^5 vectors cost seconds of Chroma's
+# alone (importing it, loading its HNSW index of them all), writing a small file nothing.
+PASSAGE_VECTORS_FILE = "passages-f32.npy"
+PASSAGE_QUANTIZED_FILE = "passages-pq4.faiss"  # the compact copy of a large segment's
 BM25_FOLDER = "bm25"
 
 Part = Literal["review", "plan", "outlook", ""]
@@ -72,6 +77,10 @@ DEAD_SHARE = 0.5
 # 5*10^5 sentences in 5 ms where an 8-bit copy (a quarter of the bytes, decoded one value
 # at a time) took 40-90 ms, most of an answer at 10^5 passages.
 PREFILTER_SENTENCES = 100_000
+# The same for passage vectors, over fewer rows: an unscoped question scans every live
+# passage (a scoped one reads its sentences instead), and 6*10^4 of them exactly took
+# 25-40 ms of an answer at 10^5 passages; the compact copy takes 1-2 ms.
+PREFILTER_PASSAGES = 20_000
 # Candidates the copy hands on: eleven times the 90 sentences a search takes. Measured on
 # the 34 reports' e5 sentence vectors and the eval questions: 99.8% of the exact best 90
 # are among them (the 8-bit copy: 100%; a code per four dimensions: 91%).
@@ -136,9 +145,11 @@ def write_segment(
     passages: Sequence[tuple[Passage, list[str]]],
     vectors: np.ndarray | None,
     parts: np.ndarray,
+    passage_vectors: np.ndarray,
 ) -> None:
     """Write one segment: ``passages`` with their sentence vectors (one row a sentence, in
-    passage order; ``None`` when the index keeps none) and report parts (PARTS codes)."""
+    passage order; ``None`` when the index keeps none), report parts (PARTS codes) and
+    passage vectors (one row a passage)."""
     from index.store import passage_id
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -161,6 +172,15 @@ def write_segment(
             import faiss
 
             faiss.write_index(_quantize(vectors), str(folder / QUANTIZED_FILE))
+    passage_vectors = np.asarray(passage_vectors, dtype=np.float32).reshape(len(passages), -1)
+    norms = np.linalg.norm(passage_vectors, axis=1, keepdims=True)
+    passage_vectors = passage_vectors / np.where(norms > 0, norms, 1)  # a dot is the cosine
+    with (folder / PASSAGE_VECTORS_FILE).open("wb") as fh:
+        np.save(fh, passage_vectors)
+    if len(passage_vectors) > PREFILTER_PASSAGES:
+        import faiss
+
+        faiss.write_index(_quantize(passage_vectors), str(folder / PASSAGE_QUANTIZED_FILE))
     BM25.from_tokens([tokens for _, tokens in passages]).save(folder / BM25_FOLDER)
 
 
@@ -207,7 +227,7 @@ class Segment:
         self.size = len(self.ids)
         self.doc_runs = _runs(self.ids)
         self._lock = threading.Lock()
-        self._index = None  # the 8-bit copy of the sentence vectors, see candidates()
+        self._indexes: dict[str, object] = {}  # the compact copies read, see candidates()
 
     def passage(self, row: int) -> tuple[Passage, list[str]]:
         """Passage ``row`` of this segment, with its keyword tokens."""
@@ -231,10 +251,23 @@ class Segment:
             return None
         return found if len(found) == int(self.counts.sum()) else None
 
-    def candidates(self, vector: np.ndarray, spans: list[tuple[int, int]], k: int) -> np.ndarray:
-        """About the ``k`` sentences of ``spans`` (local sentence ranges) nearest ``vector``
-        by their compact copy: candidates to score exactly."""
-        index = self._quantized()
+    def passage_vectors(self) -> np.ndarray | None:
+        """The passage vectors, memory-mapped; ``None`` in a segment written before they
+        were kept here (its vectors are in the home's Chroma collection)."""
+        path = self.folder / PASSAGE_VECTORS_FILE
+        return np.load(path, mmap_mode="r") if path.exists() else None
+
+    def candidates(
+        self,
+        vector: np.ndarray,
+        spans: list[tuple[int, int]],
+        k: int,
+        copy: str = QUANTIZED_FILE,
+    ) -> np.ndarray:
+        """About the ``k`` rows of ``spans`` (local ranges) nearest ``vector`` by the
+        compact ``copy`` (of the sentence or the passage vectors): candidates to score
+        exactly."""
+        index = self._quantized(copy)
         if spans == [(0, index.ntotal)]:
             _, found = index.search(vector[None, :], k)
             return found[0][found[0] >= 0]
@@ -249,22 +282,23 @@ class Segment:
         found = found[0][found[0] >= 0]
         return found[chosen[found]][:k]
 
-    def _quantized(self):
-        """The compact copy of the sentence vectors: the segment's file, or made now for a
-        segment written without one (8 s per 5*10^5 vectors) and kept beside its vectors
-        for the processes after this one, when the folder may be written."""
+    def _quantized(self, copy: str):
+        """The compact copy ``copy``: the segment's file, or made now for a segment written
+        without one (8 s per 5*10^5 vectors) and kept beside its vectors for the processes
+        after this one, when the folder may be written."""
         with self._lock:
-            if self._index is None:
+            if copy not in self._indexes:
                 import faiss
 
                 faiss.omp_set_num_threads(1)  # one core per question, as for BLAS
-                path = self.folder / QUANTIZED_FILE
+                path = self.folder / copy
                 if path.exists():
-                    self._index = faiss.read_index(str(path))
+                    self._indexes[copy] = faiss.read_index(str(path))
                 else:
-                    self._index = _quantize(self.vectors())
-                    _keep_quantized(self._index, path)
-            return self._index
+                    source = self.vectors() if copy == QUANTIZED_FILE else self.passage_vectors()
+                    self._indexes[copy] = _quantize(source)
+                    _keep_quantized(self._indexes[copy], path)
+            return self._indexes[copy]
 
     def parts(self, documents: dict[str, Document]) -> np.ndarray:
         """The PARTS code of every passage."""
@@ -461,7 +495,15 @@ class OpenGeneration:
         self.vectors = None if any(v is None for v in vectors) else vectors
         self.first_vector = self.first_sentence[self.first_row]
         self._segment_starts = set(self.first_row.tolist())
-        self.row_of = {
+        found = [s.passage_vectors() for s in self.segments]
+        # None: a segment of it was written before passage vectors were kept in segments,
+        # and the home's Chroma collection is searched instead (until the next build).
+        self.passage_vectors = None if any(v is None for v in found) else found
+
+    @functools.cached_property
+    def row_of(self) -> dict[str, int]:
+        """Row of each live passage id (for results of a Chroma collection)."""
+        return {
             pid: int(first) + n
             for seg, first in zip(self.segments, self.first_row, strict=False)
             for n, pid in enumerate(seg.ids)
@@ -498,7 +540,7 @@ class OpenGeneration:
         most similar to ``vector``, best first, as positions in generation order.
 
         Exact: a segment's ranges are scanned, or when they hold more than
-        ``PREFILTER_SENTENCES`` sentences, the candidates of its 8-bit copy are scored.
+        ``PREFILTER_SENTENCES`` sentences, the candidates of its compact copy are scored.
         """
         spans: dict[int, list[tuple[int, int]]] = {}
         for a, b in ranges:
@@ -507,20 +549,51 @@ class OpenGeneration:
             first, end = int(self.first_sentence[a]) - base, int(self.first_sentence[b]) - base
             if end > first:
                 spans.setdefault(seg, []).append((first, end))
+        found, _ = self._nearest(
+            vector, spans, n, self.vectors, self.first_vector, QUANTIZED_FILE, PREFILTER_SENTENCES
+        )
+        return found
+
+    def best_passages(
+        self, vector: np.ndarray, ranges: list[tuple[int, int]], n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``n`` passages of row ``ranges`` most similar to ``vector`` (unit length),
+        best first: their rows and cosine similarities. Exact, as :meth:`best_sentences`,
+        over passage vectors (there must be some: see ``passage_vectors``)."""
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for a, b in ranges:
+            seg = int(np.searchsorted(self.first_row, a, side="right")) - 1
+            base = int(self.first_row[seg])
+            spans.setdefault(seg, []).append((a - base, b - base))
+        return self._nearest(
+            vector,
+            spans,
+            n,
+            self.passage_vectors,
+            self.first_row,
+            PASSAGE_QUANTIZED_FILE,
+            PREFILTER_PASSAGES,
+        )
+
+    def _nearest(self, vector, spans, n, vectors, first, copy, prefilter):
+        """Positions (in generation order) and similarities of the ``n`` rows of ``spans``
+        (per segment, local row ranges of its ``vectors``) nearest ``vector``."""
         sims, found = [], []
         for seg, local in spans.items():
-            vectors, base = self.vectors[seg], int(self.first_vector[seg])
-            if sum(b - a for a, b in local) > PREFILTER_SENTENCES:
-                chosen = np.sort(self.segments[seg].candidates(vector, local, PREFILTER_KEEP))
-                sims.append(vectors[chosen] @ vector)
+            rows, base = vectors[seg], int(first[seg])
+            if sum(b - a for a, b in local) > prefilter:
+                chosen = np.sort(self.segments[seg].candidates(vector, local, PREFILTER_KEEP, copy))
+                sims.append(rows[chosen] @ vector)
                 found.append(chosen + base)
                 continue
             for a, b in local:
-                sims.append(vectors[a:b] @ vector)
+                sims.append(rows[a:b] @ vector)
                 found.append(np.arange(a + base, b + base))
         if not sims:
-            return np.zeros(0, dtype=np.int64)
-        return np.concatenate(found)[top(np.concatenate(sims), n)]
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        sims, found = np.concatenate(sims), np.concatenate(found)
+        best = top(sims, n)
+        return found[best], sims[best]
 
 
 def top(values: np.ndarray, n: int) -> np.ndarray:

@@ -1,17 +1,20 @@
 """An index kept in a Chroma server, so that every machine pointed at it shares it.
 
 With ``REPORTQA_CHROMA_URL`` set, the server holds everything a reader needs, and a home
-(``REPORTQA_HOME``) is only a local copy of the live generation:
+(``REPORTQA_HOME``) is only a local copy of the live generation. Segments (see
+:mod:`index.segments`: written once, never changed) travel to the server as their files,
+cut into records of the files collection (``rqs-INDEX-files``): a reader copies the
+segments its home lacks, file by file, and searches them as an embedded home does. The
+meta collection (``rqs-INDEX-meta``) holds ``live``, the live manifest (one record, so a
+new generation goes live for every reader at once); ``gen:GENERATION``, the segments of a
+generation; and ``lock``, the build lock.
 
-- passage records (``rqs-INDEX-MODEL``): vector, text, and in their metadata the report,
-  section, offsets, sentence offsets, keyword tokens and sentence vectors (float16, in
-  base64: a record per sentence would make the server index vectors nobody searches);
-- the meta collection (``rqs-INDEX-meta``): ``live``, the live manifest (one record, so a
-  new generation goes live for every reader at once); ``gen:GENERATION``, the passage ids
-  of a generation in order; ``lock``, the build lock.
+Files, not a record per passage: copying 10^5 passage records (text, tokens, sentence
+vectors) to a new home took 104 s, their chunks take a fraction of it, and a build sends
+its new segment (a few requests) instead of a record per passage and a list of every id.
+A segment's own record, naming its files and their chunks, is written after them, so a
+segment is on the server whole or not at all.
 
-A reader that finds a generation it has no copy of fetches only the passages its own
-copy lacks and writes its copy locally (see :meth:`index.store.IndexStore.ensure_local`).
 Builds on different machines exclude each other through the ``lock`` record: Chroma
 ignores an ``add`` of an id it holds, so the first writer of ``lock`` owns it, and a
 delete conditioned on its owner's token cannot remove another build's lock.
@@ -22,54 +25,50 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
+import shutil
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-from index.errors import IndexBusyError
-from index.model import Passage
-from index.segments import passage_from_json, passage_to_json
-
-if TYPE_CHECKING:
-    import numpy as np
+from index.errors import IndexBusyError, IndexChangedError, ReportQAError
+from index.segments import VECTORS_FILE, SegmentRef
 
 LIVE = "live"
 LOCK = "lock"
 # A build refreshes its lock every LOCK_TTL / 3 seconds; a killed build's lock is taken
 # over once it has not been refreshed for LOCK_TTL.
 LOCK_TTL = 60.0
-_BATCH = 2000  # records per get: well under the server's request limits
-_NOWHERE = [0.0]  # meta records need a vector; they are never searched
+_NOWHERE = [0.0]  # records need a vector; these are never searched
+# Bytes of a file per record, and records per request: measured against `chroma run` on
+# loopback, records of 4 MB went up at 3 MB/s and down at 19 MB/s, of 64 KB at 8-9 and
+# 45 MB/s (the server indexes every metadata string).
+CHUNK_BYTES = 64 * 1024
+_CHUNKS_PER_CALL = 100
+# The sentence vectors hold float16 values as float32 (see index.segments): they travel
+# as float16, half the bytes. Text and keyword arrays travel compressed; vectors do not
+# compress.
+_HALF = "half"
+_ZLIB = "zlib"
 
 
 def generation_record(generation: str) -> str:
     return f"gen:{generation}"
 
 
-def passage_metadata(p: Passage, tokens: list[str], sentence_vectors: np.ndarray) -> dict:
-    """What a reader needs, beside the text (the record's document), to rebuild a passage,
-    its keyword tokens and its sentence vectors: its line of ``passages.jsonl`` and the
-    vectors."""
-    import numpy as np
-
-    line = passage_to_json(p, tokens)
-    del line["text"]
-    packed = np.ascontiguousarray(sentence_vectors, dtype="<f2").tobytes()
-    return {
-        "passage": json.dumps(line, ensure_ascii=False),
-        "sentence_vectors": base64.b64encode(packed).decode("ascii"),
-    }
+def segment_record(name: str) -> str:
+    return f"seg:{name}"
 
 
-def passage_from_record(text: str, meta: dict) -> tuple[Passage, list[str], np.ndarray]:
-    """Inverse of the passage record: the passage, its keyword tokens, its sentence vectors."""
-    import numpy as np
+def _chunk_id(segment: str, file: str, part: int) -> str:
+    return f"{segment}/{file}/{part}"
 
-    passage, tokens = passage_from_json({**json.loads(meta["passage"]), "text": text})
-    packed = np.frombuffer(base64.b64decode(meta["sentence_vectors"]), dtype="<f2")
-    return passage, tokens, packed.reshape(len(passage.sentences), -1)
+
+class OldServerIndexError(ReportQAError):
+    """The index on the Chroma server was written by a version before segments travelled."""
 
 
 class SharedIndex:
@@ -84,6 +83,7 @@ class SharedIndex:
         self.client = client
         self.name = name
         self._meta = None
+        self._files = None
 
     @property
     def meta(self):
@@ -98,11 +98,21 @@ class SharedIndex:
         found = self.meta.get(ids=[LIVE], include=["documents"])
         return found["documents"][0] if found["ids"] else None
 
-    def record_generation(self, generation: str, ids: list[str]) -> None:
-        """Record a generation's passage ids (before its vectors go in, so that the clean-up
-        after a build killed half-way knows them)."""
-        record = generation_record(generation)
-        self.meta.upsert(ids=[record], documents=["\n".join(ids)], embeddings=[_NOWHERE])
+    @property
+    def files(self):
+        if self._files is None:
+            self._files = self.client.get_or_create_collection(
+                f"{self.name}-files", embedding_function=None
+            )
+        return self._files
+
+    def record_generation(self, generation: str, refs: list[SegmentRef]) -> None:
+        """Record a generation's segments (before they are sent, so that the clean-up after
+        a build killed half-way knows them)."""
+        data = json.dumps([r.to_json() for r in refs], ensure_ascii=False)
+        self.meta.upsert(
+            ids=[generation_record(generation)], metadatas=[{"refs": data}], embeddings=[_NOWHERE]
+        )
 
     def publish(self, manifest: dict) -> None:
         """Make ``manifest``, whose generation was recorded, the live one."""
@@ -110,22 +120,113 @@ class SharedIndex:
         self.meta.upsert(ids=[LIVE], documents=[doc], embeddings=[_NOWHERE])
 
     def generations(self) -> list[str]:
-        """Every generation with a recorded id list."""
+        """Every generation with a recorded list of segments."""
         return [r[4:] for r in self.meta.get(include=[])["ids"] if r.startswith("gen:")]
 
-    def generation_ids(self, generation: str) -> list[str] | None:
-        """The passage ids of ``generation`` in order, ``None`` once it has been dropped."""
-        found = self.meta.get(ids=[generation_record(generation)], include=["documents"])
+    def generation_refs(self, generation: str) -> list[SegmentRef] | None:
+        """The segments of ``generation``, ``None`` once it has been dropped.
+
+        Raises:
+            OldServerIndexError: The generation was written before segments travelled.
+        """
+        found = self.meta.get(ids=[generation_record(generation)], include=["metadatas"])
         if not found["ids"]:
             return None
-        text = found["documents"][0]
-        return text.split("\n") if text else []
+        meta = found["metadatas"][0] or {}
+        if "refs" not in meta:
+            raise OldServerIndexError(
+                f"the index {self.name} on the Chroma server was written by an earlier "
+                "version of reportqa; rebuild it: reportqa index build --rebuild REPORTS",
+                "向量库服务器上的索引由旧版本写入，请重建：reportqa index build --rebuild 报告目录",
+            )
+        return [SegmentRef.from_json(r) for r in json.loads(meta["refs"])]
 
-    def forget_generations(self, keep: set[str]) -> None:
-        """Drop the id lists of every generation but ``keep``."""
-        drop = [generation_record(g) for g in self.generations() if g not in keep]
-        if drop:
-            self.meta.delete(ids=drop)
+    def send_segment(self, folder: Path) -> None:
+        """Send the files of the segment in ``folder``, then its record."""
+        import numpy as np
+
+        listing, batch = [], []
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            file = path.relative_to(folder).as_posix()
+            if file == VECTORS_FILE:
+                codec, data = _HALF, _npy_bytes(np.load(path).astype("<f2"))
+            elif path.suffix == ".npy" and "f32" in path.name:
+                codec, data = "", path.read_bytes()
+            else:
+                codec, data = _ZLIB, zlib.compress(path.read_bytes(), 1)
+            parts = max(1, -(-len(data) // CHUNK_BYTES))
+            listing.append({"file": file, "codec": codec, "parts": parts})
+            for part in range(parts):
+                piece = data[part * CHUNK_BYTES : (part + 1) * CHUNK_BYTES]
+                batch.append((_chunk_id(folder.name, file, part), piece))
+                if len(batch) == _CHUNKS_PER_CALL:
+                    self._send_chunks(folder.name, batch)
+                    batch = []
+        if batch:
+            self._send_chunks(folder.name, batch)
+        record = {"segment": folder.name, "files": json.dumps(listing)}
+        self.files.upsert(
+            ids=[segment_record(folder.name)], metadatas=[record], embeddings=[_NOWHERE]
+        )
+
+    def _send_chunks(self, segment: str, batch: list[tuple[str, bytes]]) -> None:
+        self.files.upsert(
+            ids=[i for i, _ in batch],
+            metadatas=[
+                {"segment": segment, "data": base64.b64encode(piece).decode("ascii")}
+                for _, piece in batch
+            ],
+            embeddings=[_NOWHERE] * len(batch),
+        )
+
+    def fetch_segment(self, name: str, folder: Path) -> None:
+        """Copy segment ``name`` into ``folder`` (which must not exist), whole or not at all.
+
+        Raises:
+            IndexChangedError: The segment was dropped from the server meanwhile.
+        """
+        import numpy as np
+
+        found = self.files.get(ids=[segment_record(name)], include=["metadatas"])
+        if not found["ids"]:
+            raise IndexChangedError(KeyError(f"segment {name} is gone from the server"))
+        tmp = folder.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            for entry in json.loads(found["metadatas"][0]["files"]):
+                target = tmp / entry["file"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                ids = [_chunk_id(name, entry["file"], k) for k in range(entry["parts"])]
+                received = target.with_name(target.name + ".part")
+                with received.open("wb") as fh:
+                    for start in range(0, len(ids), _CHUNKS_PER_CALL):
+                        got = self.files.get(
+                            ids=ids[start : start + _CHUNKS_PER_CALL], include=["metadatas"]
+                        )
+                        by_id = dict(zip(got["ids"], got["metadatas"], strict=True))
+                        for i in ids[start : start + _CHUNKS_PER_CALL]:
+                            if i not in by_id:
+                                raise IndexChangedError(KeyError(f"{i} is gone from the server"))
+                            fh.write(base64.b64decode(by_id[i]["data"]))
+                if entry["codec"] == _ZLIB:
+                    target.write_bytes(zlib.decompress(received.read_bytes()))
+                    received.unlink()
+                elif entry["codec"] == _HALF:
+                    with target.open("wb") as fh:
+                        np.save(fh, np.load(received).astype(np.float32))
+                    received.unlink()
+                else:
+                    received.rename(target)
+            os.replace(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def drop(self, generations: list[str], segments: set[str]) -> None:
+        """Delete the records of ``segments`` and of ``generations``' lists."""
+        for name in sorted(segments):
+            self.files.delete(where={"segment": name})
+        if generations:
+            self.meta.delete(ids=[generation_record(g) for g in generations])
 
     @contextlib.contextmanager
     def lock(self, wait: float) -> Iterator[None]:
@@ -174,24 +275,11 @@ class SharedIndex:
                     self.meta.update(ids=[LOCK], metadatas=[meta])
 
 
-def fetch_passages(collection, ids: list[str]):
-    """The passages ``ids`` (with tokens) and their sentence vectors, from the server.
+def _npy_bytes(array) -> bytes:
+    import io
 
-    Returns:
-        ``(passages, vectors)``: one ``(Passage, tokens)`` per id in order, and their
-        sentence vectors stacked in passage then sentence order.
-    """
     import numpy as np
 
-    out: list[tuple[Passage, list[str]]] = []
-    rows: list[np.ndarray] = []
-    for start in range(0, len(ids), _BATCH):
-        batch = ids[start : start + _BATCH]
-        got = collection.get(ids=batch, include=["documents", "metadatas"])
-        records = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        by_id = {i: passage_from_record(text, meta) for i, text, meta in records}
-        for i in batch:
-            passage, tokens, vectors = by_id[i]
-            out.append((passage, tokens))
-            rows.append(vectors)
-    return out, (np.concatenate(rows) if rows else np.zeros((0, 0), dtype=np.float16))
+    out = io.BytesIO()
+    np.save(out, array)
+    return out.getvalue()

@@ -1,23 +1,24 @@
-"""On-disk layout of an index: manifest, passage generations and the Chroma collection.
+"""On-disk layout of an index: manifest, passage generations and their segments.
 
 Every build writes a new *generation* (a list of segments, see :mod:`index.segments`:
 the live one's, less the reports that went, and one new segment of what came) and only
 then swaps ``manifest.json`` atomically; a build that dies half-way leaves the old
-manifest, and so the old index, untouched. The passage vectors live in one Chroma
-collection per home and model, shared by the generations: a passage's id says what it
-holds (its report, place and text), so a build adds only the passages no generation had
-and, once no kept generation uses them, deletes the ones that went. Readers look up the
-ids of their own generation only. The generation before the current one is kept so that
-readers which opened it moments ago can finish their query. A build that fails (disk
-full, no permission, the Chroma server gone) removes its own half-written generation and
-the vectors it added before the error is reported.
+manifest, and so the old index, untouched. A segment holds its passages' vectors itself,
+so a build writes what came and nothing else, and drops segments no kept generation
+uses. With a Chroma server the server is the index (see :mod:`index.shared`): its
+passage records, one collection per index and model, are shared by the generations; a
+passage's id says what it holds (its report, place and text), so a build adds only the
+records no generation had and, once no kept generation uses them, deletes the ones that
+went. The generation before the current one is kept so that readers which opened it
+moments ago can finish their query. A build that fails (disk full, no permission, the
+Chroma server gone) removes its own half-written generation and the records it added
+before the error is reported.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import hashlib
 import itertools
 import json
@@ -47,9 +48,11 @@ if TYPE_CHECKING:
     from index.shared import SharedIndex
 
 MANIFEST_FORMAT = 1
-_ADD_BATCH = 256
 _GET_BATCH = 5000  # ids per get/delete call: well under chromadb's batch limit
 SHARED_PREFIX = "rqs-"
+# An embedded home's Chroma collection: the passage vectors of segments written before
+# segments kept them, searched until the next build writes those segments again.
+CHROMA_FOLDER = "chroma"
 COLLECTION_FILE = "collection"
 
 
@@ -289,11 +292,11 @@ class IndexStore:
         self,
         documents: Iterable[Document],
         passages: list[tuple[Passage, list[str]]],
-        embeddings,
+        passage_vectors: np.ndarray,
+        model_id: str,
         previous: Manifest | None,
         sentence_vectors: np.ndarray | None = None,
         progress: Callable[[int, int, str], None] | None = None,
-        replace: bool = False,
         base: Manifest | None = None,
         kept: frozenset[str] = frozenset(),
         stamps: dict[str, tuple[int, ...]] | None = None,
@@ -306,12 +309,12 @@ class IndexStore:
         Args:
             documents: Every document of the new generation.
             passages: The passages to add, with their keyword tokens.
-            embeddings: Embeds ``passages`` that the collection lacks.
+            passage_vectors: One vector per passage of ``passages``.
+            model_id: The model that made the vectors.
             previous: The live manifest, recorded as the new one's predecessor.
             sentence_vectors: One vector per sentence of ``passages`` in order; they are
                 kept as float16 (half the size, and cosine ranks do not change).
-            progress: Hears ``(done, total, "storing")`` as passages go into Chroma.
-            replace: A rebuild: write every vector again, even those the collection has.
+            progress: Hears ``(done, total, "storing")`` as passages are written.
             base: A generation (see :meth:`can_extend`) whose passages of the ``kept``
                 documents the new one holds too, first and in their order: its segments
                 are shared, not copied, so adding one report costs that report, not the
@@ -320,7 +323,7 @@ class IndexStore:
         """
         documents = tuple(documents)
         generation = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-        collection = self.collection_for(embeddings.model_id)
+        collection = self.collection_for(model_id)
         counts: dict[str, int] = {}
         if base is not None:
             counts = {d: n for d, n in base.passage_counts.items() if d in kept}
@@ -329,39 +332,40 @@ class IndexStore:
         manifest = Manifest(
             generation=generation,
             collection=collection,
-            model_id=embeddings.model_id,
+            model_id=model_id,
             documents=documents,
             passage_counts=counts,
             previous=previous.generation if previous else None,
             stamps={d.doc_id: stamps[d.doc_id] for d in documents if d.doc_id in (stamps or {})},
         )
-        added: list[str] = []
+        if progress:
+            progress(0, len(passages), "storing")
         try:
             refs = self._carried(base.generation, kept) if base is not None else []
-            ids = self._write_files(
-                generation, passages, sentence_vectors, collection, refs, documents
-            )
-            if self.shared is not None:  # before any vector goes in, so that the clean-up
-                with chroma_errors(self.settings):  # after a killed build finds them
-                    self.shared.record_generation(generation, ids)
-            self._fill_collection(
-                collection,
-                documents,
+            refs = self._write_files(
+                generation,
                 passages,
-                embeddings,
                 sentence_vectors,
-                progress,
-                added,
-                replace,
+                passage_vectors,
+                collection,
+                refs,
+                documents,
             )
-            if self.shared is not None:  # from now on every reader of the server uses it
+            if self.shared is not None:
                 with chroma_errors(self.settings):
-                    self.shared.publish(manifest.to_json())
+                    # Named before they are sent, so that the clean-up finds them.
+                    self.shared.record_generation(generation, refs)
+                    for ref in refs:  # the others are the live generation's, on the server
+                        if ref.name.startswith(f"{generation}-"):
+                            self.shared.send_segment(self.segment_folder(ref.name))
+                    self.shared.publish(manifest.to_json())  # every reader uses it now
+            if progress:
+                progress(len(passages), len(passages), "storing")
             _atomic_write(self.manifest_path, json.dumps(manifest.to_json(), ensure_ascii=False))
         except BaseException:
             # The manifest still names the previous generation; clean up now rather than at
             # the next build, so a full disk gets its space back before the error is shown.
-            self._discard(generation, collection, added)
+            self._discard(generation)
             raise
         return manifest
 
@@ -379,8 +383,7 @@ class IndexStore:
         """Make sure this home holds a copy of ``manifest``'s generation.
 
         Only with a Chroma server, where another machine may have built it: the copy
-        shares the segments of this home's last one and fetches just the reports that one
-        lacks (or holds in another version).
+        fetches just the segments this home lacks (segments keep their names everywhere).
 
         Raises:
             IndexChangedError: The generation was dropped from the server meanwhile.
@@ -389,59 +392,25 @@ class IndexStore:
             return
         from filelock import FileLock
 
-        from index.segments import doc_of
-        from index.shared import fetch_passages
+        from index.segments import write_refs
 
         self.home.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.home / "sync.lock")):
             if self.holds(manifest.generation):
                 return  # another thread of ours copied it meanwhile
             with chroma_errors(self.settings):
-                ids = self.shared.generation_ids(manifest.generation)
-                if ids is None:
+                refs = self.shared.generation_refs(manifest.generation)
+                if refs is None:
                     raise IndexChangedError(f"generation {manifest.generation} was dropped")
-                wanted: dict[str, list[str]] = {}
-                for pid in ids:
-                    wanted.setdefault(doc_of(pid), []).append(pid)
-                base = self._local_base(manifest.model_id)
-                same = self._same_documents(base, manifest, wanted) if base else set()
-                refs = self._carried(base.generation, same) if base else []
-                fetch = [i for doc, doc_ids in wanted.items() if doc not in same for i in doc_ids]
-                passages, vectors = fetch_passages(self.collection(manifest.collection), fetch)
-            self._write_files(
-                manifest.generation,
-                passages,
-                vectors,
-                manifest.collection,
-                refs,
-                manifest.documents,
-            )
+                for ref in refs:
+                    folder = self.segment_folder(ref.name)
+                    if not folder.is_dir():
+                        folder.parent.mkdir(parents=True, exist_ok=True)
+                        self.shared.fetch_segment(ref.name, folder)
+            before = self._read_local_manifest()  # this home's copy until now
+            write_refs(self.generations / manifest.generation, refs)
             _atomic_write(self.manifest_path, json.dumps(manifest.to_json(), ensure_ascii=False))
-            self._collect_local({manifest.generation} | ({base.generation} if base else set()))
-
-    def _same_documents(
-        self, base: Manifest, manifest: Manifest, wanted: dict[str, list[str]]
-    ) -> set[str]:
-        """The documents ``base``'s generation holds just as ``manifest`` has them: the
-        same metadata and passages (``wanted`` holds each document's passage ids)."""
-        from index.segments import doc_of
-
-        held: dict[str, list[str]] = {}
-        for pid in self.read_ids(base.generation):
-            held.setdefault(doc_of(pid), []).append(pid)
-        before = set(base.documents)
-        return {
-            d.doc_id
-            for d in manifest.documents
-            if d in before and held.get(d.doc_id) == wanted.get(d.doc_id)
-        }
-
-    def _local_base(self, model_id: str) -> Manifest | None:
-        """This home's last copy, if a new one can start from it."""
-        local = self._read_local_manifest()
-        if local is None or not local.documents or not self.can_extend(local, model_id):
-            return None
-        return local
+            self._collect_local({manifest.generation} | ({before.generation} if before else set()))
 
     def _carried(self, generation: str, kept: Iterable[str]) -> list[SegmentRef]:
         """``generation``'s segments, each dropping every report but ``kept``; a segment
@@ -461,13 +430,15 @@ class IndexStore:
         generation: str,
         passages: list[tuple[Passage, list[str]]],
         sentence_vectors: np.ndarray | None,
+        passage_vectors: np.ndarray,
         collection: str,
         refs: list[SegmentRef],
         documents: Iterable[Document],
     ) -> list[str]:
         """Write a generation: the segments ``refs``, then a new one of ``passages``, with
         the small segments at the end merged (:func:`index.segments.merge_plan`). Returns
-        the passage ids in stored order."""
+        its segments. ``collection`` holds the passage vectors of segments written before
+        segments kept them."""
         from index.segments import SegmentRef, part_codes, write_refs, write_segment
 
         folder = self.generations / generation
@@ -478,17 +449,25 @@ class IndexStore:
         if passages:
             name = f"{generation}-new"
             parts = part_codes([p for p, _ in passages], by_id)
-            write_segment(self.segment_folder(name), passages, sentence_vectors, parts)
+            write_segment(
+                self.segment_folder(name), passages, sentence_vectors, parts, passage_vectors
+            )
             refs.append(SegmentRef(name))
-        refs = self._merged(generation, refs, by_id)
+        refs = self._merged(generation, refs, by_id, collection)
         write_refs(folder, refs)
-        return self.read_ids(generation)
+        return refs
 
     def _merged(
-        self, generation: str, refs: list[SegmentRef], documents: dict[str, Document]
+        self,
+        generation: str,
+        refs: list[SegmentRef],
+        documents: dict[str, Document],
+        collection: str,
     ) -> list[SegmentRef]:
         """``refs`` with the groups :func:`index.segments.merge_plan` picks written as one
-        segment each (without the passages they dropped)."""
+        segment each (without the passages they dropped), and a segment written before
+        segments kept passage vectors written again with them (its vectors read from
+        ``collection``, once)."""
         import numpy as np
 
         from index.segments import (
@@ -505,99 +484,84 @@ class IndexStore:
         sizes = [(int(a.sum()), len(a)) for a in alive]
         out = []
         for n, group in enumerate(merge_plan(sizes)):
-            if not needs_rewrite(group, sizes):
+            old = segments[group[0]].passage_vectors() is None
+            if not needs_rewrite(group, sizes) and not old:
                 out.append(refs[group[0]])
                 continue
-            passages, vectors, parts = [], [], []
+            passages, vectors, parts, dense = [], [], [], []
             for i in group:
                 seg, keep = segments[i], alive[i]
                 passages += [pt for pt, k in zip(seg.parsed(), keep, strict=True) if k]
                 found = seg.vectors()
                 vectors.append(None if found is None else found[np.repeat(keep, seg.counts)])
                 parts.append(seg.parts(documents)[keep])
+                held = seg.passage_vectors()
+                if held is None:
+                    ids = [pid for pid, k in zip(seg.ids, keep, strict=True) if k]
+                    dense.append(self._stored_vectors(collection, ids))
+                else:
+                    dense.append(held[keep])
             name = f"{generation}-{n}"
             whole = None if any(v is None for v in vectors) else np.concatenate(vectors)
-            write_segment(self.segment_folder(name), passages, whole, np.concatenate(parts))
+            write_segment(
+                self.segment_folder(name),
+                passages,
+                whole,
+                np.concatenate(parts),
+                np.concatenate(dense),
+            )
             out.append(SegmentRef(name))
         return out
 
-    def _fill_collection(
-        self, name, documents, passages, embeddings, sentence_vectors, progress, added, replace
-    ) -> None:
-        """Add the passages the collection lacks (all of them with ``replace``); the ids it
-        did not hold go into ``added`` as they are written. On a Chroma server a record
-        holds all a reader needs, sentence vectors included (see :mod:`index.shared`)."""
+    def _stored_vectors(self, name: str, ids: list[str]) -> np.ndarray:
+        """The vectors of passages ``ids`` in the Chroma collection ``name``, in order; those
+        it lacks (or all, if it is not there) from the home's other collections: a home
+        moved to another folder names its collection after the new one."""
         import numpy as np
 
-        from index.shared import passage_metadata
-
-        by_id = {d.doc_id: d for d in documents}
-        first = np.cumsum([0] + [len(p.sentences) for p, _ in passages])
-        collection = self.collection(name, create=True)
+        by_id: dict[str, np.ndarray] = {}
         with chroma_errors(self.settings):
-            ids = [passage_id(p) for p, _ in passages]
-            present = self._present(collection, ids)
-            todo = [n for n, i in enumerate(ids) if replace or i not in present]
-            if progress and todo:
-                progress(0, len(todo), "storing")
-            for start in range(0, len(todo), _ADD_BATCH):
-                batch = todo[start : start + _ADD_BATCH]
-                texts = [passages[n][0].text for n in batch]
-                metadatas = []
-                for n in batch:
-                    p, tokens = passages[n]
-                    meta = _chroma_metadata(p, by_id[p.doc_id])
-                    if self.shared is not None:
-                        vectors = sentence_vectors[first[n] : first[n + 1]]
-                        meta |= passage_metadata(p, tokens, vectors)
-                    metadatas.append(meta)
-                collection.upsert(  # a rebuild's vectors replace the stored ones
-                    ids=[ids[n] for n in batch],
-                    embeddings=embeddings.embed_documents(texts),
-                    metadatas=metadatas,
-                    documents=texts,
-                )
-                added.extend(ids[n] for n in batch if ids[n] not in present)
-                if progress:
-                    progress(start + len(batch), len(todo), "storing")
+            held = [getattr(c, "name", c) for c in self.client().list_collections()]
+            for source in sorted(held, key=lambda n: n != name):  # ``name`` first
+                missing = [i for i in ids if i not in by_id]
+                if not missing:
+                    break
+                collection = self.collection(source)
+                for start in range(0, len(missing), _GET_BATCH):
+                    batch = missing[start : start + _GET_BATCH]
+                    got = collection.get(ids=batch, include=["embeddings"])
+                    by_id.update(zip(got["ids"], np.asarray(got["embeddings"]), strict=True))
+        return np.array([by_id[i] for i in ids], dtype=np.float32)
 
-    @staticmethod
-    def _present(collection, ids: list[str]) -> set[str]:
-        present: set[str] = set()
-        for start in range(0, len(ids), _GET_BATCH):
-            batch = ids[start : start + _GET_BATCH]
-            present.update(collection.get(ids=batch, include=[])["ids"])
-        return present
-
-    def _discard(self, generation: str, collection: str, added: list[str]) -> None:
-        """Remove a generation that never went live, its segments, and the vectors it added."""
+    def _discard(self, generation: str) -> None:
+        """Remove a generation that never went live and its segments (on a Chroma server,
+        what it sent goes at the next build's clean-up: it named them first)."""
         shutil.rmtree(self.generations / generation, ignore_errors=True)
         for folder in self.segment_folder(".").glob(f"{generation}-*"):
             shutil.rmtree(folder, ignore_errors=True)
-        if added:
-            # Best effort: with the server gone they stay until the next build's
-            # collect_garbage, which deletes the vectors of generations that went.
-            with contextlib.suppress(Exception):
-                collection = self.client().get_collection(collection)
-                for start in range(0, len(added), _GET_BATCH):
-                    collection.delete(ids=added[start : start + _GET_BATCH])
 
     def collect_garbage(self, manifest: Manifest | None) -> None:
-        """Drop generations, segments, collections and vectors that neither the live nor
-        the previous generation uses, nor one that was live less than
-        ``RETIRED_GRACE_SECONDS`` ago.
+        """Drop generations and segments that neither the live nor the previous generation
+        uses, nor one that was live less than ``RETIRED_GRACE_SECONDS`` ago (on a Chroma
+        server, all but the live and the previous one), and a home's Chroma collection
+        once no kept generation searches it.
 
-        The vectors deleted are those the dropped generations held and no kept one holds
-        (ids are read from the generations' own lists): the collection is never listed
-        whole, which at 10^5 passages cost seconds a build.
+        While one does (a home written before segments held passage vectors), the vectors
+        deleted are those the dropped generations held and no kept one holds (ids are
+        read from the generations' own lists): the collection is never listed whole.
         """
         keep = {manifest.generation, manifest.previous} if manifest else set()
         if self.shared is not None:
             with contextlib.suppress(Exception):  # what stays is deleted by the next build
-                self._collect_shared(manifest, {g for g in keep if g})
+                self._collect_shared({g for g in keep if g})
             self._collect_local(keep | self._recently_live())
             return
         keep = {g for g in keep | self._recently_live() if g and (self.generations / g).is_dir()}
+        if not any(self.uses_chroma(g) for g in keep):
+            # Passage vectors are in the segments: the collection is left from before.
+            shutil.rmtree(self.home / CHROMA_FOLDER, ignore_errors=True)
+            self._collect_local(keep)
+            return
         # Generations written before collections were shared each named their own.
         collection_of = {g: self._collection_of(g) for g in keep}
         used = set(collection_of.values())
@@ -615,6 +579,15 @@ class IndexStore:
                     for start in range(0, len(unused), _GET_BATCH):
                         collection.delete(ids=unused[start : start + _GET_BATCH])
         self._collect_local(keep)
+
+    def uses_chroma(self, generation: str) -> bool:
+        """Whether ``generation`` of this home has segments written before they kept passage
+        vectors (those are searched in the home's Chroma collection)."""
+        from index.segments import PASSAGE_VECTORS_FILE
+
+        return any(
+            not (path / PASSAGE_VECTORS_FILE).exists() for path, _ in self.segments_of(generation)
+        )
 
     def _unused_ids(self, keep: set[str], wanted: set[str]) -> dict[str, list[str]]:
         """Per collection, the passage ids that generations other than ``keep`` hold and
@@ -645,26 +618,22 @@ class IndexStore:
                 if folder.name not in named and not fresh:
                     shutil.rmtree(folder, ignore_errors=True)
 
-    def _collect_shared(self, manifest: Manifest | None, keep: set[str]) -> None:
-        """On the server: drop the passages and sentence vectors, and the id lists, of
-        generations other than ``keep`` (the live one and the one before)."""
-        wanted: set[str] = set()
-        for generation in keep:
-            wanted.update(self.shared.generation_ids(generation) or ())
-        if manifest is not None:
-            collection = self.client().get_collection(manifest.collection)
-            unused = sorted(
-                {
-                    i
-                    for generation in self.shared.generations()
-                    if generation not in keep
-                    for i in self.shared.generation_ids(generation) or ()
-                    if i not in wanted
-                }
-            )
-            for start in range(0, len(unused), _GET_BATCH):
-                collection.delete(ids=unused[start : start + _GET_BATCH])
-        self.shared.forget_generations(keep)
+    def _collect_shared(self, keep: set[str]) -> None:
+        """On the server: drop the lists of generations other than ``keep`` (the live one
+        and the one before), and the segments only they named."""
+        from index.shared import OldServerIndexError
+
+        generations = self.shared.generations()
+        named: dict[str, set[str]] = {}
+        for generation in generations:
+            try:
+                refs = self.shared.generation_refs(generation) or ()
+            except OldServerIndexError:  # an earlier layout's id list (its records stay)
+                refs = ()
+            named[generation] = {r.name for r in refs}
+        wanted = {n for g in keep for n in named.get(g, ())}
+        dropped = [g for g in generations if g not in keep]
+        self.shared.drop(dropped, {n for g in dropped for n in named[g]} - wanted)
 
     def _collection_of(self, generation: str) -> str:
         try:
@@ -693,16 +662,6 @@ class IndexStore:
 # A question reads its generation for about a second (an LLM's answer reads no index); a
 # minute leaves ample room, and builds of real reports come minutes apart.
 RETIRED_GRACE_SECONDS = 60.0
-
-
-def _chroma_metadata(p: Passage, doc: Document) -> dict:
-    return {
-        "doc_id": p.doc_id,
-        "region": doc.region,
-        "year": doc.year or 0,
-        "section": p.section,
-        "paragraph": p.paragraph,
-    }
 
 
 def _home_tag(home: Path) -> str:
@@ -766,32 +725,8 @@ def _new_client(settings: Settings):
         except (ValueError, httpx.HTTPError, ChromaError) as exc:
             raise store_unavailable(settings, exc) from exc
     settings.home.mkdir(parents=True, exist_ok=True)
-    _few_open_indexes()
-    return chromadb.PersistentClient(path=str(settings.home / "chroma"), settings=chroma_settings)
-
-
-# The live and previous generation of a home, twice over (a process may serve two homes).
-OPEN_INDEXES = 4
-
-
-@functools.cache
-def _few_open_indexes() -> None:
-    """Make chromadb's embedded client keep at most ``OPEN_INDEXES`` vector indexes open.
-
-    chromadb sizes its cache of open HNSW indexes by the open-file limit (20000 / 5 here)
-    with no setting to change it. When every build wrote its own collection (homes built
-    before collections were shared still hold them) a server kept every generation's index
-    in memory: +2.7 MB per build, measured with a writer in another process.
-    """
-    from chromadb.api.rust import RustBindingsAPI
-
-    opened = RustBindingsAPI.__init__
-
-    def __init__(self, system) -> None:
-        opened(self, system)
-        self.hnsw_cache_size = min(self.hnsw_cache_size, OPEN_INDEXES)
-
-    RustBindingsAPI.__init__ = __init__
+    path = str(settings.home / CHROMA_FOLDER)
+    return chromadb.PersistentClient(path=path, settings=chroma_settings)
 
 
 def store_unavailable(settings: Settings, reason: BaseException) -> StoreUnavailableError:

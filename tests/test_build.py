@@ -12,6 +12,7 @@ import pytest
 
 from index import IndexBusyError, build_index, list_documents, remove_document, sample_report
 from index.build import build_lock
+from index.parse import doc_id_for
 from index.store import IndexStore
 from tests.conftest import lenient_answer_model
 
@@ -278,52 +279,51 @@ def test_repeated_text_is_embedded_once(settings, fake_embeddings, tmp_path):
     assert {paragraph, other} <= set(embedded)
 
 
-def test_embedded_chroma_keeps_few_vector_indexes_open(settings):
-    # Each build is a new collection: a long-lived server must not keep them all in memory.
-    from index.store import OPEN_INDEXES
+def _segment_ids(settings) -> dict[str, int]:
+    """Passage id -> 1, over every segment folder of the home (each holds its vectors)."""
+    from index.segments import PASSAGE_VECTORS_FILE, open_segment
 
-    client = IndexStore(settings).client()
-    assert client._server.hnsw_cache_size == OPEN_INDEXES  # chromadb internals, pinned version
-
-
-def _stored_ids(settings) -> set[str]:
     store = IndexStore(settings)
-    (name,) = {store._collection_of(store.read_manifest().generation)}
-    return set(store.client().get_collection(name).get(include=[])["ids"])
+    out: dict[str, int] = {}
+    for folder in store.segment_folder(".").iterdir():
+        vectors = np.load(folder / PASSAGE_VECTORS_FILE, mmap_mode="r")
+        assert len(vectors) == open_segment(folder).size
+        out.update(dict.fromkeys(open_segment(folder).ids, 1))
+    return out
 
 
-def test_a_change_writes_only_what_changed_into_the_vector_store(
-    reports, settings, fake_embeddings, monkeypatch
-):
+def test_a_change_writes_only_what_changed(reports, settings, fake_embeddings, monkeypatch):
     import index.store
 
     monkeypatch.setattr(index.store, "RETIRED_GRACE_SECONDS", 0.0)
     demo = reports / "demo.txt"
+    demo_id = doc_id_for(demo.resolve())
     demo.rename(reports / "demo.later")
     build_index([reports], settings=settings, embeddings=fake_embeddings)
-    before = _stored_ids(settings)
+    before = set(_segment_ids(settings))
     written = []
-    original = IndexStore._fill_collection
+    original = IndexStore._write_files
 
-    def counting(self, name, documents, passages, *args, **kwargs):
-        added = kwargs.get("added") if "added" in kwargs else args[3]
-        original(self, name, documents, passages, *args, **kwargs)
-        written.append(list(added))
+    def counting(self, generation, passages, *args, **kwargs):
+        written.append([p for p, _ in passages])
+        return original(self, generation, passages, *args, **kwargs)
 
-    monkeypatch.setattr(IndexStore, "_fill_collection", counting)
+    monkeypatch.setattr(IndexStore, "_write_files", counting)
     (reports / "demo.later").rename(demo)
     report = build_index([reports], settings=settings, embeddings=fake_embeddings)
-    (new_ids,) = written
-    assert len(new_ids) == report.chunks - len(before)  # only the new report's passages
-    assert _stored_ids(settings) == before | set(new_ids)
-    # Removed: its vectors stay while the generation before may still be read, then go.
+    (new,) = written
+    assert len(new) == report.chunks - len(before)  # only the new report's passages
+    assert {p.doc_id for p in new} == {demo_id}
+    after = set(_segment_ids(settings))
+    assert before <= after and len(after) == report.chunks
+    # Removed: its segment stays while the generation before may still be read, then goes.
     remove_document(str(demo), settings=settings, embeddings=fake_embeddings)
-    assert _stored_ids(settings) == before | set(new_ids)
+    assert set(_segment_ids(settings)) == after
     (reports / "demo.txt").unlink()
     (reports / "other.txt").write_text("某县2026年政府工作报告\n\n今年修路30公里。", "utf-8")
     build_index([reports], settings=settings, embeddings=fake_embeddings)
-    assert not _stored_ids(settings) & set(new_ids)
-    assert before <= _stored_ids(settings)
+    assert not {i for i in _segment_ids(settings) if i.startswith(f"{demo_id}:")}
+    assert before <= set(_segment_ids(settings))
 
 
 def _generation_by_passage(settings) -> dict[str, tuple]:
@@ -390,10 +390,14 @@ def _keyword_scores(settings, query: list[str]) -> dict[str, float]:
 def _as_earlier_layout(store: IndexStore, generation: str, *, keyword_files: bool) -> None:
     """Turn a generation of one segment into what builds before segments wrote: its files
     in the generation's folder (float16 sentence vectors, no offsets nor parts), without
-    the per-passage ids and keyword arrays when not ``keyword_files`` (older still)."""
+    the per-passage ids and keyword arrays when not ``keyword_files`` (older still), and
+    the passage vectors in the home's Chroma collection."""
     from index import segments
 
     ((segment, _),) = store.segments_of(generation)
+    opened = segments.open_segment(segment)
+    collection = store.collection(store.read_manifest().collection, create=True)
+    collection.add(ids=opened.ids, embeddings=np.array(opened.passage_vectors()))
     folder = store.generations / generation
     names = [segments.PASSAGES_FILE, segments.COUNTS_FILE]
     if keyword_files:
@@ -434,3 +438,38 @@ def test_an_index_of_an_earlier_layout_answers_and_is_rewritten_once(
     assert found("今年新增多少养老床位") == before
     third = build_index([reports], settings=settings, embeddings=fake_embeddings)
     assert store.read_manifest().generation == new and len(third.unchanged) == 2
+
+
+_NO_CHROMA = """
+import sys
+from langchain_core.embeddings import DeterministicFakeEmbedding
+from index import build_index, Settings
+from assistant import answer
+
+class Fake(DeterministicFakeEmbedding):
+    model_id: str = "fake-64"
+
+settings, fake = Settings.from_env(), Fake(size=64)
+build_index([sys.argv[1]], settings=settings, embeddings=fake)
+answer("今年新增多少养老床位", settings=settings, embeddings=fake)
+print("chromadb" in sys.modules)
+"""
+
+
+def test_an_embedded_home_builds_and_answers_without_importing_chromadb(reports, settings):
+    # Importing chromadb took 1-2.6 s of every build and start-up, and its collection
+    # loaded every vector: an embedded home keeps its vectors in its segments.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "REPORTQA_HOME": str(settings.home)}
+    env.pop("REPORTQA_CHROMA_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_CHROMA, str(reports)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "False"

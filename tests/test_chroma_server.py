@@ -84,7 +84,7 @@ def test_index_and_answer_through_a_chroma_server(chroma_url, settings, fake_emb
     assert report.chunks > 20
     assert not (remote.home / "chroma").exists()
     names = [c.name for c in IndexStore(remote).client().list_collections()]
-    assert IndexStore(remote).read_manifest().collection in names
+    assert f"{IndexStore(remote).shared.name}-files" in names  # the segments travel there
     result = answer(
         "今年新增多少养老床位",
         settings=remote,
@@ -257,3 +257,56 @@ def test_builds_from_two_homes_exclude_each_other_through_the_server(
         [tmp_path / "taiyuan.txt"], settings=two, embeddings=CountingFakeEmbeddings()
     )
     assert report.added and list_documents(one) == list_documents(two)
+
+
+def test_segments_travel_once_and_a_killed_build_is_cleaned_up_on_the_server(
+    chroma_url, settings, fake_embeddings, tmp_path, monkeypatch
+):
+    """A home copies the segments it lacks, under the names they have everywhere; what a
+    build killed after sending its segment left on the server goes at the next build."""
+    import index.store
+    from index.shared import SharedIndex
+
+    monkeypatch.setattr(index.store, "RETIRED_GRACE_SECONDS", 0.0)
+    builder = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "builder")
+    reader = dataclasses.replace(builder, home=tmp_path / "reader")
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    shutil.copy(sample_report(), reports / "taiyuan.txt")
+    build_index([reports], settings=builder, embeddings=fake_embeddings)
+
+    def segments(home: Path) -> set[str]:
+        return {p.name for p in (home / "segments").iterdir()}
+
+    def ask() -> bool:
+        question = "今年新增多少养老床位"
+        model = lenient_answer_model()
+        return answer(question, settings=reader, embeddings=fake_embeddings, answer_model=model)
+
+    assert ask().found and segments(reader.home) == segments(builder.home)
+    first = segments(reader.home)
+    (reports / "books.txt").write_text(
+        "示例市2026年政府工作报告\n\n今年将新建城市书房25座。\n", "utf-8"
+    )
+    build_index([reports], settings=builder, embeddings=fake_embeddings)
+    assert ask().found and first < segments(reader.home) == segments(builder.home)
+
+    shared = IndexStore(builder).shared
+    (reports / "more.txt").write_text("某县2026年政府工作报告\n\n今年修路30公里。\n", "utf-8")
+
+    def killed(self, manifest):
+        raise KeyboardInterrupt  # after the segments went up: the kill
+
+    with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
+        patched.setattr(SharedIndex, "publish", killed)
+        patched.setattr(IndexStore, "_discard", lambda *a, **k: None)  # a kill cleans nothing
+        build_index([reports], settings=builder, embeddings=fake_embeddings)
+    sent = {m["segment"] for m in shared.files.get(include=["metadatas"])["metadatas"]}
+    leaked = sent - segments(reader.home)
+    assert leaked and len(shared.generations()) == 3
+    assert ask().found  # the old generation answers
+
+    build_index([reports], settings=builder, embeddings=fake_embeddings)
+    left = {m["segment"] for m in shared.files.get(include=["metadatas"])["metadatas"]}
+    assert not left & leaked and len(shared.generations()) == 2
+    assert ask().found and segments(reader.home) <= left

@@ -60,12 +60,6 @@ def _failing(target: str, error: Exception, *, after: bool = False):
     return failing
 
 
-def _chroma_disk_full() -> Exception:
-    from chromadb.errors import InternalError
-
-    return InternalError("error returned from database: database or disk is full")
-
-
 _FULL = "磁盘空间不足"
 _WRITE_FAILURES = {
     "cache-full": (
@@ -75,13 +69,12 @@ _WRITE_FAILURES = {
         _FULL,
     ),
     "sentences-file": ("numpy.save", lambda: OSError(errno.ENOSPC, "No space left"), False, _FULL),
-    "chroma-add": (
-        "index.store.IndexStore._fill_collection",
+    "segments-written": (
+        "index.store.IndexStore._write_files",
         lambda: OSError(errno.ENOSPC, "No space left on device"),
         True,
         _FULL,
     ),
-    "chroma-internal": ("index.store.IndexStore._fill_collection", _chroma_disk_full, True, _FULL),
     "manifest": ("os.fsync", lambda: OSError(errno.ENOSPC, "No space left"), False, _FULL),
     "denied": (
         "index.store.IndexStore._write_files",
@@ -101,8 +94,7 @@ def test_failed_write_undoes_the_build_and_the_old_index_answers(
     store = IndexStore(settings)
     before = store.manifest_path.read_text(encoding="utf-8")
     generations = sorted(p.name for p in store.generations.iterdir())
-    collections = sorted(c.name for c in store.client().list_collections())
-    vectors = sum(c.count() for c in store.client().list_collections())
+    segments = sorted(p.name for p in store.segment_folder(".").iterdir())
     (reports / "new.txt").write_text("今年将新建口袋公园30个。\n" * 3, encoding="utf-8")
     monkeypatch.setattr(target, _failing(target, make_error(), after=after))
 
@@ -112,9 +104,7 @@ def test_failed_write_undoes_the_build_and_the_old_index_answers(
     assert message_zh in err.value.message_zh and "原有索引不受影响" in err.value.message_zh
     assert store.manifest_path.read_text(encoding="utf-8") == before
     assert sorted(p.name for p in store.generations.iterdir()) == generations
-    client = IndexStore(settings).client()
-    assert sorted(c.name for c in client.list_collections()) == collections
-    assert sum(c.count() for c in client.list_collections()) == vectors  # none of the new one's
+    assert sorted(p.name for p in store.segment_folder(".").iterdir()) == segments
     assert not list(settings.home.glob(".manifest.json.*"))
     monkeypatch.undo()
     assert _answers(settings, fake_embeddings)
@@ -124,7 +114,7 @@ def test_failed_write_undoes_the_build_and_the_old_index_answers(
 def test_failure_outside_the_disk_is_not_called_a_full_disk(
     reports, settings, fake_embeddings, monkeypatch
 ):
-    target = "index.store.IndexStore._fill_collection"
+    target = "index.store.IndexStore._write_files"
     monkeypatch.setattr(target, _failing(target, RuntimeError("a bug"), after=True))
     with pytest.raises(RuntimeError, match="a bug"):
         build_index([reports], settings=settings, embeddings=fake_embeddings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
 from index import build_index, remove_document, sample_report
@@ -36,10 +37,18 @@ def _small(folder, n: int) -> None:
     )
 
 
-def _stored_ids(settings) -> set[str]:
+def _segment_ids(settings) -> set[str]:
+    """The passage ids every segment folder of the home holds vectors of."""
+    from index.segments import open_segment
+
     store = IndexStore(settings)
-    name = store.read_manifest().collection
-    return set(store.client().get_collection(name).get(include=[])["ids"])
+    folders = store.segment_folder(".").iterdir()
+    return {
+        i
+        for f in folders
+        if open_segment(f).passage_vectors() is not None
+        for i in open_segment(f).ids
+    }
 
 
 def test_adding_a_report_writes_one_small_segment_and_shares_the_rest(
@@ -90,7 +99,7 @@ def test_a_report_removed_then_added_again_keeps_its_vectors(reports, settings, 
         build_index([reports], settings=settings, embeddings=fake_embeddings)
     store = IndexStore(settings)
     live = set(store.read_ids(store.read_manifest().generation))
-    assert live <= _stored_ids(settings)
+    assert live <= _segment_ids(settings)
     result = answer(
         "第7县今年新建多少城市书房",
         settings=settings,
@@ -103,35 +112,76 @@ def test_a_report_removed_then_added_again_keeps_its_vectors(reports, settings, 
 def test_a_killed_build_leaves_the_index_answering_and_is_cleaned_up_by_the_next(
     reports, settings, fake_embeddings, monkeypatch
 ):
-    """A build killed after its segments and some vectors were written (no clean-up ran):
-    the old generation answers; the next build removes the dead one's files and vectors."""
+    """A build killed after its segments were written (no clean-up ran): the old
+    generation answers; the next build removes the dead one's files."""
     build_index([reports], settings=settings, embeddings=fake_embeddings)
     store = IndexStore(settings)
     before = store.read_manifest()
-    stored = _stored_ids(settings)
+    stored = _segment_ids(settings)
     _small(reports, 5)
 
-    original = IndexStore._fill_collection
+    original = IndexStore._write_files
 
-    def fill_then_die(self, *args, **kwargs):
+    def write_then_die(self, *args, **kwargs):
         original(self, *args, **kwargs)
         raise KeyboardInterrupt  # stands for the kill: the manifest is never swapped
 
     with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
-        patched.setattr(IndexStore, "_fill_collection", fill_then_die)
+        patched.setattr(IndexStore, "_write_files", write_then_die)
         patched.setattr(IndexStore, "_discard", lambda *a, **k: None)  # a kill cleans nothing
         build_index([reports], settings=settings, embeddings=fake_embeddings)
     assert store.read_manifest() == before
-    leaked = _stored_ids(settings) - stored
-    assert leaked  # the dead build's vectors are in the collection
+    leaked = _segment_ids(settings) - stored
+    assert leaked  # the dead build's segment is on disk
     assert len(list(store.generations.iterdir())) == 2
+    assert _answers(settings, fake_embeddings)
 
     (reports / "county5.txt").unlink()
     _small(reports, 6)
     build_index([reports], settings=settings, embeddings=fake_embeddings)
-    assert not _stored_ids(settings) & leaked
+    assert not _segment_ids(settings) & leaked
     gens = {store.read_manifest().generation, store.read_manifest().previous}
     assert {p.name for p in store.generations.iterdir()} == gens
+
+
+def _answers(settings, fake_embeddings) -> bool:
+    from assistant import answer
+
+    result = answer(
+        "太原市今年新增养老床位多少张",
+        settings=settings,
+        embeddings=fake_embeddings,
+        answer_model=lenient_answer_model(),
+    )
+    return result.found
+
+
+def test_a_home_whose_passage_vectors_are_in_chroma_answers_and_is_rewritten_once(
+    reports, settings, fake_embeddings
+):
+    """A home built before segments kept passage vectors searches its Chroma collection;
+    the next build writes its segments again with their vectors and drops the collection."""
+    from index.segments import PASSAGE_VECTORS_FILE, open_segment
+    from index.store import CHROMA_FOLDER
+
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    store = IndexStore(settings)
+    manifest = store.read_manifest()
+    collection = store.collection(manifest.collection, create=True)
+    for path, _ in store.segments_of(manifest.generation):  # as such a home held them
+        segment = open_segment(path)
+        collection.add(ids=segment.ids, embeddings=np.array(segment.passage_vectors()))
+        (path / PASSAGE_VECTORS_FILE).unlink()
+    open_segment.cache_clear()
+    assert _answers(settings, fake_embeddings)
+
+    build_index([reports], settings=settings, embeddings=fake_embeddings)  # nothing changed
+    live = store.read_manifest().generation
+    assert not store.uses_chroma(live) and _answers(settings, fake_embeddings)
+    _small(reports, 2)  # the generation before, which used the collection, retires
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert not (settings.home / CHROMA_FOLDER).exists()
+    assert _answers(settings, fake_embeddings)
 
 
 @pytest.mark.parametrize(
@@ -199,3 +249,36 @@ def test_large_scans_choose_through_the_compact_copy_what_the_exact_scan_chooses
     assert int(index.first_sentence[-1]) > 200  # more sentences than candidates
     assert index.best_sentences(vector, ranges, 10).tolist() == exact.tolist()
     assert (folder / segments.QUANTIZED_FILE).exists()
+
+
+@pytest.mark.parametrize("scoped", [False, True])
+def test_passage_search_through_the_compact_copy_finds_what_the_exact_scan_finds(
+    reports, settings, fake_embeddings, monkeypatch, scoped
+):
+    """Passage vectors are searched as sentence vectors are: exactly, or past
+    PREFILTER_PASSAGES through the segment's compact copy, whose candidates are scored
+    exactly; the similarities are cosines (what Chroma's cosine distance gave)."""
+    from index import segments
+
+    monkeypatch.setattr(segments, "PREFILTER_PASSAGES", 10)
+    _small(reports, 4)
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    store = IndexStore(settings)
+    (folder, _), *_ = store.segments_of(store.read_manifest().generation)
+    assert (folder / segments.PASSAGE_QUANTIZED_FILE).exists()
+    index = store.open_generation(store.read_manifest())
+    docs = [d.doc_id for d in store.read_manifest().documents if "taiyuan" in d.doc_id]
+    ranges = index.live_ranges(docs if scoped else None)
+    vector = np.asarray(fake_embeddings.embed_query("今年新增多少养老床位"), np.float32)
+    vector /= np.linalg.norm(vector)
+    monkeypatch.setattr(segments, "PREFILTER_PASSAGES", 10**9)
+    rows, sims = index.best_passages(vector, ranges, 5)
+    every = np.concatenate([np.arange(a, b) for a, b in ranges])
+    held = np.concatenate([np.asarray(v) for v in index.passage_vectors])
+    cosines = held[every] @ vector / np.linalg.norm(held[every], axis=1)
+    assert rows.tolist() == every[np.argsort(-cosines)[:5]].tolist()
+    assert np.allclose(sims, np.sort(cosines)[::-1][:5], atol=1e-5)
+    monkeypatch.setattr(segments, "PREFILTER_PASSAGES", 10)
+    monkeypatch.setattr(segments, "PREFILTER_KEEP", 20)
+    assert len(every) > 20  # more passages than candidates
+    assert index.best_passages(vector, ranges, 5)[0].tolist() == rows.tolist()
