@@ -196,9 +196,9 @@ def choose(
     hits = retrieve(query, docs, retriever, place)
     found = candidates(query, intent, hits, terms)
     best = best_spans(found, model)
-    near = standout(hits) if retriever.manifest.model_id == model.model_id else None
+    lead = standout(hits) if retriever.manifest.model_id == model.model_id else None
     answers = sorted(
-        (p for p in best if model.answers(p.probability, near, p.hit.document)),
+        (p for p in best if model.answers(p.probability, lead, p.hit.document)),
         key=lambda p: -p.probability,
     )
     by_doc: dict[str, Pick] = {}

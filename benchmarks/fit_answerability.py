@@ -242,7 +242,7 @@ def collect(work: Path) -> tuple[list[dict], str]:
 
 
 def _record(question: str, ex, answerable: bool, source: str) -> dict:
-    rows, sentences, answers, groups, group, near = ex
+    rows, sentences, answers, groups, group, lead = ex
     return {
         "question": question,
         "group": group,
@@ -250,7 +250,7 @@ def _record(question: str, ex, answerable: bool, source: str) -> dict:
         "sentences": sentences,
         "answers": answers,
         "groups": groups,
-        "standout": near,
+        "standout": lead,
         "asked_answerable": answerable,
         "held_out": held_out(question),
         "source": source,
