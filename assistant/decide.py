@@ -2,7 +2,7 @@
 
 Two logistic regressions over the same signals (:data:`assistant.extract.FEATURES`):
 ``decide`` gives the probability that a candidate's *sentence* answers the question (it
-chooses the sentence and, against the threshold, whether to answer at all); ``rank``
+chooses the sentence); ``rank``
 chooses the span inside that sentence (the clause with the asked figure, not its
 neighbours too). Whether to answer at all is decided on the best sentence's ``decide``
 probability together with how far the closest retrieved sentence leads the others

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -82,29 +83,25 @@ class SharedIndex:
     def __init__(self, client, name: str) -> None:
         self.client = client
         self.name = name
-        self._meta = None
-        self._files = None
 
-    @property
+    def _collection(self, kind: str):
+        # No embedding function: Chroma's default would download an English model.
+        return self.client.get_or_create_collection(f"{self.name}-{kind}", embedding_function=None)
+
+    @functools.cached_property
     def meta(self):
-        if self._meta is None:
-            self._meta = self.client.get_or_create_collection(
-                f"{self.name}-meta", embedding_function=None
-            )
-        return self._meta
+        """The records of the index: live generation, generations, lock, segments."""
+        return self._collection("meta")
 
     def read_live(self) -> str | None:
         """The live manifest's JSON text, or ``None`` before the first build."""
         found = self.meta.get(ids=[LIVE], include=["documents"])
         return found["documents"][0] if found["ids"] else None
 
-    @property
+    @functools.cached_property
     def files(self):
-        if self._files is None:
-            self._files = self.client.get_or_create_collection(
-                f"{self.name}-files", embedding_function=None
-            )
-        return self._files
+        """The segments' files, in chunks."""
+        return self._collection("files")
 
     def record_generation(self, generation: str, refs: list[SegmentRef]) -> None:
         """Record a generation's segments (before they are sent, so that the clean-up after
