@@ -52,10 +52,10 @@ PARTS_FILE = "parts.npy"  # PARTS code of each passage
 # The compact copy of a large segment's vectors (see PREFILTER_SENTENCES); segments written
 # before it held an 8-bit copy, "sentences-sq8.faiss", which is no longer read.
 QUANTIZED_FILE = "sentences-pq4.faiss"
-# The passage vectors (unit length, float32), searched here rather than in a Chroma
+# The passage vectors (unit length), searched here rather than in a Chroma
 # collection: adding a report to a collection of 10^5 vectors cost seconds of Chroma's
 # alone (importing it, loading its HNSW index of them all), writing a small file nothing.
-PASSAGE_VECTORS_FILE = "passages-f32.npy"
+PASSAGE_VECTORS_FILE = "passages-f32.npy"  # float32 of float16 values, as the sentences
 PASSAGE_QUANTIZED_FILE = "passages-pq4.faiss"  # the compact copy of a large segment's
 BM25_FOLDER = "bm25"
 
@@ -175,6 +175,7 @@ def write_segment(
     passage_vectors = np.asarray(passage_vectors, dtype=np.float32).reshape(len(passages), -1)
     norms = np.linalg.norm(passage_vectors, axis=1, keepdims=True)
     passage_vectors = passage_vectors / np.where(norms > 0, norms, 1)  # a dot is the cosine
+    passage_vectors = passage_vectors.astype(np.float16).astype(np.float32)  # a server's values
     with (folder / PASSAGE_VECTORS_FILE).open("wb") as fh:
         np.save(fh, passage_vectors)
     if len(passage_vectors) > PREFILTER_PASSAGES:

@@ -22,7 +22,6 @@ delete conditioned on its owner's token cannot remove another build's lock.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
 import json
@@ -35,8 +34,10 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import pybase64
+
 from index.errors import IndexBusyError, IndexChangedError, ReportQAError
-from index.segments import VECTORS_FILE, SegmentRef
+from index.segments import SegmentRef
 
 LIVE = "live"
 LOCK = "lock"
@@ -49,11 +50,20 @@ _NOWHERE = [0.0]  # records need a vector; these are never searched
 # 45 MB/s (the server indexes every metadata string).
 CHUNK_BYTES = 64 * 1024
 _CHUNKS_PER_CALL = 100
-# The sentence vectors hold float16 values as float32 (see index.segments): they travel
-# as float16, half the bytes. Text and keyword arrays travel compressed; vectors do not
-# compress.
-_HALF = "half"
-_ZLIB = "zlib"
+# Requests in flight while copying a segment: the server prepares one answer while this
+# process decodes another.
+_FETCHES = 4
+# How a file travels: after a header of ``head`` bytes (kept in the segment's record), in
+# pieces of ``piece`` bytes of the file, each encoded on its own, so that a reader decodes
+# and writes each piece where it belongs as it arrives, in several threads at once.
+# Vectors hold float16 values as float32 (see index.segments): they travel as float16,
+# half the bytes. Quantized codes do not compress; text and keyword arrays do.
+_RAW = "raw"
+_ZLIB = "zlib-pieces"
+_HALF = "half-pieces"
+_PIECE_BYTES = {_RAW: CHUNK_BYTES, _ZLIB: 2 * CHUNK_BYTES, _HALF: 2 * CHUNK_BYTES}
+# Segments sent before pieces travelled as one stream, coded as a whole.
+_OLD_HALF, _OLD_ZLIB = "half", "zlib"
 
 
 def generation_record(generation: str) -> str:
@@ -140,25 +150,22 @@ class SharedIndex:
 
     def send_segment(self, folder: Path) -> None:
         """Send the files of the segment in ``folder``, then its record."""
-        import numpy as np
-
         listing, batch = [], []
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             file = path.relative_to(folder).as_posix()
-            if file == VECTORS_FILE:
-                codec, data = _HALF, _npy_bytes(np.load(path).astype("<f2"))
-            elif path.suffix == ".npy" and "f32" in path.name:
-                codec, data = "", path.read_bytes()
-            else:
-                codec, data = _ZLIB, zlib.compress(path.read_bytes(), 1)
-            parts = max(1, -(-len(data) // CHUNK_BYTES))
-            listing.append({"file": file, "codec": codec, "parts": parts})
-            for part in range(parts):
-                piece = data[part * CHUNK_BYTES : (part + 1) * CHUNK_BYTES]
-                batch.append((_chunk_id(folder.name, file, part), piece))
-                if len(batch) == _CHUNKS_PER_CALL:
-                    self._send_chunks(folder.name, batch)
-                    batch = []
+            codec = _codec(path)
+            piece = _PIECE_BYTES[codec]
+            with path.open("rb") as fh:
+                head = _npy_header(fh) if codec == _HALF else b""
+                parts = 0
+                while data := fh.read(piece):
+                    batch.append((_chunk_id(folder.name, file, parts), _encode(codec, data)))
+                    parts += 1
+                    if len(batch) == _CHUNKS_PER_CALL:
+                        self._send_chunks(folder.name, batch)
+                        batch = []
+            entry = {"file": file, "codec": codec, "parts": parts, "piece": piece}
+            listing.append({**entry, "head": pybase64.b64encode(head).decode("ascii")})
         if batch:
             self._send_chunks(folder.name, batch)
         record = {"segment": folder.name, "files": json.dumps(listing)}
@@ -170,7 +177,7 @@ class SharedIndex:
         self.files.upsert(
             ids=[i for i, _ in batch],
             metadatas=[
-                {"segment": segment, "data": base64.b64encode(piece).decode("ascii")}
+                {"segment": segment, "data": pybase64.b64encode(piece).decode("ascii")}
                 for _, piece in batch
             ],
             embeddings=[_NOWHERE] * len(batch),
@@ -182,41 +189,53 @@ class SharedIndex:
         Raises:
             IndexChangedError: The segment was dropped from the server meanwhile.
         """
-        import numpy as np
+        from concurrent.futures import ThreadPoolExecutor
 
         found = self.files.get(ids=[segment_record(name)], include=["metadatas"])
         if not found["ids"]:
             raise IndexChangedError(KeyError(f"segment {name} is gone from the server"))
         tmp = folder.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
         shutil.rmtree(tmp, ignore_errors=True)
+        entries = json.loads(found["metadatas"][0]["files"])
         try:
-            for entry in json.loads(found["metadatas"][0]["files"]):
-                target = tmp / entry["file"]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                ids = [_chunk_id(name, entry["file"], k) for k in range(entry["parts"])]
-                received = target.with_name(target.name + ".part")
-                with received.open("wb") as fh:
-                    for start in range(0, len(ids), _CHUNKS_PER_CALL):
-                        got = self.files.get(
-                            ids=ids[start : start + _CHUNKS_PER_CALL], include=["metadatas"]
-                        )
-                        by_id = dict(zip(got["ids"], got["metadatas"], strict=True))
-                        for i in ids[start : start + _CHUNKS_PER_CALL]:
-                            if i not in by_id:
-                                raise IndexChangedError(KeyError(f"{i} is gone from the server"))
-                            fh.write(base64.b64decode(by_id[i]["data"]))
-                if entry["codec"] == _ZLIB:
-                    target.write_bytes(zlib.decompress(received.read_bytes()))
-                    received.unlink()
-                elif entry["codec"] == _HALF:
-                    with target.open("wb") as fh:
-                        np.save(fh, np.load(received).astype(np.float32))
-                    received.unlink()
-                else:
-                    received.rename(target)
+            with contextlib.ExitStack() as stack:
+                pool = stack.enter_context(ThreadPoolExecutor(_FETCHES))
+                tasks = []
+                for entry in entries:
+                    # A file sent as one stream (before pieces) is fetched as it is, and
+                    # decoded once whole.
+                    stream = "piece" not in entry
+                    target = tmp / (entry["file"] + (".part" if stream else ""))
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    codec = _RAW if stream else entry["codec"]
+                    piece = CHUNK_BYTES if stream else entry["piece"]
+                    head = b"" if stream else pybase64.b64decode(entry["head"], validate=True)
+                    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                    stack.callback(os.close, fd)
+                    os.pwrite(fd, head, 0)
+                    for start in range(0, entry["parts"], _CHUNKS_PER_CALL):
+                        parts = range(start, min(start + _CHUNKS_PER_CALL, entry["parts"]))
+                        ids = [_chunk_id(name, entry["file"], k) for k in parts]
+                        at = [len(head) + k * piece for k in parts]
+                        tasks.append(pool.submit(self._fetch_chunks, ids, at, codec, fd))
+                for task in tasks:
+                    task.result()  # raises the first failure
+            for entry in entries:
+                if "piece" not in entry:
+                    _decode_stream(entry["codec"], tmp / (entry["file"] + ".part"))
             os.replace(tmp, folder)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def _fetch_chunks(self, ids: list[str], offsets: list[int], codec: str, fd: int) -> None:
+        """Decode the chunks ``ids`` and write each at its offset of ``fd``."""
+        got = self.files.get(ids=ids, include=["metadatas"])
+        by_id = dict(zip(got["ids"], got["metadatas"], strict=True))
+        for i, offset in zip(ids, offsets, strict=True):
+            if i not in by_id:
+                raise IndexChangedError(KeyError(f"{i} is gone from the server"))
+            data = pybase64.b64decode(by_id[i]["data"], validate=True)
+            os.pwrite(fd, _decode(codec, data), offset)
 
     def drop(self, generations: list[str], segments: set[str]) -> None:
         """Delete the records of ``segments`` and of ``generations``' lists."""
@@ -272,11 +291,47 @@ class SharedIndex:
                     self.meta.update(ids=[LOCK], metadatas=[meta])
 
 
-def _npy_bytes(array) -> bytes:
-    import io
+def _codec(path: Path) -> str:
+    if path.suffix == ".npy" and "f32" in path.name:
+        return _HALF
+    return _RAW if path.suffix == ".faiss" else _ZLIB
 
+
+def _npy_header(fh) -> bytes:
+    """The header of the .npy file open in ``fh``, which is left at the first value."""
+    start = fh.read(8)  # b"\x93NUMPY", then the format's major and minor version
+    width = 2 if start[6] == 1 else 4  # bytes that give the header's length
+    size = fh.read(width)
+    return start + size + fh.read(int.from_bytes(size, "little"))
+
+
+def _encode(codec: str, data: bytes) -> bytes:
     import numpy as np
 
-    out = io.BytesIO()
-    np.save(out, array)
-    return out.getvalue()
+    if codec == _HALF:
+        return np.frombuffer(data, "<f4").astype("<f2").tobytes()
+    return zlib.compress(data, 1) if codec == _ZLIB else data
+
+
+def _decode(codec: str, data: bytes) -> bytes:
+    import numpy as np
+
+    if codec == _HALF:
+        return np.frombuffer(data, "<f2").astype("<f4").tobytes()
+    return zlib.decompress(data) if codec == _ZLIB else data
+
+
+def _decode_stream(codec: str, received: Path) -> None:
+    """Decode a file of a segment sent as one stream into its own name."""
+    import numpy as np
+
+    target = received.with_name(received.name.removesuffix(".part"))
+    if codec == _OLD_ZLIB:
+        target.write_bytes(zlib.decompress(received.read_bytes()))
+    elif codec == _OLD_HALF:
+        with target.open("wb") as fh:
+            np.save(fh, np.load(received).astype(np.float32))
+    else:
+        received.rename(target)
+        return
+    received.unlink()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import os
 import shutil
 import socket
@@ -310,3 +311,82 @@ def test_segments_travel_once_and_a_killed_build_is_cleaned_up_on_the_server(
     left = {m["segment"] for m in shared.files.get(include=["metadatas"])["metadatas"]}
     assert not left & leaked and len(shared.generations()) == 2
     assert ask().found and segments(reader.home) <= left
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_segments_arrive_byte_for_byte_in_pieces_fetched_at_once(
+    chroma_url, settings, fake_embeddings, tmp_path, monkeypatch
+):
+    """Every file of a segment, cut into many pieces of each coding (vectors as float16,
+    text compressed, codes as they are) and fetched by several requests at once, arrives
+    as the builder wrote it."""
+    import index.shared
+
+    small = {index.shared._RAW: 1000, index.shared._ZLIB: 3000, index.shared._HALF: 4096}
+    monkeypatch.setattr(index.shared, "_PIECE_BYTES", small)
+    monkeypatch.setattr(index.shared, "_CHUNKS_PER_CALL", 3)
+    builder = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "builder")
+    reader = dataclasses.replace(builder, home=tmp_path / "reader")
+    shutil.copy(sample_report(), tmp_path / "taiyuan.txt")
+    build_index([tmp_path / "taiyuan.txt"], settings=builder, embeddings=fake_embeddings)
+    store = IndexStore(reader)
+    store.ensure_local(store.read_manifest())
+    (segment,) = (builder.home / "segments").iterdir()
+    sent = _files(segment)
+    assert sent["passages-f32.npy"] and sent["sentences-f32.npy"] and sent["passages.jsonl"]
+    assert max(len(b) for b in sent.values()) > 10 * 4096  # many pieces, several requests
+    assert _files(reader.home / "segments" / segment.name) == sent
+
+
+def test_a_segment_sent_as_one_stream_by_an_earlier_version_still_arrives(
+    chroma_url, settings, fake_embeddings, tmp_path
+):
+    """Segments on a server written before files travelled in pieces (each file one
+    stream: sentence vectors as a float16 .npy, passage vectors as they are, the rest
+    compressed whole, cut every CHUNK_BYTES) are copied as they were written."""
+    import base64
+    import json
+    import zlib
+
+    import numpy as np
+
+    from index.shared import CHUNK_BYTES, segment_record
+
+    builder = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "builder")
+    shutil.copy(sample_report(), tmp_path / "taiyuan.txt")
+    build_index([tmp_path / "taiyuan.txt"], settings=builder, embeddings=fake_embeddings)
+    shared = IndexStore(builder).shared
+    (segment,) = (builder.home / "segments").iterdir()
+    listing = []
+    for path in sorted(p for p in segment.rglob("*") if p.is_file()):
+        file = path.relative_to(segment).as_posix()
+        if file == "sentences-f32.npy":
+            out = io.BytesIO()
+            np.save(out, np.load(path).astype("<f2"))
+            codec, data = "half", out.getvalue()
+        elif file == "passages-f32.npy":
+            codec, data = "", path.read_bytes()
+        else:
+            codec, data = "zlib", zlib.compress(path.read_bytes(), 1)
+        parts = max(1, -(-len(data) // CHUNK_BYTES))
+        listing.append({"file": file, "codec": codec, "parts": parts})
+        for part in range(parts):
+            piece = base64.b64encode(data[part * CHUNK_BYTES : (part + 1) * CHUNK_BYTES])
+            shared.files.upsert(
+                ids=[f"{segment.name}/{file}/{part}"],
+                metadatas=[{"segment": segment.name, "data": piece.decode("ascii")}],
+                embeddings=[[0.0]],
+            )
+    shared.files.update(
+        ids=[segment_record(segment.name)],
+        metadatas=[{"segment": segment.name, "files": json.dumps(listing)}],
+    )
+    reader = dataclasses.replace(builder, home=tmp_path / "reader")
+    store = IndexStore(reader)
+    store.ensure_local(store.read_manifest())
+    assert _files(reader.home / "segments" / segment.name) == _files(segment)

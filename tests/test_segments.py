@@ -277,7 +277,8 @@ def test_passage_search_through_the_compact_copy_finds_what_the_exact_scan_finds
     held = np.concatenate([np.asarray(v) for v in index.passage_vectors])
     cosines = held[every] @ vector / np.linalg.norm(held[every], axis=1)
     assert rows.tolist() == every[np.argsort(-cosines)[:5]].tolist()
-    assert np.allclose(sims, np.sort(cosines)[::-1][:5], atol=1e-5)
+    # Held as float16 values (as a server's copy holds them): unit length to 1e-3.
+    assert np.allclose(sims, np.sort(cosines)[::-1][:5], atol=1e-3)
     monkeypatch.setattr(segments, "PREFILTER_PASSAGES", 10)
     monkeypatch.setattr(segments, "PREFILTER_KEEP", 20)
     assert len(every) > 20  # more passages than candidates
