@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant.decide import AnswerModel, load_model, threshold_group
-from assistant.extract import Candidate, Pick, candidates, finish, question_terms, standout
+from assistant.decide import AnswerModel, Leads, load_model, threshold_group
+from assistant.extract import Candidate, Pick, candidates, finish, lead, question_terms
 from assistant.question import (
     Intent,
     Scope,
@@ -196,9 +196,10 @@ def choose(
     hits = retrieve(query, docs, retriever, place)
     found = candidates(query, intent, hits, terms)
     best = best_spans(found, model)
-    lead = standout(hits) if retriever.manifest.model_id == model.model_id else None
+    fitted = retriever.manifest.model_id == model.model_id
+    signals = leads(query, docs, hits, retriever) if fitted else None
     answers = sorted(
-        (p for p in best if model.answers(p.probability, lead, p.hit.document)),
+        (p for p in best if model.answers(p.probability, signals, p.hit.document)),
         key=lambda p: -p.probability,
     )
     by_doc: dict[str, Pick] = {}
@@ -217,7 +218,7 @@ def choose(
 def retrieve(query: str, docs: list[Document], retriever: Retriever, place: str = "") -> list[Hit]:
     """The passages of ``docs`` to look for the answer in. With several regions each report
     also gets its own best passages; with ``place`` only passages that name it count."""
-    ids = None if len(docs) == len(retriever.documents) else {d.doc_id for d in docs}
+    ids = searched(docs, retriever)
     if len({region_key(d.region) or d.doc_id for d in docs}) == 1:
         hits = retriever.search(query, ids, k=12)
     else:
@@ -226,6 +227,18 @@ def retrieve(query: str, docs: list[Document], retriever: Retriever, place: str 
         names = (place, short_region(place))
         hits = [h for h in hits if any(n in h.passage.section + h.passage.text for n in names)]
     return hits
+
+
+def searched(docs: list[Document], retriever: Retriever) -> set[str] | None:
+    """The reports a search of ``docs`` is confined to (``None``: all of them)."""
+    return None if len(docs) == len(retriever.documents) else {d.doc_id for d in docs}
+
+
+def leads(query: str, docs: list[Document], hits: list[Hit], retriever: Retriever) -> Leads:
+    """How far the closest retrieved sentence and the closest passage of ``docs`` stand
+    out in meaning."""
+    passages = retriever.passage_similarities(query, searched(docs, retriever))
+    return Leads(lead(s for h in hits for s in h.sentence_sims), lead(passages.values()))
 
 
 def best_spans(found: list[Candidate], model: AnswerModel) -> list[Pick]:

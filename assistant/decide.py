@@ -75,26 +75,37 @@ class Linear:
 
 
 @dataclass(frozen=True)
+class Leads:
+    """How far the closest retrieved texts stand out in meaning (cosines; see
+    :func:`assistant.extract.lead`): the closest sentence of the retrieved passages, and
+    the closest passage of the searched reports."""
+
+    sentence: float
+    passage: float
+
+
+@dataclass(frozen=True)
 class Decision:
     """Answer or refuse, for one group of documents: a line over the candidate's
-    ``decide`` log-odds and the question's standout (how far the retrieved sentence
-    closest in meaning leads the next ones, :func:`assistant.extract.standout`).
+    ``decide`` log-odds and the question's :class:`Leads`.
 
     The candidate signals compare sentences with each other (similarities in standard
-    deviations of all retrieved sentences), so they do not say whether one sentence is
-    far closer than the rest, as the sentence of an indexed passage that answers is and
-    the closest of many loosely related ones is not. Cosines are the embedding model's own
-    scale, so the line holds for ``model_id``.
+    deviations of all retrieved sentences), so they do not say whether one sentence or
+    passage is far closer than the rest, as that of an indexed passage that answers is
+    and the closest of many loosely related ones is not. Cosines are the embedding
+    model's own scale, so the line holds for ``model_id``.
     """
 
     p_weight: float
-    standout_weight: float
+    sentence_weight: float
+    passage_weight: float
     bias: float  # the fitted threshold folded in: the line at 0 is the threshold
 
-    def answers(self, probability: float, standout: float) -> bool:
+    def answers(self, probability: float, leads: Leads) -> bool:
         p = min(max(probability, 1e-9), 1 - 1e-9)
         log_odds = math.log(p / (1 - p))
-        return self.p_weight * log_odds + self.standout_weight * standout + self.bias >= 0
+        closeness = self.sentence_weight * leads.sentence + self.passage_weight * leads.passage
+        return self.p_weight * log_odds + closeness + self.bias >= 0
 
     def to_json(self) -> dict:
         return {k: round(float(v), 6) for k, v in dataclasses.asdict(self).items()}
@@ -111,7 +122,7 @@ class AnswerModel:
             group of documents (:func:`threshold_group`), each chosen on held-out data so
             that few unanswerable questions of that group are answered; used when the
             index's embedding model is not ``model_id``.
-        decisions: Per group, whether to answer from probability and standout
+        decisions: Per group, whether to answer from probability and leads
             (:class:`Decision`), chosen for the same target; used with ``model_id``.
         model_id: The embedding model whose similarities ``decisions`` was fitted on.
         tie: ``decide`` distance within which answers from several reports are shown
@@ -130,13 +141,13 @@ class AnswerModel:
     decisions: Mapping[str, Decision]
     model_id: str
 
-    def answers(self, probability: float, standout: float | None, document: Document) -> bool:
+    def answers(self, probability: float, leads: Leads | None, document: Document) -> bool:
         """Whether a candidate of ``document`` with this ``decide`` probability is an answer;
-        ``standout`` is ``None`` when the index's model is not ``model_id``."""
+        ``leads`` is ``None`` when the index's model is not ``model_id``."""
         group = threshold_group(document)
-        if standout is None:
+        if leads is None:
             return probability >= self.thresholds[group]
-        return self.decisions[group].answers(probability, standout)
+        return self.decisions[group].answers(probability, leads)
 
     def span_scores(self, rows: np.ndarray, groups: Sequence[str]) -> np.ndarray:
         """How well each candidate span, among those of one sentence, answers; ``groups``

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -44,8 +45,9 @@ _GENERIC = frozenset(
     "做好 促进 深化 构建 培育 发展 有关 去年 上年 实际 预期 打算 能 还 再 多 "
     "定义 特点 名叫 属于 作用 意义 原因 内容 方式 政府 报告".split()
 )
-# The standout of the closest sentence is measured against the tenth: about one passage's
-# sentences below it, so a passage's own sentences do not all count as its rivals.
+# The lead of the closest sentence is measured against the tenth: about one passage's
+# sentences below it, so a passage's own sentences do not all count as its rivals (and of
+# the closest passage likewise: a report's few passages on one topic are not its rivals).
 STANDOUT_RANK = 10
 # Weight of a generic word or of the asked-for type noun, relative to a content word:
 # they are part of the question but say little about which passage answers it.
@@ -312,12 +314,12 @@ def candidates(
     return out
 
 
-def standout(hits: list[Hit]) -> float:
-    """How far the retrieved sentence closest to the question in meaning stands out: its
-    cosine minus the cosine of the :data:`STANDOUT_RANK`-th closest. The closest one's own
-    cosine rises with the size of the index (more sentences, a closer one by chance); its
-    lead over the next ones less so."""
-    sims = sorted((s for h in hits for s in h.sentence_sims), reverse=True)
+def lead(similarities: Iterable[float]) -> float:
+    """How far the closest of ``similarities`` (cosines to the question) stands out: it
+    minus the :data:`STANDOUT_RANK`-th closest. The closest one's own cosine rises with
+    the size of the index (more texts, a closer one by chance); its lead over the next
+    ones less so."""
+    sims = sorted(similarities, reverse=True)
     if not sims:
         return 0.0
     return sims[0] - sims[min(STANDOUT_RANK, len(sims)) - 1]

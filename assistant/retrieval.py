@@ -18,6 +18,7 @@ from index.tokens import tokenize
 RRF_K = 60
 _CANDIDATES = 30
 _QUERY_CACHE = 512
+_DENSE_CACHE = 64  # a question's passage scans (its search and its decision use one)
 _PASSAGE_CACHE = 4096  # passages parsed lately: a question reads a hundred or so
 # Keyword hits sorted at first to find the reports whose best rows come first (see
 # _best_per_doc): a dozen reports almost always appear among these; else all are sorted.
@@ -72,6 +73,8 @@ class Retriever:
         _quiet_blas()
         self._passages: dict[int, Passage] = {}
         self._vectors: dict[str, list[float]] = {}  # repeated questions skip the model
+        # The passage scan of a question, kept for its decision after its search.
+        self._dense_found: dict[tuple, dict[int, float]] = {}
         self._cache_lock = threading.Lock()
 
     def passage(self, row: int) -> Passage:
@@ -116,7 +119,7 @@ class Retriever:
         # The exact scan of the scoped sentences already ranks passages by meaning (it was
         # chosen over Chroma's slower filtered search): passage vectors serve unscoped ones.
         scan = doc_ids is not None and mode == "hybrid" and self.index.vectors is not None
-        dense = self._dense(query, doc_ids) if mode != "keyword" and not scan else {}
+        dense = self.passage_similarities(query, doc_ids) if mode != "keyword" and not scan else {}
         rankings = {
             "hybrid": (keyword_rank, list(dense), by_sentence),
             "keyword": (keyword_rank,),
@@ -205,6 +208,19 @@ class Retriever:
             sentence_sims=self.sentence_similarities(row, vector),
             part=PARTS[self.index.parts[row]],
         )
+
+    def passage_similarities(self, query: str, doc_ids: set[str] | None) -> dict[int, float]:
+        """The passages of ``doc_ids`` (all live ones when ``None``) closest to ``query``
+        in meaning: row -> cosine similarity, best first (a few hundred at most)."""
+        key = (query, frozenset(doc_ids) if doc_ids is not None else None)
+        found = self._dense_found.get(key)
+        if found is None:
+            found = self._dense(query, doc_ids)
+            with self._cache_lock:
+                if len(self._dense_found) >= _DENSE_CACHE:
+                    self._dense_found.pop(next(iter(self._dense_found)))
+                self._dense_found[key] = found
+        return found
 
     def _dense(self, query: str, doc_ids: set[str] | None) -> dict[int, float]:
         """Row -> cosine similarity, best first."""

@@ -15,8 +15,8 @@ unanswerable questions answered, on probabilities of questions the model did not
 from: the held-out ones, and the training ones out of fold (five models, each fitted
 without a fifth of the training questions). On the same probabilities, per group of
 documents, a second regression weighs the best probability against the question's
-standout (how far the closest retrieved sentence leads the tenth closest) to decide
-whether to answer, and its threshold is chosen for the same target.
+leads (how far the closest retrieved sentence, and the closest passage, lead the tenth
+closest) to decide whether to answer, and its threshold is chosen for the same target.
 
 Usage (from the repo root, after ``make install``):
     .venv/bin/python benchmarks/fit_answerability.py [--work DIR] [--write]
@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from cmrc import norm as cmrc_norm  # noqa: E402  (benchmarks/ is the script's own folder)
 
-from assistant.answering import retrieve, search_plan  # noqa: E402
+from assistant.answering import leads, retrieve, search_plan, searched  # noqa: E402
 from assistant.decide import (  # noqa: E402
     MODEL_PATH,
     THRESHOLD_GROUPS,
@@ -51,7 +51,7 @@ from assistant.decide import (  # noqa: E402
     Linear,
     threshold_group,
 )
-from assistant.extract import FEATURES, candidates, question_terms, standout  # noqa: E402
+from assistant.extract import FEATURES, candidates, lead, question_terms  # noqa: E402
 from assistant.followup import rewrite_followup  # noqa: E402
 from assistant.question import (  # noqa: E402
     clean_question,
@@ -143,6 +143,15 @@ def examples(question: str, retriever, right, history=(), without_doc="", withou
     terms = question_terms(query, retriever.bm25.idf)
     hits = retrieve(query, docs, retriever, scope.place)
     hits = [h for h in hits if not any(x in norm(h.passage.text) for x in without)]
+    signals = leads(query, docs, hits, retriever)
+    if without:  # the passages that state the answer are gone from the passage scan too
+        sims = retriever.passage_similarities(query, searched(docs, retriever))
+        kept = [
+            s
+            for r, s in sims.items()
+            if not any(x in norm(retriever.passage(r).text) for x in without)
+        ]
+        signals = dataclasses.replace(signals, passage=lead(kept))
     found = candidates(query, intent, hits, terms)
     rows = np.array([c.features for c in found]) if found else np.zeros((0, len(FEATURES)))
     sentences = np.array([bool(right(c, c.quote)) for c in found], dtype=bool)
@@ -152,7 +161,7 @@ def examples(question: str, retriever, right, history=(), without_doc="", withou
     # The threshold group of the documents the candidates come from (one kind per index).
     kinds = [threshold_group(h.document) for h in hits]
     group = max(THRESHOLD_GROUPS, key=kinds.count)
-    return rows, sentences, answers, groups, group, standout(hits)
+    return rows, sentences, answers, groups, group, signals
 
 
 def gov_right(item: dict):
@@ -242,7 +251,7 @@ def collect(work: Path) -> tuple[list[dict], str]:
 
 
 def _record(question: str, ex, answerable: bool, source: str) -> dict:
-    rows, sentences, answers, groups, group, lead = ex
+    rows, sentences, answers, groups, group, signals = ex
     return {
         "question": question,
         "group": group,
@@ -250,7 +259,7 @@ def _record(question: str, ex, answerable: bool, source: str) -> dict:
         "sentences": sentences,
         "answers": answers,
         "groups": groups,
-        "standout": lead,
+        "leads": signals,
         "asked_answerable": answerable,
         "held_out": held_out(question),
         "source": source,
@@ -367,9 +376,7 @@ def _outcome(model: AnswerModel, record: dict) -> tuple[float, bool, bool, bool]
     p = float(decide[best])
     decision = model.decisions.get(record["group"])
     answered = (
-        decision.answers(p, record["standout"])
-        if decision
-        else p >= model.thresholds[record["group"]]
+        decision.answers(p, record["leads"]) if decision else p >= model.thresholds[record["group"]]
     )
     return p, bool(record["sentences"][best]), bool(record["answers"][span]), answered
 
@@ -400,34 +407,38 @@ def choose_threshold(unseen: list[tuple[float, dict]]) -> float:
 
 
 def fit_decision(unseen: list[tuple[float, dict]]) -> Decision:
-    """Answer or refuse from the best probability and the standout, for one group of
-    documents: a regression of "the question is answerable" on the two, over ``unseen``
-    (best probability, record) of the questions with a candidate, its threshold chosen as
-    :func:`choose_threshold` chooses one (the near misses written for the fit teach the
-    candidate model, not this one)."""
+    """Answer or refuse from the best probability and the leads (sentence and passage),
+    for one group of documents: a regression of "the question is answerable" on the
+    three, over ``unseen`` (best probability, record) of the questions with a candidate,
+    its threshold chosen as :func:`choose_threshold` chooses one (the near misses written
+    for the fit teach the candidate model, not this one)."""
     from sklearn.linear_model import LogisticRegression
 
     usable = [(p, r) for p, r in unseen if len(r["rows"]) and "-extra" not in r["source"]]
     p = np.clip([p for p, _ in usable], 1e-9, 1 - 1e-9)
-    x = np.column_stack([np.log(p / (1 - p)), [r["standout"] for _, r in usable]])
+    leads = [(r["leads"].sentence, r["leads"].passage) for _, r in usable]
+    x = np.column_stack([np.log(p / (1 - p)), leads])
     y = np.array([r["asked_answerable"] for _, r in usable])
     mean, scale = x.mean(0), x.std(0)
-    clf = LogisticRegression(max_iter=2000).fit((x - mean) / scale, y)
-    weights = clf.coef_[0] / scale
-    if weights[1] < 0:
-        # A sentence that stands out in meaning must never count against answering. Where
-        # the fit says otherwise (near misses written for the fit are on the asked topic),
-        # it would refuse a question asked in the text's own words: the probability alone
-        # decides there.
-        clf = LogisticRegression(max_iter=2000).fit((x[:, :1] - mean[0]) / scale[0], y)
-        weights = np.array([clf.coef_[0][0] / scale[0], 0.0])
-    bias = float(clf.intercept_[0] - weights @ mean)
+    used = [0, 1, 2]
+    while True:
+        clf = LogisticRegression(max_iter=2000).fit((x[:, used] - mean[used]) / scale[used], y)
+        weights = np.zeros(3)
+        weights[used] = clf.coef_[0] / scale[used]
+        # A text that stands out in meaning must never count against answering. Where the
+        # fit says otherwise (near misses written for the fit are on the asked topic), it
+        # would refuse a question asked in the text's own words: that lead is left out.
+        against = [i for i in used[1:] if weights[i] < 0]
+        if not against:
+            break
+        used.remove(min(against, key=lambda i: weights[i] * scale[i]))
+    bias = float(clf.intercept_[0] - weights[used] @ mean[used])
     # choose_threshold picks the least passing value of a score in (0, 1]: the line's own
     # probability is one, and its threshold folds into the bias.
     line = 1 / (1 + np.exp(-(x @ weights + bias)))
     threshold = choose_threshold(list(zip(line, (r for _, r in usable), strict=True)))
     bias -= float(np.log(threshold / (1 - threshold)))
-    return Decision(float(weights[0]), float(weights[1]), bias)
+    return Decision(float(weights[0]), float(weights[1]), float(weights[2]), bias)
 
 
 def report(model: AnswerModel, records: list[dict]) -> None:

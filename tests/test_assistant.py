@@ -202,13 +202,13 @@ def test_refusal_names_the_topic_without_asking_words(query, topic):
     assert _topic(query) == topic
 
 
-def test_standout_decides_only_for_the_model_it_was_fitted_on(indexed, fake_embeddings):
+def test_leads_decide_only_for_the_model_they_were_fitted_on(indexed, fake_embeddings):
     # A line no cosine reaches refuses; fitted on another model's similarities it is not
     # used, and the (lenient) threshold answers the same question.
     from assistant.decide import THRESHOLD_GROUPS, Decision
 
-    never = dict.fromkeys(THRESHOLD_GROUPS, Decision(1.0, 1.0, -50.0))
-    always = dict.fromkeys(THRESHOLD_GROUPS, Decision(0.0, 1.0, 1.0))
+    never = dict.fromkeys(THRESHOLD_GROUPS, Decision(1.0, 1.0, 1.0, -50.0))
+    always = dict.fromkeys(THRESHOLD_GROUPS, Decision(0.0, 1.0, 1.0, 1.0))
     model = lenient_answer_model()
     own, other = fake_embeddings.model_id, "another-model"
     question = "今年新增多少养老床位"

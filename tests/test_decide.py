@@ -9,28 +9,36 @@ import pytest
 from assistant.decide import (
     THRESHOLD_GROUPS,
     Decision,
+    Leads,
     load_model,
     model_from_json,
 )
 from index.model import Document
 
-LINE = Decision(p_weight=1.0, standout_weight=10.0, bias=-8.0)  # log-odds + 10 * standout >= 8
+# log-odds + 10 * sentence lead + 5 * passage lead >= 8
+LINE = Decision(p_weight=1.0, sentence_weight=10.0, passage_weight=5.0, bias=-8.0)
+
+
+def leads(sentence: float, passage: float = 0.0) -> Leads:
+    return Leads(sentence=sentence, passage=passage)
 
 
 @pytest.mark.parametrize(
-    ("probability", "standout", "answers"),
+    ("probability", "sentence", "passage", "answers"),
     [
-        (0.5, 0.8, True),  # log-odds 0, standout exactly on the line
-        (0.5, 0.79, False),
-        (0.9, 0.5, False),  # log-odds 2.2: no sentence stands out enough
-        (0.99, 0.35, True),  # 4.6 + 3.5
-        (0.01, 0.9, False),  # one sentence stands out, but no candidate answers
-        (0.0, 1.0, False),  # probability 0 is clipped, not a math error
-        (1.0, 0.0, True),
+        (0.5, 0.8, 0.0, True),  # log-odds 0, the sentence's lead exactly on the line
+        (0.5, 0.79, 0.0, False),
+        (0.5, 0.4, 0.8, True),  # 4 + 4: the passage stands out too
+        (0.5, 0.4, 0.79, False),
+        (0.9, 0.5, 0.0, False),  # log-odds 2.2: nothing stands out enough
+        (0.99, 0.35, 0.0, True),  # 4.6 + 3.5
+        (0.01, 0.9, 0.0, False),  # one sentence stands out, but no candidate answers
+        (0.0, 1.0, 0.0, False),  # probability 0 is clipped, not a math error
+        (1.0, 0.0, 0.0, True),
     ],
 )
-def test_decision_weighs_probability_against_standout(probability, standout, answers):
-    assert LINE.answers(probability, standout) is answers
+def test_decision_weighs_probability_against_the_leads(probability, sentence, passage, answers):
+    assert LINE.answers(probability, leads(sentence, passage)) is answers
 
 
 def report_and_article():
@@ -39,20 +47,20 @@ def report_and_article():
     return report, article
 
 
-def test_without_standout_each_group_has_its_threshold():
+def test_without_leads_each_group_has_its_threshold():
     report, article = report_and_article()
     model = dataclasses.replace(load_model(), thresholds={"report": 0.6, "document": 0.2})
     assert not model.answers(0.5, None, report) and model.answers(0.5, None, article)
     assert model.answers(0.6, None, report)
 
 
-def test_with_standout_each_group_has_its_line():
+def test_with_leads_each_group_has_its_line():
     report, article = report_and_article()
     model = dataclasses.replace(
-        load_model(), decisions={"report": LINE, "document": Decision(1.0, 0.0, 0.0)}
+        load_model(), decisions={"report": LINE, "document": Decision(1.0, 0.0, 0.0, 0.0)}
     )
-    assert not model.answers(0.4, 0.7, report) and model.answers(0.5, 0.8, report)
-    assert model.answers(0.5, 0.0, article) and not model.answers(0.4, 1.0, article)
+    assert not model.answers(0.4, leads(0.7), report) and model.answers(0.5, leads(0.8), report)
+    assert model.answers(0.5, leads(0.0), article) and not model.answers(0.4, leads(1.0), article)
 
 
 def test_packaged_model_never_answers_less_when_more_probable_or_closer():
@@ -60,7 +68,8 @@ def test_packaged_model_never_answers_less_when_more_probable_or_closer():
     assert set(model.decisions) == set(THRESHOLD_GROUPS) == set(model.thresholds)
     assert model.model_id
     for decision in model.decisions.values():
-        assert decision.p_weight > 0 and decision.standout_weight >= 0
+        assert decision.p_weight > 0
+        assert decision.sentence_weight >= 0 and decision.passage_weight >= 0
 
 
 def test_model_file_round_trips():
