@@ -2,12 +2,12 @@
 
 Two logistic regressions over the same signals (:data:`assistant.extract.FEATURES`):
 ``decide`` gives the probability that a candidate's *sentence* answers the question (it
-chooses the sentence); ``rank``
-chooses the span inside that sentence (the clause with the asked figure, not its
-neighbours too). Whether to answer at all is decided on the best sentence's ``decide``
-probability together with how far the closest retrieved sentence leads the others
-(:class:`Decision`). Weights and thresholds are data (``answerability.json`` beside this
-file), written by ``benchmarks/fit_answerability.py`` from labelled questions.
+chooses the sentence); ``rank`` chooses the span inside that sentence (the clause with the
+asked figure, not its neighbours too). Whether to answer at all is decided on the best
+sentence's ``decide`` probability together with how far the closest retrieved sentence
+and the closest passage lead the others (:class:`Decision`). Weights and thresholds are
+data (``answerability.json`` beside this file), written by
+``benchmarks/fit_answerability.py`` from labelled questions.
 """
 
 from __future__ import annotations

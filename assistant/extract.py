@@ -48,7 +48,7 @@ _GENERIC = frozenset(
 # The lead of the closest sentence is measured against the tenth: about one passage's
 # sentences below it, so a passage's own sentences do not all count as its rivals (and of
 # the closest passage likewise: a report's few passages on one topic are not its rivals).
-STANDOUT_RANK = 10
+LEAD_RANK = 10
 # Weight of a generic word or of the asked-for type noun, relative to a content word:
 # they are part of the question but say little about which passage answers it.
 _LIGHT = 0.25
@@ -316,13 +316,13 @@ def candidates(
 
 def lead(similarities: Iterable[float]) -> float:
     """How far the closest of ``similarities`` (cosines to the question) stands out: it
-    minus the :data:`STANDOUT_RANK`-th closest. The closest one's own cosine rises with
+    minus the :data:`LEAD_RANK`-th closest. The closest one's own cosine rises with
     the size of the index (more texts, a closer one by chance); its lead over the next
     ones less so."""
     sims = sorted(similarities, reverse=True)
     if not sims:
         return 0.0
-    return sims[0] - sims[min(STANDOUT_RANK, len(sims)) - 1]
+    return sims[0] - sims[min(LEAD_RANK, len(sims)) - 1]
 
 
 def _number_fit(intent: Intent, span: str) -> tuple[float, float, float, float]:
