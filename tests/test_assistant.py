@@ -219,3 +219,29 @@ def test_leads_decide_only_for_the_model_they_were_fitted_on(indexed, fake_embed
     ]:
         chosen = dataclasses.replace(model, decisions=decisions, model_id=model_id)
         assert ask(question, indexed, fake_embeddings, answer_model=chosen).found is found
+
+
+def test_the_passage_lead_reads_only_the_searched_reports(tmp_path, settings, fake_embeddings):
+    """A passage that states the answer stands out among the searched reports' passages;
+    searched without its report, the closest passage left leads by less."""
+    from assistant.answering import leads
+    from assistant.retrieval import get_retriever, require_index
+
+    shutil.copy(sample_report(), tmp_path / "taiyuan.txt")
+    (tmp_path / "beds.txt").write_text(
+        "示例市2026年政府工作报告\n\n今年新增养老床位3000张。\n\n今年新建城市书房25座。\n",
+        encoding="utf-8",
+    )
+    build_index([tmp_path], settings=settings, embeddings=fake_embeddings)
+    retriever = get_retriever(settings, fake_embeddings, require_index(settings))
+    docs = list(retriever.documents.values())
+    beds = next(d for d in docs if d.source.endswith("beds.txt"))
+    others = [d for d in docs if d is not beds]
+    question = "示例市今年新增多少养老床位"
+    every = retriever.passage_similarities(question, None)
+    some = retriever.passage_similarities(question, {d.doc_id for d in others})
+    assert {retriever.passage(r).doc_id for r in some} == {d.doc_id for d in others}
+    assert retriever.passage(next(iter(every))).doc_id == beds.doc_id  # best first
+    with_it = leads(question, docs, [], retriever).passage
+    without = leads(question, others, [], retriever).passage
+    assert with_it > without

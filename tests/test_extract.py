@@ -15,6 +15,7 @@ from assistant.extract import (
     distinct_coverage,
     distinct_weights,
     finish,
+    lead,
     missing_share,
     presence,
     spans,
@@ -238,3 +239,17 @@ def test_short_forms_count_as_present(term, text, share):
 )
 def test_target_words_are_not_firm_classes(question, span, value):
     assert _target_words(detect_intent(question), span) == value
+
+
+@pytest.mark.parametrize(
+    ("similarities", "expected"),
+    [
+        ([], 0.0),  # nothing retrieved: nothing stands out
+        ([0.8], 0.0),  # alone, it leads nothing
+        ([0.5, 0.9], 0.4),  # fewer than ten: measured against the last, in any order
+        ([0.9, *[0.8] * 8, 0.7, 0.1], 0.2),  # against the tenth closest, not the last
+        ([0.9, 0.9, 0.9, *[0.5] * 9], 0.4),  # a passage's own close sentences are no rivals
+    ],
+)
+def test_lead_is_the_closest_minus_the_tenth_closest(similarities, expected):
+    assert lead(similarities) == pytest.approx(expected)
