@@ -198,8 +198,9 @@ class SharedIndex:
         shutil.rmtree(tmp, ignore_errors=True)
         entries = json.loads(found["metadatas"][0]["files"])
         try:
-            with contextlib.ExitStack() as stack:
-                pool = stack.enter_context(ThreadPoolExecutor(_FETCHES))
+            # The files close only after the pool has stopped: no fetch writes to a closed
+            # (or reused) descriptor when another one failed.
+            with contextlib.ExitStack() as files, ThreadPoolExecutor(_FETCHES) as pool:
                 tasks = []
                 for entry in entries:
                     # A file sent as one stream (before pieces) is fetched as it is, and
@@ -211,15 +212,19 @@ class SharedIndex:
                     piece = CHUNK_BYTES if stream else entry["piece"]
                     head = b"" if stream else pybase64.b64decode(entry["head"], validate=True)
                     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-                    stack.callback(os.close, fd)
+                    files.callback(os.close, fd)
                     os.pwrite(fd, head, 0)
                     for start in range(0, entry["parts"], _CHUNKS_PER_CALL):
                         parts = range(start, min(start + _CHUNKS_PER_CALL, entry["parts"]))
                         ids = [_chunk_id(name, entry["file"], k) for k in parts]
                         at = [len(head) + k * piece for k in parts]
                         tasks.append(pool.submit(self._fetch_chunks, ids, at, codec, fd))
-                for task in tasks:
-                    task.result()  # raises the first failure
+                try:
+                    for task in tasks:
+                        task.result()  # raises the first failure
+                except BaseException:
+                    pool.shutdown(cancel_futures=True)  # the copy is void: fetch no more
+                    raise
             for entry in entries:
                 if "piece" not in entry:
                     _decode_stream(entry["codec"], tmp / (entry["file"] + ".part"))
