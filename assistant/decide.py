@@ -144,7 +144,10 @@ class AnswerModel:
     def answers(self, probability: float, leads: Leads | None, document: Document) -> bool:
         """Whether a candidate of ``document`` with this ``decide`` probability is an answer;
         ``leads`` is ``None`` when the index's model is not ``model_id``."""
-        group = threshold_group(document)
+        return self.group_answers(threshold_group(document), probability, leads)
+
+    def group_answers(self, group: str, probability: float, leads: Leads | None) -> bool:
+        """:meth:`answers` for a document of ``group`` (:func:`threshold_group`)."""
         if leads is None:
             return probability >= self.thresholds[group]
         return self.decisions[group].answers(probability, leads)

@@ -81,12 +81,16 @@ class Retriever:
         """The passage at ``row`` (parsed once, then kept among the recent ones)."""
         found = self._passages.get(row)
         if found is None:
-            found = self.index.passage(row)
-            with self._cache_lock:
-                if len(self._passages) >= _PASSAGE_CACHE:
-                    self._passages.pop(next(iter(self._passages)))
-                self._passages[row] = found
+            found = self._keep(self._passages, row, self.index.passage(row), _PASSAGE_CACHE)
         return found
+
+    def _keep(self, cache: dict, key, value, size: int):
+        """Remember ``value`` in ``cache``, forgetting the oldest entry past ``size``."""
+        with self._cache_lock:
+            if len(cache) >= size:
+                cache.pop(next(iter(cache)))
+            cache[key] = value
+        return value
 
     def search(
         self,
@@ -162,10 +166,7 @@ class Retriever:
                 raise ModelError(
                     f"embedding the question failed: {exc}", "问题向量化失败。"
                 ) from exc
-            with self._cache_lock:
-                if len(self._vectors) >= _QUERY_CACHE:
-                    self._vectors.pop(next(iter(self._vectors)))
-                self._vectors[query] = vector
+            self._keep(self._vectors, query, vector, _QUERY_CACHE)
         return vector
 
     def _distinct(self, rows: list[int]) -> list[int]:
@@ -215,11 +216,7 @@ class Retriever:
         key = (query, frozenset(doc_ids) if doc_ids is not None else None)
         found = self._dense_found.get(key)
         if found is None:
-            found = self._dense(query, doc_ids)
-            with self._cache_lock:
-                if len(self._dense_found) >= _DENSE_CACHE:
-                    self._dense_found.pop(next(iter(self._dense_found)))
-                self._dense_found[key] = found
+            found = self._keep(self._dense_found, key, self._dense(query, doc_ids), _DENSE_CACHE)
         return found
 
     def _dense(self, query: str, doc_ids: set[str] | None) -> dict[int, float]:

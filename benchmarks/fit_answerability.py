@@ -141,16 +141,15 @@ def examples(question: str, retriever, right, history=(), without_doc="", withou
     if not docs:
         return None
     terms = question_terms(query, retriever.bm25.idf)
-    hits = retrieve(query, docs, retriever, scope.place)
-    hits = [h for h in hits if not any(x in norm(h.passage.text) for x in without)]
+
+    def gone(passage) -> bool:
+        return any(x in norm(passage.text) for x in without)
+
+    hits = [h for h in retrieve(query, docs, retriever, scope.place) if not gone(h.passage)]
     signals = leads(query, docs, hits, retriever)
     if without:  # the passages that state the answer are gone from the passage scan too
         sims = retriever.passage_similarities(query, searched(docs, retriever))
-        kept = [
-            s
-            for r, s in sims.items()
-            if not any(x in norm(retriever.passage(r).text) for x in without)
-        ]
+        kept = [s for r, s in sims.items() if not gone(retriever.passage(r))]
         signals = dataclasses.replace(signals, passage=lead(kept))
     found = candidates(query, intent, hits, terms)
     rows = np.array([c.features for c in found]) if found else np.zeros((0, len(FEATURES)))
@@ -374,10 +373,9 @@ def _outcome(model: AnswerModel, record: dict) -> tuple[float, bool, bool, bool]
     groups = [record["group"]] * len(same)  # one index, one group of documents
     span = same[int(np.argmax(model.span_scores(record["rows"][same], groups)))]
     p = float(decide[best])
-    decision = model.decisions.get(record["group"])
-    answered = (
-        decision.answers(p, record["leads"]) if decision else p >= model.thresholds[record["group"]]
-    )
+    # Before the decisions are fitted, the thresholds alone decide.
+    leads = record["leads"] if model.decisions else None
+    answered = model.group_answers(record["group"], p, leads)
     return p, bool(record["sentences"][best]), bool(record["answers"][span]), answered
 
 

@@ -54,10 +54,9 @@ class NumpyE5Query:
         for n in range(self._layers):
             p = f"encoder.layer.{n}."
             parts = [p + f"attention.self.{name}" for name in ("query", "key", "value")]
-            self._w[p + "qkv.weight"] = np.concatenate([self._w[k + ".weight"] for k in parts])
-            self._w[p + "qkv.bias"] = np.concatenate([self._w.pop(k + ".bias") for k in parts])
-            for k in parts:
-                del self._w[k + ".weight"]
+            for kind in ("weight", "bias"):
+                stacked = [self._w.pop(f"{k}.{kind}") for k in parts]
+                self._w[f"{p}qkv.{kind}"] = np.concatenate(stacked)
         for k, w in self._w.items():
             if k.endswith(".weight") and k.startswith("encoder."):
                 self._w[k] = np.ascontiguousarray(w.T)

@@ -37,7 +37,13 @@ from pathlib import Path
 import pybase64
 
 from index.errors import IndexBusyError, IndexChangedError, ReportQAError
-from index.segments import SegmentRef
+from index.segments import (
+    PASSAGE_QUANTIZED_FILE,
+    PASSAGE_VECTORS_FILE,
+    QUANTIZED_FILE,
+    VECTORS_FILE,
+    SegmentRef,
+)
 
 LIVE = "live"
 LOCK = "lock"
@@ -203,14 +209,9 @@ class SharedIndex:
             with contextlib.ExitStack() as files, ThreadPoolExecutor(_FETCHES) as pool:
                 tasks = []
                 for entry in entries:
-                    # A file sent as one stream (before pieces) is fetched as it is, and
-                    # decoded once whole.
-                    stream = "piece" not in entry
-                    target = tmp / (entry["file"] + (".part" if stream else ""))
+                    file, codec, piece, head = _pieces(entry)
+                    target = tmp / file
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    codec = _RAW if stream else entry["codec"]
-                    piece = CHUNK_BYTES if stream else entry["piece"]
-                    head = b"" if stream else pybase64.b64decode(entry["head"], validate=True)
                     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
                     files.callback(os.close, fd)
                     os.pwrite(fd, head, 0)
@@ -226,7 +227,7 @@ class SharedIndex:
                     pool.shutdown(cancel_futures=True)  # the copy is void: fetch no more
                     raise
             for entry in entries:
-                if "piece" not in entry:
+                if _fetched_whole(entry):
                     _decode_stream(entry["codec"], tmp / (entry["file"] + ".part"))
             os.replace(tmp, folder)
         finally:
@@ -297,9 +298,25 @@ class SharedIndex:
 
 
 def _codec(path: Path) -> str:
-    if path.suffix == ".npy" and "f32" in path.name:
+    if path.name in (VECTORS_FILE, PASSAGE_VECTORS_FILE):
         return _HALF
-    return _RAW if path.suffix == ".faiss" else _ZLIB
+    return _RAW if path.name in (QUANTIZED_FILE, PASSAGE_QUANTIZED_FILE) else _ZLIB
+
+
+def _fetched_whole(entry: dict) -> bool:
+    """Whether a file of a segment's record was sent as one stream coded as a whole
+    (before pieces): it is fetched into ``FILE.part`` and decoded once there."""
+    return "piece" not in entry and entry["codec"] in (_OLD_HALF, _OLD_ZLIB)
+
+
+def _pieces(entry: dict) -> tuple[str, str, int, bytes]:
+    """(file to write, the codec of its pieces, bytes of the file a piece holds, its
+    header) of one file of a segment's record. A file sent as one stream travelled in
+    chunks of CHUNK_BYTES of that stream, as they are."""
+    if "piece" in entry:
+        head = pybase64.b64decode(entry["head"], validate=True)
+        return entry["file"], entry["codec"], entry["piece"], head
+    return entry["file"] + (".part" if _fetched_whole(entry) else ""), _RAW, CHUNK_BYTES, b""
 
 
 def _npy_header(fh) -> bytes:
@@ -333,10 +350,7 @@ def _decode_stream(codec: str, received: Path) -> None:
     target = received.with_name(received.name.removesuffix(".part"))
     if codec == _OLD_ZLIB:
         target.write_bytes(zlib.decompress(received.read_bytes()))
-    elif codec == _OLD_HALF:
+    else:
         with target.open("wb") as fh:
             np.save(fh, np.load(received).astype(np.float32))
-    else:
-        received.rename(target)
-        return
     received.unlink()

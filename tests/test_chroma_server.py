@@ -320,16 +320,11 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def test_segments_arrive_byte_for_byte_in_pieces_fetched_at_once(
-    chroma_url, settings, fake_embeddings, tmp_path, monkeypatch
+    chroma_url, settings, fake_embeddings, tmp_path, small_pieces
 ):
     """Every file of a segment, cut into many pieces of each coding (vectors as float16,
     text compressed, codes as they are) and fetched by several requests at once, arrives
     as the builder wrote it."""
-    import index.shared
-
-    small = {index.shared._RAW: 1000, index.shared._ZLIB: 3000, index.shared._HALF: 4096}
-    monkeypatch.setattr(index.shared, "_PIECE_BYTES", small)
-    monkeypatch.setattr(index.shared, "_CHUNKS_PER_CALL", 3)
     builder = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "builder")
     reader = dataclasses.replace(builder, home=tmp_path / "reader")
     shutil.copy(sample_report(), tmp_path / "taiyuan.txt")

@@ -7,7 +7,6 @@ import threading
 import numpy as np
 import pytest
 
-from index import shared
 from index.errors import IndexChangedError
 from index.shared import SharedIndex
 
@@ -35,13 +34,6 @@ class MemoryClient:
 
     def get_or_create_collection(self, name, embedding_function=None):
         return self.collections.setdefault(name, MemoryCollection())
-
-
-@pytest.fixture
-def small_pieces(monkeypatch):
-    pieces = {shared._RAW: 1000, shared._ZLIB: 3000, shared._HALF: 4096}
-    monkeypatch.setattr(shared, "_PIECE_BYTES", pieces)
-    monkeypatch.setattr(shared, "_CHUNKS_PER_CALL", 2)
 
 
 def _segment(folder):
