@@ -27,6 +27,15 @@ from index.model import Document
 
 MODEL_PATH = Path(__file__).with_name("answerability.json")
 THRESHOLD_GROUPS = ("report", "document")
+# What a question asks for, as the span length is weighed: a figure is said in one clause;
+# a name or a plan often takes two ("扭转…被动局面，争取实现…目标").
+ASKED = ("figure", "words")
+
+
+def penalty_key(group: str, asks_figure: bool) -> str:
+    """The key of :attr:`AnswerModel.length_penalties` for a group of documents and a
+    question that asks (or does not ask) for a figure."""
+    return f"{group}/{ASKED[0] if asks_figure else ASKED[1]}"
 
 
 def threshold_group(document: Document) -> str:
@@ -128,9 +137,10 @@ class AnswerModel:
         tie: ``decide`` distance within which answers from several reports are shown
             together.
         length_penalties: What each 40 characters of a span cost against its ``rank``
-            probability, per group of documents: the shortest span that is as often
-            whole as a longer one. A report's answer is a figure in a clause; an
-            article's is often a whole sentence.
+            probability, per group of documents and what the question asks for
+            (:func:`penalty_key`): the shortest span that is as often whole as a longer
+            one. A report's figure is in one clause; an article's answer is often a
+            whole sentence.
     """
 
     decide: Linear
@@ -152,14 +162,17 @@ class AnswerModel:
             return probability >= self.thresholds[group]
         return self.decisions[group].answers(probability, leads)
 
-    def span_scores(self, rows: np.ndarray, groups: Sequence[str]) -> np.ndarray:
+    def span_scores(self, rows: np.ndarray, groups: Sequence[str], asks_figure: bool) -> np.ndarray:
         """How well each candidate span, among those of one sentence, answers; ``groups``
-        holds each row's group of documents (:func:`threshold_group`)."""
+        holds each row's group of documents (:func:`threshold_group`), ``asks_figure``
+        whether the question asks for a number."""
         scores = self.rank.probabilities(rows)
         # A number question names the unit it wants ("增长了多少" wants %): inside a
         # sentence, a span with a number in that unit beats any span without one.
         scores = scores + rows[:, FEATURES.index("unit_match")]
-        penalties = np.array([self.length_penalties[g] for g in groups], dtype=float)
+        penalties = np.array(
+            [self.length_penalties[penalty_key(g, asks_figure)] for g in groups], dtype=float
+        )
         return scores - penalties * rows[:, FEATURES.index("length")]
 
     def to_json(self) -> dict:

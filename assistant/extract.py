@@ -241,6 +241,16 @@ def numbers(text: str) -> list[re.Match]:
     return list(vocab.NUMBER_RE.finditer(text))
 
 
+def holds_asked(text: str, intent: Intent) -> bool:
+    """Whether ``text`` holds the kind of thing ``intent`` asks for: a figure for a number
+    question, a time for a question asking when (anything for other questions)."""
+    if intent.when:
+        return bool(vocab.TIME_RE.search(text))
+    if intent.kind == "number":
+        return bool(numbers(text))
+    return True
+
+
 def has_unit(text: str, units: tuple[str, ...]) -> bool:
     """Whether a number in ``text`` carries one of ``units`` (any, when none is asked)."""
     # The figure's own match may end in the unit (5.2%), or the unit follows it (2000张).

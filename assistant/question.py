@@ -134,8 +134,11 @@ def detect_intent(question: str) -> Intent:
         units += ("%",)
     tense = detect_tense(question)
     when = bool(vocab.TIME_ASKED.search(question))
-    if vocab.NUMBER_CUE.search(question) and not when:
+    names_only = vocab.WHICH_CUE.search(question) and not vocab.NUMBER_ASKED.search(question)
+    if vocab.NUMBER_CUE.search(question) and not when and not names_only:
         figures = max(1, len(re.findall(r"多少|几(?=[\u4e00-\u9fff])", question)))
+        if vocab.RESPECTIVELY.search(question):
+            figures = max(figures, 2)
         several = bool(vocab.SEVERAL_YEARS_ASKED.search(question))
         return Intent("number", units, tense, figures, several)
     if vocab.YESNO_CUE.search(question):
@@ -151,6 +154,8 @@ def detect_tense(question: str) -> Tense:
         return "result"
     if vocab.PLAN_CUE.search(question):
         return "target"
+    if vocab.DONE_ASKED.search(question):
+        return "result"
     return ""
 
 

@@ -44,11 +44,13 @@ from cmrc import norm as cmrc_norm  # noqa: E402  (benchmarks/ is the script's o
 
 from assistant.answering import leads, retrieve, search_plan, searched  # noqa: E402
 from assistant.decide import (  # noqa: E402
+    ASKED,
     MODEL_PATH,
     THRESHOLD_GROUPS,
     AnswerModel,
     Decision,
     Linear,
+    penalty_key,
     threshold_group,
 )
 from assistant.extract import FEATURES, candidates, lead, question_terms  # noqa: E402
@@ -75,6 +77,7 @@ WRITTEN = (
 )
 # Sources of questions made up for the fit: they teach, they do not set the threshold.
 WRITTEN_SOURCES = ("-gone", "-extra")
+PENALTY_KEYS = [penalty_key(g, a == ASKED[0]) for g in THRESHOLD_GROUPS for a in ASKED]
 FOLDS = 5  # out-of-fold probabilities of the training questions also set the threshold
 # Answers from several reports within this probability of the best are shown together:
 # closer than that, the model cannot tell which report answers better.
@@ -160,7 +163,7 @@ def examples(question: str, retriever, right, history=(), without_doc="", withou
     # The threshold group of the documents the candidates come from (one kind per index).
     kinds = [threshold_group(h.document) for h in hits]
     group = max(THRESHOLD_GROUPS, key=kinds.count)
-    return rows, sentences, answers, groups, group, signals
+    return rows, sentences, answers, groups, group, signals, intent.kind == "number"
 
 
 def gov_right(item: dict):
@@ -250,7 +253,7 @@ def collect(work: Path) -> tuple[list[dict], str]:
 
 
 def _record(question: str, ex, answerable: bool, source: str) -> dict:
-    rows, sentences, answers, groups, group, signals = ex
+    rows, sentences, answers, groups, group, signals, asks_figure = ex
     return {
         "question": question,
         "group": group,
@@ -259,6 +262,7 @@ def _record(question: str, ex, answerable: bool, source: str) -> dict:
         "answers": answers,
         "groups": groups,
         "leads": signals,
+        "asks_figure": asks_figure,
         "asked_answerable": answerable,
         "held_out": held_out(question),
         "source": source,
@@ -291,8 +295,11 @@ def fit(records: list[dict], model_id: str) -> AnswerModel:
     train = [r for r in records if not r["held_out"] and len(r["rows"])]
     model = _fit_models(train)
     penalties = {
-        g: choose_length_penalty(model, [r for r in train if r["group"] == g])
+        penalty_key(g, a == ASKED[0]): choose_length_penalty(
+            model, [r for r in train if _penalty_key(r) == penalty_key(g, a == ASKED[0])]
+        )
         for g in THRESHOLD_GROUPS
+        for a in ASKED
     }
     model = dataclasses.replace(model, length_penalties=penalties)
     unseen = [(_outcome(model, r)[0], r) for r in records if r["held_out"]]
@@ -317,7 +324,7 @@ def _fit_models(train: list[dict], penalties: dict[str, float] | None = None) ->
         if keep.any():
             inside.append({**r, "rows": r["rows"][keep], "answers": r["answers"][keep]})
     rank = _regression(inside, "answers")
-    penalties = penalties or dict.fromkeys(THRESHOLD_GROUPS, 0.0)
+    penalties = penalties or dict.fromkeys(PENALTY_KEYS, 0.0)
     thresholds = dict.fromkeys(THRESHOLD_GROUPS, 0.5)
     return AnswerModel(decide, rank, thresholds, TIE, penalties, {}, "")
 
@@ -338,6 +345,10 @@ def _out_of_fold(records: list[dict], penalties: dict[str, float]) -> list[tuple
     return unseen
 
 
+def _penalty_key(record: dict) -> str:
+    return penalty_key(record["group"], record["asks_figure"])
+
+
 def _fold(question: str) -> int:
     return int(hashlib.sha256(question.encode()).hexdigest()[8:16], 16) % FOLDS
 
@@ -349,9 +360,7 @@ def choose_length_penalty(model: AnswerModel, records: list[dict]) -> float:
     walked up to the first loss: past it, a count back up again is noise."""
 
     def whole(penalty: float) -> int:
-        chosen = dataclasses.replace(
-            model, length_penalties=dict.fromkeys(THRESHOLD_GROUPS, penalty)
-        )
+        chosen = dataclasses.replace(model, length_penalties=dict.fromkeys(PENALTY_KEYS, penalty))
         return sum(_outcome(chosen, r)[2] for r in records if r["asked_answerable"])
 
     best, chosen = whole(0.0), 0.0
@@ -371,7 +380,8 @@ def _outcome(model: AnswerModel, record: dict) -> tuple[float, bool, bool, bool]
     best = int(np.argmax(decide))
     same = np.flatnonzero(record["groups"] == record["groups"][best])
     groups = [record["group"]] * len(same)  # one index, one group of documents
-    span = same[int(np.argmax(model.span_scores(record["rows"][same], groups)))]
+    scores = model.span_scores(record["rows"][same], groups, record["asks_figure"])
+    span = same[int(np.argmax(scores))]
     p = float(decide[best])
     # Before the decisions are fitted, the thresholds alone decide.
     leads = record["leads"] if model.decisions else None

@@ -129,6 +129,8 @@ PAST_CUE = re.compile(
 PLAN_CUE = re.compile(
     r"今年|明年|目标|计划|预期|打算|力争|(?<![主重需只想])要|将|拟|安排|争取|确保|定在|定为"
 )
+# "…了多少": what has been done; weaker than a plan word ("今年的目标定了多少" asks the plan).
+DONE_ASKED = re.compile(r"了(?:多少|几)")
 # Section titles of the review part and of the plan part of a report.
 REVIEW_SECTION = re.compile(r"回顾|过去|去年|上年|成绩|工作总结|发展成就")
 PLAN_SECTION = re.compile(r"安排|任务|目标|今年|总体要求|预期|重点工作|主要工作|部署")
@@ -146,6 +148,13 @@ PERCENT_CUE = re.compile(
     r"比重|比例|占比|百分|增长率|强度|(?:率|占比)[^，,。？?多]{0,6}多少"
 )
 ENTITY_CUE = re.compile(r"哪些|哪个|哪几|哪一|哪|什么|谁|叫什么|是何|何种|名称")
+# Words that ask for a number themselves; the other number cues (规模, 比例, 增速 …) name a
+# quantity and may be only the topic of a question that asks which ("哪些企业冲刺百亿规模").
+NUMBER_ASKED = re.compile(r"多少|(?<!哪)几(?=[\u4e00-\u9fff])|多大|多高|多长|多久|百分之")
+# Which one(s) or who: a question with one of these and no NUMBER_ASKED word wants names.
+WHICH_CUE = re.compile(r"哪|谁")
+# "Respectively": the question asks one figure for each of several things.
+RESPECTIVELY = re.compile(r"分别|各自|各(?=[是为有增涨降达提减])")
 # A question that asks when, and the time expressions that answer it.
 TIME_ASKED = re.compile(
     r"哪天|哪一天|哪日|几月|几号|几日|哪年|哪一年|哪个月|哪一月|什么时候|何时|什么时间|哪个季度|几时"
@@ -185,8 +194,16 @@ def accepted_units(units: tuple[str, ...]) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------- numerals
 CN_NUMERAL = "零〇一二两三四五六七八九十百千万亿"
+# A figure in Chinese numerals counts before a measure word of things counted or amounts
+# (百万亩, 三千亿元, 十大产业); not before 年, 次, 期, 级, 批 …, which are more often words
+# (一年来, 一期工程, 一批学校), nor 一大 (一大批).
+_CN_FIGURE_UNITS = (
+    "个|方面|项|条|大|类|件|张|所|家|座|场|亩|公里|公顷|平方米|平方公里|千瓦|立方米|"
+    "吨|元|人次|人|户|名|台|辆|套|倍"
+)
 NUMBER_RE = re.compile(
-    r"\d+(?:\.\d+)?\s*(?:%|％|万|亿)?|[一二两三四五六七八九十百千]+(?=个|方面|项|条|大|类|件|批|张|所|家|座|场)"
+    r"\d+(?:\.\d+)?\s*(?:%|％|万|亿)?|"
+    rf"(?!一大)[一二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*(?={_CN_FIGURE_UNITS})"
 )
 
 # ---------------------------------------------------------------- question noise

@@ -245,3 +245,21 @@ def test_the_passage_lead_reads_only_the_searched_reports(tmp_path, settings, fa
     with_it = leads(question, docs, [], retriever).passage
     without = leads(question, others, [], retriever).passage
     assert with_it > without
+
+
+def test_a_report_sentence_without_the_asked_figure_is_no_answer(
+    tmp_path, settings, fake_embeddings
+):
+    """The report names the topic but gives no figure (no date): even a model that answers
+    anything refuses, rather than quoting the topic as the answer."""
+    (tmp_path / "plan.txt").write_text(
+        "示例市2026年政府工作报告\n\n加密布局电动汽车充电设施，推动城际铁路建设。\n\n"
+        "今年新建城市书房25座。\n",
+        encoding="utf-8",
+    )
+    build_index([tmp_path], settings=settings, embeddings=fake_embeddings)
+    for question in ("示例市今年要新建多少个电动汽车充电设施", "示例市城际铁路几月份通车"):
+        a = ask(question, settings, fake_embeddings)
+        assert not a.found and not a.citations, question
+    a = ask("示例市今年新建多少座城市书房", settings, fake_embeddings)
+    assert a.found and "25座" in a.text

@@ -15,8 +15,10 @@ from assistant.extract import (
     distinct_coverage,
     distinct_weights,
     finish,
+    holds_asked,
     lead,
     missing_share,
+    numbers,
     presence,
     spans,
     split_clauses,
@@ -253,3 +255,36 @@ def test_target_words_are_not_firm_classes(question, span, value):
 )
 def test_lead_is_the_closest_minus_the_tenth_closest(similarities, expected):
     assert lead(similarities) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "figures"),
+    [
+        ("新增养老床位2000张、增长5.5%", ["2000", "5.5%"]),
+        ("构建西北部远郊百万亩生态屏障", ["百万"]),  # Chinese numerals before a unit
+        ("投资三千亿元", ["三千亿"]),
+        ("出台十二条措施", ["十二"]),
+        ("一年来，一期工程顺利推进", []),  # 一年, 一期: words, not figures
+        ("万众一心推进一体化", []),
+        ("新建一批学校，迈出一大步", []),  # 一批, 一大: no count
+        ("培育十大产业", ["十"]),
+    ],
+)
+def test_numbers(text, figures):
+    assert [m.group() for m in numbers(text)] == figures
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "holds"),
+    [
+        ("今年要新建多少个充电桩", "加密布局大功率充电设施", False),
+        ("今年要新建多少个充电桩", "新建充电桩2000个", True),
+        ("生态屏障有多大", "构建百万亩生态屏障", True),
+        ("雄忻高铁几月份通车", "推动雄忻高铁等项目建设", False),
+        ("雄忻高铁几月份通车", "雄忻高铁年底建成通车", True),
+        ("消费节哪天开幕", "9月20日开幕", True),
+        ("今年有哪些重点工作", "扎实推进乡村全面振兴", True),  # asks no figure
+    ],
+)
+def test_holds_asked(question, text, holds):
+    assert holds_asked(text, detect_intent(question)) is holds

@@ -71,6 +71,18 @@ def test_clean_question(raw, clean):
         ("一般公共预算收入的增长目标是多少", "number", (), "target", 1),
         ("要改造多少户城镇老旧小区、多少公里市政管网", "number", ("户", "公里"), "target", 2),
         ("主要抓好哪些工作", "entity", (), "", 1),
+        # 规模, 比例 … are a topic here: the question asks which, and no word asks a number
+        ("太原要推动哪些企业冲刺百亿规模", "entity", (), "target", 1),
+        ("哪几个城市的经济规模超过万亿元", "entity", (), "", 1),
+        ("哪个行业的投资规模有多大", "number", (), "", 1),
+        ("增速目标是什么", "number", ("%",), "target", 1),
+        # "respectively" asks one figure for each thing named
+        ("新增规上工业企业和四上企业的目标分别是多少户", "number", ("户",), "target", 2),
+        ("去年城镇和农村居民收入各增长了多少", "number", ("%",), "result", 2),
+        ("各地新增多少个口袋公园", "number", ("个",), "", 1),
+        # "…了多少" asks what was done, unless a plan word says otherwise
+        ("我国2024年城镇新增就业了多少人", "number", ("人",), "result", 1),
+        ("今年的目标定了多少", "number", (), "target", 1),
         ("老小区没电梯政府管不管", "yesno", (), "", 1),
         ("太原的城市定位", "statement", (), "", 1),
     ],
@@ -208,7 +220,9 @@ def test_report_words_stay_as_they_are(wording: str) -> None:
     [
         # The year's own report, the next one (it reviews the year), then undated documents.
         ("2024年全国赤字率是多少", [([2024], "今年"), ([2025], "去年"), ([None], "2024年")]),
-        ("2024年全国赤字率实际是多少", [([2025], "去年"), ([2024], "今年"), ([None], "2024年")]),
+        # A result is in the next report's review only, a target in the year's plan only.
+        ("2024年全国赤字率实际是多少", [([2025], "去年"), ([None], "2024年")]),
+        ("2024年全国赤字率目标是多少", [([2024], "今年"), ([None], "2024年")]),
         ("全国赤字率是多少", [([2025], ""), ([2024, 2025], "")]),
     ],
 )
