@@ -167,11 +167,10 @@ def scoped_attempts(
     if scope.unknown_region:  # a place no report is of: only documents of no region may say
         docs = [d for d in docs if not d.region]
     if scope.year is not None:
-        order = [(scope.year, "今年"), (scope.year + 1, "去年")]
-        if intent.tense == "result":
-            order.reverse()
-        if intent.tense:  # the other report's plan (review) states another year's figure
-            order = order[:1]
+        plan, review = (scope.year, "今年"), (scope.year + 1, "去年")
+        # A result is in the review only, a target in the plan only: the other report's
+        # plan (review) states another year's figure.
+        order = {"result": [review], "target": [plan]}.get(intent.tense, [plan, review])
         # A document of unknown year (not a dated report) may speak of any year, in its
         # own words ("2007年"): it is tried last.
         order.append((None, f"{scope.year}年"))

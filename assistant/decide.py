@@ -27,15 +27,16 @@ from index.model import Document
 
 MODEL_PATH = Path(__file__).with_name("answerability.json")
 THRESHOLD_GROUPS = ("report", "document")
-# What a question asks for, as the span length is weighed: a figure is said in one clause;
-# a name or a plan often takes two ("扭转…被动局面，争取实现…目标").
-ASKED = ("figure", "words")
 
 
 def penalty_key(group: str, asks_figure: bool) -> str:
     """The key of :attr:`AnswerModel.length_penalties` for a group of documents and a
-    question that asks (or does not ask) for a figure."""
-    return f"{group}/{ASKED[0] if asks_figure else ASKED[1]}"
+    question that asks (or does not ask) for a figure: a figure is said in one clause, a
+    name or a plan often takes two ("扭转…被动局面，争取实现…目标")."""
+    return f"{group}/{'figure' if asks_figure else 'words'}"
+
+
+PENALTY_KEYS = tuple(penalty_key(g, f) for g in THRESHOLD_GROUPS for f in (True, False))
 
 
 def threshold_group(document: Document) -> str:

@@ -310,7 +310,7 @@ def candidates(
                     _share(local, in_span, total),
                     gap,
                     *_number_fit(intent, span),
-                    float(intent.when and not vocab.TIME_RE.search(span)),
+                    float(intent.when and not holds_asked(span, intent)),
                     tense,
                     _target_words(intent, span),
                     1.0 / (1 + rank),

@@ -44,8 +44,8 @@ from cmrc import norm as cmrc_norm  # noqa: E402  (benchmarks/ is the script's o
 
 from assistant.answering import leads, retrieve, search_plan, searched  # noqa: E402
 from assistant.decide import (  # noqa: E402
-    ASKED,
     MODEL_PATH,
+    PENALTY_KEYS,
     THRESHOLD_GROUPS,
     AnswerModel,
     Decision,
@@ -77,7 +77,6 @@ WRITTEN = (
 )
 # Sources of questions made up for the fit: they teach, they do not set the threshold.
 WRITTEN_SOURCES = ("-gone", "-extra")
-PENALTY_KEYS = [penalty_key(g, a == ASKED[0]) for g in THRESHOLD_GROUPS for a in ASKED]
 FOLDS = 5  # out-of-fold probabilities of the training questions also set the threshold
 # Answers from several reports within this probability of the best are shown together:
 # closer than that, the model cannot tell which report answers better.
@@ -295,11 +294,8 @@ def fit(records: list[dict], model_id: str) -> AnswerModel:
     train = [r for r in records if not r["held_out"] and len(r["rows"])]
     model = _fit_models(train)
     penalties = {
-        penalty_key(g, a == ASKED[0]): choose_length_penalty(
-            model, [r for r in train if _penalty_key(r) == penalty_key(g, a == ASKED[0])]
-        )
-        for g in THRESHOLD_GROUPS
-        for a in ASKED
+        key: choose_length_penalty(model, [r for r in train if _penalty_key(r) == key])
+        for key in PENALTY_KEYS
     }
     model = dataclasses.replace(model, length_penalties=penalties)
     unseen = [(_outcome(model, r)[0], r) for r in records if r["held_out"]]
