@@ -30,7 +30,7 @@ from assistant.retrieval import Hit, Retriever
 from assistant.types import Answer, Citation, ReportFilter
 from assistant.verify import verify
 from index.model import Document
-from index.vocab import short_region
+from index.vocab import ASKED_COUNT, short_region
 
 MAX_CITATIONS = 5
 MAX_REPORTS = 3
@@ -39,9 +39,7 @@ _TOPIC_NOISE = re.compile(
     r"^(请问|今年|明年|全年|全市|全省|计划|要|将|的)+|(的?(目标|计划|安排|数量|规模))?(是|有|为)?"
     r"(多少[个项所家张亿万元]*|几[个项所家]?|什么|哪些|怎样|如何|是否)?(呢|吗)?[？?。！!]*$"
 )
-_WH = re.compile(
-    r"(多少|几)[个项所家张户条座部亩名台辆套批场次吨亿万元]*|什么样?的?|哪些|哪个|多长|多大"
-)
+_WH = re.compile(rf"{ASKED_COUNT.pattern}|什么样?的?|哪些|哪个|多长|多大")
 
 
 def extractive_answer(

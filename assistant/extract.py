@@ -115,7 +115,7 @@ def question_terms(question: str, idf) -> dict[str, float]:
     """
     answer_type = _answer_type(question)
     terms: dict[str, float] = {}
-    for term in tokenize(question):
+    for term in tokenize(vocab.HOW_MUCH.sub("，", question)):
         if term in vocab.UNITS or vocab.ASKING_TOKEN.match(term):
             continue
         light = term in _GENERIC or term == answer_type

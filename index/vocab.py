@@ -151,6 +151,10 @@ ENTITY_CUE = re.compile(r"哪些|哪个|哪几|哪一|哪|什么|谁|叫什么|�
 # Words that ask for a number themselves; the other number cues (规模, 比例, 增速 …) name a
 # quantity and may be only the topic of a question that asks which ("哪些企业冲刺百亿规模").
 NUMBER_ASKED = re.compile(r"多少|(?<!哪)几(?=[\u4e00-\u9fff])|多大|多高|多长|多久|百分之")
+# Words that ask how much, how big, how long …: jieba may cut one in two ("有多大" -> 多, 大;
+# "楼有多高" -> 楼有, 多, 高), and the pieces would count as words of the topic. They are
+# taken out before the question's words are weighed.
+HOW_MUCH = re.compile(r"有?多(?:少|大|高|长|久|远)")
 # Which one(s) or who: a question with one of these and no NUMBER_ASKED word wants names.
 WHICH_CUE = re.compile(r"哪|谁")
 # "Respectively": the question asks one figure for each of several things.
@@ -178,6 +182,8 @@ MEASURE_WORDS = (
 )  # fmt: skip
 _MEASURE_ALT = "|".join(sorted(set(MEASURE_WORDS), key=len, reverse=True))
 UNIT_AFTER_ASK = re.compile(rf"(?:多少|几)(万|亿|千|百)?({_MEASURE_ALT})")
+# A word asking how many, with its measure word ("多少公里", "几万亩").
+ASKED_COUNT = re.compile(rf"(?:多少|几)(?:万|亿|千|百)?(?:{_MEASURE_ALT})?")
 UNITS = frozenset(MEASURE_WORDS)
 # 个 is the general measure word of speech: "多少个岗位" is answered by "50万人", "多少个项目"
 # by "120项". It stands for any measure word of things counted one by one, not of amounts.

@@ -196,6 +196,8 @@ def test_index_emptied_by_removal_gets_a_clear_message(indexed, fake_embeddings)
         ("养老床位有多少张", "养老床位"),
         ("去年的生产总值有多大", "去年的生产总值"),
         ("公办幼儿园是什么", "公办幼儿园"),
+        ("今年要修多少公里乡下的路", "修乡下的路"),
+        ("要给多少位老人治眼睛", "给老人治眼睛"),
     ],
 )
 def test_refusal_names_the_topic_without_asking_words(query, topic):

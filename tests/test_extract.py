@@ -20,6 +20,7 @@ from assistant.extract import (
     missing_share,
     numbers,
     presence,
+    question_terms,
     spans,
     split_clauses,
 )
@@ -84,6 +85,23 @@ def test_distinct_coverage(sentence, share):
     local = distinct_weights(terms, passage)
     assert local == pytest.approx({"陈荣捷": 4 / 3, "卒": 4.0})
     assert distinct_coverage(terms, local, sentence) == pytest.approx(share)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic", "asking"),
+    [
+        ("去年的生产总值有多大", {"生产总值"}, {"多", "大", "多大"}),
+        ("这栋楼有多高", {"楼"}, {"多", "高", "多高"}),
+        ("离市区有多远", {"市区"}, {"有多远", "多远", "远"}),
+        ("工期有多久", {"工期"}, {"多久", "久"}),
+        ("新增多少养老床位", {"养老", "床位"}, {"多少", "多"}),
+    ],
+)
+def test_question_terms_leave_out_the_words_that_ask(question, topic, asking):
+    """jieba cuts "有多大" into 多 and 大: neither half is part of the topic."""
+    terms = question_terms(question, lambda term: 1.0)
+    assert topic <= set(terms)
+    assert not asking & set(terms)
 
 
 def test_coverage_and_missing_share():
