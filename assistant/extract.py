@@ -31,8 +31,11 @@ _ENUMERATOR = re.compile(
 _WH_PHRASE = re.compile(r"(?:什么|哪些|哪个|哪所|哪家|哪项|哪几个|哪几项|哪)([\u4e00-\u9fff]{1,4})")
 # A sentence about several years (a five-year review, an average): not one year's figure.
 _MULTI_YEAR = re.compile(
-    r"年均|十[一二三四五六七八九]五|五年|累计|从[^，,。]{1,16}(?:提高|增加|增长|提升|扩大)到"
+    r"年均|十[一二三四五六七八九]五|五年|从[^，,。]{1,16}(?:提高|增加|增长|提升|扩大)到"
 )
+# A running total qualifies the figure of its own clause only: "打通50条断头路，…新增1000处
+# 信号灯联网、累计达8000处" plans this year's figures beside one total.
+_CUMULATIVE = "累计"
 # Words of a plan ("增长5%左右", "力争…以上"); a review states what was done.
 # ("规模以上"/"限额以上" name a class of firms, not a floor.)
 _TARGET_WORDS = re.compile(
@@ -293,7 +296,6 @@ def candidates(
             raw = hit.sentence_sims[i] if i < len(hit.sentence_sims) else centre
             sim = (raw - centre) / spread
             whole = f"{context} {sentence}"
-            period = _period_match(intent, sentence)
             in_whole = found(whole)
             support, gap = _share(weights, in_whole, total), _missing(weights, in_whole)
             distinct = _share(local, readings[i], total)
@@ -318,7 +320,7 @@ def candidates(
                     float(span == title),
                     min(len(span), 80) / 40,
                     float(intent.kind == "entity" and bool(re.search(r"“[^”]+”|、", span))),
-                    period,
+                    _period_match(intent, sentence, span),
                 )
                 out.append(Candidate(hit, span, sentence, features))
     return out
@@ -347,14 +349,15 @@ def _number_fit(intent: Intent, span: str) -> tuple[float, float, float, float]:
     return 0.0, float(unit), float(missing), float(len(found) < intent.figures)
 
 
-def _period_match(intent: Intent, sentence: str) -> float:
-    """For a figure asked, +1 when the sentence and the question both speak of several
-    years, -1 when only the sentence does: a five-year total does not answer "去年…多少",
-    as a sum over five years is another period's figure. The sentence itself, not its
-    section, is read: a 2026 report reviews 2025 and the five years before under one
-    heading. Other questions are not about a period's figure ("哪个规划" is answered by
-    "十四五")."""
-    if intent.kind != "number" or not _MULTI_YEAR.search(sentence):
+def _period_match(intent: Intent, sentence: str, span: str) -> float:
+    """For a figure asked, +1 when the span's sentence (a running total: the span) and the
+    question both speak of several years, -1 when only the sentence does: a five-year
+    total does not answer "去年…多少", as a sum over five years is another period's figure.
+    The sentence itself, not its section, is read: a 2026 report reviews 2025 and the five
+    years before under one heading. Other questions are not about a period's figure
+    ("哪个规划" is answered by "十四五")."""
+    several = _MULTI_YEAR.search(sentence) or _CUMULATIVE in span
+    if intent.kind != "number" or not several:
         return 0.0
     return 1.0 if intent.several_years else -1.0
 

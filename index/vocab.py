@@ -182,8 +182,11 @@ MEASURE_WORDS = (
 )  # fmt: skip
 _MEASURE_ALT = "|".join(sorted(set(MEASURE_WORDS), key=len, reverse=True))
 UNIT_AFTER_ASK = re.compile(rf"(?:多少|几)(万|亿|千|百)?({_MEASURE_ALT})")
-# A word asking how many, with its measure word ("多少公里", "几万亩").
-ASKED_COUNT = re.compile(rf"(?:多少|几)(?:万|亿|千|百)?(?:{_MEASURE_ALT})?")
+# A word asking how many, with its measure word ("多少公里", "几万亩"). Not 人 alone: after
+# 多少 it begins a word as often as it counts ("多少人民", "多少人口").
+ASKED_COUNT = re.compile(
+    rf"(?:多少|几)(?:万|亿|千|百)?(?:{'|'.join(w for w in _MEASURE_ALT.split('|') if w != '人')})?"
+)
 UNITS = frozenset(MEASURE_WORDS)
 # 个 is the general measure word of speech: "多少个岗位" is answered by "50万人", "多少个项目"
 # by "120项". It stands for any measure word of things counted one by one, not of amounts.

@@ -198,6 +198,7 @@ def test_index_emptied_by_removal_gets_a_clear_message(indexed, fake_embeddings)
         ("公办幼儿园是什么", "公办幼儿园"),
         ("今年要修多少公里乡下的路", "修乡下的路"),
         ("要给多少位老人治眼睛", "给老人治眼睛"),
+        ("太原有多少人民", "太原有人民"),
     ],
 )
 def test_refusal_names_the_topic_without_asking_words(query, topic):

@@ -219,22 +219,33 @@ def test_other_period(question, span, other):
     assert _other_period(detect_intent(question), span) is other
 
 
+_TOTAL = "打通50条断头路，新增信号灯联网1000处、累计达8000处"
+
+
 @pytest.mark.parametrize(
-    ("question", "sentence", "match"),
+    ("question", "sentence", "span", "match"),
     [
         # One year asked, a five-year review sentence: another period.
-        ("去年的经济总量有多大", "地区生产总值连跨两个万亿元台阶，年均增长5.7%", -1.0),
-        ("2025年粮食产量多少", "粮食产量累计达到1.2亿吨", -1.0),
+        (
+            "去年的经济总量有多大",
+            "地区生产总值连跨两个万亿元台阶，年均增长5.7%",
+            "年均增长5.7%",
+            -1.0,
+        ),
+        ("2025年粮食产量多少", "粮食产量累计达到1.2亿吨", "粮食产量累计达到1.2亿吨", -1.0),
+        # A running total is of its own clause: the sentence's other clauses are this year's.
+        ("今年要打通多少条断头路", _TOTAL, "打通50条断头路", 0.0),
+        ("今年信号灯联网要达到多少处", _TOTAL, "新增信号灯联网1000处、累计达8000处", -1.0),
         # Several years asked: the review sentence is the right period.
-        ("过去五年地区生产总值年均增长多少", "地区生产总值年均增长5.7%", 1.0),
+        ("过去五年地区生产总值年均增长多少", "地区生产总值年均增长5.7%", "年均增长5.7%", 1.0),
         # A sentence about one year says nothing either way.
-        ("去年的经济总量有多大", "全省地区生产总值5.3万亿元、增长5.5%", 0.0),
+        ("去年的经济总量有多大", "全省地区生产总值5.3万亿元、增长5.5%", "5.3万亿元", 0.0),
         # No figure asked: 十四五 names the plan, it is no period's figure.
-        ("2025年是哪个规划的收官之年", "2025年是“十四五”规划收官之年", 0.0),
+        ("2025年是哪个规划的收官之年", "2025年是“十四五”规划收官之年", "2025年", 0.0),
     ],
 )
-def test_period_match(question, sentence, match):
-    assert _period_match(detect_intent(question), sentence) == match
+def test_period_match(question, sentence, span, match):
+    assert _period_match(detect_intent(question), sentence, span) == match
 
 
 @pytest.mark.parametrize(
