@@ -350,12 +350,13 @@ def _number_fit(intent: Intent, span: str) -> tuple[float, float, float, float]:
 
 
 def _period_match(intent: Intent, sentence: str, span: str) -> float:
-    """For a figure asked, +1 when the span's sentence (a running total: the span) and the
-    question both speak of several years, -1 when only the sentence does: a five-year
-    total does not answer "去年…多少", as a sum over five years is another period's figure.
-    The sentence itself, not its section, is read: a 2026 report reviews 2025 and the five
-    years before under one heading. Other questions are not about a period's figure
-    ("哪个规划" is answered by "十四五")."""
+    """For a figure asked, +1 when the span and the question both speak of several years,
+    -1 when only the span does: a five-year total does not answer "去年…多少", as a sum
+    over five years is another period's figure. A span speaks of several years when its
+    sentence has a period word (五年, 十四五, 年均) or it has a running total (累计) itself.
+    The sentence, not its section, is read: a 2026 report reviews 2025 and the five years
+    before under one heading. Other questions are not about a period's figure ("哪个规划"
+    is answered by "十四五")."""
     several = _MULTI_YEAR.search(sentence) or _CUMULATIVE in span
     if intent.kind != "number" or not several:
         return 0.0
