@@ -256,10 +256,13 @@ def holds_asked(text: str, intent: Intent) -> bool:
 
 def has_unit(text: str, units: tuple[str, ...]) -> bool:
     """Whether a number in ``text`` carries one of ``units`` (any, when none is asked)."""
-    # The figure's own match may end in the unit (5.2%), or the unit follows it (2000张).
+    # The figure's own match may end in the unit (5.2%), the unit may follow it (2000张),
+    # or name what is counted just before it ("医疗旅游人次86.5万").
     accepted = vocab.accepted_units(units)
     return not units or any(
-        u in text[n.start() : n.end() + 4] for n in numbers(text) for u in accepted
+        u in text[n.start() : n.end() + 4] or text[: n.start()].endswith(u)
+        for n in numbers(text)
+        for u in accepted
     )
 
 

@@ -123,6 +123,9 @@ def test_coverage_and_missing_share():
         ("增加多少个就业岗位", "城镇新增就业50万人", (0.0, 1.0, 0.0, 0.0)),
         ("增加多少个就业岗位", "就业率提高2%", (0.0, 0.0, 1.0, 0.0)),
         ("建多少张床位", "新建床位300个", (0.0, 0.0, 1.0, 0.0)),
+        # The unit may name what is counted just before the figure, not after a word (亩产).
+        ("接待了多少人次", "医疗旅游人次86.5万", (0.0, 1.0, 0.0, 0.0)),
+        ("种了多少亩", "亩产500公斤", (0.0, 0.0, 1.0, 0.0)),
     ],
 )
 def test_number_fit(question, span, fit):
