@@ -117,14 +117,30 @@ def question_terms(question: str, idf) -> dict[str, float]:
     count for less.
     """
     answer_type = _answer_type(question)
+    unseen = idf("")  # the weight of a word no passage holds
     terms: dict[str, float] = {}
-    for term in tokenize(vocab.HOW_MUCH.sub("，", question)):
+    for token in tokenize(vocab.HOW_MUCH.sub("，", question)):
+        term = _without_modal(token, idf, unseen)
         if term in vocab.UNITS or vocab.ASKING_TOKEN.match(term):
             continue
         light = term in _GENERIC or term == answer_type
         weight = idf(term) * (_LIGHT if light else 1.0)
         terms[term] = max(terms.get(term, 0.0), weight)
     return terms
+
+
+def _without_modal(token: str, idf, unseen: float) -> str:
+    """jieba joins a spoken modal to a one-character verb ("要产", "想招", "再修"): a pair
+    no passage holds is read as its verb, which the report's words contain (产量)."""
+    modal, verb = token[0], token[1:]
+    if (
+        len(token) == 2
+        and modal in vocab.MODALS
+        and verb not in vocab.MODALS
+        and idf(token) >= unseen
+    ):
+        return verb
+    return token
 
 
 def presence(term: str, text: str) -> float:

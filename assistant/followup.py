@@ -32,8 +32,12 @@ _LEAD = re.compile(
     r"^(?:(?:那么|那请问|那(?![些个里样])|还有|另外|再问一下|换成|改成|如果是)[，,\s]*)+"
 )
 _ENDS_WITH_NE = re.compile(r"呢[？?。！!.\s]*$")
-# Particles and punctuation after a follow-up's content ("湖南省的呢？" → "湖南省").
-_TAIL = re.compile(r"(?:呢|吗|啊|呀|吧|的话|的|[？?。！!.，,\s])+$")
+# "又是" after the new topic sets it against the previous one ("社会消费品零售总额又是多少？"),
+# however long the topic; "又有"/"又要" may mean "again" in a question of its own.
+_AGAIN = re.compile(r"^[^，,。？?]{1,16}?又(?:是|如何|怎么样|怎样)")
+# Particles, punctuation and pointing words after a follow-up's content ("湖南省的呢？" →
+# "湖南省"; "内蒙古那边呢" → "内蒙古").
+_TAIL = re.compile(r"(?:呢|吗|啊|呀|吧|的话|的|那边|这边|那里|这里|[？?。！!.，,\s])+$")
 # The previous question only loses its final punctuation: its 吗 or 的 may be meaningful.
 _BASE_TAIL = re.compile(r"呢?[？?。！!.\s]*$")
 _YEARS = re.compile(YEAR_RE.pattern + "|" + "|".join(RELATIVE_YEARS))
@@ -52,10 +56,10 @@ _FRAME_NOUN = re.compile(r"^(?:安排|措施|举措|政策|目标|任务|要求|
 # before them is the topic a follow-up replaces. The subject is everything left of them.
 _FRAME_WORDS = re.compile(
     r"(?:的|目标|预期|计划|任务|实际|要|将|拟|能|会|打算|力争|预计|争取|增长|提高|下降|降低|增加|"
-    r"减少|达到|保持在|控制在|安排|发行|完成|新增|是|有|为|到|了)*$"
+    r"减少|达到|保持在|控制在|定在|定为|定|安排|发行|完成|新增|是|有|为|到|了)*$"
 )
 # Characters that border a follow-up's topic without being part of it ("幼儿园有" → "幼儿园").
-_TOPIC_EDGE = "的了也有是还和"
+_TOPIC_EDGE = "的了也有是还和又"
 # A follow-up's own topic of at least this many characters (about two words), together with
 # an asking word of its own, makes it a standalone question.
 _OWN_TOPIC_CHARS = 4
@@ -114,6 +118,8 @@ def _leans(question: str, names: re.Pattern) -> bool:
         return True  # a bare region or year ("湖南？", "2024年") can only mean a switch
     if not (topic or region or year):
         return False  # "还有呢" names nothing to put into the previous question
+    if _AGAIN.match(question):
+        return True
     leaning = bool(_LEAD.match(question)) or bool(_ENDS_WITH_NE.search(question))
     return leaning and (not _ASKING.search(rest) or len(topic) < _OWN_TOPIC_CHARS)
 

@@ -152,9 +152,12 @@ ENTITY_CUE = re.compile(r"哪些|哪个|哪几|哪一|哪|什么|谁|叫什么|�
 # quantity and may be only the topic of a question that asks which ("哪些企业冲刺百亿规模").
 NUMBER_ASKED = re.compile(r"多少|(?<!哪)几(?=[\u4e00-\u9fff])|多大|多高|多长|多久|百分之")
 # Words that ask how much, how big, how long …: jieba may cut one in two ("有多大" -> 多, 大;
-# "楼有多高" -> 楼有, 多, 高), and the pieces would count as words of the topic. They are
-# taken out before the question's words are weighed.
-HOW_MUCH = re.compile(r"有?多(?:少|大|高|长|久|远)")
+# "楼有多高" -> 楼有, 多, 高), and the pieces would count as words of the topic (定 of
+# "目标定在多少" would find 固定资产投资). They are taken out before the question's words
+# are weighed.
+HOW_MUCH = re.compile(r"(?:定[在为的成]?)?有?多(?:少|大|高|长|久|远)")
+# Modal words of speech that jieba may join to the verb after them ("要产", "想招", "再修").
+MODALS = frozenset("要想再还能将会可得")
 # Which one(s) or who: a question with one of these and no NUMBER_ASKED word wants names.
 WHICH_CUE = re.compile(r"哪|谁")
 # "Respectively": the question asks one figure for each of several things.

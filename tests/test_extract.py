@@ -95,6 +95,8 @@ def test_distinct_coverage(sentence, share):
         ("离市区有多远", {"市区"}, {"有多远", "多远", "远"}),
         ("工期有多久", {"工期"}, {"多久", "久"}),
         ("新增多少养老床位", {"养老", "床位"}, {"多少", "多"}),
+        ("今年进出口增长目标定的多少", {"进出口", "增长"}, {"定", "定的"}),
+        ("今年生产总值增速定在多少", {"生产总值", "增速"}, {"定", "定在"}),
     ],
 )
 def test_question_terms_leave_out_the_words_that_ask(question, topic, asking):
@@ -102,6 +104,18 @@ def test_question_terms_leave_out_the_words_that_ask(question, topic, asking):
     terms = question_terms(question, lambda term: 1.0)
     assert topic <= set(terms)
     assert not asking & set(terms)
+
+
+def test_a_modal_joined_to_its_verb_is_read_as_the_verb():
+    """ "要产" is no word of any report; 要求 and 能源 are words and stay whole."""
+    seen = {"粮食", "要求", "能源"}
+
+    def idf(term):
+        return 1.0 if term in seen else 9.0
+
+    assert set(question_terms("今年粮食要产多少斤", idf)) == {"粮食", "产"}
+    assert {"要求", "能源"} <= set(question_terms("能源有什么要求", idf))
+    assert "要" not in question_terms("还要再修多少座桥", idf)
 
 
 def test_coverage_and_missing_share():

@@ -79,6 +79,15 @@ CASES = [
         "河北今年研发投入占比要增长多少",
     ),
     (turns("陕西今年退税商店有什么安排"), "那商旅名街呢", "陕西今年商旅名街有什么安排"),
+    # "又是" sets the new topic against the old one, however long it is
+    (turns("重庆今年社零增长目标定在多少"), "进出口又是多少？", "重庆今年进出口增长目标定在多少"),
+    (
+        turns("湖北今年粮食产量的目标是多少"),
+        "社会消费品零售总额又是多少",
+        "湖北今年社会消费品零售总额的目标是多少",
+    ),
+    # a pointing word after the region is no topic
+    (turns("甘肃每千人有几个婴幼儿托位？"), "内蒙古那边呢？", "内蒙古每千人有几个婴幼儿托位"),
     # topic and region together
     (turns("北京今年新增多少养老床位"), "那湖南的公办幼儿园呢", "湖南今年新增多少公办幼儿园"),
     # chains: each follow-up is resolved against the standalone form of the one before
@@ -121,6 +130,8 @@ STANDALONE = [
     ("湖南今年要新建多少公里绿道？", "湖南今年要新建多少公里绿道？"),
     ("北京今年新增多少养老床位", "还有呢"),
     ("北京今年新增多少养老床位", "那些高新技术企业有多少"),
+    # 又 as "again" in a question of its own
+    ("北京今年新增多少养老床位", "云南今年又要新建多少所学校"),
 ]
 
 
