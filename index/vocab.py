@@ -248,7 +248,7 @@ EVERYDAY_TERMS = (
     (re.compile(r"GDP|国民生产总值|经济总量|经济规模", re.IGNORECASE), "生产总值"),
     (re.compile(r"经济增速|经济增长(?!目标)"), "生产总值增长"),
     (re.compile(r"CPI|物价(?:涨幅|水平)?", re.IGNORECASE), "居民消费价格"),
-    (re.compile(r"R&D|研发投入|科研投入|科研经费", re.IGNORECASE), "研发经费投入"),
+    (re.compile(r"R&D|科研投入|科研经费", re.IGNORECASE), "研发经费投入"),
     (re.compile(r"社零"), "社会消费品零售总额"),
     (re.compile(r"(?<![A-Za-z])AI(?![A-Za-z])", re.IGNORECASE), "人工智能"),
     (re.compile(r"老小区|(?<!老)旧小区"), "老旧小区"),

@@ -203,6 +203,7 @@ def test_strip_scope_reads_the_year_as_the_report_says_it():
         ("老小区加装电梯", "老旧小区加装电梯"),
         ("旧小区改造几个", "老旧小区改造几个"),
         ("物价涨幅控制在多少", "居民消费价格控制在多少"),
+        ("科研投入增长多少", "研发经费投入增长多少"),
     ],
 )
 def test_everyday_words_become_report_words(question: str, expect: str) -> None:
@@ -213,6 +214,12 @@ def test_everyday_words_become_report_words(question: str, expect: str) -> None:
 def test_report_words_stay_as_they_are(wording: str) -> None:
     # A question already in the report's words must not be rewritten ("老老旧小区").
     assert everyday_to_report(f"今年{wording}是多少") == f"今年{wording}是多少"
+
+
+@pytest.mark.parametrize("question", ["研发投入强度达到多少", "全社会研发投入增长多少"])
+def test_wordings_the_reports_use_are_kept(question: str) -> None:
+    # Reports say 研发投入 as often as 研发经费投入: it is no everyday word to replace.
+    assert everyday_to_report(question) == question
 
 
 @pytest.mark.parametrize(
