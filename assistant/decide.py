@@ -171,9 +171,8 @@ class AnswerModel:
         # A number question names the unit it wants ("增长了多少" wants %): inside a
         # sentence, a span with a number in that unit beats any span without one.
         scores = scores + rows[:, FEATURES.index("unit_match")]
-        penalties = np.array(
-            [self.length_penalties[penalty_key(g, asks_figure)] for g in groups], dtype=float
-        )
+        per_group = {g: self.length_penalties[penalty_key(g, asks_figure)] for g in set(groups)}
+        penalties = np.array([per_group[g] for g in groups], dtype=float)
         return scores - penalties * rows[:, FEATURES.index("length")]
 
     def to_json(self) -> dict:

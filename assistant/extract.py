@@ -274,12 +274,14 @@ def has_unit(text: str, units: tuple[str, ...]) -> bool:
     """Whether a number in ``text`` carries one of ``units`` (any, when none is asked)."""
     # The figure's own match may end in the unit (5.2%), the unit may follow it (2000张),
     # or name what is counted just before it ("医疗旅游人次86.5万").
+    if not units:
+        return True
     accepted = vocab.accepted_units(units)
-    return not units or any(
-        u in text[n.start() : n.end() + 4] or text[: n.start()].endswith(u)
-        for n in numbers(text)
-        for u in accepted
-    )
+    for n in numbers(text):
+        after = text[n.start() : n.end() + 4]
+        if any(u in after or text.endswith(u, 0, n.start()) for u in accepted):
+            return True
+    return False
 
 
 def candidates(

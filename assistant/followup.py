@@ -56,7 +56,7 @@ _FRAME_NOUN = re.compile(r"^(?:安排|措施|举措|政策|目标|任务|要求|
 # before them is the topic a follow-up replaces. The subject is everything left of them.
 _FRAME_WORDS = re.compile(
     r"(?:的|目标|预期|计划|任务|实际|要|将|拟|能|会|打算|力争|预计|争取|增长|提高|下降|降低|增加|"
-    r"减少|达到|保持在|控制在|定在|定为|定|安排|发行|完成|新增|是|有|为|到|了)*$"
+    r"减少|达到|保持在|控制在|定在|定|安排|发行|完成|新增|是|有|为|到|了)*$"
 )
 # Characters that border a follow-up's topic without being part of it ("幼儿园有" → "幼儿园").
 _TOPIC_EDGE = "的了也有是还和又"
