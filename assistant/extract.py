@@ -46,7 +46,7 @@ _GENERIC = frozenset(
     "方面 重点 主要 工作 情况 多少 几 什么 哪些 哪个 是否 怎么 如何 有 "
     "是 呢 吗 为 的 打造 建设 实施 开展 加强 提升 完善 支持 落实 "
     "做好 促进 深化 构建 培育 发展 有关 去年 上年 实际 预期 打算 能 还 再 多 "
-    "定义 特点 名叫 属于 作用 意义 原因 内容 方式 政府 报告".split()
+    "定义 特点 名叫 属于 作用 意义 原因 内容 方式 政府 报告 现在 目前 如今".split()
 )
 # The lead of the closest sentence is measured against the tenth: about one passage's
 # sentences below it, so a passage's own sentences do not all count as its rivals (and of
@@ -119,7 +119,8 @@ def question_terms(question: str, idf) -> dict[str, float]:
     answer_type = _answer_type(question)
     unseen = idf("")  # the weight of a word no passage holds
     terms: dict[str, float] = {}
-    for token in tokenize(vocab.HOW_MUCH.sub("，", question)):
+    asked = vocab.ASKING_PHRASES.sub("，", vocab.HOW_MUCH.sub("，", question))
+    for token in tokenize(asked):
         term = _without_modal(token, idf, unseen)
         if term in vocab.UNITS or vocab.ASKING_TOKEN.match(term):
             continue

@@ -156,6 +156,13 @@ NUMBER_ASKED = re.compile(r"多少|(?<!哪)几(?=[\u4e00-\u9fff])|多大|多高|
 # "目标定在多少" would find 固定资产投资). They are taken out before the question's words
 # are weighed.
 HOW_MUCH = re.compile(r"(?:定[在为的成]?)?有?多(?:少|大|高|长|久|远)")
+# Words that ask whether or what a thing is called ("有没有", "管不管", "能不能", "可不可以",
+# "叫什么名字"): like HOW_MUCH they are no words of the topic, no report sentence holds them,
+# and jieba may join them to a neighbour ("消费券叫" of "消费券叫什么名字").
+ASKING_PHRASES = re.compile(
+    r"(?P<verb>[\u4e00-\u9fff])[不没](?P=verb)|(?P<aux>[可需应愿])不(?P=aux)[以要该意]"
+    r"|是否|真的假的|叫(?:什么|啥)(?:名字|名称)?|(?:什么|啥)名字|名字(?:是|叫)?(?:什么|啥)"
+)
 # Modal words of speech that jieba may join to the verb after them ("要产", "想招", "再修").
 MODALS = frozenset("要想再还能将会可得")
 # Which one(s) or who: a question with one of these and no NUMBER_ASKED word wants names.
