@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from assistant.extract import (
     lead,
     question_terms,
 )
+from assistant.nearmiss import Mismatch, asked, closest, mismatch, unstated
 from assistant.question import (
     Intent,
     Scope,
@@ -27,7 +29,7 @@ from assistant.question import (
     strip_scope,
 )
 from assistant.retrieval import Hit, Retriever
-from assistant.types import Answer, Citation, ReportFilter
+from assistant.types import Answer, AnswerKind, Citation, ReportFilter
 from assistant.verify import verify
 from index.model import Document
 from index.vocab import ASKED_COUNT, short_region
@@ -67,12 +69,17 @@ def extractive_answer(
     if isinstance(attempts, str):
         return Answer(question, attempts, False, (), standalone)
     query = standalone
+    labelled = len({region_key(d.region) for d in documents}) > 1
+    near: tuple[str, list[tuple[Pick, Mismatch]]] | None = None
     for docs, query in attempts:
         terms = question_terms(query, retriever.bm25.idf)
-        picks, related, folded = choose(query, intent, terms, docs, retriever, model, scope.place)
-        if picks:
-            labelled = len({region_key(d.region) for d in documents}) > 1
-            return _found(question, standalone, picks, related, labelled, folded)
+        choice = choose(query, intent, terms, docs, retriever, model, scope.place)
+        if choice.picks:
+            return _found(question, standalone, choice, labelled, intent)
+        if choice.near and near is None:  # the first attempt's: its reports come first
+            near = (query, choice.near)
+    if near:
+        return near_miss_answer(question, standalone, *near, labelled, intent)
     return Answer(
         question=question,
         text=f"报告中没有找到关于“{_topic(query)}”的相关内容。",
@@ -189,6 +196,24 @@ def latest_per_region(documents: Sequence[Document]) -> list[Document]:
     return [d for d in documents if (d.year or 0) == latest[region_key(d.region) or d.doc_id]]
 
 
+@dataclass(frozen=True)
+class Choice:
+    """What the retrieved passages of one attempt say.
+
+    Attributes:
+        picks: The answers, one per report (several only when reports tie).
+        related: Passages that also answer, cited after the answers.
+        folded: How many more reports answer than are shown.
+        near: When nothing answers, the figures of a neighbouring thing that would have
+            (see :mod:`assistant.nearmiss`), best first, with why each is not the answer.
+    """
+
+    picks: list[Pick]
+    related: list[Pick]
+    folded: int = 0
+    near: list[tuple[Pick, Mismatch]] = field(default_factory=list)
+
+
 def choose(
     query: str,
     intent: Intent,
@@ -197,19 +222,22 @@ def choose(
     retriever: Retriever,
     model: AnswerModel,
     place: str = "",
-) -> tuple[list[Pick], list[Pick], int]:
-    """The answers (one per report; several only when reports tie), related passages, and
-    how many more reports answer than are shown. With ``place`` (a part of the region),
-    only passages that name it count."""
+) -> Choice:
+    """The answers of ``docs`` to ``query``. With ``place`` (a part of the region), only
+    passages that name it count."""
     hits = retrieve(query, docs, retriever, place)
     found = candidates(query, intent, hits, terms)
     best = best_spans(found, model, intent)
     fitted = retriever.manifest.model_id == model.model_id
     signals = leads(query, docs, hits, retriever) if fitted else None
-    answers = sorted(
+    passing = sorted(
         (p for p in best if model.answers(p.probability, signals, p.hit.document)),
         key=lambda p: -p.probability,
     )
+    # A figure of a neighbouring thing is no answer, however close its words.
+    wanted = asked(query, retriever.bm25.idf)
+    checked = [(p, mismatch(p, intent, wanted)) for p in passing]
+    answers = [p for p, why in checked if why is None]
     by_doc: dict[str, Pick] = {}
     for pick in answers:
         by_doc.setdefault(pick.hit.document.doc_id, pick)
@@ -222,12 +250,13 @@ def choose(
         if threshold_group(p.hit.document) != "report" or holds_asked(p.quote, intent)
     ]
     if not reports:
-        return [], [], 0
+        near = [(p, why) for p, why in checked if why is not None and holds_asked(p.quote, intent)]
+        return Choice([], [], 0, near or closest(best, intent, terms, wanted))
     shown = [p for p in reports if p.probability >= reports[0].probability - model.tie]
     shown = [_finished(p, terms, intent) for p in shown[:MAX_REPORTS]]
     used = {p.hit.passage for p in shown}
     related = _one_per_passage([p for p in answers if p.hit.passage not in used])
-    return shown, related, len(reports) - len(shown)
+    return Choice(shown, related, len(reports) - len(shown))
 
 
 def retrieve(query: str, docs: list[Document], retriever: Retriever, place: str = "") -> list[Hit]:
@@ -293,10 +322,20 @@ def _finished(pick: Pick, terms, intent) -> Pick:
     return Pick(pick.hit, finish(pick.answer, terms, intent), pick.quote, pick.probability)
 
 
-def _found(question, standalone, picks, related, labelled: bool, folded: int) -> Answer:
-    picks = _distinct_answers(picks)
+_KINDS: dict[str, AnswerKind] = {
+    "number": "figure",
+    "entity": "name",
+    "yesno": "whether",
+    "statement": "statement",
+}
+
+
+def _found(
+    question: str, standalone: str, choice: Choice, labelled: bool, intent: Intent
+) -> Answer:
+    picks = _distinct_answers(choice.picks)
     citations = [_citation(i + 1, p.hit, p.quote) for i, p in enumerate(picks)]
-    for p in related[: MAX_CITATIONS - len(citations)]:
+    for p in choice.related[: MAX_CITATIONS - len(citations)]:
         citations.append(_citation(len(citations) + 1, p.hit, p.quote))
     # Only the answer's own words must be backed by the quotes: the label (region and
     # year of the report) names the citation, it states no figure of the report.
@@ -306,9 +345,30 @@ def _found(question, standalone, picks, related, labelled: bool, folded: int) ->
     if labelled:
         claims = [f"{_label(p.hit.document)}：{c}" for p, c in zip(picks, claims, strict=True)]
     text = "；".join(claims)
-    if folded:
-        text += f"（另有{folded}份报告也有相关内容，请指明地区或年份。）"
-    return Answer(question, text, True, tuple(citations), standalone)
+    if choice.folded:
+        text += f"（另有{choice.folded}份报告也有相关内容，请指明地区或年份。）"
+    return Answer(question, text, True, tuple(citations), standalone, kind=_KINDS[intent.kind])
+
+
+def near_miss_answer(
+    question: str,
+    standalone: str,
+    query: str,
+    near: list[tuple[Pick, Mismatch]],
+    labelled: bool,
+    intent: Intent,
+) -> Answer:
+    """The report does not state the asked figure: say so, and cite what it says instead
+    as related evidence (``kind`` "near_miss"), never as the answer."""
+    picks = _one_per_passage([p for p, _ in near])[:MAX_REPORTS]
+    citations = tuple(_citation(n, p.hit, p.quote) for n, p in enumerate(picks, 1))
+    said = [
+        f"{_label(p.hit.document) + '：' if labelled else ''}{p.answer}[{n}]"
+        for n, p in enumerate(picks, 1)
+    ]
+    missing = unstated(_topic(query), query, near[0][1], intent.kind == "number")
+    text = f"报告没有给出{missing}；相关的是：{'；'.join(said)}。"
+    return Answer(question, text, False, citations, standalone, kind="near_miss")
 
 
 def _label(doc: Document) -> str:

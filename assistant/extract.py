@@ -41,13 +41,6 @@ _CUMULATIVE = "累计"
 _TARGET_WORDS = re.compile(
     r"左右|(?<!规模)(?<!限额)以上|力争|目标|确保|预期|争取|以内|不低于|控制在"
 )
-_GENERIC = frozenset(
-    "今年 明年 全年 全市 全省 计划 目标 要 将 新 实现 完成 达到 安排 "
-    "方面 重点 主要 工作 情况 多少 几 什么 哪些 哪个 是否 怎么 如何 有 "
-    "是 呢 吗 为 的 打造 建设 实施 开展 加强 提升 完善 支持 落实 "
-    "做好 促进 深化 构建 培育 发展 有关 去年 上年 实际 预期 打算 能 还 再 多 "
-    "定义 特点 名叫 属于 作用 意义 原因 内容 方式 政府 报告 现在 目前 如今".split()
-)
 # The lead of the closest sentence is measured against the tenth: about one passage's
 # sentences below it, so a passage's own sentences do not all count as its rivals (and of
 # the closest passage likewise: a report's few passages on one topic are not its rivals).
@@ -124,7 +117,7 @@ def question_terms(question: str, idf) -> dict[str, float]:
         term = _without_modal(token, idf, unseen)
         if term in vocab.UNITS or vocab.ASKING_TOKEN.match(term):
             continue
-        light = term in _GENERIC or term == answer_type
+        light = term in vocab.GENERIC_WORDS or term == answer_type
         weight = idf(term) * (_LIGHT if light else 1.0)
         terms[term] = max(terms.get(term, 0.0), weight)
     return terms

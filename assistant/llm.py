@@ -105,7 +105,12 @@ def llm_answer(
     if problem:
         return _fallback(extractive, _UNVERIFIED.format(problem))
     return dataclasses.replace(
-        extractive, text=text, found=True, citations=_requoted(text, passages), mode="llm"
+        extractive,
+        text=text,
+        found=True,
+        citations=_requoted(text, passages),
+        mode="llm",
+        kind=extractive.kind if extractive.found else "statement",
     )
 
 

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+# What an answer gives: a figure, a name or list, whether/how, a statement, an overview of
+# a topic; or, not found, a near miss (what the report says instead) or a refusal.
+AnswerKind = Literal["figure", "name", "whether", "statement", "overview", "near_miss", "refusal"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class Answer:
         standalone_question: The question after follow-up rewriting.
         mode: ``extractive`` or ``llm``.
         note: Anything the user should know (e.g. an LLM answer that failed verification).
+        kind: What was given (:data:`AnswerKind`); with ``near_miss`` the citations are
+            related evidence about a neighbouring thing, not the answer.
     """
 
     question: str
@@ -55,6 +62,7 @@ class Answer:
     standalone_question: str = ""
     mode: str = "extractive"
     note: str = ""
+    kind: AnswerKind = "refusal"
 
     def to_json(self) -> dict:
         """The JSON form printed by ``reportqa ask --json`` and served at ``/ask``."""

@@ -163,6 +163,14 @@ ASKING_PHRASES = re.compile(
     r"(?P<verb>[\u4e00-\u9fff])[不没](?P=verb)|(?P<aux>[可需应愿])不(?P=aux)[以要该意]"
     r"|是否|真的假的|叫(?:什么|啥)(?:名字|名称)?|(?:什么|啥)名字|名字(?:是|叫)?(?:什么|啥)"
 )
+# Words of any question or report: they weigh little in telling passages apart.
+GENERIC_WORDS = frozenset(
+    "今年 明年 全年 全市 全省 计划 目标 要 将 新 实现 完成 达到 安排 "
+    "方面 重点 主要 工作 情况 多少 几 什么 哪些 哪个 是否 怎么 如何 有 "
+    "是 呢 吗 为 的 打造 建设 实施 开展 加强 提升 完善 支持 落实 "
+    "做好 促进 深化 构建 培育 发展 有关 去年 上年 实际 预期 打算 能 还 再 多 "
+    "定义 特点 名叫 属于 作用 意义 原因 内容 方式 政府 报告 现在 目前 如今".split()
+)
 # Modal words of speech that jieba may join to the verb after them ("要产", "想招", "再修").
 MODALS = frozenset("要想再还能将会可得")
 # Which one(s) or who: a question with one of these and no NUMBER_ASKED word wants names.
@@ -198,6 +206,12 @@ ASKED_COUNT = re.compile(
     rf"(?:多少|几)(?:万|亿|千|百)?(?:{'|'.join(w for w in _MEASURE_ALT.split('|') if w != '人')})?"
 )
 UNITS = frozenset(MEASURE_WORDS)
+# The thing counted right after the asked count ("新增多少张医院床位？" -> 医院床位): a figure
+# of another thing (家庭养老床位) does not answer it. It ends at a particle or punctuation.
+COUNTED_THING = re.compile(
+    rf"(?:多少|几)(?>(?:万|亿|千|百)?(?:{_MEASURE_ALT})?)"
+    r"的?(?P<thing>[\u4e00-\u9fffA-Za-z0-9]{1,12}?)(?=的?(?:[呢吗啊呀吧了]|[^\u4e00-\u9fffA-Za-z0-9]|$))"
+)
 # 个 is the general measure word of speech: "多少个岗位" is answered by "50万人", "多少个项目"
 # by "120项". It stands for any measure word of things counted one by one, not of amounts.
 COUNTING_WORDS = (

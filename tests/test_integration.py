@@ -122,11 +122,20 @@ def test_eval_reads_dialog_files(sample_settings, real_embeddings):
     assert report["by_kind"]["follow-up"]["accuracy"] == 1.0, report["misses"]
 
 
+def test_a_neighbours_figure_is_shown_as_related_not_as_the_answer(
+    sample_settings, real_embeddings
+):
+    a = answer("今年新增多少张医疗床位", settings=sample_settings, embeddings=real_embeddings)
+    assert not a.found and a.kind == "near_miss"
+    assert "医疗床位" in a.text and "2000张" in a.text
+    assert "2000张" in a.citations[0].quote
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap (issue 7): a missing modifier (医疗 in 医疗床位, where the report has "
-    "养老床位) is not yet weighed enough by the fitted model",
+    reason="known gap (issue 22): 高中 is in no passage of the sample report, so the index "
+    "cannot tell it from the asker's own wording, and 公办幼儿园's figure is given",
 )
-@pytest.mark.parametrize("question", ["今年新增多少张医疗床位", "今年新建多少所公办高中"])
-def test_near_miss_with_a_key_term_missing_is_refused(sample_settings, real_embeddings, question):
-    assert not answer(question, settings=sample_settings, embeddings=real_embeddings).found
+def test_near_miss_with_a_word_the_index_lacks_is_refused(sample_settings, real_embeddings):
+    q = "今年新建多少所公办高中"
+    assert not answer(q, settings=sample_settings, embeddings=real_embeddings).found

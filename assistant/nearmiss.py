@@ -1,0 +1,162 @@
+"""Honest near misses: a figure about a neighbouring thing is not the answer.
+
+The fitted model says how likely a clause answers; it weighs the question's words
+together, so a clause holding most of them ("新增5000张家庭养老床位" for "新增多少张医院床位")
+can pass though the one word that names the counted thing is missing. A wrong figure with
+a real citation is the worst answer there is, so a figure answer must also pass these
+checks, each about the kind of question, not its words:
+
+- ``object``: every word of the thing counted after the asked count ("多少张医院床位" ->
+  医院, 床位) that the index knows is in the clause;
+- ``unit``: a question asking in a unit (多少亿元) gets a figure in that unit, not a rate;
+- ``tense``: a target asked is not answered from the review of last year, nor a result
+  from the plan.
+
+A pick that fails is shown as what the report says instead, never as the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from assistant.extract import Pick, coverage, has_unit, holds_asked, numbers, presence
+from assistant.question import Intent
+from index import vocab
+from index.tokens import tokenize
+
+Reason = Literal["object", "unit", "tense", "weak"]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Why a figure is not the one asked for.
+
+    Attributes:
+        reason: Which check failed.
+        missing: What the clause lacks: the counted thing's words, the unit, or the year's part.
+    """
+
+    reason: Reason
+    missing: str
+
+
+def asked_object(question: str) -> str:
+    """The thing counted after the asked count ("新增多少张医院床位？" -> 医院床位), or ""."""
+    match = vocab.COUNTED_THING.search(question)
+    return match.group("thing") if match else ""
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a figure answer must hold, read from the question once.
+
+    Attributes:
+        words: The words of :func:`asked_object` that some passage of the index holds (a
+            word none holds is the asker's own, which no clause could show).
+        thing: :func:`asked_object` itself, lowercase.
+        units: The measure word the question names after its count ("多少亿元" -> 元); a
+            unit only guessed from its verb (提高多少 -> %) is no requirement.
+    """
+
+    words: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    thing: str = ""
+
+
+def asked(query: str, idf) -> Asked:
+    """:class:`Asked` of ``query``, with ``idf`` the index's weight of a word."""
+    unseen = idf("")
+    words: list[str] = []
+    thing = asked_object(query).lower()
+    for token in tokenize(thing):
+        if token in vocab.UNITS or token in vocab.GENERIC_WORDS or len(token) < 2:
+            continue
+        if idf(token) < unseen and token not in words:
+            words.append(token)
+    unit = vocab.UNIT_AFTER_ASK.search(query)
+    return Asked(tuple(words), (unit.group(2),) if unit else (), thing)
+
+
+def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
+    """Why ``pick`` answers another figure than the one asked, or ``None`` when it may answer."""
+    if intent.kind != "number":
+        return None
+    said = pick.answer.lower()  # words are lowercase tokens (5g)
+    lacking = _other_modifier(wanted.words, wanted.thing, said)
+    if lacking:
+        return Mismatch("object", lacking)
+    if wanted.units and _only_rates(said, wanted.units):
+        return Mismatch("unit", wanted.units[0])
+    part = {"result": "review", "target": "plan"}.get(intent.tense)
+    if part and pick.hit.part in ("review", "plan") and pick.hit.part != part:
+        return Mismatch("tense", intent.tense)
+    return None
+
+
+# The least share of the question's weighted words a refused question's closest clause
+# must hold to be shown as what the report says instead: a quarter is one content word of
+# a typical question of three or four, so a clause on another topic is not offered.
+RELATED_COVERAGE = 0.25
+
+
+def closest(
+    picks: list[Pick], intent: Intent, terms: dict[str, float], wanted: Asked
+) -> list[tuple[Pick, Mismatch]]:
+    """When nothing answers: the most probable clause that holds what is asked (a figure
+    for a number question) and enough of its words, as what the report says instead."""
+    for pick in sorted(picks, key=lambda p: -p.probability):
+        if (
+            holds_asked(pick.quote, intent)
+            and coverage(terms, pick.quote) >= RELATED_COVERAGE
+            # The counted thing's head word (学位 of 幼儿园学位): a neighbour is the same
+            # kind of thing, another modifier; another thing altogether is no neighbour.
+            and (not wanted.words or wanted.words[-1] in pick.quote.lower())
+        ):
+            return [(pick, mismatch(pick, intent, wanted) or Mismatch("weak", ""))]
+    return []
+
+
+def _other_modifier(words: tuple[str, ...], thing: str, said: str) -> str:
+    """The counted thing's words ``said`` lacks, when it names the same kind of thing with
+    another modifier: its head word (the last, 床位 of 医院床位) is there and a modifier is
+    not (家庭养老床位), or only the head's last two characters are (篮球场 for 足球场).
+    With the head missing the clause may name the thing in other words (基站 for 信号塔),
+    which the fitted model weighs."""
+    if not words:
+        return ""
+    head = presence(words[-1], said)
+    if head == 0.0:
+        return ""
+    if head < 1.0:
+        return words[-1]
+    lacking = [w for w in words[:-1] if w not in words[-1] and presence(w, said) < 1.0]
+    # Only another modifier makes another thing: "基础教育学位" (教育 before the head, as
+    # asked) counts 公办 ones among others; "家庭养老床位" (养老) are other beds than 医院's.
+    at = said.find(words[-1])
+    if lacking and at >= 2 and said[at - 2 : at] in thing:
+        return ""
+    return "".join(lacking)
+
+
+def _only_rates(said: str, units: tuple[str, ...]) -> bool:
+    """A rate where an amount is asked: the clause's figures are all percentages and none
+    is in the asked unit (增长4% for 多少亿元). Measure words of counted things stand in for
+    each other (电梯 in 台 or 部), so no other unit is held against a clause."""
+    figures = numbers(said)
+    return (
+        bool(figures)
+        and all("%" in said[n.start() : n.end() + 1] for n in figures)
+        and not (has_unit(said, units))
+    )
+
+
+def unstated(topic: str, query: str, why: Mismatch, intent_number: bool = True) -> str:
+    """What the report does not state, said plainly ("“医院床位”的数字")."""
+    if why.reason == "object":
+        return f"“{asked_object(query) or topic}”的数字"
+    if why.reason == "unit":
+        return f"“{topic}”以{why.missing}计的数字"
+    if why.reason == "tense":
+        return f"“{topic}”的{'目标' if why.missing == 'target' else '实际完成'}数字"
+    return f"关于“{topic}”的明确{'数字' if intent_number else '说法'}"

@@ -1,0 +1,87 @@
+"""A neighbour's figure is no answer: the checks of :mod:`assistant.nearmiss`, by kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.extract import Pick
+from assistant.nearmiss import Asked, asked, asked_object, closest, mismatch
+from assistant.question import detect_intent
+from assistant.retrieval import Hit
+from index.model import Document, Passage
+
+_KNOWN = {"医院", "床位", "养老", "学位", "幼儿园", "幼儿", "普通高中", "普通", "高中", "通高",
+          "基础", "教育", "基础教育", "公办", "5g", "基站", "足球场", "电梯", "书房"}  # fmt: skip
+
+
+def _idf(term: str) -> float:
+    """An index that holds the words of _KNOWN (weight 3) and no other (weight 9)."""
+    return 3.0 if term in _KNOWN else 9.0
+
+
+def _pick(answer: str, part: str = "plan") -> Pick:
+    doc = Document("d", "示例市2026年政府工作报告", 2026, "示例市", "d.txt", "0")
+    passage = Passage("d", answer, "", 1, 0, len(answer), ((0, len(answer)),))
+    return Pick(Hit(passage, doc, 1.0, 1.0, 1.0, (), part), answer, answer, 0.9)
+
+
+@pytest.mark.parametrize(
+    ("question", "thing"),
+    [
+        ("北京今年要新增多少张医院床位？", "医院床位"),
+        ("河南新增了多少个普通高中学位呢", "普通高中学位"),
+        ("今年新增多少养老床位", "养老床位"),
+        ("新增多少亿元的投资", "投资"),
+        ("社会消费品零售总额达到了多少亿元？", ""),  # the thing is before the count
+        ("今年要培训多少人次", ""),
+        ("GDP增长目标是多少", ""),
+    ],
+)
+def test_asked_object(question, thing):
+    assert asked_object(question) == thing
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "part", "reason"),
+    [
+        # another modifier of the same head word
+        ("今年要新增多少张医院床位", "新增5000张家庭养老床位", "plan", "object"),
+        ("今年要增加多少个幼儿园学位", "扩充初高中学位1.4万个以上", "plan", "object"),
+        ("新增了多少个普通高中学位", "新增公办幼儿园学位49万个", "review", "object"),
+        ("今年要新建多少个5G基站", "新建基站1万个", "plan", "object"),
+        # the head word's last two characters only: another thing of the kind
+        ("今年要建多少个足球场", "建成250个3人制篮球场", "plan", "object"),
+        # the thing itself, in other words or with fewer modifiers: the model weighs it
+        ("今年要新增多少个基础教育公办学位", "新增基础教育学位9000个左右", "plan", None),
+        ("今年要新建多少个5G信号塔", "新建5G基站1万个", "plan", None),
+        ("今年要新增多少张医院床位", "新增医院床位300张", "plan", None),
+        # a rate where an amount is asked; counted things' measure words stand in for each other
+        ("去年社会消费品零售总额达到了多少亿元", "社会消费品零售总额增长4%", "review", "unit"),
+        ("去年社会消费品零售总额达到了多少亿元", "社会消费品零售总额1.2万亿元", "review", None),
+        ("去年老楼加装了多少部电梯", "老楼加装电梯869台", "review", None),
+        # a target asked, last year's result given (and the other way round)
+        ("今年社会消费品零售总额的增长目标是多少", "社零增长4.6%", "review", "tense"),
+        ("去年新增了多少张养老床位", "新增养老床位2000张", "plan", "tense"),
+        ("今年新增多少养老床位", "新增养老床位2000张", "plan", None),
+        # not a figure question: nothing to check
+        ("今年要建哪些足球场", "建成3人制篮球场", "plan", None),
+    ],
+)
+def test_mismatch(question, answer, part, reason):
+    why = mismatch(_pick(answer, part), detect_intent(question), asked(question, _idf))
+    assert (why and why.reason) == reason
+
+
+def test_only_words_the_index_holds_are_required():
+    assert asked("今年新建多少所公办书房", _idf).words == ("公办", "书房")
+    assert asked("今年新建多少所公办高楼", _idf).words == ("公办",)  # 高楼: the asker's own
+
+
+def test_closest_is_the_same_kind_of_thing_or_nothing():
+    intent = detect_intent("今年要新建多少个电动汽车充电设施")
+    wanted = Asked(("充电", "设施"), (), "电动汽车充电设施")
+    terms = {"新建": 1.0, "充电": 3.0, "设施": 2.0}
+    other, near = _pick("今年新建城市书房25座"), _pick("新建充电设施的配套电网")
+    assert closest([other], intent, terms, wanted) == []
+    assert closest([_pick("建设充电设施1000个"), other], intent, terms, wanted)
+    assert closest([near], intent, terms, wanted) == []  # no figure: no related figure
