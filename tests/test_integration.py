@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from assistant import answer
-from assistant.cli import main
 from assistant.evaluate import run_eval
 from tests.conftest import DATA
+from ui.cli import main
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +78,7 @@ def test_cli_errors_are_messages_not_tracebacks(monkeypatch, capsys):
 
 def test_help_does_not_import_heavy_libraries():
     code = (
-        "import sys; from assistant.cli import _parser; _parser().format_help();"
+        "import sys; from ui.cli import main; main(['--help']); main(['ask', '--help']);"
         "heavy = {'torch', 'sentence_transformers', 'gradio', 'chromadb'} & set(sys.modules);"
         "print(sorted(heavy))"
     )
