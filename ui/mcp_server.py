@@ -10,6 +10,7 @@ client gets both the JSON (``structuredContent``, with its schema in the tool's
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Annotated
 
@@ -113,7 +114,12 @@ def create_server(
         from assistant import answer, search
 
         answer_fn, search_fn = answer_fn or answer, search_fn or search
+    # MCPServer configures the root logger (basicConfig, a rich handler) when it has no
+    # handler yet: the process's logging stays as the command or the caller set it.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     server = MCPServer(NAME, instructions=INSTRUCTIONS, version="1", log_level="WARNING")
+    root.handlers[:], root.level = handlers, level
 
     def current() -> Settings:
         return settings or Settings.from_env()
