@@ -1,6 +1,6 @@
 """Cited answers from Chinese government work reports: ``from assistant import answer``."""
 
-from assistant.core import AnswerStream, answer, stream_answer, warm_up
+from assistant.core import AnswerStream, answer, search, stream_answer, warm_up
 from assistant.feedback import record_feedback
 from assistant.types import Answer, Citation, ReportFilter
 from index.errors import IndexMissingError, ModelError, QuestionError, ReportQAError
@@ -18,6 +18,7 @@ __all__ = [
     "Settings",
     "answer",
     "record_feedback",
+    "search",
     "stream_answer",
     "warm_up",
 ]

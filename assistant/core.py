@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Sequence
 
-from assistant.answering import extractive_answer, passages_to_read
+from assistant.answering import admitted, extractive_answer, passages_to_read
 from assistant.decide import AnswerModel
 from assistant.followup import rewrite_followup
 from assistant.question import clean_question
-from assistant.retrieval import Retriever, get_retriever, require_index, require_store
+from assistant.retrieval import Hit, Retriever, get_retriever, require_index, require_store
 from assistant.types import Answer, ReportFilter
 from index.build import model_id_for
 from index.errors import IndexChangedError, IndexMissingError, ModelError, QuestionError
@@ -135,6 +135,50 @@ def _run(
     from assistant.llm import llm_answer
 
     return (yield from llm_answer(llm, result, passages, settings.llm_timeout))
+
+
+def search(
+    query: str,
+    *,
+    k: int = 8,
+    settings: Settings | None = None,
+    embeddings=None,
+    within: ReportFilter | None = None,
+) -> list[Hit]:
+    """The passages that best match ``query``, best first, without choosing an answer.
+
+    The same hybrid retrieval the answer starts from (keywords, passage and sentence
+    vectors), over the reports ``within`` admits; for retrievers (LangChain) and tools
+    (MCP) that let another model read the passages.
+
+    Args:
+        query: What to look for, in Chinese; cleaned as a question is.
+        k: How many passages.
+        settings, embeddings: As for :func:`answer`.
+        within: Only the reports of this region and/or year; ``None`` searches them all.
+
+    Raises:
+        QuestionError: The query is empty, too long or not in Chinese.
+        IndexMissingError: Nothing has been indexed yet.
+    """
+    text = clean_question(query)
+    settings = settings or Settings.from_env()
+    manifest = require_index(settings)
+    model_id = model_id_for(settings, embeddings)
+    embeddings = _question_embeddings(settings, embeddings)
+    for attempt in range(_ATTEMPTS):
+        try:
+            retriever = get_retriever(settings, embeddings, manifest)
+            _check_model(retriever, model_id)
+            docs = None if within is None else {d.doc_id for d in admitted(retriever, within)}
+            if docs == set():
+                return []
+            return retriever.search(text, docs, k)
+        except IndexChangedError:
+            if attempt == _ATTEMPTS - 1:
+                raise
+            manifest = require_index(settings)
+    raise AssertionError("unreachable")
 
 
 def warm_up(settings: Settings | None = None, embeddings=None) -> bool:

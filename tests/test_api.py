@@ -12,6 +12,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 from index import QuestionError, Settings, build_index, list_documents
 from tests.test_ui import REPORT, FakeCore, free_port
+from ui.http import NEED_LOGIN
 
 pytestmark = pytest.mark.server
 
@@ -177,7 +178,7 @@ def test_auth_protects_the_api_and_the_page(home):
     finally:
         server.close()
     assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Basic"
-    assert refused.json()["message"] == "需要用户名和密码（HTTP Basic）。"
+    assert refused.json()["message"] == NEED_LOGIN
     assert wrong.status_code == 401
     assert asked.status_code == 200 and asked.json()["question"] == "问题"
     assert listed.status_code == 200 and len(listed.json()) == 1

@@ -99,9 +99,9 @@ def test_index_and_answer_through_a_chroma_server(chroma_url, settings, fake_emb
 def test_server_down_is_a_message_and_back_up_just_works(
     chroma_server, settings, tmp_path, monkeypatch, capsys
 ):
-    from assistant.cli import main
     from index.errors import StoreUnavailableError
     from tests.conftest import CountingFakeEmbeddings
+    from ui.cli import main
 
     remote = dataclasses.replace(settings, chroma_url=chroma_server.url)
     shutil.copy(sample_report(), tmp_path / "taiyuan.txt")

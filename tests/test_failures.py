@@ -13,11 +13,11 @@ import sqlite3
 import pytest
 
 from assistant import answer
-from assistant.cli import main
 from index import ReportQAError, build_index, sample_report
 from index.errors import StorageError, StoreUnavailableError
 from index.store import IndexStore
 from tests.conftest import CountingFakeEmbeddings, lenient_answer_model
+from ui.cli import main
 
 
 @pytest.fixture

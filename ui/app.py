@@ -726,7 +726,7 @@ def serve(
 
     # mount_gradio_app takes no session capacity (launch does): the page reads it from here.
     app.state_session_capacity = SESSIONS_KEPT
-    api = create_api(app.rq_core, auth=auth)
+    api = create_api(app.rq_core, auth=auth, host=host)
     gr.mount_gradio_app(
         api,
         app,
