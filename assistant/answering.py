@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from assistant.extract import (
     question_terms,
 )
 from assistant.nearmiss import Mismatch, asked, closest, mismatch, unstated
+from assistant.overview import Point, overview_points, point_text
 from assistant.question import (
     Intent,
     Scope,
@@ -31,6 +33,7 @@ from assistant.question import (
 from assistant.retrieval import Hit, Retriever
 from assistant.types import Answer, AnswerKind, Citation, ReportFilter
 from assistant.verify import verify
+from index import vocab
 from index.model import Document
 from index.vocab import ASKED_COUNT, short_region
 
@@ -71,6 +74,12 @@ def extractive_answer(
     query = standalone
     labelled = len({region_key(d.region) for d in documents}) > 1
     near: tuple[str, list[tuple[Pick, Mismatch]]] | None = None
+    if intent.kind == "overview":
+        for docs, query in attempts:
+            points = overview_points(query, intent, docs, retriever)
+            if points:
+                return _overview(question, standalone, query, points, labelled)
+        intent = dataclasses.replace(intent, kind="statement")  # one sentence may still say
     for docs, query in attempts:
         terms = question_terms(query, retriever.bm25.idf)
         choice = choose(query, intent, terms, docs, retriever, model, scope.place)
@@ -369,6 +378,29 @@ def near_miss_answer(
     missing = unstated(_topic(query), query, near[0][1], intent.kind == "number")
     text = f"报告没有给出{missing}；相关的是：{'；'.join(said)}。"
     return Answer(question, text, False, citations, standalone, kind="near_miss")
+
+
+def _overview(
+    question: str, standalone: str, query: str, points: list[Point], labelled: bool
+) -> Answer:
+    """The points in report order, each with the citation of its passage."""
+    numbers: dict[int, int] = {}  # passage -> citation number, in order of first use
+    citations: list[Citation] = []
+    claims = []
+    for point in points:
+        key = id(point.hit)
+        if key not in numbers:
+            numbers[key] = len(citations) + 1
+            citations.append(_citation(numbers[key], point.hit, point.sentence))
+        claims.append(f"{point_text(point.sentence)}[{numbers[key]}]")
+    quotes = {c.n: c.text for c in citations}
+    if verify("；".join(claims), quotes):
+        return Answer(question, "无法核实答案，请换个问法。", False, (), standalone)
+    where = f"{_label(points[0].hit.document)}" if labelled else "报告"
+    lines = [f"{i}. {claim}" for i, claim in enumerate(claims, 1)]
+    topic = vocab.OVERVIEW_FRAME.sub("", _topic(vocab.OVERVIEW_WORDS.sub("", query)))
+    text = f"{where}关于“{topic}”的主要内容：\n" + "\n".join(lines)
+    return Answer(question, text, True, tuple(citations), standalone, kind="overview")
 
 
 def _label(doc: Document) -> str:

@@ -28,7 +28,8 @@ class Intent:
     """What kind of answer a question wants.
 
     Attributes:
-        kind: ``number``, ``entity``, ``yesno`` or ``statement``.
+        kind: ``number``, ``entity``, ``yesno``, ``statement`` or ``overview`` (an open
+            question about a topic, which several sentences answer).
         units: Measure words the number should carry (``张``, ``%`` …), if the question says.
         tense: ``result`` for what already happened (the review part answers),
             ``target`` for what is planned (the plan part answers), else empty.
@@ -38,7 +39,7 @@ class Intent:
         when: The question asks for a time (哪天, 几月, 什么时候): the answer names one.
     """
 
-    kind: Literal["number", "entity", "yesno", "statement"]
+    kind: Literal["number", "entity", "yesno", "statement", "overview"]
     units: tuple[str, ...] = ()
     tense: Tense = ""
     figures: int = 1
@@ -141,6 +142,8 @@ def detect_intent(question: str) -> Intent:
             figures = max(figures, 2)
         several = bool(vocab.SEVERAL_YEARS_ASKED.search(question))
         return Intent("number", units, tense, figures, several)
+    if vocab.OVERVIEW_CUE.search(question) and not when:
+        return Intent("overview", (), tense)
     if vocab.YESNO_CUE.search(question):
         return Intent("yesno", (), tense, when=when)
     if vocab.ENTITY_CUE.search(question) or when:

@@ -171,6 +171,25 @@ GENERIC_WORDS = frozenset(
     "做好 促进 深化 构建 培育 发展 有关 去年 上年 实际 预期 打算 能 还 再 多 "
     "定义 特点 名叫 属于 作用 意义 原因 内容 方式 政府 报告 现在 目前 如今".split()
 )
+# An open question about a topic ("教育方面有什么打算", "打算怎么稳就业"): several sentences
+# answer it, not one clause. Its cues: what plans or measures there are, or how the
+# government will act on a topic (a verb of policy after 怎么/如何).
+_POLICY_NOUNS = "打算|安排|举措|措施|部署|计划|考虑|政策|重点工作|工作|新举措|新招|做法|实事|成绩|成效|进展|亮点|动作"
+_POLICY_VERBS = (
+    "稳|发展|提振|推进|促进|扩大|抓|做好|推动|改善|提升|加强|保障|建设|支持|扩内需|优化|应对|加快|落实"
+    "|完善|打造|培育|保护|治理|防范|提高|增加|做|干|办"
+)
+OVERVIEW_CUE = re.compile(
+    rf"(?:哪些|什么|啥)(?:{_POLICY_NOUNS})|(?:做|干|办)了?(?:哪些|什么|啥)"
+    rf"|(?:打算|准备|计划|要)?(?:怎么|如何|怎样)(?:{_POLICY_VERBS})"
+)
+# The words of an overview question that ask, not name the topic ("在教育上有哪些打算").
+OVERVIEW_WORDS = re.compile(
+    rf"(?:打算|准备|计划|要)?(?:怎么|如何|怎样)|有?(?:哪些|什么|啥)(?:{_POLICY_NOUNS})"
+    r"|(?:做|干|办)了?(?:哪些|什么|啥)(?:事情?|工作)?"
+)
+# What frames the topic of an overview ("在教育上", "养老方面") once its asking words are gone.
+OVERVIEW_FRAME = re.compile(r"^在|(?:上|方面)$")
 # Modal words of speech that jieba may join to the verb after them ("要产", "想招", "再修").
 MODALS = frozenset("要想再还能将会可得")
 # Which one(s) or who: a question with one of these and no NUMBER_ASKED word wants names.

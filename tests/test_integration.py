@@ -139,3 +139,11 @@ def test_a_neighbours_figure_is_shown_as_related_not_as_the_answer(
 def test_near_miss_with_a_word_the_index_lacks_is_refused(sample_settings, real_embeddings):
     q = "今年新建多少所公办高中"
     assert not answer(q, settings=sample_settings, embeddings=real_embeddings).found
+
+
+def test_an_open_question_gets_an_overview_in_report_order(sample_settings, real_embeddings):
+    a = answer("今年在养老方面有什么打算", settings=sample_settings, embeddings=real_embeddings)
+    assert a.found and a.kind == "overview"
+    assert a.text.count("\n") >= 3 and "养老床位2000张" in a.text
+    paragraphs = [c.paragraph for c in a.citations]
+    assert paragraphs == sorted(paragraphs) and len(paragraphs) >= 2
