@@ -174,7 +174,10 @@ GENERIC_WORDS = frozenset(
 # An open question about a topic ("教育方面有什么打算", "打算怎么稳就业"): several sentences
 # answer it, not one clause. Its cues: what plans or measures there are, or how the
 # government will act on a topic (a verb of policy after 怎么/如何).
-_POLICY_NOUNS = "打算|安排|举措|措施|部署|计划|考虑|政策|重点工作|工作|新举措|新招|做法|实事|成绩|成效|进展|亮点|动作"
+_POLICY_NOUNS = (
+    "打算|安排|举措|措施|部署|计划|考虑|政策|重点工作|工作|新举措|新招"
+    "|做法|实事|成绩|成效|进展|亮点|动作"
+)
 _POLICY_VERBS = (
     "稳|发展|提振|推进|促进|扩大|抓|做好|推动|改善|提升|加强|保障|建设|支持|扩内需|优化|应对|加快|落实"
     "|完善|打造|培育|保护|治理|防范|提高|增加|做|干|办"
