@@ -584,3 +584,21 @@ def test_reportqa_serve_binds_loopback(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("kind", "found", "label", "css"),
+    [
+        ("near_miss", False, "报告未给出", "rq-near-miss"),
+        ("overview", True, "概览", "rq-overview"),
+        ("figure", True, "", "rq-answer"),
+        ("refusal", False, "未找到", "rq-refusal"),
+    ],
+)
+def test_each_kind_of_answer_renders_as_such(kind, found, label, css):
+    a = Answer("问", "答[1]", found, (citation(),), "问", kind=kind)
+    html = render.answer_html(a)
+    assert css in html and label in html
+    # a near miss shows its related passage open, labelled, never as the answer's source
+    assert ("不是所问的数字" in html) == (kind == "near_miss")
+    assert ("出自" in html) == found

@@ -243,6 +243,20 @@ def test_refusal_looks_different(open_page):
     assert not refusal.find_elements("css selector", ".rq-cards-title")
 
 
+def test_a_near_miss_and_an_overview_render_as_such(open_page, tmp_path):
+    driver = open_page()
+    near = _ask(driver, "今年新增多少张医疗床位", "报告未给出")
+    assert "rq-near-miss" in near.get_attribute("class")
+    related = near.find_elements("css selector", ".rq-related .rq-card")
+    assert related and "2000张" in related[0].text  # shown open, as related
+    assert "不是所问的数字" in near.text
+    overview = _ask(driver, "今年在养老方面有什么打算", "概览")
+    assert "rq-overview" in overview.get_attribute("class")
+    text = overview.find_element("css selector", ".rq-text").text
+    assert text.count("\n") >= 3 and len(overview.find_elements("css selector", ".rq-card")) >= 2
+    _shot(driver, tmp_path, "near-miss-and-overview.png")
+
+
 def _docs_loaded(driver) -> str:
     """The report list once the page has loaded it."""
     return _wait(driver, lambda d: "份报告" in (t := _find(d, "#rq-docs")[0].text) and t)

@@ -87,6 +87,12 @@ def cards_html(answer) -> str:
     """Cards of the citations the answer's ``[n]`` markers point to; the rest folded away."""
     if not answer.citations:
         return ""
+    if getattr(answer, "kind", "") == "near_miss":  # shown, but as what it is
+        return (
+            '<div class="rq-cards rq-related">'
+            '<div class="rq-cards-title">相关内容（不是所问的数字）</div>'
+            f"{_cards(answer.citations)}</div>"
+        )
     if not answer.found:
         return _more(answer.citations, "可能相关的段落")
     shown = _cited(answer)
@@ -107,7 +113,7 @@ def answer_text(answer) -> str:
     """The answer as plain text, as the copy button copies it: the answer, then per cited
     passage "[n] 标题 · 年份 · 地区 · 章节 · 第N段：引文"."""
     lines = [answer.text]
-    if answer.found and answer.citations:
+    if answer.citations and (answer.found or getattr(answer, "kind", "") == "near_miss"):
         lines.append("")
         for c in _cited(answer):
             parts = [c.title or "（无标题）", *([f"{c.year}年"] if c.year else [])]
@@ -146,16 +152,25 @@ def _note(answer) -> str:
 
 def answer_html(answer) -> str:
     """The final chat message for an :class:`assistant.Answer` (answer or refusal)."""
+    kind = getattr(answer, "kind", "")
+    if kind == "near_miss":
+        return (
+            '<div class="rq-msg rq-refusal rq-near-miss"><span class="rq-label">报告未给出</span>'
+            f'<div class="rq-text">{with_markers(answer.text)}</div>{_note(answer)}'
+            f'{cards_html(answer)}<div class="rq-tools">{_copy(answer)}</div></div>'
+        )
     if not answer.found:
         return (
             '<div class="rq-msg rq-refusal"><span class="rq-label">未找到</span>'
             f'<div class="rq-text">{_lines(esc(answer.text))}</div>{_note(answer)}'
             f'{cards_html(answer)}<div class="rq-tools">{_copy(answer)}</div></div>'
         )
+    overview = kind == "overview"
     return (
-        '<div class="rq-msg rq-answer">'
-        f'<div class="rq-text">{with_markers(answer.text)}</div>{_sources(answer)}{_note(answer)}'
-        f'{cards_html(answer)}<div class="rq-tools">{_copy(answer)}</div></div>'
+        f'<div class="rq-msg rq-answer{" rq-overview" if overview else ""}">'
+        + ('<span class="rq-label rq-label-overview">概览</span>' if overview else "")
+        + f'<div class="rq-text">{with_markers(answer.text)}</div>{_sources(answer)}'
+        f'{_note(answer)}{cards_html(answer)}<div class="rq-tools">{_copy(answer)}</div></div>'
     )
 
 

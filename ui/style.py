@@ -55,6 +55,10 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
 .rq-refusal { background: #f3f4f6; border: 1px dashed #9ca3af; border-radius: 8px;
   padding: 8px 10px; color: #374151; }
 .rq-refusal .rq-card { background: #fff; color: #1f2937; }
+.rq-near-miss { border-color: #d97706; }
+.rq-near-miss .rq-label { background: #d97706; }
+.rq-related .rq-card { border-left-color: #9ca3af; }
+.rq-label-overview { background: #2563eb; }
 .rq-error { background: #fef2f2; border: 1px solid #fecaca; border-radius: 8px;
   padding: 8px 10px; color: #7f1d1d; }
 .rq-error .rq-label { background: #dc2626; }
