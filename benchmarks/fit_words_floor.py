@@ -13,13 +13,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant import answering  # noqa: E402
-from assistant.decide import load_model  # noqa: E402
-from assistant.extract import candidates, question_terms  # noqa: E402
-from assistant.question import clean_question  # noqa: E402
-from assistant.retrieval import get_retriever  # noqa: E402
-from index.embeddings import load_query_embeddings  # noqa: E402
-from index.settings import Settings  # noqa: E402
+from assistant import answering
+from assistant.decide import load_model
+from assistant.extract import candidates, question_terms
+from assistant.question import clean_question
+from assistant.retrieval import get_retriever
+from index.embeddings import load_query_embeddings
+from index.settings import Settings
 
 
 def _norm(text: str) -> str:
