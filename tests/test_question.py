@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering import scoped_attempts
-from assistant.question import (
-    clean_question,
-    detect_intent,
-    everyday_to_report,
-    find_scope,
-    region_key,
-    scope_message,
-    strip_scope,
-)
+from assistant.question import clean_question, detect_intent, everyday_to_report
+from assistant.regions import region_key
+from assistant.scope import find_scope, scope_message, scoped_attempts, strip_scope
 from index import vocab
 from index.model import Document
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from assistant import Answer, ReportFilter, answer, record_feedback
-from assistant.answering import NONE_ADMITTED
+from assistant.scope import NONE_ADMITTED
 from tests.conftest import lenient_answer_model
 from tests.test_multi_report import multi  # noqa: F401 -- the shared multi-region index
 
