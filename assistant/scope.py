@@ -264,6 +264,11 @@ def read_period(question: str) -> tuple[str, int | None, int | None, int | None]
             text = text[: absolute.start()] + text[absolute.end() :]
             absolute = vocab.YEAR_RE.search(text)
             relative = _relative_word(text)
+    if year is not None and absolute and report_year is None and int(absolute.group(1)) > year:
+        # "2026年…回顾2025年时说": the later year is the report's (its wrapper gone).
+        report_year = int(absolute.group(1))
+        text = text[: absolute.start()] + text[absolute.end() :]
+        absolute = None
     if year is None and absolute:
         year = int(absolute.group(1))
     if year is not None:
