@@ -342,3 +342,35 @@ def test_district_reports_answer_however_the_district_is_named(
     assert a.found, a.text
     assert expect in a.text
     assert (a.citations[0].region, a.citations[0].year) == (region, year)
+
+
+# ---------------------------------------------------------------- follow-ups
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "standalone"),
+    [
+        # The region of the answer before is kept when neither question names one.
+        (
+            [("今年新增多少养老床位", "北京市（2026年）：新增家庭养老床位5000张[1]。")],
+            "那医疗床位呢",
+            "北京市今年新增多少医疗床位",
+        ),
+        # Several regions answered: none is picked for the follow-up.
+        (
+            [("今年新增多少养老床位", "北京市（2026年）：5000张[1]；上海市（2026年）：3000张[2]")],
+            "那医疗床位呢",
+            "今年新增多少医疗床位",
+        ),
+        # A colloquial name is switched like any other.
+        ([("京城今年要新建多少个充电桩", "3万个[1]")], "那上海呢", "上海今年要新建多少个充电桩"),
+        # Region and year carry over unless switched.
+        ([("2024年全国赤字率是多少", "3%[1]")], "那专项债呢", "2024年全国专项债是多少"),
+        ([("2025年全国赤字率是多少", "4%[1]")], "那2024年呢", "2024年全国赤字率是多少"),
+    ],
+)
+def test_a_followup_keeps_the_scope_of_the_turn_before(history, question, standalone):
+    from assistant.followup import rewrite_followup
+
+    known = [d.region for d in PROVINCIAL]
+    assert rewrite_followup(question, history, known_regions=known) == standalone
