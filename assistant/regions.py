@@ -223,6 +223,8 @@ def locate(question: str, regions: Sequence[Region]) -> list[Mention]:
                 candidates.append((m.start(), m.end(), m.group(), region.key, region))
             continue
         for alias in region.aliases:
+            if alias not in question:
+                continue
             for m in re.finditer(re.escape(alias), question):
                 candidates.append((m.start(), m.end(), alias, region.key, region))
     candidates += _table_places(question)

@@ -60,7 +60,8 @@ class Scope:
         report_year: The year of the report it names ("2024年的报告里"), if it names one.
         relative: ``year`` was counted from a report's year (明年, 前年).
         text: The question without the words that name the report and its year.
-        said: The words the question names its scope with, to take out of the query.
+        said: The words that name the region (its aliases, and those the question used for
+            it and the regions around it), to take out of the query.
         nearby: Why nothing held is the place named and what is held near it, when so.
     """
 
@@ -213,7 +214,7 @@ def find_scope(question: str, documents: Iterable[Document]) -> Scope:
     region, place, unknown, nearby = _resolve(chain, regions)
     # The words naming the region (and the regions around it) leave the query; a place
     # inside it stays: only passages that name it answer.
-    said = tuple(m.said for m in chain if region and m.key != place) if region else ()
+    said = (*region.aliases, *(m.said for m in chain if m.key != place)) if region else ()
     if relative is not None and year is None:
         anchor = report_year or _latest_year(documents, region)
         year = anchor + relative if anchor else None
@@ -434,13 +435,8 @@ def strip_scope(question: str, scope: Scope, year_word: str = "今年") -> str:
     if scope.region == vocab.NATIONAL:
         text = vocab.NATIONAL_ALIAS_RE.sub("", text)
     elif scope.region:
-        region = find_region(scope.region, held_regions_of_name(scope.region))
-        aliases = region.aliases if region else (scope.region,)
-        for alias in sorted({*aliases, *scope.said}, key=len, reverse=True):
-            text = text.replace(alias, "")
-    elif scope.said:
-        for said in sorted(scope.said, key=len, reverse=True):
-            text = text.replace(said, "", 1)
+        for said in sorted(set(scope.said) or {scope.region}, key=len, reverse=True):
+            text = text.replace(said, "")
     if scope.year:
         text = re.sub(rf"{scope.year}\s*年", year_word, text)
         if scope.relative or scope.report_year:
@@ -448,11 +444,6 @@ def strip_scope(question: str, scope: Scope, year_word: str = "今年") -> str:
             if relative:
                 text = text[: relative.start()] + year_word + text[relative.end() :]
     return text
-
-
-def held_regions_of_name(name: str) -> tuple[Region, ...]:
-    """The one region a held name makes (for its aliases)."""
-    return held_regions([Document("", "", None, name, "", "")])
 
 
 def scoped_attempts(
