@@ -331,7 +331,12 @@ FILLER_PARTICLES = re.compile(
 # Short forms reports and people both use ("规上工业" = "规模以上工业"): either stands for the
 # other when the question's words are looked for in a sentence.
 _SHORT_FORMS = (("规上", "规模以上"), ("限上", "限额以上"))
-ABBREVIATIONS = {a: (b,) for pair in _SHORT_FORMS for a, b in (pair, pair[::-1])}
+# A place a question mentions in its topic may be named otherwise by the reports: the
+# reports of Beijing's neighbours speak of its 首都 resources, functions and services.
+_PLACE_NAMES_IN_REPORTS = (("北京", "首都"),)
+ABBREVIATIONS = {
+    a: (b,) for pair in (*_SHORT_FORMS, *_PLACE_NAMES_IN_REPORTS) for a, b in (pair, pair[::-1])
+}
 
 EVERYDAY_TERMS = (
     (re.compile(r"GDP|国民生产总值|经济总量|经济规模", re.IGNORECASE), "生产总值"),
