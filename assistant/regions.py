@@ -92,6 +92,8 @@ class Region:
         names: Every name its reports give it, sorted.
         parents: The keys of the regions it lies in, outermost first (山西省, 太原市).
         code: Its division code when known (the table's), else empty.
+        aliases: Ways a question may name it, longest first: its names, its key, the key
+            without suffix (南山), colloquial names (京城); for the nation 全国, 我国 ….
     """
 
     key: str
@@ -99,15 +101,7 @@ class Region:
     names: tuple[str, ...]
     parents: tuple[str, ...]
     code: str = ""
-
-    @property
-    def aliases(self) -> tuple[str, ...]:
-        """Ways a question may name it, longest first: full names, key, short key."""
-        if self.key == vocab.NATIONAL:
-            return vocab.NATIONAL_ALIASES
-        names = {*self.names, self.key, vocab.short_region(self.key)}
-        names |= {n for n, full in vocab.NICKNAMES.items() if full == self.key and len(n) > 1}
-        return tuple(sorted((n for n in names if len(n) >= 2), key=lambda n: (-len(n), n)))
+    aliases: tuple[str, ...] = ()
 
     def contains(self, other: Region | vocab.Place) -> bool:
         """Whether ``other`` (a held region or a division) lies inside this region."""
@@ -143,8 +137,17 @@ def _regions(grouped: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[Region, 
         parents.discard(key)
         ordered = tuple(sorted(parents, key=lambda p: (level(p), p)))
         name = max(names, key=lambda n: (len(n), n))
-        out.append(Region(key, name, names, ordered, place.code if place else ""))
+        code = place.code if place else ""
+        out.append(Region(key, name, names, ordered, code, _aliases(key, names)))
     return tuple(out)
+
+
+def _aliases(key: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    if key == vocab.NATIONAL:
+        return vocab.NATIONAL_ALIASES
+    found = {*names, key, vocab.short_region(key)}
+    found |= {n for n, full in vocab.NICKNAMES.items() if full == key and len(n) > 1}
+    return tuple(sorted((n for n in found if len(n) >= 2), key=lambda n: (-len(n), n)))
 
 
 def _place_of(key: str, context: set[str]) -> vocab.Place | None:
