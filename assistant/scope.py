@@ -114,7 +114,7 @@ class Plan:
         if self.scope.place and self.scope.region:
             return (
                 f"索引中没有{self.scope.place}的报告；{self.scope.region}的报告中也没有找到"
-                f"关于{self.scope.place}“{topic}”的相关内容。"
+                f"关于“{topic}”的相关内容。"
             )
         return f"报告中没有找到关于“{topic}”的相关内容。"
 
