@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,16 +20,10 @@ from assistant.extract import (
 )
 from assistant.nearmiss import Mismatch, asked, closest, mismatch, unstated
 from assistant.overview import Point, overview_points, point_text
-from assistant.question import (
-    Intent,
-    Scope,
-    detect_intent,
-    find_scope,
-    region_key,
-    scope_message,
-    strip_scope,
-)
+from assistant.question import Intent
+from assistant.regions import region_key
 from assistant.retrieval import Hit, Retriever
+from assistant.scope import search_plan
 from assistant.types import Answer, AnswerKind, Citation, ReportFilter
 from assistant.verify import verify
 from index import vocab
@@ -43,7 +36,6 @@ MAX_REPORTS = 3
 # probability on: its right clause scores far below a figure's. benchmarks/fit_words_floor.py
 # over the public and fitted sets: unanswerable ones at most 0.042, right ones from 0.071.
 WORDS_FLOOR = 0.055
-NONE_ADMITTED = "已索引的报告中没有符合所选地区和年份的报告，请修改或清除筛选条件。"
 _TOPIC_NOISE = re.compile(
     r"^(请问|今年|明年|全年|全市|全省|计划|要|将|的)+|(的?(目标|计划|安排|数量|规模))?(是|有|为)?"
     r"(怎样|如何|是否)?(呢|吗)?[？?。！!]*$"
@@ -69,22 +61,20 @@ def extractive_answer(
         within: Only the reports this filter admits are searched.
     """
     model = model or load_model()
-    documents = admitted(retriever, within)
-    if not documents:
-        return Answer(question, NONE_ADMITTED, False, (), standalone)
-    scope, intent, attempts = search_plan(standalone, documents)
-    if isinstance(attempts, str):
-        return Answer(question, attempts, False, (), standalone)
+    plan = search_plan(standalone, retriever.documents.values(), within)
+    if plan.refusal is not None:
+        return Answer(question, plan.refusal, False, (), standalone)
+    scope, intent = plan.scope, plan.intent
     query = standalone
-    labelled = len({region_key(d.region) for d in documents}) > 1
+    labelled = len({region_key(d.region) for d in plan.reports}) > 1
     near: tuple[str, list[tuple[Pick, Mismatch]]] | None = None
     if intent.kind == "overview":
-        for docs, query in attempts:
+        for docs, query in plan.attempts:
             points = overview_points(query, intent, docs, retriever)
             if points:
                 return _overview(question, standalone, query, points, labelled)
         intent = dataclasses.replace(intent, kind="statement")  # one sentence may still say
-    for docs, query in attempts:
+    for docs, query in plan.attempts:
         terms = question_terms(query, retriever.bm25.idf)
         choice = choose(query, intent, terms, docs, retriever, model, scope.place)
         if choice.picks:
@@ -95,44 +85,10 @@ def extractive_answer(
         return near_miss_answer(question, standalone, *near, labelled, intent)
     return Answer(
         question=question,
-        text=f"报告中没有找到关于“{_topic(query)}”的相关内容。",
+        text=plan.nothing_found(_topic(query)),
         found=False,
         standalone_question=standalone,
     )
-
-
-def search_plan(
-    standalone: str, documents: Sequence[Document]
-) -> tuple[Scope, Intent, list[tuple[list[Document], str]] | str]:
-    """The question's scope and intent, and the searches to try in turn (the reports and
-    the query for each), or the Chinese message when the scope is not held."""
-    scope = find_scope(standalone, documents)
-    intent = detect_intent(standalone)
-    problem = scope_message(scope, documents)
-    if problem:
-        return scope, intent, problem
-    return (
-        scope,
-        intent,
-        [
-            (docs, strip_scope(standalone, scope, year_word))
-            for docs, year_word in scoped_attempts(scope, intent, documents)
-        ],
-    )
-
-
-def admitted(retriever: Retriever, within: ReportFilter | None) -> list[Document]:
-    """The indexed reports ``within`` admits (all of them without a filter)."""
-    documents = list(retriever.documents.values())
-    if within is None:
-        return documents
-    key = region_key(within.region) if within.region else None
-    return [
-        d
-        for d in documents
-        if (key is None or region_key(d.region) == key)
-        and (within.year is None or d.year == within.year)
-    ]
 
 
 def passages_to_read(
@@ -149,11 +105,9 @@ def passages_to_read(
         retriever: The index to search.
         within: Only the reports this filter admits are searched.
     """
-    scope, _, attempts = search_plan(standalone, admitted(retriever, within))
-    if isinstance(attempts, str):
-        return ()
-    for docs, query in attempts:
-        hits = retrieve(query, docs, retriever, scope.place)[:MAX_CITATIONS]
+    plan = search_plan(standalone, retriever.documents.values(), within)
+    for docs, query in plan.attempts:
+        hits = retrieve(query, docs, retriever, plan.scope.place)[:MAX_CITATIONS]
         if hits:
             return tuple(_citation(n, hit, _likest_sentence(hit)) for n, hit in enumerate(hits, 1))
     return ()
@@ -167,46 +121,6 @@ def _likest_sentence(hit: Hit) -> str:
     sims = hit.sentence_sims
     start, end = passage.sentences[max(range(len(sims)), key=sims.__getitem__)]
     return passage.text[start:end]
-
-
-def scoped_attempts(
-    scope: Scope, intent: Intent, documents: Sequence[Document]
-) -> list[tuple[list[Document], str]]:
-    """The sets of reports to try in turn, each with how the asked year reads inside them.
-
-    A report plans its own year ("今年") and reviews the one before ("去年"): a question
-    about the result of 2023 goes to the 2024 report, one about its target to the 2023
-    report (the other report's plan or review is of another year), one that says neither
-    to both, the plan first; then to documents of no known year. With no year, the latest
-    report of each region is tried first.
-    """
-    key = region_key(scope.region) if scope.region else None
-    docs = [d for d in documents if key is None or region_key(d.region) == key]
-    if scope.unknown_region:  # a place no report is of: only documents of no region may say
-        docs = [d for d in docs if not d.region]
-    if scope.year is not None:
-        plan, review = (scope.year, "今年"), (scope.year + 1, "去年")
-        # A result is in the review only, a target in the plan only: the other report's
-        # plan (review) states another year's figure.
-        order = {"result": [review], "target": [plan]}.get(intent.tense, [plan, review])
-        # A document of unknown year (not a dated report) may speak of any year, in its
-        # own words ("2007年"): it is tried last.
-        order.append((None, f"{scope.year}年"))
-        attempts = [([d for d in docs if d.year == y], word) for y, word in order]
-        return [(found, word) for found, word in attempts if found]
-    if not docs:
-        return []
-    latest = latest_per_region(docs)
-    return [(latest, "")] + ([(docs, "")] if len(latest) < len(docs) else [])
-
-
-def latest_per_region(documents: Sequence[Document]) -> list[Document]:
-    """For each region only its most recent report; a report of unknown region stands alone."""
-    latest: dict[str, int] = {}
-    for d in documents:
-        key = region_key(d.region) or d.doc_id
-        latest[key] = max(latest.get(key, 0), d.year or 0)
-    return [d for d in documents if (d.year or 0) == latest[region_key(d.region) or d.doc_id]]
 
 
 @dataclass(frozen=True)

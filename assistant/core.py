@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Sequence
 
-from assistant.answering import admitted, extractive_answer, passages_to_read
+from assistant.answering import extractive_answer, passages_to_read
 from assistant.decide import AnswerModel
 from assistant.followup import rewrite_followup
 from assistant.question import clean_question
 from assistant.retrieval import Hit, Retriever, get_retriever, require_index, require_store
+from assistant.scope import admitted
 from assistant.types import Answer, ReportFilter
 from index.build import model_id_for
 from index.errors import IndexChangedError, IndexMissingError, ModelError, QuestionError
@@ -170,7 +171,11 @@ def search(
         try:
             retriever = get_retriever(settings, embeddings, manifest)
             _check_model(retriever, model_id)
-            docs = None if within is None else {d.doc_id for d in admitted(retriever, within)}
+            docs = (
+                None
+                if within is None
+                else {d.doc_id for d in admitted(retriever.documents.values(), within)}
+            )
             if docs == set():
                 return []
             return retriever.search(text, docs, k)

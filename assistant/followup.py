@@ -16,6 +16,7 @@ from index.vocab import (
     ENTITY_CUE,
     MEASURE_WORDS,
     NATIONAL_ALIAS_RE,
+    NICKNAMES,
     NOT_PLACE_START,
     NOT_PLACES,
     PLACE_RE,
@@ -99,7 +100,24 @@ def rewrite_followup(
         rewritten = llm_rewrite(llm, question, history)
         if rewritten:
             return rewritten
-    return _rule_rewrite(question, _previous_standalone(history, names), names)
+    standalone = _rule_rewrite(question, _previous_standalone(history, names), names)
+    return _keep_answered_region(standalone, history[-1][1], names)
+
+
+# "北京市（2026年）：…": the label of an answer from one of several regions' reports.
+_LABEL = re.compile(r"(?:^|[；;])\s*([\u4e00-\u9fff]{2,16}?)[（(]\d{4}年[）)][：:]")
+
+
+def _keep_answered_region(standalone: str, answer: str, names: re.Pattern) -> str:
+    """A follow-up to an answer from one region's report keeps that region when neither
+    question named one ("今年新增多少养老床位" answered from 北京市's report; "那医疗床位呢"
+    asks 北京市's report too)."""
+    if names.search(standalone):
+        return standalone
+    regions = set(_LABEL.findall(answer))
+    if len(regions) != 1:
+        return standalone
+    return regions.pop() + standalone
 
 
 def _previous_standalone(history: Sequence[tuple[str, str]], names: re.Pattern) -> str:
@@ -230,6 +248,7 @@ def _names_pattern(known_regions: frozenset[str]) -> re.Pattern:
     prefecture and county (the gazetteer)."""
     names = {name for pair in PROVINCES for name in pair}
     names.update(gazetteer())
+    names.update(n for n in NICKNAMES if len(n) > 1)  # 京城, 沪上: one character is a word
     for name in known_regions:  # an empty name would match everywhere
         names.add(name)
         short = REGION_SUFFIX_RE.sub("", name)

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from cmrc import norm as cmrc_norm  # noqa: E402  (benchmarks/ is the script's own folder)
 
-from assistant.answering import leads, retrieve, search_plan, searched  # noqa: E402
+from assistant.answering import leads, retrieve, searched  # noqa: E402
 from assistant.decide import (  # noqa: E402
     MODEL_PATH,
     PENALTY_KEYS,
@@ -59,6 +59,7 @@ from assistant.question import (  # noqa: E402
     clean_question,
 )
 from assistant.retrieval import get_retriever  # noqa: E402
+from assistant.scope import search_plan  # noqa: E402
 from index import QuestionError, Settings, build_index  # noqa: E402
 from index.embeddings import load_embeddings  # noqa: E402
 
@@ -135,10 +136,11 @@ def examples(question: str, retriever, right, history=(), without_doc="", withou
     turns = [(clean_question(q), a) for q, a in history]
     regions = {d.region for d in documents if d.region}
     standalone = rewrite_followup(text, turns, None, known_regions=regions)
-    scope, intent, attempts = search_plan(standalone, documents)
-    if isinstance(attempts, str) or not attempts:
+    plan = search_plan(standalone, documents)
+    if plan.refusal is not None or not plan.attempts:
         return None  # refused before any candidate: nothing to learn from
-    docs, query = attempts[0]  # the first attempt is where the answer is looked for
+    scope, intent = plan.scope, plan.intent
+    docs, query = plan.attempts[0]  # the first attempt is where the answer is looked for
     docs = [d for d in docs if d.doc_id != without_doc]  # a removed CMRC passage
     if not docs:
         return None

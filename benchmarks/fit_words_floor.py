@@ -18,6 +18,7 @@ from assistant.decide import load_model
 from assistant.extract import candidates, question_terms
 from assistant.question import clean_question
 from assistant.retrieval import get_retriever
+from assistant.scope import search_plan
 from index.embeddings import load_query_embeddings
 from index.settings import Settings
 
@@ -29,13 +30,13 @@ def _norm(text: str) -> str:
 def best_probability(item: dict, retriever, model) -> tuple[float, bool] | None:
     """The best clause's decide probability for a words question, and whether it is right."""
     question = clean_question(item["question"])
-    documents = answering.admitted(retriever, None)
-    scope, intent, attempts = answering.search_plan(question, documents)
-    if isinstance(attempts, str) or intent.kind in ("number", "overview") or intent.when:
+    plan = search_plan(question, retriever.documents.values(), None)
+    intent = plan.intent
+    if not plan.attempts or intent.kind in ("number", "overview") or intent.when:
         return None
-    docs, query = attempts[0]
+    docs, query = plan.attempts[0]
     terms = question_terms(query, retriever.bm25.idf)
-    hits = answering.retrieve(query, docs, retriever, scope.place)
+    hits = answering.retrieve(query, list(docs), retriever, plan.scope.place)
     picks = answering.best_spans(candidates(query, intent, hits, terms), model, intent)
     if not picks:
         return None

@@ -113,13 +113,102 @@ def gazetteer() -> dict[str, Place]:
     return names
 
 
+@functools.cache
+def places_by_name() -> dict[str, tuple[Place, ...]]:
+    """Every division of the table by its full name (short too for provinces and
+    prefectures), all of those that share it (鼓楼区: four), in code order; none left out
+    as an everyday word, for resolving the names of held reports, not a question's words."""
+    path = distribution("cpca").locate_file("cpca/resources/adcodes.csv")
+    names: dict[str, list[Place]] = {}
+    with open(str(path), encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            code, name = row["adcode"], row["name"]
+            level = 1 if code[2:] == "0" * 10 else 2 if code[4:] == "0" * 8 else 3
+            place = Place(name, level, code)
+            for alias in {name, short_region(name) if level < 3 else name}:
+                names.setdefault(alias, []).append(place)
+    return {name: tuple(sorted(found, key=lambda p: p.code)) for name, found in names.items()}
+
+
+# Colloquial names of a place, as people say them. Each is the name one place goes by in
+# speech and the press, never an everyday word (山城, 江城 are left out: several cities).
+NICKNAMES = {
+    "沪": "上海市",  # the one-character name of Shanghai (沪牌, 沪上)
+    "沪上": "上海市",  # "on the Shanghai": Shanghai itself
+    "申城": "上海市",  # after 春申君, whose fief it was
+    "魔都": "上海市",  # internet slang for Shanghai
+    "京": "北京市",  # the one-character name of Beijing
+    "京城": "北京市",  # "the capital city"
+    "帝都": "北京市",  # internet slang for Beijing
+    "津门": "天津市",  # "the ford's gate": Tianjin's old name
+    "粤": "广东省",  # the one-character name of Guangdong
+    "鹏城": "深圳市",  # after 大鹏所城, the old fort of Shenzhen
+    "蓉城": "成都市",  # "city of hibiscus": Chengdu
+    "羊城": "广州市",  # "city of rams": Guangzhou
+    "穗": "广州市",  # the one-character name of Guangzhou
+    "榕城": "福州市",  # "city of banyans": Fuzhou
+    "鹭岛": "厦门市",  # "egret island": Xiamen
+    "泉城": "济南市",  # "city of springs": Jinan
+    "冰城": "哈尔滨市",  # "ice city": Harbin
+    "春城": "昆明市",  # "city of spring": Kunming
+    "星城": "长沙市",  # Changsha, after the star 长沙星
+    "并州": "太原市",  # Taiyuan's old name
+}
+# The one-character name of each province (沪, 粤, 川 …), as on number plates. One
+# character is part of many words (新增, 云计算, 宁可), so it names a place only where a
+# question begins with it and a time or 省 follows (PROVINCE_ABBREVIATION_RE).
+PROVINCE_ABBREVIATIONS = {
+    "京": "北京市", "津": "天津市", "沪": "上海市", "渝": "重庆市", "冀": "河北省",
+    "晋": "山西省", "辽": "辽宁省", "吉": "吉林省", "黑": "黑龙江省", "苏": "江苏省",
+    "浙": "浙江省", "皖": "安徽省", "闽": "福建省", "赣": "江西省", "鲁": "山东省",
+    "豫": "河南省", "鄂": "湖北省", "湘": "湖南省", "粤": "广东省", "琼": "海南省",
+    "川": "四川省", "蜀": "四川省", "黔": "贵州省", "滇": "云南省", "陕": "陕西省",
+    "甘": "甘肃省", "陇": "甘肃省", "青": "青海省", "蒙": "内蒙古自治区",
+    "桂": "广西壮族自治区", "藏": "西藏自治区", "宁": "宁夏回族自治区", "新": "新疆维吾尔自治区",
+}  # fmt: skip
+PROVINCE_ABBREVIATION_RE = re.compile(
+    "^([" + "".join(PROVINCE_ABBREVIATIONS) + r"])(?=今年|明年|去年|前年|后年|\d{4}年|省)"
+)
+NICKNAME_RE = re.compile("|".join(sorted((n for n in NICKNAMES if len(n) > 1), key=len)[::-1]))
+# Words before a place that make it part of the topic, not the question's scope: a partner
+# ("和上海同城化", "对接北京的资源"), a destination ("去上海"), a source ("承接北京").
+TOPIC_PLACE_BEFORE = re.compile(
+    r"(?:和|与|同|跟|及|以及|对接|承接|服务|支援|对口|协同|联合|携手|融入|连接|联通|辐射|"
+    r"去|到|往|至|赴|向|通|接|对)$"
+)
+
+
 # ---------------------------------------------------------------- time and tense
 # A yearly average ("年均增长6.3%") is a figure of several years, never one year's figure.
 YEARLY_AVERAGE = re.compile(r"年均|平均每年|每年平均")
 # A question that itself asks about several years may be answered with one.
 SEVERAL_YEARS_ASKED = re.compile(r"年均|平均|每年|几年来|五年|十[一二三四五六七八九]五|累计")
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
-RELATIVE_YEARS = {"今年": 0, "本年": 0, "明年": 1, "去年": -1, "上年": -1, "前年": -2}
+RELATIVE_YEARS = {
+    "今年": 0, "本年": 0, "明年": 1, "后年": 2, "去年": -1, "上年": -1, "前年": -2,
+}  # fmt: skip
+RELATIVE_YEAR_RE = re.compile("|".join(RELATIVE_YEARS))
+# "去年（2025年）": a relative year glossed with the year it means.
+GLOSSED_YEAR = re.compile(
+    r"(?P<word>" + "|".join(RELATIVE_YEARS) + r")\s*[(（]\s*(?P<year>(?:19|20)\d{2})\s*年?\s*[)）]"
+)
+# Words that name the report a question reads and its year: "2026年的报告里咋说的",
+# "2023年政府工作报告里". They set the report and leave the topic.
+REPORT_NAMED = re.compile(
+    r"[，,]?(?:在|据|按|根据)?(?P<year>(?:19|20)\d{2})\s*年(?:的|度)?(?:政府)?(?:工作)?报告"
+    r"(?:里面|里|中|上)?(?:是|又是)?(?:怎么|咋|如何)?(?:说|讲|写|提)?(?:的|到)?(?:呢|吗)?"
+)
+# The same words with no year ("报告里咋说的"): only taken out of the topic.
+REPORT_WORDS = re.compile(
+    r"[，,]?(?:在|据|按|根据)?的?(?:政府)?(?:工作)?报告(?:里面|里|中|上)(?:是|又是)?(?:怎么|咋|如何)?"
+    r"(?:说|讲|写|提)?(?:的|到)?(?:呢|吗)?"
+)
+# "回顾2022年时说": the year a report's review part speaks of.
+REVIEWED_YEAR = re.compile(
+    r"回顾(?P<year>(?:19|20)\d{2})\s*年(?:工作)?(?:时|的时候)?(?:说|讲|提到|写到)?(?:的)?[，,：:]?"
+)
+# A word that points back at the year the question already named ("当年", "那一年").
+THAT_YEAR = re.compile(r"当年|那一年|那年|该年")
 # A question about what already happened (the review part of a report answers it).
 PAST_CUE = re.compile(
     r"去年|上年|前年|过去|回顾|实际|已经|"
@@ -285,7 +374,12 @@ FILLER_PARTICLES = re.compile(
 # Short forms reports and people both use ("规上工业" = "规模以上工业"): either stands for the
 # other when the question's words are looked for in a sentence.
 _SHORT_FORMS = (("规上", "规模以上"), ("限上", "限额以上"))
-ABBREVIATIONS = {a: (b,) for pair in _SHORT_FORMS for a, b in (pair, pair[::-1])}
+# A place a question mentions in its topic may be named otherwise by the reports: the
+# reports of Beijing's neighbours speak of its 首都 resources, functions and services.
+_PLACE_NAMES_IN_REPORTS = (("北京", "首都"),)
+ABBREVIATIONS = {
+    a: (b,) for pair in (*_SHORT_FORMS, *_PLACE_NAMES_IN_REPORTS) for a, b in (pair, pair[::-1])
+}
 
 EVERYDAY_TERMS = (
     (re.compile(r"GDP|国民生产总值|经济总量|经济规模", re.IGNORECASE), "生产总值"),

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from assistant import Answer, ReportFilter, answer, record_feedback
-from assistant.answering import NONE_ADMITTED
+from assistant.scope import NONE_ADMITTED
 from tests.conftest import lenient_answer_model
 from tests.test_multi_report import multi  # noqa: F401 -- the shared multi-region index
 
@@ -29,6 +29,18 @@ def test_a_region_filter_answers_from_that_region_only(multi):  # noqa: F811
     beijing = ask(multi, "城镇新增就业目标是多少", ReportFilter(region="北京市"))
     assert beijing.found and "28万人" in beijing.text
     assert {c.region for c in beijing.citations} == {"北京市"}
+
+
+def test_a_region_filter_takes_the_short_name(multi):  # noqa: F811
+    beijing = ask(multi, "城镇新增就业目标是多少", ReportFilter(region="北京"))
+    assert beijing.found and "28万人" in beijing.text
+    assert {c.region for c in beijing.citations} == {"北京市"}
+
+
+def test_a_filter_and_another_named_region_are_told_so(multi):  # noqa: F811
+    a = ask(multi, "上海今年城镇新增就业目标是多少", ReportFilter(region="北京"))
+    assert not a.found and "问题问的是上海市" in a.text and "北京市" in a.text
+    assert "没有上海" not in a.text
 
 
 def test_a_year_filter_answers_from_that_year_only(multi):  # noqa: F811
