@@ -186,7 +186,8 @@ def choose(
         near = [(p, why) for p, why in checked if why is not None and holds_asked(p.quote, intent)]
         return Choice([], [], 0, near or closest(best, intent, terms, wanted))
     shown = [p for p in reports if p.probability >= reports[0].probability - model.tie]
-    shown = [_finished(p, terms, intent) for p in shown[:MAX_REPORTS]]
+    how = intent.kind != "number" and bool(vocab.HOW_ASKED.search(query))
+    shown = [_finished(p, terms, intent, how) for p in shown[:MAX_REPORTS]]
     used = {p.hit.passage for p in shown}
     related = _one_per_passage([p for p in answers if p.hit.passage not in used])
     return Choice(shown, related, len(reports) - len(shown))
@@ -251,8 +252,11 @@ def _one_per_passage(picks: list[Pick]) -> list[Pick]:
     return out
 
 
-def _finished(pick: Pick, terms, intent) -> Pick:
-    return Pick(pick.hit, finish(pick.answer, terms, intent), pick.quote, pick.probability)
+def _finished(pick: Pick, terms, intent, how: bool = False) -> Pick:
+    # "怎么解决X" is answered by the whole sentence: it names X in one clause and what will
+    # be done about it in the others.
+    said = point_text(pick.quote) if how else finish(pick.answer, terms, intent)
+    return Pick(pick.hit, said, pick.quote, pick.probability)
 
 
 _KINDS: dict[str, AnswerKind] = {

@@ -282,6 +282,8 @@ OVERVIEW_WORDS = re.compile(
 )
 # What frames the topic of an overview ("在教育上", "养老方面") once its asking words are gone.
 OVERVIEW_FRAME = re.compile(r"^在|(?:上|方面)$")
+# Asking how: the answer is what will be done, the whole sentence, not its first clause.
+HOW_ASKED = re.compile(r"怎么|如何|怎样|咋")
 # Modal words of speech that jieba may join to the verb after them ("要产", "想招", "再修").
 MODALS = frozenset("要想再还能将会可得")
 # Which one(s) or who: a question with one of these and no NUMBER_ASKED word wants names.
