@@ -55,6 +55,8 @@ class Asked:
         words: The words of :func:`asked_object` that some passage of the index holds (a
             word none holds is the asker's own, which no clause could show).
         thing: :func:`asked_object` itself, lowercase.
+        verb: The word right before the asked count when it names a specific action
+            (加装 of 加装多少部电梯), as rare in the index as :data:`SPECIFIC_VERB` says.
         units: The measure word the question names after its count ("多少亿元" -> 元); a
             unit only guessed from its verb (提高多少 -> %) is no requirement.
     """
@@ -62,6 +64,7 @@ class Asked:
     words: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
     thing: str = ""
+    verb: str = ""
 
 
 def asked(query: str, idf) -> Asked:
@@ -75,7 +78,24 @@ def asked(query: str, idf) -> Asked:
         if idf(token) < unseen and token not in words:
             words.append(token)
     unit = vocab.UNIT_AFTER_ASK.search(query)
-    return Asked(tuple(words), (unit.group(2),) if unit else (), thing)
+    return Asked(tuple(words), (unit.group(2),) if unit else (), thing, _verb(query, idf))
+
+
+# A verb counts as a specific action when its weight is at least this share of an unseen
+# word's: about one passage in fifty holds it (加装, 招引), not one in ten (新增, 建设).
+SPECIFIC_VERB = 0.6
+
+
+def _verb(query: str, idf) -> str:
+    count = vocab.COUNTED_THING.search(query)
+    if not count:
+        return ""
+    tokens = tokenize(vocab.MODAL_TAIL.sub("", query[: count.start()]))
+    verb = tokens[-1] if tokens else ""
+    unseen = idf("")
+    if len(verb) < 2 or verb in vocab.GENERIC_WORDS or idf(verb) >= unseen:
+        return ""
+    return verb if idf(verb) >= SPECIFIC_VERB * unseen else ""
 
 
 def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
@@ -86,6 +106,11 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
     lacking = _other_modifier(wanted.words, wanted.thing, said)
     if lacking:
         return Mismatch("object", lacking)
+    # Another action on the thing named in the question's own words (更新 for 加装…电梯) is
+    # another figure; a thing in other words is the asker's wording, their verb likewise.
+    named = bool(wanted.words) and all(presence(w, said) == 1.0 for w in wanted.words)
+    if named and wanted.verb and wanted.verb not in pick.quote:
+        return Mismatch("object", wanted.verb)
     if wanted.units and _only_rates(said, wanted.units):
         return Mismatch("unit", wanted.units[0])
     part = {"result": "review", "target": "plan"}.get(intent.tense)

@@ -284,6 +284,8 @@ OVERVIEW_WORDS = re.compile(
 OVERVIEW_FRAME = re.compile(r"^在|(?:上|方面)$")
 # Asking how: the answer is what will be done, the whole sentence, not its first clause.
 HOW_ASKED = re.compile(r"怎么|如何|怎样|咋")
+# What may stand between a verb and the asked count ("卖出了多少", "加装多少").
+MODAL_TAIL = re.compile(r"[了过的]+$")
 # Modal words of speech that jieba may join to the verb after them ("要产", "想招", "再修").
 MODALS = frozenset("要想再还能将会可得")
 # Which one(s) or who: a question with one of these and no NUMBER_ASKED word wants names.
