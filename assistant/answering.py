@@ -163,13 +163,13 @@ def choose(
             p
             for p in best
             if model.answers(p.probability, signals, p.hit.document)
-            or (words and p.probability >= WORDS_FLOOR)
+            or (words and p.probability >= WORDS_FLOOR and _report(p))
         ),
         key=lambda p: -p.probability,
     )
     # A figure of a neighbouring thing is no answer, however close its words.
     wanted = asked(query, retriever.bm25.idf)
-    checked = [(p, mismatch(p, intent, wanted)) for p in passing]
+    checked = [(p, mismatch(p, intent, wanted) if _report(p) else None) for p in passing]
     answers = [p for p, why in checked if why is None]
     by_doc: dict[str, Pick] = {}
     for pick in answers:
@@ -252,10 +252,16 @@ def _one_per_passage(picks: list[Pick]) -> list[Pick]:
     return out
 
 
+def _report(pick: Pick) -> bool:
+    """A pick of a report: the near-miss checks, the words floor and the whole-sentence how
+    answer were made and measured on reports; an article's (CMRC) are left to the model."""
+    return threshold_group(pick.hit.document) == "report"
+
+
 def _finished(pick: Pick, terms, intent, how: bool = False) -> Pick:
     # "怎么解决X" is answered by the whole sentence: it names X in one clause and what will
     # be done about it in the others.
-    said = point_text(pick.quote) if how else finish(pick.answer, terms, intent)
+    said = point_text(pick.quote) if how and _report(pick) else finish(pick.answer, terms, intent)
     return Pick(pick.hit, said, pick.quote, pick.probability)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistant.decide import threshold_group
 from assistant.extract import presence, question_terms
 from assistant.question import Intent
 from assistant.retrieval import Hit, Retriever
@@ -49,6 +50,8 @@ def overview_points(
     hits = retriever.search(query, ids, k=_PASSAGES)
     if not hits:
         return []
+    if threshold_group(hits[0].document) != "report":
+        return []  # an article is no report with plans by topic
     report = hits[0].document.doc_id
     wanted = {"target": "plan", "result": "review"}.get(intent.tense, "")
     points: list[tuple[float, Point]] = []
