@@ -131,6 +131,7 @@ class Choice:
         picks: The answers, one per report (several only when reports tie).
         related: Passages that also answer, cited after the answers.
         folded: How many more reports answer than are shown.
+        more: Those reports, labelled with region and year.
         near: When nothing answers, the figures of a neighbouring thing that would have
             (see :mod:`assistant.nearmiss`), best first, with why each is not the answer.
     """
@@ -139,6 +140,7 @@ class Choice:
     related: list[Pick]
     folded: int = 0
     near: list[tuple[Pick, Mismatch]] = field(default_factory=list)
+    more: list[str] = field(default_factory=list)
 
 
 def choose(
@@ -171,6 +173,8 @@ def choose(
     wanted = asked(query, retriever.bm25.idf)
     checked = [(p, mismatch(p, intent, wanted) if _report(p) else None) for p in passing]
     answers = [p for p, why in checked if why is None]
+    several = len({region_key(d.region) or d.doc_id for d in docs}) > 1
+    exact = _exact(best, intent, wanted, _topic(query)) if several else []
     by_doc: dict[str, Pick] = {}
     for pick in answers:
         by_doc.setdefault(pick.hit.document.doc_id, pick)
@@ -182,15 +186,24 @@ def choose(
         for p in by_doc.values()
         if threshold_group(p.hit.document) != "report" or holds_asked(p.quote, intent)
     ]
-    if not reports:
+    if not reports and not exact:
         near = [(p, why) for p, why in checked if why is not None and holds_asked(p.quote, intent)]
         return Choice([], [], 0, near or closest(best, intent, terms, wanted))
-    shown = [p for p in reports if p.probability >= reports[0].probability - model.tie]
+    if exact:
+        rest = [
+            p
+            for p in reports
+            if p.hit.document.doc_id not in {e.hit.document.doc_id for e in exact}
+        ]
+        reports, shown = exact + rest, exact
+    else:
+        shown = [p for p in reports if p.probability >= reports[0].probability - model.tie]
     how = intent.kind != "number" and bool(vocab.HOW_ASKED.search(query))
     shown = [_finished(p, terms, intent, how) for p in shown[:MAX_REPORTS]]
     used = {p.hit.passage for p in shown}
     related = _one_per_passage([p for p in answers if p.hit.passage not in used])
-    return Choice(shown, related, len(reports) - len(shown))
+    more = [_label(p.hit.document) for p in reports if p not in shown]
+    return Choice(shown, related, len(more), more=more)
 
 
 def retrieve(query: str, docs: list[Document], retriever: Retriever, place: str = "") -> list[Hit]:
@@ -252,6 +265,29 @@ def _one_per_passage(picks: list[Pick]) -> list[Pick]:
     return out
 
 
+# The least length of a question's wording (without its asking words) that, found whole in a
+# clause, says the clause is about exactly what was asked: two words ("养老床位").
+_EXACT_CHARS = 4
+
+
+def _exact(best: list[Pick], intent: Intent, wanted, wording: str) -> list[Pick]:
+    """Across several regions, the clauses (one per report) that hold the question's own
+    wording ("新增养老床位") with the asked figure: they answer before looser ones
+    ("新增5000张家庭养老床位") whatever their probabilities: among many reports one report's
+    sentence scores lower than alone, and its very words are what was asked."""
+    if intent.kind != "number" or len(wording) < _EXACT_CHARS:
+        return []
+    exact = (
+        p
+        for p in sorted(best, key=lambda p: -p.probability)
+        if wording in p.answer
+        and _report(p)
+        and holds_asked(p.answer, intent)
+        and mismatch(p, intent, wanted) is None
+    )
+    return list({p.hit.document.doc_id: p for p in reversed(list(exact))}.values())[::-1]
+
+
 def _report(pick: Pick) -> bool:
     """A pick of a report: the near-miss checks, the words floor and the whole-sentence how
     answer were made and measured on reports; an article's (CMRC) are left to the model."""
@@ -289,8 +325,17 @@ def _found(
         claims = [f"{_label(p.hit.document)}：{c}" for p, c in zip(picks, claims, strict=True)]
     text = "；".join(claims)
     if choice.folded:
-        text += f"（另有{choice.folded}份报告也有相关内容，请指明地区或年份。）"
-    return Answer(question, text, True, tuple(citations), standalone, kind=_KINDS[intent.kind])
+        named = "、".join(choice.more[:MAX_REPORTS]) + ("等" if choice.folded > MAX_REPORTS else "")
+        text += f"（另有{choice.folded}份报告也有相关内容：{named}，请指明地区或年份。）"
+    return Answer(
+        question,
+        text,
+        True,
+        tuple(citations),
+        standalone,
+        kind=_KINDS[intent.kind],
+        more_reports=tuple(choice.more),
+    )
 
 
 def near_miss_answer(

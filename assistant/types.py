@@ -53,6 +53,7 @@ class Answer:
         note: Anything the user should know (e.g. an LLM answer that failed verification).
         kind: What was given (:data:`AnswerKind`); with ``near_miss`` the citations are
             related evidence about a neighbouring thing, not the answer.
+        more_reports: Further reports that also answer, not shown (region and year).
     """
 
     question: str
@@ -63,6 +64,7 @@ class Answer:
     mode: str = "extractive"
     note: str = ""
     kind: AnswerKind = "refusal"
+    more_reports: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         """The JSON form printed by ``reportqa ask --json`` and served at ``/ask``."""
@@ -74,7 +76,8 @@ class Answer:
     def from_json(cls, data: dict) -> Answer:
         """The answer back from :meth:`to_json` (as a page keeps it between requests)."""
         citations = tuple(Citation(**c) for c in data.get("citations", ()))
-        return cls(**{**data, "citations": citations})
+        more = tuple(data.get("more_reports", ()))
+        return cls(**{**data, "citations": citations, "more_reports": more})
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,15 @@ def test_follow_ups_switch_region_or_year_and_keep_the_topic(
     a2 = ask(multi, then, [(first, a1.text)])
     assert a2.found and expect in a2.text, a2.standalone_question
     assert (a2.citations[0].region, a2.citations[0].year) == (region, year)
+
+
+def test_the_questions_own_wording_answers_first_and_the_rest_are_named(multi):
+    """No region named, several reports: the report that says "新增养老床位" itself answers
+    before Beijing's looser 家庭养老床位, and the reports not shown are named."""
+    a = ask(multi, "今年新增多少养老床位")
+    assert a.found and a.kind == "figure"
+    first = a.text.split("[1]")[0]
+    assert "新增养老床位" in first and "家庭" not in first, a.text
+    assert all(label not in first for label in a.more_reports)
+    if a.more_reports:
+        assert f"另有{len(a.more_reports)}份报告" in a.text
