@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-import re
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.compose import (
+    MAX_CITATIONS,
+    MAX_REPORTS,
+    Choice,
+    citation,
+    found_answer,
+    label,
+    near_miss_answer,
+    one_per_passage,
+    overview_answer,
+    topic,
+)
 from assistant.decide import AnswerModel, Leads, load_model, threshold_group
 from assistant.extract import (
     Candidate,
@@ -18,29 +28,21 @@ from assistant.extract import (
     lead,
     question_terms,
 )
-from assistant.nearmiss import Mismatch, asked, closest, mismatch, unstated
-from assistant.overview import Point, overview_points, point_text
+from assistant.nearmiss import Mismatch, asked, closest, mismatch
+from assistant.overview import overview_points, point_text
 from assistant.question import Intent
 from assistant.regions import region_key
 from assistant.retrieval import Hit, Retriever
 from assistant.scope import search_plan
-from assistant.types import Answer, AnswerKind, Citation, ReportFilter
-from assistant.verify import verify
+from assistant.types import Answer, Citation, ReportFilter
 from index import vocab
 from index.model import Document
-from index.vocab import ASKED_COUNT, short_region
+from index.vocab import short_region
 
-MAX_CITATIONS = 5
-MAX_REPORTS = 3
 # A question asking for words (a name, whether; not a time) is answered from this decide
 # probability on: its right clause scores far below a figure's. benchmarks/fit_words_floor.py
 # over the public and fitted sets: unanswerable ones at most 0.042, right ones from 0.071.
 WORDS_FLOOR = 0.055
-_TOPIC_NOISE = re.compile(
-    r"^(请问|今年|明年|全年|全市|全省|计划|要|将|的)+|(的?(目标|计划|安排|数量|规模))?(是|有|为)?"
-    r"(怎样|如何|是否)?(呢|吗)?[？?。！!]*$"
-)  # 多少, 几, 什么, 哪些 are gone already (_WH)
-_WH = re.compile(rf"{ASKED_COUNT.pattern}|什么样?的?|哪些|哪个|多长|多大")
 
 
 def extractive_answer(
@@ -72,20 +74,20 @@ def extractive_answer(
         for docs, query in plan.attempts:
             points = overview_points(query, intent, docs, retriever)
             if points:
-                return _overview(question, standalone, query, points, labelled)
+                return overview_answer(question, standalone, query, points, labelled)
         intent = dataclasses.replace(intent, kind="statement")  # one sentence may still say
     for docs, query in plan.attempts:
         terms = question_terms(query, retriever.bm25.idf)
         choice = choose(query, intent, terms, docs, retriever, model, scope.place)
         if choice.picks:
-            return _found(question, standalone, choice, labelled, intent)
+            return found_answer(question, standalone, choice, labelled, intent)
         if choice.near and near is None:  # the first attempt's: its reports come first
             near = (query, choice.near)
     if near:
         return near_miss_answer(question, standalone, *near, labelled, intent)
     return Answer(
         question=question,
-        text=plan.nothing_found(_topic(query)),
+        text=plan.nothing_found(topic(query)),
         found=False,
         standalone_question=standalone,
     )
@@ -109,7 +111,7 @@ def passages_to_read(
     for docs, query in plan.attempts:
         hits = retrieve(query, docs, retriever, plan.scope.place)[:MAX_CITATIONS]
         if hits:
-            return tuple(_citation(n, hit, _likest_sentence(hit)) for n, hit in enumerate(hits, 1))
+            return tuple(citation(n, hit, _likest_sentence(hit)) for n, hit in enumerate(hits, 1))
     return ()
 
 
@@ -121,26 +123,6 @@ def _likest_sentence(hit: Hit) -> str:
     sims = hit.sentence_sims
     start, end = passage.sentences[max(range(len(sims)), key=sims.__getitem__)]
     return passage.text[start:end]
-
-
-@dataclass(frozen=True)
-class Choice:
-    """What the retrieved passages of one attempt say.
-
-    Attributes:
-        picks: The answers, one per report (several only when reports tie).
-        related: Passages that also answer, cited after the answers.
-        folded: How many more reports answer than are shown.
-        more: Those reports, labelled with region and year.
-        near: When nothing answers, the figures of a neighbouring thing that would have
-            (see :mod:`assistant.nearmiss`), best first, with why each is not the answer.
-    """
-
-    picks: list[Pick]
-    related: list[Pick]
-    folded: int = 0
-    near: list[tuple[Pick, Mismatch]] = field(default_factory=list)
-    more: list[str] = field(default_factory=list)
 
 
 def choose(
@@ -174,7 +156,7 @@ def choose(
     checked = [(p, mismatch(p, intent, wanted) if _report(p) else None) for p in passing]
     answers = [p for p, why in checked if why is None]
     several = len({region_key(d.region) or d.doc_id for d in docs}) > 1
-    exact = _exact(best, intent, wanted, _topic(query)) if several else []
+    exact = _exact(best, intent, wanted, topic(query)) if several else []
     by_doc: dict[str, Pick] = {}
     for pick in answers:
         by_doc.setdefault(pick.hit.document.doc_id, pick)
@@ -201,8 +183,8 @@ def choose(
     how = intent.kind != "number" and bool(vocab.HOW_ASKED.search(query))
     shown = [_finished(p, terms, intent, how) for p in shown[:MAX_REPORTS]]
     used = {p.hit.passage for p in shown}
-    related = _one_per_passage([p for p in answers if p.hit.passage not in used])
-    more = [_label(p.hit.document) for p in reports if p not in shown]
+    related = one_per_passage([p for p in answers if p.hit.passage not in used])
+    more = [label(p.hit.document) for p in reports if p not in shown]
     return Choice(shown, related, len(more), more=more)
 
 
@@ -256,15 +238,6 @@ def best_spans(found: list[Candidate], model: AnswerModel, intent: Intent) -> li
     ]
 
 
-def _one_per_passage(picks: list[Pick]) -> list[Pick]:
-    seen, out = set(), []
-    for p in picks:
-        if p.hit.passage not in seen:
-            seen.add(p.hit.passage)
-            out.append(p)
-    return out
-
-
 # The least length of a question's wording (without its asking words) that, found whole in a
 # clause, says the clause is about exactly what was asked: two words ("养老床位").
 _EXACT_CHARS = 4
@@ -299,123 +272,3 @@ def _finished(pick: Pick, terms, intent, how: bool = False) -> Pick:
     # be done about it in the others.
     said = point_text(pick.quote) if how and _report(pick) else finish(pick.answer, terms, intent)
     return Pick(pick.hit, said, pick.quote, pick.probability)
-
-
-_KINDS: dict[str, AnswerKind] = {
-    "number": "figure",
-    "entity": "name",
-    "yesno": "whether",
-    "statement": "statement",
-}
-
-
-def _found(
-    question: str, standalone: str, choice: Choice, labelled: bool, intent: Intent
-) -> Answer:
-    picks = _distinct_answers(choice.picks)
-    citations = [_citation(i + 1, p.hit, p.quote) for i, p in enumerate(picks)]
-    for p in choice.related[: MAX_CITATIONS - len(citations)]:
-        citations.append(_citation(len(citations) + 1, p.hit, p.quote))
-    # Only the answer's own words must be backed by the quotes: the label (region and
-    # year of the report) names the citation, it states no figure of the report.
-    claims = [f"{p.answer}[{n}]" for n, p in enumerate(picks, 1)]
-    if verify("；".join(claims), {n: p.quote for n, p in enumerate(picks, 1)}):
-        return Answer(question, "无法核实答案，请换个问法。", False, (), standalone)
-    if labelled:
-        claims = [f"{_label(p.hit.document)}：{c}" for p, c in zip(picks, claims, strict=True)]
-    text = "；".join(claims)
-    if choice.folded:
-        named = "、".join(choice.more[:MAX_REPORTS]) + ("等" if choice.folded > MAX_REPORTS else "")
-        text += f"（另有{choice.folded}份报告也有相关内容：{named}，请指明地区或年份。）"
-    return Answer(
-        question,
-        text,
-        True,
-        tuple(citations),
-        standalone,
-        kind=_KINDS[intent.kind],
-        more_reports=tuple(choice.more),
-    )
-
-
-def near_miss_answer(
-    question: str,
-    standalone: str,
-    query: str,
-    near: list[tuple[Pick, Mismatch]],
-    labelled: bool,
-    intent: Intent,
-) -> Answer:
-    """The report does not state the asked figure: say so, and cite what it says instead
-    as related evidence (``kind`` "near_miss"), never as the answer."""
-    picks = _one_per_passage([p for p, _ in near])[:MAX_REPORTS]
-    citations = tuple(_citation(n, p.hit, p.quote) for n, p in enumerate(picks, 1))
-    said = [
-        f"{_label(p.hit.document) + '：' if labelled else ''}{p.answer}[{n}]"
-        for n, p in enumerate(picks, 1)
-    ]
-    missing = unstated(_topic(query), query, near[0][1], intent.kind == "number")
-    text = f"报告没有给出{missing}；相关的是：{'；'.join(said)}。"
-    return Answer(question, text, False, citations, standalone, kind="near_miss")
-
-
-def _overview(
-    question: str, standalone: str, query: str, points: list[Point], labelled: bool
-) -> Answer:
-    """The points in report order, each with the citation of its passage."""
-    numbers: dict[int, int] = {}  # passage -> citation number, in order of first use
-    citations: list[Citation] = []
-    claims = []
-    for point in points:
-        key = id(point.hit)
-        if key not in numbers:
-            numbers[key] = len(citations) + 1
-            citations.append(_citation(numbers[key], point.hit, point.sentence))
-        claims.append(f"{point_text(point.sentence)}[{numbers[key]}]")
-    quotes = {c.n: c.text for c in citations}
-    if verify("；".join(claims), quotes):
-        return Answer(question, "无法核实答案，请换个问法。", False, (), standalone)
-    where = f"{_label(points[0].hit.document)}" if labelled else "报告"
-    lines = [f"{i}. {claim}" for i, claim in enumerate(claims, 1)]
-    topic = vocab.OVERVIEW_FRAME.sub("", _topic(vocab.OVERVIEW_WORDS.sub("", query)))
-    text = f"{where}关于“{topic}”的主要内容：\n" + "\n".join(lines)
-    return Answer(question, text, True, tuple(citations), standalone, kind="overview")
-
-
-def _label(doc: Document) -> str:
-    region = doc.region or doc.title
-    return f"{region}（{doc.year}年）" if doc.year else region
-
-
-def _distinct_answers(picks: list[Pick]) -> list[Pick]:
-    """One pick per (region, answer): two reports saying the same thing say it once."""
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for pick in picks:
-        key = (pick.hit.document.region, pick.answer)
-        if key not in seen:
-            seen.add(key)
-            out.append(pick)
-    return out
-
-
-def _citation(n: int, hit: Hit, quote: str) -> Citation:
-    doc = hit.document
-    return Citation(
-        n=n,
-        text=hit.passage.text,
-        quote=quote,
-        source=doc.source,
-        title=doc.title,
-        year=doc.year,
-        region=doc.region,
-        section=hit.passage.section,
-        paragraph=hit.passage.paragraph,
-        score=round(hit.score, 6),
-    )
-
-
-def _topic(query: str) -> str:
-    # Question words first: "生产总值有多大" keeps no "有" once 多大 is gone.
-    topic = _TOPIC_NOISE.sub("", _WH.sub("", query)).strip()
-    return topic or query

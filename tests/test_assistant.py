@@ -10,7 +10,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant import IndexMissingError, QuestionError, answer, stream_answer
-from assistant.answering import _topic
+from assistant.compose import topic as _topic
 from assistant.followup import rewrite_followup
 from assistant.verify import verify
 from index import build_index, sample_report
