@@ -70,6 +70,7 @@ class Answer:
         """The JSON form printed by ``reportqa ask --json`` and served at ``/ask``."""
         data = asdict(self)
         data["citations"] = [asdict(c) for c in self.citations]
+        data["more_reports"] = list(self.more_reports)
         return data
 
     @classmethod
