@@ -184,7 +184,8 @@ def choose(
     shown = [_finished(p, terms, intent, how) for p in shown[:MAX_REPORTS]]
     used = {p.hit.passage for p in shown}
     related = one_per_passage([p for p in answers if p.hit.passage not in used])
-    more = [label(p.hit.document) for p in reports if p not in shown]
+    shown_docs = {p.hit.document.doc_id for p in shown}
+    more = [label(p.hit.document) for p in reports if p.hit.document.doc_id not in shown_docs]
     return Choice(shown, related, len(more), more=more)
 
 

@@ -107,11 +107,14 @@ def test_every_number_in_an_answer_is_in_a_cited_quote(sample_settings, real_emb
         ("今年養老床位新增多少張", "2000张"),  # traditional characters
         ("请问一下，根据报告，今年城镇新增就业的目标是多少呀？", "8万人"),  # wrappers, fillers
         ("太原今年高标准农田要弄多少亩啊", "3.6万亩"),  # spoken
+        ("检验检测结果能不能互认", "检验检测机构互认"),  # whether, answered by its clause
     ],
 )
 def test_everyday_wording_is_answered(sample_settings, real_embeddings, question, expect):
     a = answer(question, settings=sample_settings, embeddings=real_embeddings)
     assert a.found and expect in a.text, a.text
+    # one report is indexed: none can be "another report that also answers"
+    assert not a.more_reports and "另有" not in a.text, a.text
 
 
 def test_eval_reads_dialog_files(sample_settings, real_embeddings):
