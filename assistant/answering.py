@@ -152,7 +152,8 @@ def choose(
         key=lambda p: -p.probability,
     )
     # A figure of a neighbouring thing is no answer, however close its words.
-    wanted = asked(query, retriever.bm25.idf)
+    ids = searched(docs, retriever)
+    wanted = asked(query, retriever.bm25.idf, held=lambda word: retriever.holds(word, ids))
     checked = [(p, mismatch(p, intent, wanted) if _report(p) else None) for p in passing]
     answers = [p for p, why in checked if why is None]
     several = len({region_key(d.region) or d.doc_id for d in docs}) > 1

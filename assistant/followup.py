@@ -23,6 +23,7 @@ from index.vocab import (
     PROVINCES,
     REGION_SUFFIX_RE,
     RELATIVE_YEARS,
+    SUBJECT_FRAME,
     YEAR_RE,
     YESNO_CUE,
     gazetteer,
@@ -53,12 +54,6 @@ _ASK_UNIT = re.compile(rf"(多少|几|哪几|哪些|什么)((?:万|亿|千|百)?
 _OBJECT_NOISE = re.compile(r"(?:以上|以内|以下|左右)+$")
 # Objects of 什么/哪些 that ask about the subject rather than name a topic ("有什么安排").
 _FRAME_NOUN = re.compile(r"^(?:安排|措施|举措|政策|目标|任务|要求|计划|方面|重点|工作|变化|进展)")
-# Words between a subject and its asking word ("的目标是", "要增长", "提高到了"): what comes
-# before them is the topic a follow-up replaces. The subject is everything left of them.
-_FRAME_WORDS = re.compile(
-    r"(?:的|目标|预期|计划|任务|实际|要|将|拟|能|会|打算|力争|预计|争取|增长|提高|下降|降低|增加|"
-    r"减少|达到|保持在|控制在|定在|定|安排|发行|完成|新增|是|有|为|到|了)*$"
-)
 # Characters that border a follow-up's topic without being part of it ("幼儿园有" → "幼儿园").
 _TOPIC_EDGE = "的了也有是还和又"
 # A follow-up's own topic of at least this many characters (about two words), together with
@@ -177,7 +172,7 @@ def _switch_topic(previous: str, topic: str, names: re.Pattern) -> str:
     asking = _ASKING.search(body)
     if not asking:
         return previous[:head] + topic
-    frame = _FRAME_WORDS.search(body, 0, asking.start())
+    frame = SUBJECT_FRAME.search(body, 0, asking.start())
     return previous[:head] + topic + body[frame.start() :]
 
 

@@ -65,10 +65,13 @@ class Asked:
     units: tuple[str, ...] = ()
     thing: str = ""
     verb: str = ""
+    named: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
 
 
-def asked(query: str, idf) -> Asked:
-    """:class:`Asked` of ``query``, with ``idf`` the index's weight of a word."""
+def asked(query: str, idf, held=None) -> Asked:
+    """:class:`Asked` of ``query``, with ``idf`` the index's weight of a word and ``held``
+    whether the searched reports use a word (``None``: not known)."""
     unseen = idf("")
     words: list[str] = []
     thing = asked_object(query).lower()
@@ -78,7 +81,72 @@ def asked(query: str, idf) -> Asked:
         if idf(token) < unseen and token not in words:
             words.append(token)
     unit = vocab.UNIT_AFTER_ASK.search(query)
-    return Asked(tuple(words), (unit.group(2),) if unit else (), thing, _verb(query, idf))
+    units = (unit.group(2),) if unit else ()
+    named = _content(counted_thing(query))
+    absent = _absent(named, held) if held is not None else ()
+    return Asked(tuple(words), units, thing, _verb(query, idf), tuple(named), absent)
+
+
+def counted_thing(query: str) -> str:
+    """The thing a figure is asked of: after the count ("多少张医院床位" -> 医院床位) or,
+    when nothing of it follows, the subject before ("城镇失业率要控制在多少以内" -> 城镇失业率)."""
+    after = asked_object(query)
+    unit = vocab.UNIT_AFTER_ASK.search(query)
+    # After a span of time what follows is what happens in it ("几小时通达"), no thing.
+    if _content(after) and not (unit and vocab.DURATION.fullmatch(unit.group(2))):
+        return after
+    count = vocab.COUNTED_THING.search(query)
+    if not count:
+        return ""
+    before = vocab.SUBJECT_FRAME.sub("", query[: count.start()])
+    return vocab.LEADING_TIME.sub("", before)
+
+
+def _unused(wanted: Asked, said: str) -> str:
+    """A word of the thing asked that the searched reports never use, when the clause
+    names another thing: no clause of them names the thing asked, whatever figure is close
+    in meaning.
+
+    - The head word (游泳馆, 失业率): unless the clause shares a character with the thing's
+      words, as the reports' words for it may (食堂 for 饭堂, 危桥 for 老桥, 5G基站 for
+      5G信号塔), which the fitted model weighs.
+    - A modifier (外资 of 外资企业): when the clause holds the head with another modifier
+      right before it (高新技术企业); one before it as asked (基础教育学位 for
+      基础教育公办学位) counts the asked ones among others.
+    """
+    if not wanted.absent:
+        return ""
+    # The tokenizer gives a compound and its parts (外资企业, 外资, 企业): the head is the
+    # last part.
+    named = wanted.named
+    head = [w for w in named if not any(u != w and u in w for u in named)][-1]
+    if head in wanted.absent:
+        return "" if set("".join(wanted.named)) & set(said) else head
+    at = said.find(head)
+    if at < 2 or said[at - 2 : at] in wanted.thing:
+        return ""
+    return wanted.absent[0]
+
+
+def _absent(words: list[str], held) -> tuple[str, ...]:
+    """The ``words`` the searched reports never use; a compound whose part they use
+    ("工作岗位" of 岗位) is only the asker's way of saying that part."""
+    unused = [w for w in words if not held(w)]
+    used = [w for w in words if w not in unused]
+    return tuple(w for w in unused if not any(u in w for u in used))
+
+
+def _content(thing: str) -> list[str]:
+    """The words of ``thing`` that name it: not generic, not a measure word, two characters
+    or more ("以内" of 多少以内 names nothing)."""
+    return [
+        t
+        for t in dict.fromkeys(tokenize(thing.lower()))
+        if len(t) >= 2
+        and t not in vocab.UNITS
+        and t not in vocab.GENERIC_WORDS
+        and not vocab.COUNT_NOISE.fullmatch(t)
+    ]
 
 
 # A verb counts as a specific action when its weight is at least this share of an unseen
@@ -103,6 +171,9 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
     if intent.kind != "number":
         return None
     said = pick.answer.lower()  # words are lowercase tokens (5g)
+    unused = _unused(wanted, said)
+    if unused:
+        return Mismatch("object", unused)
     lacking = _other_modifier(wanted.words, wanted.thing, said)
     if lacking:
         return Mismatch("object", lacking)

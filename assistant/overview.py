@@ -21,6 +21,9 @@ from index.model import Document
 MIN_POINTS, MAX_POINTS = 3, 5
 # How many passages of the report are read: a report treats a topic in a few paragraphs.
 _PASSAGES = 16
+# How many of the topic's words are tried as its key: past two, the words are the
+# question's frame, not its topic.
+_KEYS = 2
 # A point is cut at a clause boundary to this many characters: a line of the chat.
 _POINT_CHARS = 90
 # A sentence shorter than this is a heading or a fragment, not a measure.
@@ -41,23 +44,37 @@ def overview_points(
 ) -> list[Point]:
     """The sentences of one report (the one the closest passage is in) that give an
     overview of the topic of ``query``; empty when fewer than :data:`MIN_POINTS` do."""
-    terms = question_terms(query, retriever.bm25.idf)
-    topic = [t for t in terms if t not in vocab.GENERIC_WORDS and len(t) >= 2]
-    if not topic:
+    idf = retriever.bm25.idf
+    # The topic's words, most specific first, of those the index holds: a word no report
+    # uses is the asker's own (看病 for 医疗), no sentence can hold it.
+    terms = question_terms(vocab.OVERVIEW_WORDS.sub("", query), idf)
+    keys = sorted(
+        (t for t in terms if t not in vocab.GENERIC_WORDS and len(t) >= 2 and idf(t) < idf("")),
+        key=lambda t: -terms[t],
+    )
+    if not keys:
         return []
-    key = max(topic, key=terms.__getitem__)  # the most specific word names the topic
     ids = {d.doc_id for d in docs} if len(docs) < len(retriever.documents) else None
     hits = retriever.search(query, ids, k=_PASSAGES)
-    if not hits:
-        return []
-    if threshold_group(hits[0].document) != "report":
+    if not hits or threshold_group(hits[0].document) != "report":
         return []  # an article is no report with plans by topic
     report = hits[0].document.doc_id
     wanted = {"target": "plan", "result": "review"}.get(intent.tense, "")
+    hits = [h for h in hits if h.document.doc_id == report and not (wanted and h.part != wanted)]
+    # The most specific word names the topic; when the report says too little with it
+    # ("提振" of 提振消费), the next one does ("消费").
+    for key in keys[:_KEYS]:
+        best = _points(key, hits)
+        if len(best) >= MIN_POINTS:
+            return sorted(best, key=lambda p: (p.hit.passage.paragraph, p.start))
+    return []
+
+
+def _points(key: str, hits: list[Hit]) -> list[Point]:
+    """The sentences of ``hits`` that hold ``key`` (or are in a section titled with it),
+    the closest in meaning first, at most :data:`MAX_POINTS`."""
     points: list[tuple[float, Point]] = []
     for hit in hits:
-        if hit.document.doc_id != report or (wanted and hit.part and hit.part != wanted):
-            continue
         # A section titled with the topic ("（一）大力提振消费") is about it throughout.
         titled = presence(key, hit.passage.section) == 1.0
         for i, (a, b) in enumerate(hit.passage.sentences):
@@ -70,10 +87,7 @@ def overview_points(
                 continue
             sim = hit.sentence_sims[i] if i < len(hit.sentence_sims) else 0.0
             points.append((sim, Point(hit, sentence, a)))
-    best = [p for _, p in sorted(points, key=lambda sp: -sp[0])[:MAX_POINTS]]
-    if len(best) < MIN_POINTS:
-        return []
-    return sorted(best, key=lambda p: (p.hit.passage.paragraph, p.start))
+    return [p for _, p in sorted(points, key=lambda sp: -sp[0])[:MAX_POINTS]]
 
 
 def point_text(sentence: str) -> str:

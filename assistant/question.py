@@ -97,6 +97,8 @@ def strip_noise(text: str) -> str:
     """The question without wrappers ("在…政府工作报告中，") and spoken fillers (啊, 呀)."""
     for pattern in vocab.WRAPPER_RES:
         text = pattern.sub(_kept, text)
+    for pattern, written in vocab.SPOKEN_WORDS:
+        text = pattern.sub(written, text)
     return vocab.FILLER_PARTICLES.sub("", text).strip(" ，,")
 
 

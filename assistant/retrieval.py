@@ -77,6 +77,14 @@ class Retriever:
         self._dense_found: dict[tuple, dict[int, float]] = {}
         self._cache_lock = threading.Lock()
 
+    def holds(self, term: str, doc_ids: set[str] | None = None) -> bool:
+        """Whether some passage of these documents (all: ``None``) has ``term`` among its
+        words, as the keyword index tokenised them."""
+        codes = self.index.doc_code[self.bm25.rows_with(term)]
+        if doc_ids is None:
+            return bool((codes >= 0).any())  # -1: a removed passage
+        return bool(np.isin(codes, [self.codes[d] for d in doc_ids if d in self.codes]).any())
+
     def passage(self, row: int) -> Passage:
         """The passage at ``row`` (parsed once, then kept among the recent ones)."""
         found = self._passages.get(row)

@@ -27,10 +27,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
 import hashlib
 import json
+import os
 import pickle
 import re
+import subprocess
 import sys
 import unicodedata
 from pathlib import Path
@@ -63,8 +66,10 @@ from assistant.scope import search_plan  # noqa: E402
 from index import QuestionError, Settings, build_index  # noqa: E402
 from index.embeddings import load_embeddings  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
+# The public reports and question files; --data points elsewhere (a copy of ../shared).
+SHARED = Path(os.environ.get("REPORTQA_FIT_DATA", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus"
+INPUTS: set[Path] = set()  # every file the fit read, for the provenance written beside the model
 TARGET_UNANSWERABLE_ANSWERED = 0.05  # the issue's bar: at most 1 in 20
 HELD_OUT = 0.3
 # Questions written to teach one kind each: near misses (a report that names the topic but
@@ -95,6 +100,7 @@ def held_out(text: str) -> bool:
 
 
 def read_jsonl(path: Path) -> list[dict]:
+    INPUTS.add(path)
     return [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
 
 
@@ -103,6 +109,8 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def index(work: Path, name: str, paths: list[Path], embeddings) -> Settings:
     home = work / name
+    for path in paths:
+        INPUTS.update(sorted(path.rglob("*.txt")) if path.is_dir() else [path])
     base = Settings.from_env()
     settings = dataclasses.replace(base, home=home, chroma_url=None, llm=None)
     build_index(paths, settings=settings, embeddings=embeddings)
@@ -478,6 +486,31 @@ def report(model: AnswerModel, records: list[dict]) -> None:
         print("  " + ", ".join(f"{f} {w:+.2f}" for f, w in ranked))
 
 
+def provenance(records: list[dict]) -> dict:
+    """What the model was fitted on, by whom and when: enough to tell whether a rerun can
+    reproduce it (same data hashes, same commit)."""
+
+    def git(*args: str) -> str:
+        run = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return run.stdout.strip()
+
+    def name(path: Path) -> str:
+        for base, label in ((SHARED, "data"), (ROOT, "repo")):
+            if path.is_relative_to(base):
+                return f"{label}/{path.relative_to(base)}"
+        return str(path)
+
+    data = {name(p): hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in sorted(INPUTS)}
+    return {
+        "script": "benchmarks/fit_answerability.py",
+        "commit": git("rev-parse", "HEAD"),
+        "uncommitted_changes": bool(git("status", "--porcelain")),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "questions": len(records),
+        "data": data,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/reportqa-fit"))
@@ -486,16 +519,20 @@ def main() -> None:
     )
     parser.add_argument("--write", action="store_true", help="write assistant/answerability.json")
     args = parser.parse_args()
+    if not (CORPUS / "cmrc2018/qa.jsonl").exists():
+        sys.exit(f"no fit data under {SHARED}: set REPORTQA_FIT_DATA to a copy of ../shared")
     cache = args.work / "records.pkl"
     if args.cached and cache.exists():
-        records, model_id = pickle.loads(cache.read_bytes())
+        records, model_id, inputs = pickle.loads(cache.read_bytes())
+        INPUTS.update(inputs)
     else:
         records, model_id = collect(args.work)
-        cache.write_bytes(pickle.dumps((records, model_id)))
+        cache.write_bytes(pickle.dumps((records, model_id, INPUTS)))
     model = fit(records, model_id)
     report(model, records)
     if args.write:
-        MODEL_PATH.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+        document = {**model.to_json(), "provenance": provenance(records)}
+        MODEL_PATH.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
         print(f"\nwrote {MODEL_PATH.relative_to(ROOT)}")
 
 

@@ -436,6 +436,11 @@ class KeywordIndex:
                 out.append((n, rows, tf))
         return out
 
+    def rows_with(self, term: str) -> np.ndarray:
+        """The generation's rows whose passage has ``term`` among its words."""
+        found = [self.parts[n][1] + rows for n, rows, _ in self._postings(term)]
+        return np.concatenate(found) if found else np.zeros(0, np.int64)
+
     def _idf(self, df: int) -> float:
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 

@@ -269,21 +269,37 @@ _POLICY_NOUNS = (
 )
 _POLICY_VERBS = (
     "稳|发展|提振|推进|促进|扩大|抓|做好|推动|改善|提升|加强|保障|建设|支持|扩内需|优化|应对|加快|落实"
-    "|完善|打造|培育|保护|治理|防范|提高|增加|做|干|办"
+    "|完善|打造|培育|保护|治理|防范|提高|增加|做|干|办|搞|弄|安排|部署"
 )
+# A word of size or weight before the plans asked about ("哪些大动作", "什么新举措").
+_POLICY_ADJECTIVES = "(?:大|新|主要|重要|重点|具体)?"
+_HOW = "(?:怎么|如何|怎样|咋)"
 OVERVIEW_CUE = re.compile(
-    rf"(?:哪些|什么|啥)(?:{_POLICY_NOUNS})|(?:做|干|办)了?(?:哪些|什么|啥)"
-    rf"|(?:打算|准备|计划|要)?(?:怎么|如何|怎样)(?:{_POLICY_VERBS})"
+    rf"(?:哪些|什么|啥){_POLICY_ADJECTIVES}(?:{_POLICY_NOUNS})|(?:做|干|办)了?(?:哪些|什么|啥)"
+    rf"|(?:打算|准备|计划|要)?{_HOW}(?:{_POLICY_VERBS})"
 )
 # The words of an overview question that ask, not name the topic ("在教育上有哪些打算").
 OVERVIEW_WORDS = re.compile(
-    rf"(?:打算|准备|计划|要)?(?:怎么|如何|怎样)|有?(?:哪些|什么|啥)(?:{_POLICY_NOUNS})"
+    rf"(?:打算|准备|计划|要)?{_HOW}(?:搞|弄|做|干|办|安排|部署)?的?"
+    rf"|有?(?:哪些|什么|啥){_POLICY_ADJECTIVES}(?:{_POLICY_NOUNS})"
     r"|(?:做|干|办)了?(?:哪些|什么|啥)(?:事情?|工作)?"
 )
 # What frames the topic of an overview ("在教育上", "养老方面") once its asking words are gone.
 OVERVIEW_FRAME = re.compile(r"^在|(?:上|方面)$")
 # Asking how: the answer is what will be done, the whole sentence, not its first clause.
 HOW_ASKED = re.compile(r"怎么|如何|怎样|咋")
+# Words between a subject and its asking word ("的目标是", "要增长", "提高到了", "要控制在"):
+# what comes before them is the subject, the thing the question asks a figure of.
+SUBJECT_FRAME = re.compile(
+    r"(?:的|目标|预期|计划|任务|实际|要|将|拟|能|会|打算|力争|预计|争取|增长|提高|下降|降低|增加|"
+    r"减少|达到|保持在|控制在|定在|定|安排|发行|完成|新增|是|有|为|到|了|一共|总共|现在|目前)*$"
+)
+# Words after a count that bound it, not name what is counted ("多少以内", "几个左右").
+COUNT_NOISE = re.compile(r"(?:以上|以内|以下|左右|上下|之内|一共|总共)+")
+# Measure words of a span of time.
+DURATION = re.compile(r"小时|分钟|秒|天|日|周|个?月|年")
+# Words of time that lead a subject ("今年", "2025年", "全年"): no part of the thing asked.
+LEADING_TIME = re.compile(r"^(?:(?:19|20)\d{2}年|[今明去前后上全]年|近年|当年|年内|到年底)+")
 # What may stand between a verb and the asked count ("卖出了多少", "加装多少").
 MODAL_TAIL = re.compile(r"[了过的]+$")
 # Modal words of speech that jieba may join to the verb after them ("要产", "想招", "再修").
@@ -367,6 +383,13 @@ WRAPPERS = (
     r"[，,]?(?:真的吗|是真的吗|对吗|是吗|对不对|是不是真的)(?=[？?！!。，,]|$)",
 )
 WRAPPER_RES = tuple(re.compile(p) for p in WRAPPERS)
+# Words of speech inside a question that no report uses: "咱(们)" before a place or topic,
+# "来着" after it; "(这)一块" after a topic says what 方面 says in writing.
+SPOKEN_WORDS = (
+    (re.compile(r"咱们?的?|俺们?的?"), ""),
+    (re.compile(r"来着"), ""),
+    (re.compile(r"(?<=[\u4e00-\u9fff])这一?块儿?"), "方面"),
+)
 # Sentence-final particles; dropped when they end a clause (呢 stays: it marks follow-ups).
 FILLER_PARTICLES = re.compile(
     r"(?<=[\u4e00-\u9fff])(?:啊|呀|吧|嘛|哈|哦|噢|喔|咧|啦)(?=[？?！!。，,\s]|$)"

@@ -150,3 +150,22 @@ def test_an_open_question_gets_an_overview_in_report_order(sample_settings, real
     assert a.text.count("\n") >= 3 and "养老床位2000张" in a.text
     paragraphs = [c.paragraph for c in a.citations]
     assert paragraphs == sorted(paragraphs) and len(paragraphs) >= 2
+
+
+def test_the_index_says_which_words_a_report_uses(sample_settings, real_embeddings):
+    from assistant.retrieval import get_retriever
+
+    retriever = get_retriever(sample_settings, real_embeddings)
+    (doc,) = retriever.documents
+    assert retriever.holds("养老") and retriever.holds("养老", {doc})
+    assert not retriever.holds("养老", {"another-report"})
+    assert not retriever.holds("游泳馆")  # the sample report builds 足球场, no 游泳馆
+
+
+def test_a_figure_of_a_thing_the_report_never_names_is_no_answer(
+    sample_settings, real_embeddings
+):
+    # 外资 is in no passage: 高新技术企业680家 is another kind of enterprise
+    a = answer("今年要引进多少家外资企业", settings=sample_settings, embeddings=real_embeddings)
+    assert not a.found and a.kind == "near_miss", a.text
+    assert "“外资企业”的数字" in a.text and "680家" in a.text

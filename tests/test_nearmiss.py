@@ -94,3 +94,28 @@ def test_closest_is_the_same_kind_of_thing_or_nothing():
     assert closest([other], intent, terms, wanted) == []
     assert closest([_pick("建设充电设施1000个"), other], intent, terms, wanted)
     assert closest([near], intent, terms, wanted) == []  # no figure: no related figure
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        # the head word is one the reports never use: another thing, unless the clause
+        # shares a character with the thing's words (the reports' word for it)
+        ("今年要新建几个游泳馆", "新建40个社会足球场", "object"),
+        ("今年城镇调查失业率要控制在多少以内", "居民消费价格涨幅2%左右", "object"),
+        ("今年要翻新多少所中小学的饭堂", "提质升级1000所中小学校食堂", None),
+        ("今年要新建多少个5G信号塔", "新建5G基站1万个", None),
+        # a modifier the reports never use, before a head word they do
+        ("今年引进多少家外资企业", "新认定高新技术企业680家", "object"),
+        ("今年新增多少个基础教育公办学位", "新增基础教育学位9000个左右", None),  # as asked
+        # after a span of time what follows is what happens in it, no thing
+        ("快速路是几小时通达", "打造连接四市1小时城市快速路", None),
+        # every word of the thing is used: the other checks decide
+        ("今年新增多少养老床位", "新增养老床位2000张", None),
+    ],
+)
+def test_a_thing_the_reports_never_name(question, answer, reason):
+    # the searched "reports" are the answer's clause: a word is used when it holds it
+    wanted = asked(question, _idf, held=lambda word: word in answer.lower())
+    why = mismatch(_pick(answer), detect_intent(question), wanted)
+    assert (why and why.reason) == reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.overview import point_text
-from assistant.question import detect_intent
+from assistant.question import clean_question, detect_intent
 
 
 @pytest.mark.parametrize(
@@ -16,6 +16,9 @@ from assistant.question import detect_intent
         ("国家打算如何提振消费", "overview"),
         ("去年在生态环保方面做了哪些事", "overview"),
         ("养老方面有什么新举措", "overview"),
+        ("文化旅游这块打算咋搞", "overview"),  # spoken: 这块, 咋搞
+        ("城市更新今年咋安排的", "overview"),
+        ("科技创新有哪些大动作", "overview"),  # a word of size before the plans
         # one clause answers these: a name, a figure, whether
         ("新疆打算布局哪些未来产业？", "entity"),
         ("今年打算怎么分配那500亿元，多少用于养老", "number"),
@@ -23,7 +26,21 @@ from assistant.question import detect_intent
     ],
 )
 def test_open_questions_are_overviews(question, kind):
-    assert detect_intent(question).kind == kind
+    assert detect_intent(clean_question(question)).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "cleaned"),
+    [
+        ("咱太原今年新增多少养老床位", "太原今年新增多少养老床位"),
+        ("咱们的高铁规划要路过哪儿", "高铁规划要路过哪儿"),
+        ("那个产业园叫啥来着", "那个产业园叫啥"),
+        ("生态环境这块今年怎么做", "生态环境方面今年怎么做"),
+        ("这块地要建什么", "这块地要建什么"),  # at the start it is no topic's 方面
+    ],
+)
+def test_spoken_words_no_report_uses_are_dropped(question, cleaned):
+    assert clean_question(question) == cleaned
 
 
 @pytest.mark.parametrize(
