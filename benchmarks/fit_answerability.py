@@ -207,6 +207,7 @@ def collect(work: Path) -> tuple[list[dict], str]:
             index(work, "34", [sample, *national, CORPUS / "provincial-2026"], embeddings),
             [
                 SHARED / "eval/everyday.jsonl",
+                SHARED / "eval/kinds.jsonl",
                 ROOT / "benchmarks/questions/multi_region.jsonl",
                 ROOT / "benchmarks/questions/everyday_heldout.jsonl",
                 *WRITTEN,
@@ -231,6 +232,8 @@ def collect(work: Path) -> tuple[list[dict], str]:
         if name == "sample":
             items += read_jsonl(ROOT / "benchmarks/questions/taiyuan_heldout.jsonl")
             items += read_jsonl(ROOT / "benchmarks/questions/taiyuan_everyday.jsonl")
+        # An overview is answered by several sentences, not one candidate: nothing to learn.
+        items = [i for i in items if "expect_any" not in i]
         for item in items:
             history = item.get("history", ())
             ex = examples(item["question"], retriever, gov_right(item), history)
@@ -487,8 +490,8 @@ def report(model: AnswerModel, records: list[dict]) -> None:
 
 
 def provenance(records: list[dict]) -> dict:
-    """What the model was fitted on, by whom and when: enough to tell whether a rerun can
-    reproduce it (same data hashes, same commit)."""
+    """What the examples were collected from, at which commit and when: enough to tell
+    whether a rerun can reproduce the model (same data hashes, same commit)."""
 
     def git(*args: str) -> str:
         run = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
@@ -500,7 +503,9 @@ def provenance(records: list[dict]) -> dict:
                 return f"{label}/{path.relative_to(base)}"
         return str(path)
 
-    data = {name(p): hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in sorted(INPUTS)}
+    # Files the fit derived under --work (the CMRC trial passages) come from those listed.
+    sources = sorted(p for p in INPUTS if p.is_relative_to(SHARED) or p.is_relative_to(ROOT))
+    data = {name(p): hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in sources}
     return {
         "script": "benchmarks/fit_answerability.py",
         "commit": git("rev-parse", "HEAD"),
@@ -523,15 +528,16 @@ def main() -> None:
         sys.exit(f"no fit data under {SHARED}: set REPORTQA_FIT_DATA to a copy of ../shared")
     cache = args.work / "records.pkl"
     if args.cached and cache.exists():
-        records, model_id, inputs = pickle.loads(cache.read_bytes())
-        INPUTS.update(inputs)
+        # the provenance of the run that collected them: its commit, date and data
+        records, model_id, made = pickle.loads(cache.read_bytes())
     else:
         records, model_id = collect(args.work)
-        cache.write_bytes(pickle.dumps((records, model_id, INPUTS)))
+        made = provenance(records)
+        cache.write_bytes(pickle.dumps((records, model_id, made)))
     model = fit(records, model_id)
     report(model, records)
     if args.write:
-        document = {**model.to_json(), "provenance": provenance(records)}
+        document = {**model.to_json(), "provenance": made}
         MODEL_PATH.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
         print(f"\nwrote {MODEL_PATH.relative_to(ROOT)}")
 
