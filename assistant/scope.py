@@ -27,11 +27,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from assistant.period import read_period, relative_word
 from assistant.question import Intent, detect_intent, everyday_to_report
 from assistant.regions import (
     Mention,
     Region,
-    find_region,
     held_regions,
     level,
     locate,
@@ -39,12 +39,9 @@ from assistant.regions import (
     region_place,
 )
 from assistant.types import ReportFilter
+from assistant.within import NONE_ADMITTED, admitted, filter_conflict
 from index import vocab
 from index.model import Document
-
-NONE_ADMITTED = "已索引的报告中没有符合所选地区和年份的报告，请修改或清除筛选条件。"
-# Words after a relative year that compare with it ("比去年增长"): it is no year asked.
-_COMPARED = re.compile(r"(?:比|较|同比|相比|比上|与|和)$")
 
 
 @dataclass(frozen=True)
@@ -153,55 +150,6 @@ def search_plan(
     return Plan(scope, intent, attempts, None, tuple(reports))
 
 
-def admitted(documents: Iterable[Document], within: ReportFilter | None) -> list[Document]:
-    """The reports ``within`` admits (all of them without a filter). Its region may be
-    named in any way a question may (北京, 北京市, 呼伦贝尔市海拉尔区)."""
-    documents = list(documents)
-    if within is None:
-        return documents
-    key = None
-    if within.region:
-        region = find_region(within.region, held_regions(documents))
-        key = region.key if region else region_key(within.region)
-    return [
-        d
-        for d in documents
-        if (key is None or region_key(d.region) == key)
-        and (within.year is None or d.year == within.year)
-    ]
-
-
-def filter_conflict(named: Scope, within: ReportFilter, documents: Sequence[Document]) -> str:
-    """Why the question names another region or year than the filter admits, or empty."""
-    asked = named.region or named.unknown_region
-    if within.region and asked:
-        regions = held_regions(documents)
-        chosen = find_region(within.region, regions)
-        key = chosen.key if chosen else region_key(within.region)
-        inside = chosen is not None and (
-            (named.region and chosen.contains(find_region(named.region, regions)))
-            or (named.place and _place_inside(chosen, named.place))
-        )
-        if key != region_key(asked) and not inside:
-            name = chosen.name if chosen else within.region
-            return (
-                f"问题问的是{named.place or asked}，但查找范围限定为{name}的报告；"
-                "请修改或清除查找范围后再问。"
-            )
-    year = named.report_year or named.year
-    if within.year and year and year not in (within.year, within.year - 1):
-        return (
-            f"问题问的是{year}年，但查找范围限定为{within.year}年的报告；"
-            "请修改或清除查找范围后再问。"
-        )
-    return ""
-
-
-def _place_inside(region: Region, place: str) -> bool:
-    found = vocab.places_by_name().get(place, ())
-    return any(region.contains(p) for p in found)
-
-
 # ---------------------------------------------------------------- scope
 
 
@@ -229,76 +177,6 @@ def find_scope(question: str, documents: Iterable[Document]) -> Scope:
         said=said,
         nearby=nearby,
     )
-
-
-def read_period(question: str) -> tuple[str, int | None, int | None, int | None]:
-    """The question without the words that name the report and its year, the year asked,
-    the report's year, and the offset of a relative year (明年: 1) still to be counted from
-    the report's year.
-
-    "去年（2025年）" asks 2025; "2026年的报告里" names the 2026 report; "回顾2022年时说" asks
-    2022 as the review part tells it; "当年" is the year already named.
-    """
-    text = question
-    year = report_year = None
-    glossed = vocab.GLOSSED_YEAR.search(text)
-    if glossed:
-        year = int(glossed.group("year"))
-        text = text[: glossed.end("word")] + text[glossed.end() :]
-    named = vocab.REPORT_NAMED.search(text)
-    if named:
-        report_year = int(named.group("year"))
-        text = _cut(text, named)
-    text = vocab.REPORT_WORDS.sub(_comma, text)
-    reviewed = vocab.REVIEWED_YEAR.search(text)
-    if reviewed:
-        year = year or int(reviewed.group("year"))
-        text = _cut(text, reviewed)
-    relative = _relative_word(text)
-    absolute = vocab.YEAR_RE.search(text)
-    if absolute and relative and report_year is None and absolute.end() <= relative.start():
-        # "国务院2024年…去年": a year before a relative one is the report's (a wrapper
-        # "2024年的政府工作报告里" left only the year).
-        between = text[absolute.end() : relative.start()]
-        if len(between) <= 4:
-            report_year = int(absolute.group(1))
-            text = text[: absolute.start()] + text[absolute.end() :]
-            absolute = vocab.YEAR_RE.search(text)
-            relative = _relative_word(text)
-    if year is not None and absolute and report_year is None and int(absolute.group(1)) > year:
-        # "2026年…回顾2025年时说": the later year is the report's (its wrapper gone).
-        report_year = int(absolute.group(1))
-        text = text[: absolute.start()] + text[absolute.end() :]
-        absolute = None
-    if year is None and absolute:
-        year = int(absolute.group(1))
-    if year is not None:
-        text = vocab.THAT_YEAR.sub(f"{year}年", text)
-    offset = None
-    if relative and year is None:
-        offset = vocab.RELATIVE_YEARS[relative.group()]
-        if report_year is not None:
-            year, offset = report_year + offset, None
-        elif offset in (0, -1):
-            offset = None  # 今年, 去年 of the latest report: as the report itself says them
-    if year is None and report_year is not None:
-        year = report_year
-    return text.strip(" ，,"), year, report_year, offset
-
-
-def _relative_word(text: str) -> re.Match | None:
-    for m in vocab.RELATIVE_YEAR_RE.finditer(text):
-        if not _COMPARED.search(text[: m.start()]):
-            return m
-    return None
-
-
-def _cut(text: str, match: re.Match) -> str:
-    return _comma(match).join((text[: match.start()], text[match.end() :]))
-
-
-def _comma(match: re.Match) -> str:
-    return "，" if match.group().startswith(("，", ",")) else ""
 
 
 def _scope_chain(mentions: list[Mention]) -> list[Mention]:
@@ -440,7 +318,7 @@ def strip_scope(question: str, scope: Scope, year_word: str = "今年") -> str:
     if scope.year:
         text = re.sub(rf"{scope.year}\s*年", year_word, text)
         if scope.relative or scope.report_year:
-            relative = _relative_word(text)
+            relative = relative_word(text)
             if relative:
                 text = text[: relative.start()] + year_word + text[relative.end() :]
     return text
