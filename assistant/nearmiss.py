@@ -59,12 +59,18 @@ class Asked:
             (加装 of 加装多少部电梯), as rare in the index as :data:`SPECIFIC_VERB` says.
         units: The measure word the question names after its count ("多少亿元" -> 元); a
             unit only guessed from its verb (提高多少 -> %) is no requirement.
+        counted: :func:`counted_thing`, lowercase: after the count, or the subject before.
+        subject: Whether it is the subject before the count.
+        named: Its words that name it (:func:`_content`).
+        absent: Those the searched reports never use (:func:`_absent`).
     """
 
     words: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
     thing: str = ""
     verb: str = ""
+    counted: str = ""
+    subject: bool = False
     named: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
 
@@ -82,20 +88,22 @@ def asked(query: str, idf, held=None) -> Asked:
             words.append(token)
     unit = vocab.UNIT_AFTER_ASK.search(query)
     units = (unit.group(2),) if unit else ()
-    named = _content(counted_thing(query))
+    counted = counted_thing(query).lower()
+    named = _content(counted)
     absent = _absent(named, held) if held is not None else ()
-    return Asked(tuple(words), units, thing, _verb(query, idf), tuple(named), absent)
+    subject = bool(counted) and counted != thing
+    verb = _verb(query, idf)
+    return Asked(tuple(words), units, thing, verb, counted, subject, tuple(named), absent)
 
 
 def counted_thing(query: str) -> str:
     """The thing a figure is asked of: after the count ("多少张医院床位" -> 医院床位) or,
     when nothing of it follows, the subject before ("城镇失业率要控制在多少以内" -> 城镇失业率)."""
     after = asked_object(query)
-    unit = vocab.UNIT_AFTER_ASK.search(query)
     # After a span of time what follows is what happens in it ("几小时通达"), no thing.
-    if _content(after) and not (unit and vocab.DURATION.fullmatch(unit.group(2))):
+    if _content(after) and not vocab.DURATION.match(after):
         return after
-    count = vocab.COUNTED_THING.search(query)
+    count = vocab.ASKED_COUNT.search(query)
     if not count:
         return ""
     before = vocab.SUBJECT_FRAME.sub("", query[: count.start()])
@@ -107,33 +115,40 @@ def _unused(wanted: Asked, said: str) -> str:
     names another thing: no clause of them names the thing asked, whatever figure is close
     in meaning.
 
-    - The head word (游泳馆, 失业率): unless the clause shares a character with the thing's
-      words, as the reports' words for it may (食堂 for 饭堂, 危桥 for 老桥, 5G基站 for
-      5G信号塔), which the fitted model weighs.
+    - The head word (游泳馆, 失业率, 城镇化率): unless the clause shares a character with the
+      unused words (beyond the used words in them), as the reports' word for the thing
+      may (食堂 for 饭堂, 危桥 for 老桥), which the fitted model weighs.
     - A modifier (外资 of 外资企业): when the clause holds the head with another modifier
       right before it (高新技术企业); one before it as asked (基础教育学位 for
       基础教育公办学位) counts the asked ones among others.
     """
     if not wanted.absent:
         return ""
-    # The tokenizer gives a compound and its parts (外资企业, 外资, 企业): the head is the
-    # last part.
-    named = wanted.named
-    head = [w for w in named if not any(u != w and u in w for u in named)][-1]
+    named, counted = wanted.named, wanted.counted
+    # The head is the shortest word that ends the thing (企业 of 外资企业, 城镇化率 of
+    # 常住人口城镇化率); the tokenizer gives compounds and their parts.
+    ends = [w for w in named if counted.endswith(w)]
+    head = min(ends, key=len) if ends else named[-1]
     if head in wanted.absent:
-        return "" if set("".join(wanted.named)) & set(said) else head
+        used = set("".join(w for w in named if w not in wanted.absent))
+        own = set("".join(wanted.absent)) - used
+        # A subject before the count is the asker's whole phrase ("地铁今年还能再多开"):
+        # any character of it in the clause may be the thing in the reports' words.
+        shared = set(counted) if wanted.subject else own
+        return "" if shared & set(said) else head
+    # A modifier is read from a counted thing only: a subject is no modifier and head.
     at = said.find(head)
-    if at < 2 or said[at - 2 : at] in wanted.thing:
+    if wanted.subject or at < 2 or said[at - 2 : at] in counted:
         return ""
     return wanted.absent[0]
 
 
 def _absent(words: list[str], held) -> tuple[str, ...]:
-    """The ``words`` the searched reports never use; a compound whose part they use
-    ("工作岗位" of 岗位) is only the asker's way of saying that part."""
+    """The ``words`` the searched reports never use; a compound ending with a word they
+    use ("工作岗位" of 岗位) is only the asker's way of saying that word."""
     unused = [w for w in words if not held(w)]
     used = [w for w in words if w not in unused]
-    return tuple(w for w in unused if not any(u in w for u in used))
+    return tuple(w for w in unused if not any(w.endswith(u) for u in used))
 
 
 def _content(thing: str) -> list[str]:
