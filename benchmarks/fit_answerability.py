@@ -207,7 +207,6 @@ def collect(work: Path) -> tuple[list[dict], str]:
             index(work, "34", [sample, *national, CORPUS / "provincial-2026"], embeddings),
             [
                 SHARED / "eval/everyday.jsonl",
-                SHARED / "eval/kinds.jsonl",
                 ROOT / "benchmarks/questions/multi_region.jsonl",
                 ROOT / "benchmarks/questions/everyday_heldout.jsonl",
                 *WRITTEN,
@@ -232,8 +231,6 @@ def collect(work: Path) -> tuple[list[dict], str]:
         if name == "sample":
             items += read_jsonl(ROOT / "benchmarks/questions/taiyuan_heldout.jsonl")
             items += read_jsonl(ROOT / "benchmarks/questions/taiyuan_everyday.jsonl")
-        # An overview is answered by several sentences, not one candidate: nothing to learn.
-        items = [i for i in items if "expect_any" not in i]
         for item in items:
             history = item.get("history", ())
             ex = examples(item["question"], retriever, gov_right(item), history)
