@@ -388,7 +388,13 @@ WRAPPER_RES = tuple(re.compile(p) for p in WRAPPERS)
 SPOKEN_WORDS = (
     (re.compile(r"咱们?的?|俺们?的?"), ""),
     (re.compile(r"来着"), ""),
-    (re.compile(r"(?<=[\u4e00-\u9fff])这一?块儿?"), "方面"),
+    (
+        re.compile(
+            r"(?<=[\u4e00-\u9fff])这一?块儿?"
+            r"(?=今年|明年|去年|的|要|准备|打算|计划|有|是|怎么|咋|如何|[，,？?]|$)"
+        ),
+        "方面",
+    ),
 )
 # Sentence-final particles; dropped when they end a clause (呢 stays: it marks follow-ups).
 FILLER_PARTICLES = re.compile(

@@ -37,6 +37,7 @@ def test_open_questions_are_overviews(question, kind):
         ("那个产业园叫啥来着", "那个产业园叫啥"),
         ("生态环境这块今年怎么做", "生态环境方面今年怎么做"),
         ("这块地要建什么", "这块地要建什么"),  # at the start it is no topic's 方面
+        ("他捡到的这块石头有多重", "他捡到的这块石头有多重"),  # before a noun: a piece
     ],
 )
 def test_spoken_words_no_report_uses_are_dropped(question, cleaned):
