@@ -108,6 +108,8 @@ def test_every_number_in_an_answer_is_in_a_cited_quote(sample_settings, real_emb
         ("请问一下，根据报告，今年城镇新增就业的目标是多少呀？", "8万人"),  # wrappers, fillers
         ("太原今年高标准农田要弄多少亩啊", "3.6万亩"),  # spoken
         ("检验检测结果能不能互认", "检验检测机构互认"),  # whether, answered by its clause
+        # the sentence's first clause counts 项目; the clause naming 学位 is the answer
+        ("万柏林一中这批改扩建项目建好了能多出多少学位", "2.4万个"),
     ],
 )
 def test_everyday_wording_is_answered(sample_settings, real_embeddings, question, expect):
