@@ -16,6 +16,7 @@ from assistant.compose import (
     near_miss_answer,
     one_per_passage,
     overview_answer,
+    overview_topic,
     topic,
 )
 from assistant.decide import AnswerModel, Leads, load_model, threshold_group
@@ -92,9 +93,10 @@ def extractive_answer(
             near = (query, choice.near)
     if near:
         return near_miss_answer(question, standalone, *near, labelled, intent)
+    about = overview_topic(query) if plan.intent.kind == "overview" else topic(query)
     return Answer(
         question=question,
-        text=plan.nothing_found(topic(query)),
+        text=plan.nothing_found(about),
         found=False,
         standalone_question=standalone,
     )

@@ -134,8 +134,7 @@ def overview_answer(
         return Answer(question, UNVERIFIED, False, (), standalone)
     where = f"{label(points[0].hit.document)}" if labelled else "报告"
     lines = [f"{i}. {claim}" for i, claim in enumerate(claims, 1)]
-    about = vocab.OVERVIEW_FRAME.sub("", topic(vocab.OVERVIEW_WORDS.sub("", query)))
-    text = f"{where}关于“{about}”的主要内容：\n" + "\n".join(lines)
+    text = f"{where}关于“{overview_topic(query)}”的主要内容：\n" + "\n".join(lines)
     return Answer(question, text, True, tuple(citations), standalone, kind="overview")
 
 
@@ -172,6 +171,11 @@ def citation(n: int, hit: Hit, quote: str) -> Citation:
         paragraph=hit.passage.paragraph,
         score=round(hit.score, 6),
     )
+
+
+def overview_topic(query: str) -> str:
+    """What an open question is about ("在教育上有哪些打算" -> 教育)."""
+    return vocab.OVERVIEW_FRAME.sub("", topic(vocab.OVERVIEW_WORDS.sub("", query)))
 
 
 def topic(query: str) -> str:

@@ -24,6 +24,8 @@ _PASSAGES = 16
 # How many of the topic's words are tried as its key: past two, the words are the
 # question's frame, not its topic.
 _KEYS = 2
+# Characters a section title shares with the topic to be about it: two, a word's worth.
+_SHARED = 2
 # A point is cut at a clause boundary to this many characters: a line of the chat.
 _POINT_CHARS = 90
 # A sentence shorter than this is a heading or a fragment, not a measure.
@@ -48,11 +50,9 @@ def overview_points(
     # The topic's words, most specific first, of those the index holds: a word no report
     # uses is the asker's own (看病 for 医疗), no sentence can hold it.
     terms = question_terms(vocab.OVERVIEW_WORDS.sub("", query), idf)
-    keys = sorted(
-        (t for t in terms if t not in vocab.GENERIC_WORDS and len(t) >= 2 and idf(t) < idf("")),
-        key=lambda t: -terms[t],
-    )
-    if not keys:
+    named = [t for t in terms if t not in vocab.GENERIC_WORDS and len(t) >= 2]
+    keys = sorted((t for t in named if idf(t) < idf("")), key=lambda t: -terms[t])
+    if not named:
         return []
     ids = {d.doc_id for d in docs} if len(docs) < len(retriever.documents) else None
     hits = retriever.search(query, ids, k=_PASSAGES)
@@ -63,27 +63,41 @@ def overview_points(
     hits = [h for h in hits if h.document.doc_id == report and not (wanted and h.part != wanted)]
     # The most specific word names the topic; when the report says too little with it
     # ("提振" of 提振消费), the next one does ("消费").
-    for key in keys[:_KEYS]:
-        best = _points(key, hits)
-        if len(best) >= MIN_POINTS:
-            return sorted(best, key=lambda p: (p.hit.passage.paragraph, p.start))
-    return []
+    tried = [_points(hits, lambda h, s, k=key: _about(k, h, s)) for key in keys[:_KEYS]]
+    best = next((points for points in tried if len(points) >= MIN_POINTS), None)
+    if best:
+        return _in_order(best)
+    if any(tried):
+        return []  # the report says it in a sentence or two: one of them answers
+    # None of its sentences uses the topic's words: the closest passage's section, when its
+    # title shares the topic's characters (看病就医 and "推进‘病有良医’"), as reports title
+    # their sections in words of their own.
+    chars = set("".join(named))
+    titled = (h for h in hits if len(chars & set(h.passage.section.split(" > ")[-1])) >= _SHARED)
+    section = next((h.passage.section for h in titled), "")
+    whole = retriever.section_hits(query, report, section) if section else []
+    best = _points([h for h in whole if not (wanted and h.part != wanted)], lambda h, s: True)
+    return _in_order(best) if len(best) >= MIN_POINTS else []
 
 
-def _points(key: str, hits: list[Hit]) -> list[Point]:
-    """The sentences of ``hits`` that hold ``key`` (or are in a section titled with it),
-    the closest in meaning first, at most :data:`MAX_POINTS`."""
+def _about(key: str, hit: Hit, sentence: str) -> bool:
+    """Whether ``sentence`` holds ``key`` or is in a section titled with it ("（一）大力提振消费"
+    is about 提振消费 throughout)."""
+    return presence(key, hit.passage.section) == 1.0 or presence(key, sentence) == 1.0
+
+
+def _in_order(points: list[Point]) -> list[Point]:
+    return sorted(points, key=lambda p: (p.hit.passage.paragraph, p.start))
+
+
+def _points(hits: list[Hit], belongs) -> list[Point]:
+    """The sentences of ``hits`` that ``belongs(hit, sentence)`` admits, the closest in
+    meaning first, at most :data:`MAX_POINTS`."""
     points: list[tuple[float, Point]] = []
     for hit in hits:
-        # A section titled with the topic ("（一）大力提振消费") is about it throughout.
-        titled = presence(key, hit.passage.section) == 1.0
         for i, (a, b) in enumerate(hit.passage.sentences):
             sentence = hit.passage.text[a:b].strip()
-            if (
-                _heading(sentence)
-                or _title(sentence, hit)
-                or not (titled or presence(key, sentence) == 1.0)
-            ):
+            if _heading(sentence) or _title(sentence, hit) or not belongs(hit, sentence):
                 continue
             sim = hit.sentence_sims[i] if i < len(hit.sentence_sims) else 0.0
             points.append((sim, Point(hit, sentence, a)))

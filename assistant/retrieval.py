@@ -3,6 +3,7 @@ reciprocal rank."""
 
 from __future__ import annotations
 
+import collections
 import threading
 from dataclasses import dataclass
 
@@ -84,6 +85,21 @@ class Retriever:
         if doc_ids is None:
             return bool((codes >= 0).any())  # -1: a removed passage
         return bool(np.isin(codes, [self.codes[d] for d in doc_ids if d in self.codes]).any())
+
+    def section_hits(self, query: str, doc_id: str, section: str) -> list[Hit]:
+        """Every passage of report ``doc_id`` under ``section``, in report order, as hits of
+        ``query`` (their sentences' similarities to it; no search scores)."""
+        code = self.codes.get(doc_id)
+        if code is None:
+            return []
+        vector = self._query_vector(query) if self.index.vectors is not None else None
+        rows = (int(r) for r in np.flatnonzero(self.index.doc_code == code))
+        none = collections.defaultdict(float)
+        return [
+            self._hit(r, 0.0, none, none, vector)
+            for r in rows
+            if self.passage(r).section == section
+        ]
 
     def passage(self, row: int) -> Passage:
         """The passage at ``row`` (parsed once, then kept among the recent ones)."""

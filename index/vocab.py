@@ -285,7 +285,7 @@ OVERVIEW_WORDS = re.compile(
     r"|(?:做|干|办)了?(?:哪些|什么|啥)(?:事情?|工作)?"
 )
 # What frames the topic of an overview ("在教育上", "养老方面") once its asking words are gone.
-OVERVIEW_FRAME = re.compile(r"^在|(?:上|方面)$")
+OVERVIEW_FRAME = re.compile(r"^在|(?:上|方面)?(?:今年|明年|去年|全年|(?:19|20)\d{2}年)*$")
 # Asking how: the answer is what will be done, the whole sentence, not its first clause.
 HOW_ASKED = re.compile(r"怎么|如何|怎样|咋")
 # Words between a subject and its asking word ("的目标是", "要增长", "提高到了", "要控制在"):

@@ -166,3 +166,19 @@ def test_a_figure_of_a_thing_the_report_never_names_is_no_answer(sample_settings
     a = answer("今年要引进多少家外资企业", settings=sample_settings, embeddings=real_embeddings)
     assert not a.found and a.kind == "near_miss", a.text
     assert "“外资企业”的数字" in a.text and "680家" in a.text
+
+
+def test_an_overview_in_the_askers_words_is_the_section_the_report_titles_otherwise(
+    sample_settings, real_embeddings
+):
+    # no sentence says 看病 or 就医: the section "推进‘病有良医’" is about them
+    a = answer("看病就医这块准备怎么弄", settings=sample_settings, embeddings=real_embeddings)
+    assert a.found and a.kind == "overview", a.text
+    assert {c.section.split(" > ")[-1] for c in a.citations} == {"推进“病有良医”"}
+
+
+def test_an_open_question_on_what_the_report_never_names_is_refused_by_its_topic(
+    sample_settings, real_embeddings
+):
+    a = answer("航天方面有什么打算", settings=sample_settings, embeddings=real_embeddings)
+    assert not a.found and "“航天”" in a.text, a.text
