@@ -30,7 +30,7 @@ from assistant.extract import (
     lead,
     question_terms,
 )
-from assistant.nearmiss import Mismatch, asked, closest, mismatch
+from assistant.nearmiss import Mismatch, asked, closest, mismatch, used_head
 from assistant.overview import overview_points, point_text
 from assistant.question import Intent
 from assistant.regions import region_key
@@ -168,18 +168,24 @@ def choose(
     # A figure of a neighbouring thing is no answer, however close its words.
     checked = [(p, mismatch(p, intent, wanted) if _report(p) else None) for p in passing]
     answers = [p for p, why in checked if why is None]
+    # The thing named in a clause that does not answer: a clause not naming it is about
+    # another thing (新建40个社会足球场 once 改造完善100个…微型消防站 is out).
+    head = used_head(wanted) if intent.kind == "number" else ""
+    if head and any(head in p.answer.lower() for p, why in checked if why is not None):
+        answers = [p for p in answers if not _report(p) or head in p.answer.lower()]
     several = len({region_key(d.region) or d.doc_id for d in docs}) > 1
     exact = _exact(best, intent, wanted, topic(query)) if several else []
     by_doc: dict[str, Pick] = {}
     for pick in answers:
         by_doc.setdefault(pick.hit.document.doc_id, pick)
-    # A report's closest sentence that holds no figure (no date) for a question asking one
-    # names the topic, not the answer: in the report question sets 7 of 8 such answers were
-    # wrong. An article's often says it in words ("数以千计"): in CMRC 21 of 69 were right.
+    # A report's clause that holds no figure (no date) for a question asking one names the
+    # topic, not the answer, though its sentence holds another figure: in the report question
+    # sets 7 of 8 such sentences were wrong. An article's often says it in words ("数以千计"):
+    # in CMRC 21 of 69 were right.
     reports = [
         p
         for p in by_doc.values()
-        if threshold_group(p.hit.document) != "report" or holds_asked(p.quote, intent)
+        if threshold_group(p.hit.document) != "report" or holds_asked(p.answer, intent)
     ]
     if not reports and not exact:
         near = [(p, why) for p, why in checked if why is not None and holds_asked(p.quote, intent)]

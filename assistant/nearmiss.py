@@ -20,12 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from assistant.decide import threshold_group
 from assistant.extract import Pick, coverage, has_unit, holds_asked, numbers, presence
 from assistant.question import Intent
 from index import vocab
 from index.tokens import tokenize
 
-Reason = Literal["object", "unit", "tense", "weak"]
+Reason = Literal["object", "unit", "tense", "ratio", "stock", "weak"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,11 @@ class Asked:
         subject: Whether it is the subject before the count.
         named: Its words that name it (:func:`_content`).
         absent: Those the searched reports never use (:func:`_absent`).
+        ratio: A figure per head of population is asked (每千名老年人…, 人均).
+        rate: A rate is asked in so many words (百分之几, 增长率).
+        stock: How many there are is asked (一共有, 现有), not how many new ones.
+        actions: What is done to the things counted, by kind (:data:`vocab.ACTIONS`), as
+            the words right before the count say (改造多少个, 能完工多少).
     """
 
     words: tuple[str, ...] = ()
@@ -73,6 +79,10 @@ class Asked:
     subject: bool = False
     named: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
+    ratio: bool = False
+    rate: bool = False
+    stock: bool = False
+    actions: frozenset[str] = frozenset()
 
 
 def asked(query: str, idf, held=None) -> Asked:
@@ -92,8 +102,28 @@ def asked(query: str, idf, held=None) -> Asked:
     named = _content(counted)
     absent = _absent(named, held) if held is not None else ()
     subject = bool(counted) and counted != thing
-    verb = _verb(query, idf)
-    return Asked(tuple(words), units, thing, verb, counted, subject, tuple(named), absent)
+    count = vocab.ASKED_COUNT.search(query)
+    before = query[: count.start()][-_ACTION_CHARS:] if count else ""
+    actions = frozenset(kind for kind, words in vocab.ACTIONS.items() if words.search(before))
+    return Asked(
+        words=tuple(words),
+        units=units,
+        thing=thing,
+        verb=_verb(query, idf),
+        counted=counted,
+        subject=subject,
+        named=tuple(named),
+        absent=absent,
+        ratio=bool(vocab.RATIO_WORDS.search(query)),
+        rate=bool(vocab.RATE_ASKED.search(query)),
+        stock=bool(vocab.STOCK_ASKED.search(query)) and "new" not in actions,
+        actions=actions,
+    )
+
+
+# The words right before the count that say what is done to the things counted: a verb of
+# two characters after a modal or two ("计划新建", "要改造提升" keeps 改造).
+_ACTION_CHARS = 6
 
 
 def counted_thing(query: str) -> str:
@@ -106,8 +136,8 @@ def counted_thing(query: str) -> str:
     count = vocab.ASKED_COUNT.search(query)
     if not count:
         return ""
-    before = vocab.SUBJECT_FRAME.sub("", query[: count.start()])
-    return vocab.LEADING_TIME.sub("", before)
+    before = vocab.TIME_WORDS.sub("", query[: count.start()])
+    return vocab.SUBJECT_FRAME.sub("", vocab.COUNT_VERBS.sub("", before)).strip("，,、 ")
 
 
 def _unused(wanted: Asked, said: str) -> str:
@@ -199,9 +229,36 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
         return Mismatch("object", wanted.verb)
     if wanted.units and _only_rates(said, wanted.units):
         return Mismatch("unit", wanted.units[0])
+    kind = _other_kind(wanted, said)
+    if kind:
+        return kind
     part = {"result": "review", "target": "plan"}.get(intent.tense)
     if part and pick.hit.part in ("review", "plan") and pick.hit.part != part:
         return Mismatch("tense", intent.tense)
+    return None
+
+
+def used_head(wanted: Asked) -> str:
+    """The head of the thing asked when the searched reports use it: the shortest used word
+    ending it, else its last used word ("高粱" of 高粱种)."""
+    used = [w for w in wanted.named if w not in wanted.absent]
+    ends = [w for w in used if wanted.counted.endswith(w)]
+    return min(ends, key=len) if ends else used[-1] if used else ""
+
+
+def _other_kind(wanted: Asked, said: str) -> Mismatch | None:
+    """A figure of another kind than asked: a count where a figure per head is asked, an
+    amount where a rate is, new ones where all of them are, or another action on the things
+    (新建 for 改造, 新开工 for 完工)."""
+    if wanted.ratio and not vocab.RATIO_WORDS.search(said):
+        return Mismatch("ratio", "")
+    if wanted.rate and numbers(said) and not any("%" in n.group() for n in numbers(said)):
+        return Mismatch("unit", "%")
+    done = {kind for kind, words in vocab.ACTIONS.items() if words.search(said)}
+    if wanted.stock and "new" in done:
+        return Mismatch("stock", "")
+    if wanted.actions and done and not wanted.actions & done:
+        return Mismatch("object", "")
     return None
 
 
@@ -215,8 +272,11 @@ def closest(
     picks: list[Pick], intent: Intent, terms: dict[str, float], wanted: Asked
 ) -> list[tuple[Pick, Mismatch]]:
     """When nothing answers: the most probable clause that holds what is asked (a figure
-    for a number question) and enough of its words, as what the report says instead."""
-    for pick in sorted(picks, key=lambda p: -p.probability):
+    for a number question) and enough of its words, as what the report says instead; else,
+    for a figure asked of a report, its most probable sentence that names the thing in all
+    the words of it the reports use, though with no figure ("新建改造一批…农村老年食堂")."""
+    ranked = sorted(picks, key=lambda p: -p.probability)
+    for pick in ranked:
         if (
             holds_asked(pick.quote, intent)
             and coverage(terms, pick.quote) >= RELATED_COVERAGE
@@ -225,6 +285,16 @@ def closest(
             and (not wanted.words or wanted.words[-1] in pick.quote.lower())
         ):
             return [(pick, mismatch(pick, intent, wanted) or Mismatch("weak", ""))]
+    used = [w for w in wanted.named if w not in wanted.absent]
+    for pick in ranked if intent.kind == "number" and used else ():
+        said = pick.quote.lower()
+        if (
+            threshold_group(pick.hit.document) == "report"
+            and all(presence(w, said) == 1.0 for w in used)
+            # one word may be named in passing; two or more name the thing
+            and (len(used) > 1 or coverage(terms, pick.quote) >= RELATED_COVERAGE)
+        ):
+            return [(pick, Mismatch("weak", ""))]
     return []
 
 
@@ -264,10 +334,15 @@ def _only_rates(said: str, units: tuple[str, ...]) -> bool:
 
 def unstated(topic: str, query: str, why: Mismatch, intent_number: bool = True) -> str:
     """What the report does not state, said plainly ("“医院床位”的数字")."""
+    thing = counted_thing(query) if intent_number else ""
     if why.reason == "object":
-        return f"“{asked_object(query) or topic}”的数字"
+        return f"“{thing or topic}”的数字"
     if why.reason == "unit":
         return f"“{topic}”以{why.missing}计的数字"
+    if why.reason == "ratio":
+        return f"“{thing or topic}”的人均（每千人）数字"
+    if why.reason == "stock":
+        return f"“{thing or topic}”的总数"
     if why.reason == "tense":
         return f"“{topic}”的{'目标' if why.missing == 'target' else '实际完成'}数字"
-    return f"关于“{topic}”的明确{'数字' if intent_number else '说法'}"
+    return f"关于“{thing or topic}”的明确{'数字' if intent_number else '说法'}"

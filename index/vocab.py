@@ -296,10 +296,33 @@ SUBJECT_FRAME = re.compile(
 )
 # Words after a count that bound it, not name what is counted ("多少以内", "几个左右").
 COUNT_NOISE = re.compile(r"(?:以上|以内|以下|左右|上下|之内|一共|总共)+")
+# A figure per head of population asked ("每千名老年人", "人均"): a count is no answer.
+RATIO_WORDS = re.compile(
+    r"每(?:[十百千万]|十万)(?:名|个|位|户)?[\u4e00-\u9fff]{0,4}?(?:人|人口|老年人|户)|人均|户均"
+)
+# A rate asked in so many words ("百分之几", "增长率"): an amount is no answer.
+RATE_ASKED = re.compile(r"百分之(?:多少|几)|百分点|多少%|几成|增长率|增速是?多少|涨幅是?多少")
+# A stock asked ("一共有多少", "现有"): a figure of new ones (新认定680家) is no answer.
+STOCK_ASKED = re.compile(r"一共有|总共有|共有|现有|现在有|目前有|总数|总量|累计有")
+# What is done to the things counted, by kind: building new ones, renewing old ones,
+# starting and finishing works. A figure of one kind does not answer another
+# ("改造多少个足球场" is not "新建40个社会足球场"); 改扩建 is both new and renewed.
+ACTIONS = {
+    "new": re.compile(r"新建|新增|新设|新开设|新认定|新培育|新引进|引进|招引|扩建|新改扩建"),
+    "renew": re.compile(r"改造|更新|翻新|维修|修缮|提质|升级|改扩建|新改扩建|完善"),
+    "start": re.compile(r"开工|启动"),
+    "finish": re.compile(r"完工|竣工|建成|投用|投运"),
+}
 # Measure words of a span of time.
 DURATION = re.compile(r"小时|分钟|秒|天|日|周|个?月|年")
-# Words of time that lead a subject ("今年", "2025年", "全年"): no part of the thing asked.
-LEADING_TIME = re.compile(r"^(?:(?:19|20)\d{2}年|[今明去前后上全]年|近年|当年|年内|到年底)+")
+# Words of time in a subject ("今年", "2025年", "全年"): no part of the thing asked.
+TIME_WORDS = re.compile(r"(?:(?:19|20)\d{2}年|[今明去前后上全]年|近年|当年|年内|到年底)+")
+# Verbs of doing between a subject and its count ("农村老年食堂要新建几个", "电梯打算装多少"):
+# the thing counted is before them.
+COUNT_VERBS = re.compile(
+    r"(?:要|将|能|会|打算|准备|计划|力争|新建|新开工|新改扩建|建成|建设|修建|建|修|改造|提升"
+    r"|引进|招引|培育|加装|装|开|办|举办|实现|新增|增加|完成|增长|提高|百分之)+$"
+)
 # What may stand between a verb and the asked count ("卖出了多少", "加装多少").
 MODAL_TAIL = re.compile(r"[了过的]+$")
 # Modal words of speech that jieba may join to the verb after them ("要产", "想招", "再修").

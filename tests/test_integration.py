@@ -182,3 +182,15 @@ def test_an_open_question_on_what_the_report_never_names_is_refused_by_its_topic
 ):
     a = answer("航天方面有什么打算", settings=sample_settings, embeddings=real_embeddings)
     assert not a.found and "“航天”" in a.text, a.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "今年要新建几个社区微型消防站",  # the report renews 100 of them: another action
+        "社区嵌入式托育点今年建几个",  # the closest clause names no figure of its own
+    ],
+)
+def test_no_figure_of_the_thing_asked_is_no_answer(sample_settings, real_embeddings, question):
+    a = answer(question, settings=sample_settings, embeddings=real_embeddings)
+    assert not a.found and a.kind == "near_miss", a.text

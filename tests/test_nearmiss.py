@@ -127,3 +127,29 @@ def test_a_thing_the_reports_never_name(question, answer, reason):
     wanted = asked(question, _idf, held=lambda word: word in answer.lower() or word == "人口")
     why = mismatch(_pick(answer), detect_intent(question), wanted)
     assert (why and why.reason) == reason
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        # a figure per head of population asked, a count given (and given as asked)
+        ("每千名老年人拥有养老床位多少张", "新增养老床位2000张", "ratio"),
+        ("每千人口托位数要达到多少个", "确保每千人口托位数达到4.5个", None),
+        # a rate asked in so many words, an amount given
+        ("数字经济核心产业营收增长百分之多少", "数字经济核心产业营收突破2800亿元", "unit"),
+        ("数字经济核心产业营收增长百分之多少", "数字经济核心产业营收增长15%", None),
+        # how many there are, not how many new ones
+        ("现在一共有多少家高新技术企业", "新认定高新技术企业680家", "stock"),
+        ("全市一共有多少部电梯", "保障全市5.3万部电梯实时预警救援全覆盖", None),
+        # another kind of action on the things counted
+        ("今年要改造多少个社会足球场", "新建40个社会足球场", "object"),
+        ("今年计划新建多少个社区微型消防站", "改造完善100个社区微型消防站", "object"),
+        ("老旧小区改造今年能完工多少个", "新开工18个老旧小区改造", "object"),
+        ("今年要翻新多少所中小学的操场", "完成500所中小学体育场地升级改造", None),
+        ("今年新建和扩建多少亩蔬菜大棚", "新改扩建设施蔬菜大棚5000亩", None),  # 改扩建: both
+    ],
+)
+def test_a_figure_of_another_kind(question, answer, reason):
+    wanted = asked(question, _idf, held=lambda word: word in answer.lower())
+    why = mismatch(_pick(answer), detect_intent(question), wanted)
+    assert (why and why.reason) == reason
