@@ -30,7 +30,7 @@ from assistant.extract import (
     lead,
     question_terms,
 )
-from assistant.nearmiss import Mismatch, asked, closest, mismatch, used_head
+from assistant.nearmiss import Mismatch, asked, closest, counted_thing, mismatch, used_head
 from assistant.overview import overview_points, point_text
 from assistant.question import Intent
 from assistant.regions import region_key
@@ -93,7 +93,9 @@ def extractive_answer(
             near = (query, choice.near)
     if near:
         return near_miss_answer(question, standalone, *near, labelled, intent)
-    about = overview_topic(query) if plan.intent.kind == "overview" else topic(query)
+    kind = plan.intent.kind
+    thing = counted_thing(query) if kind == "number" else ""  # "火星基地", not "…今年建设"
+    about = overview_topic(query) if kind == "overview" else thing or topic(query)
     return Answer(
         question=question,
         text=plan.nothing_found(about),

@@ -285,7 +285,8 @@ def closest(
             and (not wanted.words or wanted.words[-1] in pick.quote.lower())
         ):
             return [(pick, mismatch(pick, intent, wanted) or Mismatch("weak", ""))]
-    used = [w for w in wanted.named if w not in wanted.absent]
+    # all of the thing's words: a sentence on 基地 is nothing said of 火星基地
+    used = list(wanted.named) if not wanted.absent else []
     for pick in ranked if intent.kind == "number" and used else ():
         said = pick.quote.lower()
         if (

@@ -303,12 +303,13 @@ RATIO_WORDS = re.compile(
 # A rate asked in so many words ("百分之几", "增长率"): an amount is no answer.
 RATE_ASKED = re.compile(r"百分之(?:多少|几)|百分点|多少%|几成|增长率|增速是?多少|涨幅是?多少")
 # A stock asked ("一共有多少", "现有"): a figure of new ones (新认定680家) is no answer.
-STOCK_ASKED = re.compile(r"一共有|总共有|共有|现有|现在有|目前有|总数|总量|累计有")
+STOCK_ASKED = re.compile(r"一共有|总共有|(?<!公)共有(?!产权)|现有|现在有|目前有|总数|总量|累计有")
 # What is done to the things counted, by kind: building new ones, renewing old ones,
 # starting and finishing works. A figure of one kind does not answer another
 # ("改造多少个足球场" is not "新建40个社会足球场"); 改扩建 is both new and renewed.
 ACTIONS = {
-    "new": re.compile(r"新建|新增|新设|新开设|新认定|新培育|新引进|引进|招引|扩建|新改扩建"),
+    # a new one started or finished is a new one too (新开工, 建成)
+    "new": re.compile(r"新建|新增|新设|新开设|新认定|新培育|新引进|引进|招引|扩建|新开工|建成"),
     "renew": re.compile(r"改造|更新|翻新|维修|修缮|提质|升级|改扩建|新改扩建|完善"),
     "start": re.compile(r"开工|启动"),
     "finish": re.compile(r"完工|竣工|建成|投用|投运"),

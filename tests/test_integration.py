@@ -194,3 +194,8 @@ def test_an_open_question_on_what_the_report_never_names_is_refused_by_its_topic
 def test_no_figure_of_the_thing_asked_is_no_answer(sample_settings, real_embeddings, question):
     a = answer(question, settings=sample_settings, embeddings=real_embeddings)
     assert not a.found and a.kind == "near_miss", a.text
+
+
+def test_a_refused_figure_question_names_the_thing_asked(sample_settings, real_embeddings):
+    a = answer("火星基地今年要建设几座", settings=sample_settings, embeddings=real_embeddings)
+    assert not a.found and "“火星基地”" in a.text and not a.citations, a.text

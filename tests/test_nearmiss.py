@@ -141,12 +141,14 @@ def test_a_thing_the_reports_never_name(question, answer, reason):
         # how many there are, not how many new ones
         ("现在一共有多少家高新技术企业", "新认定高新技术企业680家", "stock"),
         ("全市一共有多少部电梯", "保障全市5.3万部电梯实时预警救援全覆盖", None),
+        ("今年新建多少套共有产权房", "新建共有产权房2000套", None),  # 共有产权: no stock
         # another kind of action on the things counted
         ("今年要改造多少个社会足球场", "新建40个社会足球场", "object"),
         ("今年计划新建多少个社区微型消防站", "改造完善100个社区微型消防站", "object"),
         ("老旧小区改造今年能完工多少个", "新开工18个老旧小区改造", "object"),
         ("今年要翻新多少所中小学的操场", "完成500所中小学体育场地升级改造", None),
         ("今年新建和扩建多少亩蔬菜大棚", "新改扩建设施蔬菜大棚5000亩", None),  # 改扩建: both
+        ("今年要新建多少所学校", "建成学校10所", None),  # a new one finished is a new one
     ],
 )
 def test_a_figure_of_another_kind(question, answer, reason):
