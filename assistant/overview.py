@@ -51,7 +51,9 @@ def overview_points(
     # uses is the asker's own (看病 for 医疗), no sentence can hold it.
     terms = question_terms(vocab.OVERVIEW_WORDS.sub("", query), idf)
     named = [t for t in terms if t not in vocab.GENERIC_WORDS and len(t) >= 2]
-    keys = sorted((t for t in named if idf(t) < idf("")), key=lambda t: -terms[t])
+    # A part of a longer word of the topic is not its key: 环境 of 生态环境 is in 营商环境 too.
+    whole = [t for t in named if not any(t != u and t in u for u in named)]
+    keys = sorted((t for t in whole if idf(t) < idf("")), key=lambda t: -terms[t])
     if not named:
         return []
     ids = {d.doc_id for d in docs} if len(docs) < len(retriever.documents) else None

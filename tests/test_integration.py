@@ -199,3 +199,11 @@ def test_no_figure_of_the_thing_asked_is_no_answer(sample_settings, real_embeddi
 def test_a_refused_figure_question_names_the_thing_asked(sample_settings, real_embeddings):
     a = answer("火星基地今年要建设几座", settings=sample_settings, embeddings=real_embeddings)
     assert not a.found and "“火星基地”" in a.text and not a.citations, a.text
+
+
+def test_an_overview_key_is_no_part_of_a_longer_topic_word(sample_settings, real_embeddings):
+    # 环境 of 生态环境 is also in 营商环境: the section on 生态治理 answers, not the business one
+    a = answer("生态环境方面有哪些打算", settings=sample_settings, embeddings=real_embeddings)
+    assert a.found and a.kind == "overview", a.text
+    assert "营商环境" not in a.text
+    assert {c.section.split(" > ")[-1] for c in a.citations} == {"用实招强化生态治理"}
