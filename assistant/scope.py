@@ -217,14 +217,12 @@ def _resolve(
     children = [r for r in regions if _within(r, leaf)]
     if children:
         names = "、".join(r.name for r in children[:6]) + ("等" if len(children) > 6 else "")
+        which = "区县" if all(level(r.key) == 3 for r in children) else "地区"  # 太原市: a city
         return (
             None,
             "",
             leaf.key,
-            (
-                f"索引中没有{leaf.key}本级的报告；收录了其下辖的{names}的报告，"
-                "请指明问的是哪个区县。"
-            ),
+            f"索引中没有{leaf.key}本级的报告；收录了其下辖的{names}的报告，请指明问的是哪个{which}。",
         )
     near = _near(leaf, regions)
     nearby = f"索引中没有{leaf.key}的报告。{near}" if near else ""

@@ -154,6 +154,17 @@ def test_a_district_is_one_region_with_or_without_its_city(question, region, ref
     assert (p.refusal or "").startswith(refusal or "") and bool(p.refusal) == bool(refusal)
 
 
+@pytest.mark.parametrize(
+    ("question", "docs", "which"),
+    [
+        ("深圳市2018年新建多少公园", DISTRICTS, "请指明问的是哪个区县"),
+        ("山西今年新建多少公园", [_doc("太原市", 2025)], "请指明问的是哪个地区"),  # a city
+    ],
+)
+def test_a_region_held_only_by_the_places_in_it_asks_which(question, docs, which):
+    assert which in (plan(question, docs).refusal or "")
+
+
 def test_a_city_question_does_not_take_a_districts_report():
     docs = [*DISTRICTS, _doc("深圳市", 2018)]
     p = plan("深圳2018年新建多少公园", docs)
