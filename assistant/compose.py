@@ -134,7 +134,10 @@ def overview_answer(
         return Answer(question, UNVERIFIED, False, (), standalone)
     where = f"{label(points[0].hit.document)}" if labelled else "报告"
     lines = [f"{i}. {claim}" for i, claim in enumerate(claims, 1)]
-    text = f"{where}关于“{overview_topic(query)}”的主要内容：\n" + "\n".join(lines)
+    about = overview_topic(query)
+    tasks = points[0].task or not about
+    heading = f"{where}的主要任务：" if tasks else f"{where}关于“{about}”的主要内容："
+    text = heading + "\n" + "\n".join(lines)
     return Answer(question, text, True, tuple(citations), standalone, kind="overview")
 
 

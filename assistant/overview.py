@@ -19,6 +19,8 @@ from index.model import Document
 
 # 3–6 sentences make an overview (issue 22): fewer is a single answer, more a page to read.
 MIN_POINTS, MAX_POINTS = 3, 5
+# A report tells its plan in 6-10 main tasks, one section each: all of them are listed.
+MAX_TASKS = 10
 # How many passages of the report are read: a report treats a topic in a few paragraphs.
 _PASSAGES = 16
 # How many of the topic's words are tried as its key: past two, the words are the
@@ -39,6 +41,7 @@ class Point:
     hit: Hit
     sentence: str
     start: int  # offset of the sentence in its passage, for report order
+    task: bool = False  # a main task of the report: the title of a section of it
 
 
 def overview_points(
@@ -55,7 +58,7 @@ def overview_points(
     whole = [t for t in named if not any(t != u and t in u for u in named)]
     keys = sorted((t for t in whole if idf(t) < idf("")), key=lambda t: -terms[t])
     if not named:
-        return []
+        return _tasks(query, intent, docs, retriever)
     ids = {d.doc_id for d in docs} if len(docs) < len(retriever.documents) else None
     hits = retriever.search(query, ids, k=_PASSAGES)
     if not hits or threshold_group(hits[0].document) != "report":
@@ -77,9 +80,30 @@ def overview_points(
     chars = set("".join(named))
     titled = (h for h in hits if len(chars & set(h.passage.section.split(" > ")[-1])) >= _SHARED)
     section = next((h.passage.section for h in titled), "")
-    whole = retriever.section_hits(query, report, section) if section else []
+    whole = retriever.report_hits(query, report, section) if section else []
     best = _points([h for h in whole if not (wanted and h.part != wanted)], lambda h, s: True)
     return _in_order(best) if len(best) >= MIN_POINTS else []
+
+
+def _tasks(query: str, intent: Intent, docs: list[Document], retriever: Retriever) -> list[Point]:
+    """A question naming no topic ("今年重点抓哪些工作", "有什么大动作"): the report's main
+    tasks, the sections of its plan (its review, for a question about the past), in order."""
+    ids = {d.doc_id for d in docs} if len(docs) < len(retriever.documents) else None
+    hits = retriever.search(query, ids, k=1)
+    if not hits or threshold_group(hits[0].document) != "report":
+        return []
+    part = "review" if intent.tense == "result" else "plan"
+    points: list[Point] = []
+    seen: set[str] = set()
+    first = ""  # the tasks are the sections of one part ("二、2025年工作安排"), not the next
+    for hit in retriever.report_hits(query, hits[0].document.doc_id):
+        path = hit.passage.section.split(" > ")
+        if hit.part != part or len(path) < 2 or path[1] in seen or first not in ("", path[0]):
+            continue
+        first = path[0]
+        seen.add(path[1])
+        points.append(Point(hit, vocab.ENUMERATOR.sub("", path[1]), 0, task=True))
+    return points[:MAX_TASKS] if len(points) >= MIN_POINTS else []
 
 
 def _about(key: str, hit: Hit, sentence: str) -> bool:

@@ -86,9 +86,9 @@ class Retriever:
             return bool((codes >= 0).any())  # -1: a removed passage
         return bool(np.isin(codes, [self.codes[d] for d in doc_ids if d in self.codes]).any())
 
-    def section_hits(self, query: str, doc_id: str, section: str) -> list[Hit]:
-        """Every passage of report ``doc_id`` under ``section``, in report order, as hits of
-        ``query`` (their sentences' similarities to it; no search scores)."""
+    def report_hits(self, query: str, doc_id: str, section: str | None = None) -> list[Hit]:
+        """Every passage of report ``doc_id`` (under ``section`` when given), in report
+        order, as hits of ``query`` (their sentences' similarities to it; no search scores)."""
         code = self.codes.get(doc_id)
         if code is None:
             return []
@@ -98,7 +98,7 @@ class Retriever:
         return [
             self._hit(r, 0.0, none, none, vector)
             for r in rows
-            if self.passage(r).section == section
+            if section is None or self.passage(r).section == section
         ]
 
     def passage(self, row: int) -> Passage:

@@ -284,6 +284,8 @@ OVERVIEW_WORDS = re.compile(
     rf"|有?(?:哪些|什么|啥){_POLICY_ADJECTIVES}(?:{_POLICY_NOUNS})"
     r"|(?:做|干|办)了?(?:哪些|什么|啥)(?:事情?|工作)?"
 )
+# The number before a section title ("（一）", "(二)", "三、"): the list numbers its own.
+ENUMERATOR = re.compile(r"^\s*(?:[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、)\s*")
 # What frames the topic of an overview ("在教育上", "养老方面") once its asking words are gone.
 OVERVIEW_FRAME = re.compile(r"^在|(?:上|方面)?(?:今年|明年|去年|全年|(?:19|20)\d{2}年)*$")
 # Asking how: the answer is what will be done, the whole sentence, not its first clause.

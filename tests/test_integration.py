@@ -207,3 +207,11 @@ def test_an_overview_key_is_no_part_of_a_longer_topic_word(sample_settings, real
     assert a.found and a.kind == "overview", a.text
     assert "营商环境" not in a.text
     assert {c.section.split(" > ")[-1] for c in a.citations} == {"用实招强化生态治理"}
+
+
+def test_an_open_question_naming_no_topic_lists_the_main_tasks(sample_settings, real_embeddings):
+    a = answer("今年主要抓哪些工作", settings=sample_settings, embeddings=real_embeddings)
+    assert a.found and a.kind == "overview" and "的主要任务" in a.text, a.text
+    lines = a.text.splitlines()[1:]
+    assert len(lines) == 8  # the eight sections of the plan, not the government's own tasks
+    assert lines[0].startswith("1. 加快向新而行") and "更好统筹发展和安全" in lines[-1]
