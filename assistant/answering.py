@@ -151,8 +151,9 @@ def choose(
     found = candidates(query, intent, hits, terms)
     ids = searched(docs, retriever)
     wanted = asked(query, retriever.bm25.idf, held=lambda word: retriever.holds(word, ids))
-    head = wanted.words[-1] if wanted.words and intent.kind == "number" else ""
-    best = best_spans(found, model, intent, head)
+    # the counted thing's last word the index holds: the span should name it
+    counted = wanted.words[-1] if wanted.words and intent.kind == "number" else ""
+    best = best_spans(found, model, intent, counted)
     fitted = retriever.manifest.model_id == model.model_id
     signals = leads(query, docs, hits, retriever) if fitted else None
     words = intent.kind in ("entity", "yesno", "statement") and not intent.when

@@ -155,10 +155,7 @@ def _unused(wanted: Asked, said: str) -> str:
     if not wanted.absent:
         return ""
     named, counted = wanted.named, wanted.counted
-    # The head is the shortest word that ends the thing (企业 of 外资企业, 城镇化率 of
-    # 常住人口城镇化率); the tokenizer gives compounds and their parts.
-    ends = [w for w in named if counted.endswith(w)]
-    head = min(ends, key=len) if ends else named[-1]
+    head = _head(named, counted)
     if head in wanted.absent:
         used = set("".join(w for w in named if w not in wanted.absent))
         own = set("".join(wanted.absent)) - used
@@ -239,11 +236,17 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
 
 
 def used_head(wanted: Asked) -> str:
-    """The head of the thing asked when the searched reports use it: the shortest used word
-    ending it, else its last used word ("高粱" of 高粱种)."""
-    used = [w for w in wanted.named if w not in wanted.absent]
-    ends = [w for w in used if wanted.counted.endswith(w)]
-    return min(ends, key=len) if ends else used[-1] if used else ""
+    """The head of the thing asked among the words of it the searched reports use ("高粱"
+    of 高粱种), or ""."""
+    return _head([w for w in wanted.named if w not in wanted.absent], wanted.counted)
+
+
+def _head(words: list[str] | tuple[str, ...], counted: str) -> str:
+    """The head of ``counted`` among ``words``: the shortest that ends it (企业 of 外资企业,
+    城镇化率 of 常住人口城镇化率; the tokenizer gives compounds and their parts), else the
+    last, or "" when there are none."""
+    ends = [w for w in words if counted.endswith(w)]
+    return min(ends, key=len) if ends else words[-1] if words else ""
 
 
 def _other_kind(wanted: Asked, said: str) -> Mismatch | None:

@@ -81,19 +81,23 @@ class Retriever:
     def holds(self, term: str, doc_ids: set[str] | None = None) -> bool:
         """Whether some passage of these documents (all: ``None``) has ``term`` among its
         words, as the keyword index tokenised them."""
-        codes = self.index.doc_code[self.bm25.rows_with(term)]
+        return bool(self._admitted(doc_ids)[self.index.doc_code[self.bm25.rows_with(term)]].any())
+
+    def _admitted(self, doc_ids: set[str] | None) -> np.ndarray:
+        """Per report code, whether ``doc_ids`` (all: ``None``) admits it; the last entry,
+        code -1, is a removed passage's and never admitted."""
+        admitted = np.zeros(len(self.codes) + 1, dtype=bool)
         if doc_ids is None:
-            return bool((codes >= 0).any())  # -1: a removed passage
-        return bool(np.isin(codes, [self.codes[d] for d in doc_ids if d in self.codes]).any())
+            admitted[:-1] = True
+        else:
+            admitted[[self.codes[d] for d in doc_ids if d in self.codes]] = True
+        return admitted
 
     def report_hits(self, query: str, doc_id: str, section: str | None = None) -> list[Hit]:
         """Every passage of report ``doc_id`` (under ``section`` when given), in report
         order, as hits of ``query`` (their sentences' similarities to it; no search scores)."""
-        code = self.codes.get(doc_id)
-        if code is None:
-            return []
         vector = self._query_vector(query) if self.index.vectors is not None else None
-        rows = (int(r) for r in np.flatnonzero(self.index.doc_code == code))
+        rows = (r for a, b in self.index.live_ranges([doc_id]) for r in range(a, b))
         none = collections.defaultdict(float)
         return [
             self._hit(r, 0.0, none, none, vector)
@@ -138,9 +142,8 @@ class Retriever:
         """
         keyword_scores = self.bm25.scores(tokenize(query))
         if doc_ids is not None:
-            admitted = np.zeros(len(self.codes) + 1, dtype=bool)  # the last: removed rows
-            admitted[[self.codes[d] for d in doc_ids if d in self.codes]] = True
-            keyword_scores = np.where(admitted[self.index.doc_code], keyword_scores, 0.0)
+            admitted = self._admitted(doc_ids)[self.index.doc_code]
+            keyword_scores = np.where(admitted, keyword_scores, 0.0)
         keyword_rank = [int(i) for i in top(keyword_scores, _CANDIDATES)]
         keyword_rank = [i for i in keyword_rank if keyword_scores[i] > 0]
         by_sentence = self._best_by_sentence(query, doc_ids) if mode == "hybrid" else []

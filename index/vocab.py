@@ -292,9 +292,11 @@ OVERVIEW_FRAME = re.compile(r"^在|(?:上|方面)?(?:今年|明年|去年|全年
 HOW_ASKED = re.compile(r"怎么|如何|怎样|咋")
 # Words between a subject and its asking word ("的目标是", "要增长", "提高到了", "要控制在"):
 # what comes before them is the subject, the thing the question asks a figure of.
+# Modal words and verbs of change that stand before a count ("要", "打算", "新增", "增长").
+_BEFORE_COUNT = "要|将|能|会|打算|计划|力争|增长|提高|增加|完成|新增"
 SUBJECT_FRAME = re.compile(
-    r"(?:的|目标|预期|计划|任务|实际|要|将|拟|能|会|打算|力争|预计|争取|增长|提高|下降|降低|增加|"
-    r"减少|达到|保持在|控制在|定在|定|安排|发行|完成|新增|是|有|为|到|了|一共|总共|现在|目前)*$"
+    rf"(?:{_BEFORE_COUNT}|的|目标|预期|任务|实际|拟|预计|争取|下降|降低|"
+    r"减少|达到|保持在|控制在|定在|定|安排|发行|是|有|为|到|了|一共|总共|现在|目前)*$"
 )
 # Words after a count that bound it, not name what is counted ("多少以内", "几个左右").
 COUNT_NOISE = re.compile(r"(?:以上|以内|以下|左右|上下|之内|一共|总共)+")
@@ -323,8 +325,8 @@ TIME_WORDS = re.compile(r"(?:(?:19|20)\d{2}年|[今明去前后上全]年|近年
 # Verbs of doing between a subject and its count ("农村老年食堂要新建几个", "电梯打算装多少"):
 # the thing counted is before them.
 COUNT_VERBS = re.compile(
-    r"(?:要|将|能|会|打算|准备|计划|力争|新建|新开工|新改扩建|建成|建设|修建|建|修|改造|提升"
-    r"|引进|招引|培育|加装|装|开|办|举办|实现|新增|增加|完成|增长|提高|百分之)+$"
+    rf"(?:{_BEFORE_COUNT}|准备|新建|新开工|新改扩建|建成|建设|修建|建|修|改造|提升"
+    r"|引进|招引|培育|加装|装|开|办|举办|实现|百分之)+$"
 )
 # What may stand between a verb and the asked count ("卖出了多少", "加装多少").
 MODAL_TAIL = re.compile(r"[了过的]+$")
