@@ -192,7 +192,7 @@ def choose(
     ]
     if not reports and not exact:
         near = [(p, why) for p, why in checked if why is not None and holds_asked(p.quote, intent)]
-        return Choice([], [], 0, near or closest(best, intent, terms, wanted))
+        return Choice([], [], near or closest(best, intent, terms, wanted))
     if exact:
         rest = [
             p
@@ -208,7 +208,7 @@ def choose(
     related = one_per_passage([p for p in answers if p.hit.passage not in used])
     shown_docs = {p.hit.document.doc_id for p in shown}
     more = [label(p.hit.document) for p in reports if p.hit.document.doc_id not in shown_docs]
-    return Choice(shown, related, len(more), more=more)
+    return Choice(shown, related, more=more)
 
 
 def held_coverage(

@@ -33,15 +33,13 @@ class Choice:
     Attributes:
         picks: The answers, one per report (several only when reports tie).
         related: Passages that also answer, cited after the answers.
-        folded: How many more reports answer than are shown.
-        more: Those reports, labelled with region and year.
+        more: The further reports that answer, not shown, labelled with region and year.
         near: When nothing answers, the figures of a neighbouring thing that would have
             (see :mod:`assistant.nearmiss`), best first, with why each is not the answer.
     """
 
     picks: list[Pick]
     related: list[Pick]
-    folded: int = 0
     near: list[tuple[Pick, Mismatch]] = field(default_factory=list)
     more: list[str] = field(default_factory=list)
 
@@ -81,9 +79,10 @@ def found_answer(
     if labelled:
         claims = [f"{label(p.hit.document)}：{c}" for p, c in zip(picks, claims, strict=True)]
     text = "；".join(claims)
-    if choice.folded:
-        named = "、".join(choice.more[:MAX_REPORTS]) + ("等" if choice.folded > MAX_REPORTS else "")
-        text += f"（另有{choice.folded}份报告也有相关内容：{named}，请指明地区或年份。）"
+    if choice.more:
+        folded = len(choice.more)
+        named = "、".join(choice.more[:MAX_REPORTS]) + ("等" if folded > MAX_REPORTS else "")
+        text += f"（另有{folded}份报告也有相关内容：{named}，请指明地区或年份。）"
     return Answer(
         question,
         text,

@@ -289,7 +289,7 @@ ENUMERATOR = re.compile(r"^\s*(?:[（(][一二三四五六七八九十]+[)）]|[
 # What frames the topic of an overview ("在教育上", "养老方面") once its asking words are gone.
 OVERVIEW_FRAME = re.compile(r"^在|(?:上|方面)?(?:今年|明年|去年|全年|(?:19|20)\d{2}年)*$")
 # Asking how: the answer is what will be done, the whole sentence, not its first clause.
-HOW_ASKED = re.compile(r"怎么|如何|怎样|咋")
+HOW_ASKED = re.compile(_HOW)
 # Words between a subject and its asking word ("的目标是", "要增长", "提高到了", "要控制在"):
 # what comes before them is the subject, the thing the question asks a figure of.
 # Modal words and verbs of change that stand before a count ("要", "打算", "新增", "增长").
