@@ -4,16 +4,24 @@ reciprocal rank."""
 from __future__ import annotations
 
 import collections
+import contextlib
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-from index.errors import IndexChangedError, IndexMissingError, ModelError
+from index.errors import IndexChangedError, IndexMissingError, ModelError, ReportQAError
 from index.model import Document, Passage
-from index.segments import PARTS, Part, report_parts, top
 from index.settings import Settings
-from index.store import IndexStore, Manifest, chroma_errors
+from index.shards import PARTS, Part, report_parts, top
+from index.store import (
+    IndexOutdatedError,
+    IndexStore,
+    Manifest,
+    chroma_errors,
+    close_client,
+    open_client,
+)
 from index.tokens import tokenize
 
 RRF_K = 60
@@ -21,6 +29,10 @@ _CANDIDATES = 30
 _QUERY_CACHE = 512
 _DENSE_CACHE = 64  # a question's passage scans (its search and its decision use one)
 _PASSAGE_CACHE = 4096  # passages parsed lately: a question reads a hundred or so
+_UNIT_CACHE = 4096  # sentence vectors of passages read lately (of reports not at hand)
+# Reports' vectors kept at hand (a report's ~1 MB): the 34 reports take 33 MB; at 10^5
+# passages a question reads a few reports of a thousand.
+_REPORT_CACHE_BYTES = 512 * 2**20
 # Keyword hits sorted at first to find the reports whose best rows come first (see
 # _best_per_doc): a dozen reports almost always appear among these; else all are sorted.
 _PER_DOC_WINDOW = 512
@@ -52,6 +64,7 @@ class Retriever:
     Args:
         settings: Which index to open.
         embeddings: The query embedding model (must be the one the index was built with).
+        manifest: The live manifest.
     """
 
     def __init__(self, settings: Settings, embeddings, manifest: Manifest) -> None:
@@ -59,24 +72,49 @@ class Retriever:
         self.embeddings = embeddings
         store = IndexStore(settings)
         self.manifest = manifest
-        store.ensure_local(manifest)  # built on another machine: copy what is new
-        # Passages stay on disk until read: opening 10^5 of them as objects took seconds
-        # and a gigabyte.
-        self.index = store.open_generation(manifest)
+        if manifest.outdated:
+            raise IndexOutdatedError(settings.home)
+        # Embedded, a client opened now sees every vector of this generation (one opened
+        # before another process's build would not): one client per generation.
+        self._client = open_client(settings)
+        self.records = store.records(manifest.model_id, self._client)
+        with self._chroma():
+            self.index = store.open_index(manifest, self.records)
         self.documents = self.index.documents
-        self.codes = {d.doc_id: n for n, d in enumerate(manifest.documents)}
+        self.codes = self.index.code_of
         self.bm25 = self.index.keyword
-        # Passage vectors are searched in the segments; a home built before they held them
-        # searches its Chroma collection until the next build writes them there.
-        self.vectors = None
-        if self.index.passage_vectors is None:
-            self.vectors = store.collection(manifest.collection)
         _quiet_blas()
+        self._closed = False
         self._passages: dict[int, Passage] = {}
         self._vectors: dict[str, list[float]] = {}  # repeated questions skip the model
         # The passage scan of a question, kept for its decision after its search.
         self._dense_found: dict[tuple, dict[int, float]] = {}
+        self._reports: collections.OrderedDict[int, tuple[np.ndarray, np.ndarray]] = (
+            collections.OrderedDict()
+        )  # report code -> its passage and sentence vectors, most recent last
+        self._report_bytes = 0
+        self._units: dict[int, np.ndarray] = {}  # row -> its sentence vectors (hits only)
         self._cache_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Release the Chroma client; a question still reading this generation is asked
+        again on the new one (``IndexChangedError``)."""
+        self._closed = True
+        close_client(self.settings, self._client)
+
+    @contextlib.contextmanager
+    def _chroma(self):
+        """Chroma errors as ours; any error of a closed retriever's client means the
+        generation was replaced."""
+        try:
+            with chroma_errors(self.settings):
+                yield
+        except IndexChangedError:
+            raise
+        except Exception as exc:
+            if getattr(self, "_closed", False):
+                raise IndexChangedError(exc) from exc
+            raise
 
     def holds(self, term: str, doc_ids: set[str] | None = None) -> bool:
         """Whether some passage of these documents (all: ``None``) has ``term`` among its
@@ -96,7 +134,8 @@ class Retriever:
     def report_hits(self, query: str, doc_id: str, section: str | None = None) -> list[Hit]:
         """Every passage of report ``doc_id`` (under ``section`` when given), in report
         order, as hits of ``query`` (their sentences' similarities to it; no search scores)."""
-        vector = self._query_vector(query) if self.index.vectors is not None else None
+        vector = self._query_vector(query)
+        self._report_vectors(self.codes[doc_id])
         rows = (r for a, b in self.index.live_ranges([doc_id]) for r in range(a, b))
         none = collections.defaultdict(float)
         return [
@@ -149,7 +188,7 @@ class Retriever:
         by_sentence = self._best_by_sentence(query, doc_ids) if mode == "hybrid" else []
         # The exact scan of the scoped sentences already ranks passages by meaning (it was
         # chosen over Chroma's slower filtered search): passage vectors serve unscoped ones.
-        scan = doc_ids is not None and mode == "hybrid" and self.index.vectors is not None
+        scan = doc_ids is not None and mode == "hybrid"
         dense = self.passage_similarities(query, doc_ids) if mode != "keyword" and not scan else {}
         rankings = {
             "hybrid": (keyword_rank, list(dense), by_sentence),
@@ -163,26 +202,88 @@ class Retriever:
         if per_doc:
             best += [r for r in self._best_per_doc(keyword_scores, per_doc) if r not in best]
         vector = self._query_vector(query) if mode != "keyword" else None
+        if vector is not None:
+            self._fetch_units(best)
         return [self._hit(r, fused.get(r, 0.0), dense, keyword_scores, vector) for r in best]
 
     def _best_by_sentence(self, query: str, doc_ids: set[str] | None) -> list[int]:
         """Passages ranked by their sentence most similar to the query, among the sentences
-        of ``doc_ids`` only (all live ones when ``None``)."""
-        index = self.index
-        if index.vectors is None:
-            return []
+        of ``doc_ids`` only (all live ones when ``None``): the scoped reports' sentences
+        scanned exactly, or Chroma's nearest sentences of all."""
         vector = np.asarray(self._query_vector(query), np.float32)
-        best = index.best_sentences(vector, index.live_ranges(doc_ids), _CANDIDATES * 3)
-        rows = np.searchsorted(index.first_sentence, best, side="right") - 1
-        return list(dict.fromkeys(int(r) for r in rows))[:_CANDIDATES]
+        if doc_ids is None:
+            with self._chroma():
+                found = self.records.nearest_units(vector, _CANDIDATES * 3)
+            rows = (self.index.row_of(pid) for pid, _ in found)
+            return list(dict.fromkeys(r for r in rows if r is not None))[:_CANDIDATES]
+        sims, rows = [], []
+        for code in sorted(self.codes[d] for d in doc_ids if d in self.codes):
+            _, units = self._report_vectors(code)
+            first = int(self.index.first_row[code])
+            counts = self.index.counts[first : int(self.index.first_row[code + 1])]
+            sims.append(units @ vector)
+            rows.append(np.repeat(np.arange(first, first + len(counts)), counts))
+        if not sims:
+            return []
+        sims, rows = np.concatenate(sims), np.concatenate(rows)
+        best = rows[top(sims, _CANDIDATES * 3)]
+        return list(dict.fromkeys(int(r) for r in best))[:_CANDIDATES]
 
     def sentence_similarities(self, row: int, vector) -> tuple[float, ...]:
         """Cosine similarity of the query ``vector`` to each sentence of passage ``row``."""
-        if self.index.vectors is None or vector is None:
+        if vector is None:
             return ()
-        a, b = self.index.first_sentence[row], self.index.first_sentence[row + 1]
-        sims = self.index.sentence_block(int(a), int(b)) @ np.asarray(vector, np.float32)
-        return tuple(float(x) for x in sims)
+        units = self._units_of(row)
+        return tuple(float(x) for x in units @ np.asarray(vector, np.float32))
+
+    def _units_of(self, row: int) -> np.ndarray:
+        """The sentence vectors of passage ``row``."""
+        code = int(self.index.doc_code[row])
+        cached = self._reports.get(code)
+        if cached is not None:
+            first = self.index.first_sentence
+            base = int(first[self.index.first_row[code]])
+            return cached[1][int(first[row]) - base : int(first[row + 1]) - base]
+        if row not in self._units:
+            self._fetch_units([row])
+        return self._units[row]
+
+    def _fetch_units(self, rows: list[int]) -> None:
+        """Read the sentence vectors of ``rows`` not at hand, in one request."""
+        wanted = {
+            self.index.record_id(r): r
+            for r in rows
+            if r not in self._units and int(self.index.doc_code[r]) not in self._reports
+        }
+        if not wanted:
+            return
+        counts = {pid: int(self.index.counts[r]) for pid, r in wanted.items()}
+        with self._chroma():
+            found = self.records.unit_vectors(counts)
+        if len(found) < len(wanted):
+            raise IndexChangedError(ReportQAError("sentence vectors of the index are gone"))
+        for pid, units in found.items():
+            self._keep(self._units, wanted[pid], units, _UNIT_CACHE)
+
+    def _report_vectors(self, code: int) -> tuple[np.ndarray, np.ndarray]:
+        """The passage and sentence vectors of report ``code``, read once and kept while
+        the cache has room."""
+        found = self._reports.get(code)
+        if found is not None:
+            self._reports.move_to_end(code)
+            return found
+        with self._chroma():
+            found = self.records.report_vectors(self.index.names[code])
+        first, end = int(self.index.first_row[code]), int(self.index.first_row[code + 1])
+        if len(found[0]) != end - first or len(found[1]) != int(self.index.counts[first:end].sum()):
+            raise IndexChangedError(ReportQAError(f"vectors of {self.index.names[code]} are gone"))
+        with self._cache_lock:
+            self._reports[code] = found
+            self._report_bytes += found[0].nbytes + found[1].nbytes
+            while self._report_bytes > _REPORT_CACHE_BYTES and len(self._reports) > 1:
+                _, (a, b) = self._reports.popitem(last=False)
+                self._report_bytes -= a.nbytes + b.nbytes
+        return found
 
     def _query_vector(self, query: str) -> list[float]:
         vector = self._vectors.get(query)
@@ -221,7 +322,7 @@ class Retriever:
         rows = []
         for code in docs[:max_docs]:
             doc = self.index.doc_ids[code]
-            own = np.concatenate([np.arange(a, b) for a, b in self.index.ranges[doc]])
+            own = np.concatenate([np.arange(a, b) for a, b in self.index.live_ranges([doc])])
             rows += [int(r) for r in own[top(scores[own], n)] if scores[r] > 0]
         return sorted(rows, key=lambda r: -scores[r])
 
@@ -247,33 +348,27 @@ class Retriever:
         return found
 
     def _dense(self, query: str, doc_ids: set[str] | None) -> dict[int, float]:
-        """Row -> cosine similarity, best first."""
-        vector = self._query_vector(query)
-        if self.vectors is None:
-            ranges = self.index.live_ranges(doc_ids)
-            query_vector = np.asarray(vector, np.float32)
-            rows, sims = self.index.best_passages(query_vector, ranges, _CANDIDATES)
-            return {int(r): float(s) for r, s in zip(rows, sims, strict=True)}
-        where = None if doc_ids is None else {"doc_id": {"$in": sorted(doc_ids)}}
-        from chromadb.errors import ChromaError
-
-        try:
-            with chroma_errors(self.settings):  # a server that went away after we opened it
-                found = self.vectors.query(
-                    query_embeddings=[vector],
-                    n_results=_CANDIDATES,
-                    where=where,
-                    include=["distances"],
-                )
-        except ChromaError as exc:  # chromadb words a deleted collection several ways
-            if IndexStore(self.settings).read_manifest() != self.manifest:
-                raise IndexChangedError(exc) from exc
-            raise
+        """Row -> cosine similarity, best first: the scoped reports' passages scanned
+        exactly, or Chroma's nearest passages of all."""
+        vector = np.asarray(self._query_vector(query), np.float32)
+        if doc_ids is not None:
+            sims, rows = [], []
+            for code in sorted(self.codes[d] for d in doc_ids if d in self.codes):
+                passages, _ = self._report_vectors(code)
+                sims.append(passages @ vector)
+                rows.append(np.arange(self.index.first_row[code], self.index.first_row[code + 1]))
+            if not sims:
+                return {}
+            sims, rows = np.concatenate(sims), np.concatenate(rows)
+            best = top(sims, _CANDIDATES)
+            return {int(rows[i]): float(sims[i]) for i in best}
+        with self._chroma():
+            found = self.records.nearest_passages(vector, _CANDIDATES)
         out: dict[int, float] = {}
-        for passage, distance in zip(found["ids"][0], found["distances"][0], strict=True):
-            row = self.index.row_of.get(passage)
+        for pid, sim in found:
+            row = self.index.row_of(pid)
             if row is not None:
-                out[row] = 1.0 - float(distance)
+                out[row] = sim
         return out
 
 
@@ -289,6 +384,8 @@ def _quiet_blas() -> None:
 def require_index(settings: Settings) -> Manifest:
     """The live manifest, or :class:`IndexMissingError` when there is no report to search."""
     manifest = IndexStore(settings).read_manifest()
+    if manifest is not None and manifest.outdated:
+        raise IndexOutdatedError(settings.home)
     if manifest is None or not manifest.documents:
         raise IndexMissingError(
             f"the index at {settings.home} has no reports yet; run `reportqa index build`",
@@ -308,7 +405,7 @@ def require_store(settings: Settings) -> None:
     """
     url = settings.chroma_url
     if url and url not in _REACHED:
-        IndexStore(settings).client()
+        open_client(settings)
         _REACHED.add(url)
 
 
@@ -329,7 +426,9 @@ def get_retriever(settings: Settings, embeddings, manifest: Manifest | None = No
     with _LOCK:
         retriever = _CACHE.get(key)
         if retriever is None:
-            retriever = Retriever(settings, embeddings, manifest)
+            for old in _CACHE.values():  # its embedded client would hold the old vectors
+                old.close()
             _CACHE.clear()
+            retriever = Retriever(settings, embeddings, manifest)
             _CACHE[key] = retriever
     return retriever

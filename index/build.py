@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -20,7 +21,15 @@ from index.model import (
     Passage,
 )
 from index.settings import Settings
-from index.store import IndexStore, Manifest, chroma_errors, storage_errors
+from index.shards import part_codes, shard_lines, shard_name, write_shard
+from index.store import (
+    IndexStore,
+    Manifest,
+    chroma_errors,
+    close_client,
+    open_client,
+    storage_errors,
+)
 from index.tokens import tokenize
 
 Stage = Literal["reading", "embedding", "sentences", "storing"]
@@ -60,10 +69,10 @@ def build_lock(store: IndexStore, wait: float):
             "另一个索引任务正在进行，请稍后再试。",
         ) from None
     try:
-        if store.shared is None:
+        if not store.settings.chroma_url:
             yield
         else:  # builds on other machines share the index: the server holds its lock
-            with chroma_errors(store.settings), store.shared.lock(wait):
+            with chroma_errors(store.settings), store.records("").lock(wait):
                 yield
     finally:
         lock.release()
@@ -107,19 +116,21 @@ def build_index(
     started = time.perf_counter()
     with build_lock(store, wait):
         previous = store.read_manifest()
-        if previous is not None and not rebuild:
-            store.ensure_local(previous)  # the live index may come from another machine
-        base = None if rebuild else previous
         model_id = model_id_for(settings, embeddings)
-        extend = base is not None and store.can_extend(base, model_id)
-        # A report whose bytes and metadata did not change is not read again, when the
-        # new generation can take its passages from the live one as they are.
-        known = {d.doc_id: d.sha256 for d in base.documents} if extend else {}
-        # Nor is it hashed when its file stamp is the one recorded when it was.
-        stamped = base.stamps if extend else {}
+        # Reports are written again, from their files and the embedding cache, when the
+        # index was built by an earlier version or with another model.
+        renew = previous is not None and (previous.outdated or previous.model_id != model_id)
+        base = None if rebuild or renew else previous
+        known = {d.doc_id: d.sha256 for d in base.documents} if base else {}
+        # A report whose file stamp is the one recorded when it was hashed is not read.
+        stamped = base.stamps if base else {}
         found, same, failed, stamps = _read_files(
             paths, override, settings, progress, known, stamped
         )
+        if renew and not rebuild:  # the reports not named now come from their own files
+            others = [d.source for d in previous.documents if d.doc_id not in found]
+            more, _, lost, more_stamps = _read_files(others, None, settings, None, {}, {})
+            found, failed, stamps = {**more, **found}, failed + lost, {**more_stamps, **stamps}
         before = {d.doc_id: d for d in previous.documents} if previous else {}
         old = before if base else {}
         changed = {
@@ -130,33 +141,34 @@ def build_index(
             for d in before.values()
             if d.doc_id not in found
             and d.doc_id not in same
-            and (rebuild or not Path(d.source).exists())
+            and (rebuild or renew or not Path(d.source).exists())
         ]
         kept = [d for d in old.values() if d.doc_id not in changed and d not in removed]
         manifest, embedded = previous, 0
-        # A home whose passage vectors are in Chroma is written again even if nothing
-        # changed: until then every question and build would need Chroma.
-        stale = extend and store.uses_chroma(base.generation)
-        if changed or removed or not extend or stale:
-            if extend:  # the kept reports' passages are carried over from the live files
-                carried, to_write = kept, changed
-            else:  # every report read now is written anew; others come from the old file
-                carried, to_write = [d for d in kept if d.doc_id not in found], found
+        if changed or removed or renew or base is None:
             # A report not looked at now keeps its stamp: it is the same document.
             kept_stamps = (previous.stamps if previous else {}).items()
             stamps = {k: v for k, v in kept_stamps if k not in found and k not in same} | stamps
-            plan = _Plan(base, extend, previous, carried, to_write, stamps)
-            manifest, embedded = _write(store, plan, embeddings, settings, rebuild, progress)
-        unchanged = [v.document for k, v in found.items() if k not in changed]
+            manifest, embedded = _commit(
+                store, previous, kept, changed, stamps, embeddings, settings, rebuild, progress
+            )
+        # Written again only because the index was of another version or model.
+        same_text = {
+            k for k, v in changed.items() if k in before and before[k].sha256 == v.document.sha256
+        }
+        unchanged = [v.document for k, v in found.items() if k not in changed or k in same_text]
         return BuildReport(
             added=_sources(v.document for k, v in changed.items() if k not in before),
-            updated=_sources(v.document for k, v in changed.items() if k in before),
+            updated=_sources(
+                v.document for k, v in changed.items() if k in before and k not in same_text
+            ),
             unchanged=_sources([*unchanged, *(before[k] for k in same)]),
             removed=_sources(removed),
             failed=tuple(failed),
             chunks=sum(manifest.passage_counts.values()) if manifest else 0,
             embedded=embedded,
             seconds=time.perf_counter() - started,
+            upgraded=bool(previous and previous.outdated),
         )
 
 
@@ -228,87 +240,112 @@ def _failure(exc: ReadError) -> Failure:
     return Failure(exc.path, exc.reason, exc.message_zh.removeprefix(f"{Path(exc.path).name}："))
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """What a build writes: ``carried`` documents from ``base``, ``to_write`` ones parsed now.
-
-    When ``extend``, the carried documents stay in ``base``'s segments, shared with the
-    new generation (nothing of them is read or copied); otherwise (no base, another
-    model, a generation written before segments, a rebuild) they are read back and
-    embedded again (through the cache).
-    """
-
-    base: Manifest | None
-    extend: bool
-    previous: Manifest | None
-    carried: list[Document]
-    to_write: dict[str, ParsedDocument]
-    stamps: dict[str, tuple[int, ...]]  # the file stamps of the new generation's documents
-
-
-def _write(store, plan: _Plan, embeddings, settings, rebuild, progress):
-    """Embed what is new and make a new generation live; on failure the old one stays."""
-    # write_generation has removed its partial generation by the time an error gets out.
-    with storage_errors(store.home):
-        manifest, embedded = _write_generation(store, plan, embeddings, settings, rebuild, progress)
-    store.collect_garbage(manifest)
+def _commit(
+    store: IndexStore,
+    previous: Manifest | None,
+    kept: list[Document],
+    to_write: dict[str, ParsedDocument],
+    stamps: dict[str, tuple[int, ...]],
+    embeddings,
+    settings: Settings,
+    rebuild: bool,
+    progress: Progress | None,
+) -> tuple[Manifest, int]:
+    """Write the records of ``to_write``, make the manifest of them and ``kept`` live, and
+    delete what neither it nor ``previous`` uses. On failure the records written are
+    deleted again (a killed build's are, by the next build) and ``previous`` stays live."""
+    model_id = model_id_for(settings, embeddings)
+    documents = sorted([*kept, *(c.document for c in to_write.values())], key=lambda d: d.source)
+    counts = {d.doc_id: (previous.passage_counts.get(d.doc_id, 0) if previous else 0) for d in kept}
+    counts |= {k: len(v.passages) for k, v in to_write.items()}
+    manifest = Manifest(
+        generation=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8],
+        model_id=model_id,
+        documents=tuple(documents),
+        passage_counts=counts,
+        previous=previous.generation if previous and not previous.outdated else None,
+        stamps={d.doc_id: stamps[d.doc_id] for d in documents if d.doc_id in stamps},
+    )
+    new = [shard_name(v.document) for v in to_write.values()]
+    client = open_client(settings)
+    try:
+        with storage_errors(store.home), chroma_errors(settings):
+            records = store.records(model_id, client)
+            records.mark_pending(new)  # before any record: a killed build's are found
+            try:
+                embedded = _write_reports(
+                    store, records, to_write, embeddings, settings, rebuild, progress
+                )
+                store.publish(manifest, records)
+            except BaseException:
+                with contextlib.suppress(Exception):  # the disk gets its space back now
+                    records.drop_reports(new)
+                raise
+            records.clear_pending(new)
+            keep = [manifest] + ([previous] if previous and not previous.outdated else [])
+            store.collect_garbage(keep, records)
+            if previous is not None and previous.outdated:
+                store.drop_earlier_layout(client)
+    finally:
+        close_client(settings, client)
     return manifest, embedded
 
 
-def _write_generation(store, plan: _Plan, embeddings, settings, rebuild, progress):
-    """The new generation of ``plan``, and how many passages were embedded."""
+def _write_reports(store, records, to_write, embeddings, settings, rebuild, progress) -> int:
+    """Embed the passages and sentences of ``to_write`` (through the cache) and write each
+    report's records and shard; how many passages were embedded."""
     import numpy as np
 
     from index.cache import CachedEmbeddings
 
-    base, extend, carried, to_write = plan.base, plan.extend, plan.carried, plan.to_write
-
-    if settings.chroma_url:  # a server that is down fails the build before minutes of embedding
-        store.client()
-    passages: list[tuple[Passage, list[str]]] = []
-    if base is not None and not extend and carried:
-        ids = {d.doc_id for d in carried}
-        passages += [pt for pt in store.read_passages(base.generation) if pt[0].doc_id in ids]
-    tokens: dict[str, list[str]] = {}  # a repeated passage is tokenised once, shares its list
-    for item in to_write.values():
-        for p in item.passages:
-            if p.text not in tokens:
-                tokens[p.text] = tokenize(p.text)
-            passages.append((p, tokens[p.text]))
-    documents = sorted([*carried, *(c.document for c in to_write.values())], key=lambda d: d.source)
+    passages = [p for item in to_write.values() for p in item.passages]
     model_id = model_id_for(settings, embeddings)
     if embeddings is None:
         from index.embeddings import load_embeddings
 
         embeddings = partial(load_embeddings, settings)  # loaded only if the cache misses
     cached = CachedEmbeddings(embeddings, store.cache_path, model_id, use_cache=not rebuild)
-    if progress:
-        cached.progress = lambda done, total: progress(done, total, "embedding")
     try:
-        cached.fill([p.text for p, _ in passages])
+        if progress:
+            cached.progress = lambda done, total: progress(done, total, "embedding")
+        cached.fill([p.text for p in passages])
         embedded = cached.embedded  # the report counts passages; sentences follow them
         if progress:
             cached.progress = lambda done, total: progress(done, total, "sentences")
         # Sentence vectors let the answerer judge meaning clause by clause (see
         # assistant.extract); the cache keeps rebuilds incremental for them too.
-        sentences = cached.embed_array(sentence_texts(p for p, _ in passages))
+        cached.fill(sentence_texts(passages))
         cached.use_cache = True  # everything is fresh now: reading it back must not embed again
-        vectors = cached.embed_array([p.text for p, _ in passages], np.float32)
-        manifest = store.write_generation(
-            documents,
-            passages,
-            vectors,
-            model_id,
-            plan.previous,
-            sentences,
-            progress=progress,
-            base=base if extend and base.documents else None,
-            kept=frozenset(d.doc_id for d in carried),
-            stamps=plan.stamps,
-        )
+        if progress:
+            progress(0, len(passages), "storing")
+        done = 0
+        tokens: dict[str, list[str]] = {}  # a repeated passage is tokenised once
+        for item in to_write.values():
+            doc, own = item.document, list(item.passages)
+            for p in own:
+                if p.text not in tokens:
+                    tokens[p.text] = tokenize(p.text)
+            vectors = cached.embed_array([p.text for p in own], np.float32)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            # Unit length, then float16 values: what the index always kept (answers and
+            # their ties do not change with the store).
+            vectors = (vectors / np.where(norms > 0, norms, 1)).astype(np.float16)
+            units = cached.embed_array(sentence_texts(own))  # float16
+            lines = shard_lines([(p, tokens[p.text]) for p in own])
+            parts = part_codes(own, {doc.doc_id: doc})
+            records.add_report(
+                doc, lines, own, vectors.astype(np.float32), units.astype(np.float32), parts
+            )
+            folder = store.shard_folder(doc)
+            if not folder.is_dir():
+                store.shards.mkdir(parents=True, exist_ok=True)
+                write_shard(folder, doc, lines)
+            done += len(own)
+            if progress:
+                progress(done, len(passages), "storing")
     finally:
         cached.close()
-    return manifest, embedded
+    return embedded
 
 
 def sentence_texts(passages: Iterable[Passage]) -> list[str]:
@@ -344,12 +381,11 @@ def remove_document(
         manifest = store.read_manifest()
         if manifest is None:
             raise IndexMissingError("there is no index yet", "还没有建立索引。")
-        store.ensure_local(manifest)
         target = _find(manifest, doc_or_path)
         kept = [d for d in manifest.documents if d.doc_id != target.doc_id]
-        extend = store.can_extend(manifest, model_id_for(settings, embeddings))
-        plan = _Plan(manifest, extend, manifest, kept, {}, manifest.stamps)
-        new, _ = _write(store, plan, embeddings, settings, False, None)
+        new, _ = _commit(
+            store, manifest, kept, {}, manifest.stamps, embeddings, settings, False, None
+        )
     return BuildReport(
         removed=(target.source,),
         chunks=sum(new.passage_counts.values()),

@@ -93,6 +93,8 @@ class BuildReport:
         chunks: Passages in the index after the build.
         embedded: Passages that had to be embedded (the rest came from the cache).
         seconds: Wall time of the build.
+        upgraded: The index was built by an earlier version and is now brought up to
+            date: every report was written again from its file and the embedding cache.
     """
 
     added: tuple[str, ...] = ()
@@ -103,6 +105,7 @@ class BuildReport:
     chunks: int = 0
     embedded: int = 0
     seconds: float = 0.0
+    upgraded: bool = False
 
     def to_json(self) -> dict:
         """The ``--json`` form printed by ``reportqa index build``."""
@@ -115,6 +118,7 @@ class BuildReport:
             "chunks": self.chunks,
             "embedded": self.embedded,
             "seconds": round(self.seconds, 3),
+            "upgraded": self.upgraded,
         }
 
 

@@ -101,14 +101,3 @@ def lenient_answer_model():
     from assistant.decide import THRESHOLD_GROUPS, load_model
 
     return dataclasses.replace(load_model(), thresholds=dict.fromkeys(THRESHOLD_GROUPS, 0.1))
-
-
-@pytest.fixture
-def small_pieces(monkeypatch):
-    """Segment files travel to a Chroma server in pieces of a few KB, two to a request: a
-    small segment is then many pieces of every coding, fetched by several requests."""
-    from index import shared
-
-    pieces = {shared._RAW: 1000, shared._ZLIB: 3000, shared._HALF: 4096}
-    monkeypatch.setattr(shared, "_PIECE_BYTES", pieces)
-    monkeypatch.setattr(shared, "_CHUNKS_PER_CALL", 2)

@@ -279,73 +279,74 @@ def test_repeated_text_is_embedded_once(settings, fake_embeddings, tmp_path):
     assert {paragraph, other} <= set(embedded)
 
 
-def _segment_ids(settings) -> dict[str, int]:
-    """Passage id -> 1, over every segment folder of the home (each holds its vectors)."""
-    from index.segments import PASSAGE_VECTORS_FILE, open_segment
+def _record_ids(settings, model_id: str) -> dict[str, set[str]]:
+    """Per collection kind, the ids of the index's records in Chroma."""
+    from index.store import close_client, open_client
 
-    store = IndexStore(settings)
-    out: dict[str, int] = {}
-    for folder in store.segment_folder(".").iterdir():
-        vectors = np.load(folder / PASSAGE_VECTORS_FILE, mmap_mode="r")
-        assert len(vectors) == open_segment(folder).size
-        out.update(dict.fromkeys(open_segment(folder).ids, 1))
-    return out
+    client = open_client(settings)
+    try:
+        records = IndexStore(settings).records(model_id, client)
+        return {
+            kind: set(getattr(records, kind).get(include=[])["ids"])
+            for kind in ("passages", "units", "reports")
+        }
+    finally:
+        close_client(settings, client)
 
 
 def test_a_change_writes_only_what_changed(reports, settings, fake_embeddings, monkeypatch):
-    import index.store
+    from index.records import Records
 
-    monkeypatch.setattr(index.store, "RETIRED_GRACE_SECONDS", 0.0)
     demo = reports / "demo.txt"
     demo_id = doc_id_for(demo.resolve())
     demo.rename(reports / "demo.later")
     build_index([reports], settings=settings, embeddings=fake_embeddings)
-    before = set(_segment_ids(settings))
+    model = fake_embeddings.model_id
+    before = _record_ids(settings, model)
     written = []
-    original = IndexStore._write_files
-
-    def counting(self, generation, passages, *args, **kwargs):
-        written.append([p for p, _ in passages])
-        return original(self, generation, passages, *args, **kwargs)
-
-    monkeypatch.setattr(IndexStore, "_write_files", counting)
+    original = Records.add_report
+    monkeypatch.setattr(
+        Records, "add_report", lambda self, doc, *a: written.append(doc) or original(self, doc, *a)
+    )
     (reports / "demo.later").rename(demo)
     report = build_index([reports], settings=settings, embeddings=fake_embeddings)
-    (new,) = written
-    assert len(new) == report.chunks - len(before)  # only the new report's passages
-    assert {p.doc_id for p in new} == {demo_id}
-    after = set(_segment_ids(settings))
-    assert before <= after and len(after) == report.chunks
-    # Removed: its segment stays while the generation before may still be read, then goes.
+    assert [d.doc_id for d in written] == [demo_id]  # only the new report's records
+    after = _record_ids(settings, model)
+    assert all(before[k] <= after[k] for k in before)
+    assert len(after["passages"]) == report.chunks and len(after["reports"]) == 2
+    assert {i.partition("@")[0] for i in after["passages"] - before["passages"]} == {demo_id}
+    # Removed: its records stay while the manifest before may still be read, then go.
     remove_document(str(demo), settings=settings, embeddings=fake_embeddings)
-    assert set(_segment_ids(settings)) == after
+    assert _record_ids(settings, model) == after
     (reports / "demo.txt").unlink()
     (reports / "other.txt").write_text("某县2026年政府工作报告\n\n今年修路30公里。", "utf-8")
     build_index([reports], settings=settings, embeddings=fake_embeddings)
-    assert not {i for i in _segment_ids(settings) if i.startswith(f"{demo_id}:")}
-    assert before <= set(_segment_ids(settings))
+    final = _record_ids(settings, model)
+    assert not {i for k in final for i in final[k] if i.startswith(f"{demo_id}@")}
+    assert all(before[k] <= final[k] for k in before)
 
 
-def _generation_by_passage(settings) -> dict[str, tuple]:
-    """Passage id -> (passage, tokens, its sentence vectors) of the live generation."""
-    store = IndexStore(settings)
-    gen = store.read_manifest().generation
-    stored = store.read_passages(gen)
-    vectors = store.read_sentence_vectors(gen)
-    out, row = {}, 0
-    for (p, tokens), pid in zip(stored, store.read_ids(gen), strict=True):
-        n = len(p.sentences)
-        out[pid] = (p, tokens, vectors[row : row + n].tolist())
-        row += n
-    assert row == len(vectors)
-    return out
+def _index_by_passage(settings, embeddings) -> dict[str, tuple]:
+    """Record id -> (passage, part, its sentence vectors) of the live index."""
+    from assistant.retrieval import Retriever
+
+    retriever = Retriever(settings, embeddings, IndexStore(settings).read_manifest())
+    try:
+        out = {}
+        for row in range(retriever.index.rows):
+            units = retriever._units_of(row).tolist()
+            part = retriever.index.parts[row]
+            out[retriever.index.record_id(row)] = (retriever.passage(row), part, units)
+        return out
+    finally:
+        retriever.close()
 
 
-def test_adding_and_removing_carry_the_rest_over_as_a_fresh_build_would(
+def test_adding_and_removing_keep_the_rest_as_a_fresh_build_would(
     reports, settings, fake_embeddings, tmp_path, monkeypatch
 ):
-    """A generation extended from the live one holds what a build from nothing holds:
-    the same passages, each with its own sentence vectors and the same keyword scores."""
+    """An index changed report by report holds what a build from nothing holds: the same
+    passages, each with its own sentence vectors and the same keyword scores."""
     import dataclasses
 
     from index import parse
@@ -368,108 +369,77 @@ def test_adding_and_removing_carry_the_rest_over_as_a_fresh_build_would(
     (reports / "demo.txt").unlink()
     fresh = dataclasses.replace(settings, home=tmp_path / "fresh-home")
     build_index([reports], settings=fresh, embeddings=fake_embeddings)
-    extended, scratch = _generation_by_passage(settings), _generation_by_passage(fresh)
-    assert extended.keys() == scratch.keys()
-    for pid, (passage, tokens, vectors) in extended.items():
-        assert (passage, tokens) == scratch[pid][:2]
-        np.testing.assert_allclose(vectors, scratch[pid][2], atol=1e-3)  # float16 on disk
+    changed = _index_by_passage(settings, fake_embeddings)
+    scratch = _index_by_passage(fresh, fake_embeddings)
+    assert changed.keys() == scratch.keys()
+    for pid, (passage, part, vectors) in changed.items():
+        assert (passage, part) == scratch[pid][:2]
+        np.testing.assert_allclose(vectors, scratch[pid][2], atol=1e-3)
     query = ["口袋", "公园", "养老", "床位"]
     assert _keyword_scores(settings, query) == pytest.approx(_keyword_scores(fresh, query))
 
 
 def _keyword_scores(settings, query: list[str]) -> dict[str, float]:
-    """Passage id -> the BM25 score a retriever of the live generation gives ``query``."""
+    """Record id -> the BM25 score a retriever of the live index gives ``query``."""
     from assistant.retrieval import Retriever
 
     retriever = Retriever(settings, None, IndexStore(settings).read_manifest())
     scores = retriever.bm25.scores(query)
-    assert not scores[retriever.index.doc_code < 0].any()  # removed passages score nothing
-    return {pid: float(scores[row]) for pid, row in retriever.index.row_of.items()}
+    retriever.close()
+    return {retriever.index.record_id(row): float(scores[row]) for row in range(len(scores))}
 
 
-def _as_earlier_layout(store: IndexStore, generation: str, *, keyword_files: bool) -> None:
-    """Turn a generation of one segment into what builds before segments wrote: its files
-    in the generation's folder (float16 sentence vectors, no offsets nor parts), without
-    the per-passage ids and keyword arrays when not ``keyword_files`` (older still), and
-    the passage vectors in the home's Chroma collection."""
-    from index import segments
+def _as_format_one(store: IndexStore) -> None:
+    """Make the home look as the previous layout left it: a manifest of format 1, its
+    segment and generation folders, its vectors not in this layout's collections (the
+    embedding cache is kept, as it was)."""
+    manifest = json.loads(store.manifest_path.read_text("utf-8"))
+    manifest |= {"format": 1, "collection": "rqs-0a1b2c3d-5e6f7a8b"}
+    store.manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    from index.store import close_client, open_client
 
-    ((segment, _),) = store.segments_of(generation)
-    opened = segments.open_segment(segment)
-    collection = store.collection(store.read_manifest().collection, create=True)
-    collection.add(ids=opened.ids, embeddings=np.array(opened.passage_vectors()))
-    folder = store.generations / generation
-    names = [segments.PASSAGES_FILE, segments.COUNTS_FILE]
-    if keyword_files:
-        names.append(segments.IDS_FILE)
-        shutil.copytree(segment / segments.BM25_FOLDER, folder / segments.BM25_FOLDER)
-    for name in names:
-        shutil.copy(segment / name, folder / name)
-    vectors = np.load(segment / segments.VECTORS_FILE).astype(np.float16)
-    np.save(folder / segments.OLD_VECTORS_FILE, vectors)
-    (folder / segments.SEGMENTS_FILE).unlink()
-    shutil.rmtree(store.home / "segments")
+    client = open_client(store.settings)
+    for collection in client.list_collections():
+        client.delete_collection(collection.name)
+    client.create_collection("rqs-0a1b2c3d-5e6f7a8b", embedding_function=None)
+    close_client(store.settings, client)
+    shutil.rmtree(store.shards)
+    for name in ("generations", "segments"):
+        (store.home / name / "20260101T000000-00000000").mkdir(parents=True)
 
 
-@pytest.mark.parametrize("keyword_files", [True, False])
-def test_an_index_of_an_earlier_layout_answers_and_is_rewritten_once(
-    reports, settings, fake_embeddings, keyword_files
+def test_a_home_of_the_previous_layout_is_upgraded_once_from_the_cache(
+    reports, settings, fake_embeddings
 ):
-    """A home built before segments still answers as it did; it cannot be extended, so
-    the next build writes the whole index anew (from the cache), then extends it."""
-    from assistant.retrieval import Retriever
+    """A home of format 1 asks for a build rather than answering from files this version
+    no longer reads; its first build writes every report again without computing a vector,
+    says so, and then answers as before."""
+    from assistant import answer
+    from index.store import IndexOutdatedError
 
-    def found(query: str) -> list[tuple]:
-        retriever = Retriever(settings, fake_embeddings, store.read_manifest())
-        hits = retriever.search(query, None, k=8, per_doc=2)
-        return [(h.passage, h.part, h.keyword, h.sentence_sims) for h in hits]
+    def asked() -> tuple:
+        found = answer(
+            "今年新增多少养老床位",
+            settings=settings,
+            embeddings=fake_embeddings,
+            answer_model=lenient_answer_model(),
+        )
+        return found.text, found.citations
 
     build_index([reports], settings=settings, embeddings=fake_embeddings)
+    before = asked()
     store = IndexStore(settings)
-    old = store.read_manifest().generation
-    before = found("今年新增多少养老床位")
-    _as_earlier_layout(store, old, keyword_files=keyword_files)
-    assert not store.can_extend(store.read_manifest(), fake_embeddings.model_id)
-    assert found("今年新增多少养老床位") == before
-    again = build_index([reports], settings=settings, embeddings=fake_embeddings)
-    new = store.read_manifest().generation
-    assert new != old and again.embedded == 0 and len(again.unchanged) == 2
-    assert store.can_extend(store.read_manifest(), fake_embeddings.model_id)
-    assert found("今年新增多少养老床位") == before
-    third = build_index([reports], settings=settings, embeddings=fake_embeddings)
-    assert store.read_manifest().generation == new and len(third.unchanged) == 2
-
-
-_NO_CHROMA = """
-import sys
-from langchain_core.embeddings import DeterministicFakeEmbedding
-from index import build_index, Settings
-from assistant import answer
-
-class Fake(DeterministicFakeEmbedding):
-    model_id: str = "fake-64"
-
-settings, fake = Settings.from_env(), Fake(size=64)
-build_index([sys.argv[1]], settings=settings, embeddings=fake)
-answer("今年新增多少养老床位", settings=settings, embeddings=fake)
-print("chromadb" in sys.modules)
-"""
-
-
-def test_an_embedded_home_builds_and_answers_without_importing_chromadb(reports, settings):
-    # Importing chromadb took 1-2.6 s of every build and start-up, and its collection
-    # loaded every vector: an embedded home keeps its vectors in its segments.
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "REPORTQA_HOME": str(settings.home)}
-    env.pop("REPORTQA_CHROMA_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-c", _NO_CHROMA, str(reports)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+    _as_format_one(store)
+    with pytest.raises(IndexOutdatedError):
+        asked()
+    assert len(list_documents(settings)) == 2  # still listed as indexed
+    fake_embeddings.calls.clear()
+    again = build_index([reports / "demo.txt"], settings=settings, embeddings=fake_embeddings)
+    assert again.upgraded and again.embedded == 0 and not fake_embeddings.calls
+    assert len(list_documents(settings)) == 2 and not again.removed
+    assert (
+        not (settings.home / "segments").exists() and not (settings.home / "generations").exists()
     )
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert asked() == before
+    third = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert not third.upgraded and len(third.unchanged) == 2

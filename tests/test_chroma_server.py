@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import os
 import shutil
 import socket
@@ -18,7 +17,7 @@ import pytest
 
 from assistant import answer
 from index import build_index, list_documents, remove_document, sample_report
-from index.store import IndexStore
+from index.store import IndexStore, open_client
 from tests.conftest import lenient_answer_model
 
 pytestmark = pytest.mark.server
@@ -84,8 +83,9 @@ def test_index_and_answer_through_a_chroma_server(chroma_url, settings, fake_emb
     report = build_index([tmp_path / "taiyuan.txt"], settings=remote, embeddings=fake_embeddings)
     assert report.chunks > 20
     assert not (remote.home / "chroma").exists()
-    names = [c.name for c in IndexStore(remote).client().list_collections()]
-    assert f"{IndexStore(remote).shared.name}-files" in names  # the segments travel there
+    names = {c.name for c in open_client(remote).list_collections()}
+    kinds = {name.rpartition("-")[2] for name in names if name.startswith("rq-reportqa-")}
+    assert kinds == {"passages", "units", "reports", "meta"}  # the vectors live there
     result = answer(
         "今年新增多少养老床位",
         settings=remote,
@@ -222,166 +222,108 @@ def test_servers_on_other_homes_share_the_index_of_the_chroma_server(
             gone = _ask(address, "示例市今年新建多少城市书房")
             assert not gone["found"]
             assert all(c["source"] != added.added[0] for c in gone["citations"])
-    # Each home holds its own copy of the live generation, fetched from the server.
-    live = IndexStore(builder).read_manifest().generation
+    # The chat servers' homes hold keyword shards and no vector.
     for home in homes:
-        assert IndexStore(dataclasses.replace(builder, home=home)).holds(live)
+        assert (home / "shards").is_dir() and not (home / "chroma").exists()
+        assert not [p for p in home.rglob("*") if "vector" in p.name or "f32" in p.name]
 
 
 def test_builds_from_two_homes_exclude_each_other_through_the_server(
     chroma_url, settings, tmp_path
 ):
     from index import IndexBusyError
-    from index.shared import LOCK
+    from index.records import LOCK_TTL
     from tests.conftest import CountingFakeEmbeddings
 
     one = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "one")
     two = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "two")
     shutil.copy(sample_report(), tmp_path / "taiyuan.txt")
-    shared = IndexStore(one).shared
-    with shared.lock(wait=0):  # a build on the first machine is running
+    records = IndexStore(one).records("")
+    with records.lock(wait=0):  # a build on the first machine is running
         with pytest.raises(IndexBusyError) as busy:
             build_index(
                 [tmp_path / "taiyuan.txt"], settings=two, embeddings=CountingFakeEmbeddings()
             )
         assert "另一个索引任务正在进行" in busy.value.message_zh
-    assert not shared.meta.get(ids=[LOCK])["ids"]  # released
+    assert not records.meta.get(where={"kind": "lock"})["ids"]  # released
 
-    # A build killed on another machine leaves its lock: taken over once it has expired.
-    shared.meta.add(
-        ids=[LOCK],
-        documents=["killed"],
-        metadatas=[{"token": "killed", "expires": time.time() - 1}],
+    # A build killed on another machine leaves its claim: ignored once it is stale.
+    records.meta.upsert(
+        ids=["lock:killed"],
+        metadatas=[{"kind": "lock", "at": time.time() - LOCK_TTL - 1}],
         embeddings=[[0.0]],
     )
     report = build_index(
         [tmp_path / "taiyuan.txt"], settings=two, embeddings=CountingFakeEmbeddings()
     )
     assert report.added and list_documents(one) == list_documents(two)
+    assert not records.meta.get(where={"kind": "lock"})["ids"]
 
 
-def test_segments_travel_once_and_a_killed_build_is_cleaned_up_on_the_server(
-    chroma_url, settings, fake_embeddings, tmp_path, monkeypatch
+def _stored(settings, model_id: str) -> set[str]:
+    """The report versions with records in the index's collections."""
+    from index.store import close_client
+
+    client = open_client(settings)
+    try:
+        records = IndexStore(settings).records(model_id, client)
+        ids = set(records.passages.get(include=[])["ids"]) | set(
+            records.units.get(include=[])["ids"]
+        )
+        return {i.partition(":")[0] for i in ids} | records.stored_reports()
+    finally:
+        close_client(settings, client)
+
+
+@pytest.mark.parametrize("server", [False, True], ids=["embedded", "server"])
+@pytest.mark.parametrize("phase", ["mark_pending", "add_report", "publish", "clear_pending"])
+def test_a_build_killed_at_any_phase_leaves_the_previous_index_answering(
+    chroma_server, settings, fake_embeddings, tmp_path, monkeypatch, server, phase
 ):
-    """A home copies the segments it lacks, under the names they have everywhere; what a
-    build killed after sending its segment left on the server goes at the next build."""
+    """Killed before, while or after it writes records, or as it makes the new manifest
+    live: the previous index answers on every home, and the next build deletes what the
+    killed one left."""
     import index.store
-    from index.shared import SharedIndex
+    from index.records import Records
 
     monkeypatch.setattr(index.store, "RETIRED_GRACE_SECONDS", 0.0)
-    builder = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "builder")
-    reader = dataclasses.replace(builder, home=tmp_path / "reader")
+    url = chroma_server.url if server else None
+    builder = dataclasses.replace(settings, chroma_url=url, home=tmp_path / "builder")
+    reader = dataclasses.replace(builder, home=tmp_path / "reader") if server else builder
     reports = tmp_path / "reports"
     reports.mkdir()
     shutil.copy(sample_report(), reports / "taiyuan.txt")
     build_index([reports], settings=builder, embeddings=fake_embeddings)
+    model = fake_embeddings.model_id
+    live = _stored(builder, model)
 
-    def segments(home: Path) -> set[str]:
-        return {p.name for p in (home / "segments").iterdir()}
-
-    def ask() -> bool:
+    def ask():
         question = "今年新增多少养老床位"
         model = lenient_answer_model()
         return answer(question, settings=reader, embeddings=fake_embeddings, answer_model=model)
 
-    assert ask().found and segments(reader.home) == segments(builder.home)
-    first = segments(reader.home)
-    (reports / "books.txt").write_text(
-        "示例市2026年政府工作报告\n\n今年将新建城市书房25座。\n", "utf-8"
-    )
-    build_index([reports], settings=builder, embeddings=fake_embeddings)
-    assert ask().found and first < segments(reader.home) == segments(builder.home)
-
-    shared = IndexStore(builder).shared
+    assert ask().found
     (reports / "more.txt").write_text("某县2026年政府工作报告\n\n今年修路30公里。\n", "utf-8")
+    owner = IndexStore if phase == "publish" else Records  # the manifest goes live
+    original = getattr(owner, phase)
 
-    def killed(self, manifest):
-        raise KeyboardInterrupt  # after the segments went up: the kill
+    def killed(self, *args, **kwargs):
+        if phase == "add_report":
+            original(self, *args, **kwargs)  # its records are written: then the kill
+        raise KeyboardInterrupt
 
     with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
-        patched.setattr(SharedIndex, "publish", killed)
-        patched.setattr(IndexStore, "_discard", lambda *a, **k: None)  # a kill cleans nothing
+        patched.setattr(owner, phase, killed)
+        patched.setattr(Records, "drop_reports", lambda *a, **k: None)  # a kill cleans nothing
         build_index([reports], settings=builder, embeddings=fake_embeddings)
-    sent = {m["segment"] for m in shared.files.get(include=["metadatas"])["metadatas"]}
-    leaked = sent - segments(reader.home)
-    assert leaked and len(shared.generations()) == 3
-    assert ask().found  # the old generation answers
-
+    left = _stored(builder, model) - live
+    assert ask().found  # the previous index answers
+    went_live = phase == "clear_pending"  # the kill came after the new manifest went live
+    assert len(list_documents(reader)) == (2 if went_live else 1)
+    if phase in ("add_report", "publish"):
+        assert left  # the killed build's records are still there
+    (reports / "more.txt").write_text("某县2026年政府工作报告\n\n今年修路40公里。\n", "utf-8")
     build_index([reports], settings=builder, embeddings=fake_embeddings)
-    left = {m["segment"] for m in shared.files.get(include=["metadatas"])["metadatas"]}
-    assert not left & leaked and len(shared.generations()) == 2
-    assert ask().found and segments(reader.home) <= left
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
-
-
-def test_segments_arrive_byte_for_byte_in_pieces_fetched_at_once(
-    chroma_url, settings, fake_embeddings, tmp_path, small_pieces
-):
-    """Every file of a segment, cut into many pieces of each coding (vectors as float16,
-    text compressed, codes as they are) and fetched by several requests at once, arrives
-    as the builder wrote it."""
-    builder = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "builder")
-    reader = dataclasses.replace(builder, home=tmp_path / "reader")
-    shutil.copy(sample_report(), tmp_path / "taiyuan.txt")
-    build_index([tmp_path / "taiyuan.txt"], settings=builder, embeddings=fake_embeddings)
-    store = IndexStore(reader)
-    store.ensure_local(store.read_manifest())
-    (segment,) = (builder.home / "segments").iterdir()
-    sent = _files(segment)
-    assert sent["passages-f32.npy"] and sent["sentences-f32.npy"] and sent["passages.jsonl"]
-    assert max(len(b) for b in sent.values()) > 10 * 4096  # many pieces, several requests
-    assert _files(reader.home / "segments" / segment.name) == sent
-
-
-def test_a_segment_sent_as_one_stream_by_an_earlier_version_still_arrives(
-    chroma_url, settings, fake_embeddings, tmp_path
-):
-    """Segments on a server written before files travelled in pieces (each file one
-    stream: sentence vectors as a float16 .npy, passage vectors as they are, the rest
-    compressed whole, cut every CHUNK_BYTES) are copied as they were written."""
-    import base64
-    import json
-    import zlib
-
-    import numpy as np
-
-    from index.shared import CHUNK_BYTES, segment_record
-
-    builder = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "builder")
-    shutil.copy(sample_report(), tmp_path / "taiyuan.txt")
-    build_index([tmp_path / "taiyuan.txt"], settings=builder, embeddings=fake_embeddings)
-    shared = IndexStore(builder).shared
-    (segment,) = (builder.home / "segments").iterdir()
-    listing = []
-    for path in sorted(p for p in segment.rglob("*") if p.is_file()):
-        file = path.relative_to(segment).as_posix()
-        if file == "sentences-f32.npy":
-            out = io.BytesIO()
-            np.save(out, np.load(path).astype("<f2"))
-            codec, data = "half", out.getvalue()
-        elif file == "passages-f32.npy":
-            codec, data = "", path.read_bytes()
-        else:
-            codec, data = "zlib", zlib.compress(path.read_bytes(), 1)
-        parts = max(1, -(-len(data) // CHUNK_BYTES))
-        listing.append({"file": file, "codec": codec, "parts": parts})
-        for part in range(parts):
-            piece = base64.b64encode(data[part * CHUNK_BYTES : (part + 1) * CHUNK_BYTES])
-            shared.files.upsert(
-                ids=[f"{segment.name}/{file}/{part}"],
-                metadatas=[{"segment": segment.name, "data": piece.decode("ascii")}],
-                embeddings=[[0.0]],
-            )
-    shared.files.update(
-        ids=[segment_record(segment.name)],
-        metadatas=[{"segment": segment.name, "files": json.dumps(listing)}],
-    )
-    reader = dataclasses.replace(builder, home=tmp_path / "reader")
-    store = IndexStore(reader)
-    store.ensure_local(store.read_manifest())
-    assert _files(reader.home / "segments" / segment.name) == _files(segment)
+    if not went_live:
+        assert not left & _stored(builder, model)  # deleted by the next build
+    assert ask().found and len(list_documents(reader)) == 2

@@ -15,7 +15,7 @@ import pytest
 from assistant import answer
 from index import ReportQAError, build_index, sample_report
 from index.errors import StorageError, StoreUnavailableError
-from index.store import IndexStore
+from index.store import IndexStore, open_client
 from tests.conftest import CountingFakeEmbeddings, lenient_answer_model
 from ui.cli import main
 
@@ -48,6 +48,19 @@ def _answers(settings, embeddings) -> bool:
     return result.found and "2000张" in result.text
 
 
+def _records(settings, embeddings) -> dict[str, set[str]]:
+    """The ids of the index's records in Chroma, per kind (pending marks included)."""
+    from index.store import close_client, open_client
+
+    client = open_client(settings)
+    try:
+        records = IndexStore(settings).records(embeddings.model_id, client)
+        kinds = ("passages", "units", "reports", "meta")
+        return {kind: set(getattr(records, kind).get(include=[])["ids"]) for kind in kinds}
+    finally:
+        close_client(settings, client)
+
+
 def _failing(target: str, error: Exception, *, after: bool = False):
     """A stand-in for ``target`` that raises ``error``, ``after`` doing the real work."""
     original = pkgutil.resolve_name(target)
@@ -69,15 +82,15 @@ _WRITE_FAILURES = {
         _FULL,
     ),
     "sentences-file": ("numpy.save", lambda: OSError(errno.ENOSPC, "No space left"), False, _FULL),
-    "segments-written": (
-        "index.store.IndexStore._write_files",
+    "records-written": (
+        "index.records.Records.add_report",
         lambda: OSError(errno.ENOSPC, "No space left on device"),
         True,
         _FULL,
     ),
     "manifest": ("os.fsync", lambda: OSError(errno.ENOSPC, "No space left"), False, _FULL),
     "denied": (
-        "index.store.IndexStore._write_files",
+        "index.records.Records.add_report",
         lambda: PermissionError(errno.EACCES, "Permission denied"),
         True,
         "权限",
@@ -93,8 +106,7 @@ def test_failed_write_undoes_the_build_and_the_old_index_answers(
     build_index([reports], settings=settings, embeddings=fake_embeddings)
     store = IndexStore(settings)
     before = store.manifest_path.read_text(encoding="utf-8")
-    generations = sorted(p.name for p in store.generations.iterdir())
-    segments = sorted(p.name for p in store.segment_folder(".").iterdir())
+    records = _records(settings, fake_embeddings)
     (reports / "new.txt").write_text("今年将新建口袋公园30个。\n" * 3, encoding="utf-8")
     monkeypatch.setattr(target, _failing(target, make_error(), after=after))
 
@@ -103,8 +115,7 @@ def test_failed_write_undoes_the_build_and_the_old_index_answers(
 
     assert message_zh in err.value.message_zh and "原有索引不受影响" in err.value.message_zh
     assert store.manifest_path.read_text(encoding="utf-8") == before
-    assert sorted(p.name for p in store.generations.iterdir()) == generations
-    assert sorted(p.name for p in store.segment_folder(".").iterdir()) == segments
+    assert _records(settings, fake_embeddings) == records  # what it wrote was deleted
     assert not list(settings.home.glob(".manifest.json.*"))
     monkeypatch.undo()
     assert _answers(settings, fake_embeddings)
@@ -114,13 +125,12 @@ def test_failed_write_undoes_the_build_and_the_old_index_answers(
 def test_failure_outside_the_disk_is_not_called_a_full_disk(
     reports, settings, fake_embeddings, monkeypatch
 ):
-    target = "index.store.IndexStore._write_files"
+    target = "index.records.Records.add_report"
     monkeypatch.setattr(target, _failing(target, RuntimeError("a bug"), after=True))
     with pytest.raises(RuntimeError, match="a bug"):
         build_index([reports], settings=settings, embeddings=fake_embeddings)
-    assert not IndexStore(settings).generations.exists() or not any(
-        IndexStore(settings).generations.iterdir()
-    )
+    assert not any(_records(settings, fake_embeddings).values())
+    assert IndexStore(settings).read_manifest() is None
 
 
 def test_unwritable_home_is_a_message(reports, settings, fake_embeddings, monkeypatch):
@@ -182,7 +192,7 @@ def test_cli_ask_with_chroma_server_down_is_one_line(
 def test_chroma_server_down_raises_store_unavailable(settings, closed_url):
     remote = dataclasses.replace(settings, chroma_url=closed_url)
     with pytest.raises(StoreUnavailableError) as err:
-        IndexStore(remote).client()
+        open_client(remote)
     assert isinstance(err.value, ReportQAError) and closed_url in err.value.message_zh
 
 
@@ -221,27 +231,34 @@ def test_server_logs_a_refused_question_as_one_info_line(settings, caplog):
     assert "question too long" in record.getMessage()
 
 
+def _change(reports, n: int) -> None:
+    """Make the next build write a new version of one report."""
+    (reports / "extra.txt").write_text(
+        f"2025年某县政府工作报告\n\n今年修路{n + 1}0公里。", encoding="utf-8"
+    )
+
+
 def test_question_asked_while_builds_replace_its_generation(
     settings, fake_embeddings, reports, monkeypatch
 ):
-    """Two builds finish while a question is on its way: the generation it read is gone
-    (only the live and the previous one are kept), and it is answered from the newest."""
+    """Two builds finish while a question is on its way: the report versions it read are
+    gone (only the live and the previous manifest's are kept), and it is answered from the
+    newest."""
     import assistant.core
     import index.store
     from assistant.retrieval import get_retriever
     from index.errors import IndexChangedError
 
-    # Builds a minute apart, or a question slower than that: its generation is gone.
+    # Builds a minute apart, or a question slower than that: its shards are gone too.
     monkeypatch.setattr(index.store, "RETIRED_GRACE_SECONDS", 0.0)
+    _change(reports, 0)
     build_index([reports], settings=settings, embeddings=fake_embeddings)
     stale = IndexStore(settings).read_manifest()
-    for n in (1, 2):  # each build makes a new generation live
-        (reports / f"extra{n}.txt").write_text(
-            f"2025年某县政府工作报告\n\n今年修路{n}0公里。", encoding="utf-8"
-        )
+    for n in (1, 2):  # each build makes a new version of the extra report live
+        _change(reports, n)
         build_index([reports], settings=settings, embeddings=fake_embeddings)
     with pytest.raises(IndexChangedError):
-        get_retriever(settings, fake_embeddings, stale)  # its files are gone
+        get_retriever(settings, fake_embeddings, stale)  # its records are gone
     reads = []
     live = assistant.core.require_index
 
@@ -254,18 +271,16 @@ def test_question_asked_while_builds_replace_its_generation(
     assert len(reads) == 2  # read again after the stale generation failed
 
 
-def test_a_generation_just_replaced_is_kept_for_questions_in_flight(
+def test_the_manifest_just_replaced_still_answers_questions_in_flight(
     settings, fake_embeddings, reports
 ):
     from assistant.retrieval import get_retriever
 
+    _change(reports, 0)
     build_index([reports], settings=settings, embeddings=fake_embeddings)
     first = IndexStore(settings).read_manifest()
-    for n in (1, 2, 3):  # three builds in quick succession
-        (reports / f"extra{n}.txt").write_text(
-            f"2025年某县政府工作报告\n\n今年修路{n}0公里。", encoding="utf-8"
-        )
-        build_index([reports], settings=settings, embeddings=fake_embeddings)
-    assert IndexStore(settings).read_manifest().previous != first.generation
-    # Neither live nor previous, but replaced seconds ago: still readable.
-    assert get_retriever(settings, fake_embeddings, first).search("养老床位")
+    _change(reports, 1)
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert IndexStore(settings).read_manifest().previous == first.generation
+    hits = get_retriever(settings, fake_embeddings, first).search("修路多少公里")
+    assert any("修路10公里" in h.passage.text for h in hits)

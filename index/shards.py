@@ -1,0 +1,304 @@
+"""Keyword shards: each report's passages and keyword index, the part of the index that is ours.
+
+Chroma holds the vectors (see :mod:`index.records`); it cannot score BM25 on one machine
+(its sparse indexes and ``search()`` are server-only), so each report version also has a
+shard: a folder of its passages in report order (``passages.jsonl``, one passage and its
+keyword tokens a line, with every line's byte offset), their sentence counts, which part
+of the report each is in, and a BM25 of them. A shard never changes once written: a
+changed report is a new version, a new shard. A home keeps the shards of the live
+reports as a cache: a build writes them, and a home that lacks one (another machine
+built it) makes it from the report's record on the Chroma server.
+
+A reader opens the live reports' shards as one :class:`OpenIndex`: rows numbered across
+the shards in manifest order, the keyword indexes scored as one BM25 with the whole
+index's document frequencies and lengths, and a passage parsed only when it is read.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import mmap
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from index.bm25 import BM25
+from index.model import Document, Passage
+from index.vocab import FIRST_YEAR_SECTION, PLAN_SECTION, REVIEW_SECTION
+
+PASSAGES_FILE = "passages.jsonl"
+OFFSETS_FILE = "offsets.npy"  # byte offset of every line of PASSAGES_FILE, and its size
+COUNTS_FILE = "sentence_counts.npy"  # sentences per passage
+PARTS_FILE = "parts.npy"  # PARTS code of each passage
+BM25_FOLDER = "bm25"
+
+Part = Literal["review", "plan", "outlook", ""]
+PARTS: tuple[Part, ...] = ("", "review", "plan", "outlook")
+_FUTURE = re.compile(r"十[一二三四五六七八九]五|五年|中长期|远景|20[3-5]\d年")
+
+
+def version_of(doc: Document) -> str:
+    """The version of a report: its file bytes and metadata (its hash), cut short."""
+    return doc.sha256[:16]
+
+
+def shard_name(doc: Document) -> str:
+    """A report version's name: its shard folder's, its records' id prefix."""
+    return f"{doc.doc_id}@{version_of(doc)}"
+
+
+def passage_to_json(p: Passage, tokens: list[str]) -> dict:
+    """A passage and its keyword tokens as one line of a shard (``asdict``'s deep copy was
+    most of writing 10^5 passages)."""
+    line = {f.name: getattr(p, f.name) for f in fields(p)}
+    line["sentences"] = [list(s) for s in p.sentences]
+    return {**line, "tokens": tokens}
+
+
+def passage_from_json(raw: dict) -> tuple[Passage, list[str]]:
+    """Inverse of :func:`passage_to_json`: the passage and its BM25 tokens."""
+    tokens = raw.pop("tokens")
+    raw["sentences"] = tuple(tuple(s) for s in raw["sentences"])
+    return Passage(**raw), tokens
+
+
+def shard_lines(passages: Sequence[tuple[Passage, list[str]]]) -> list[str]:
+    """The lines of a shard's passages file (also a report record's document on Chroma)."""
+    return [json.dumps(passage_to_json(p, t), ensure_ascii=False) for p, t in passages]
+
+
+def write_shard(folder: Path, doc: Document, lines: Sequence[str]) -> None:
+    """Write the shard of ``doc`` from its passages' lines (see :func:`shard_lines`), into a
+    new folder renamed into place: a shard is there whole or not at all."""
+    passages = [passage_from_json(json.loads(line)) for line in lines]
+    tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.mkdir(parents=True)
+    try:
+        data = [line.encode() + b"\n" for line in lines]
+        (tmp / PASSAGES_FILE).write_bytes(b"".join(data))
+        offsets = np.concatenate([[0], np.cumsum([len(d) for d in data])]).astype(np.int64)
+        np.save(tmp / OFFSETS_FILE, offsets)
+        counts = np.array([len(p.sentences) for p, _ in passages], np.int32)
+        np.save(tmp / COUNTS_FILE, counts)
+        np.save(tmp / PARTS_FILE, part_codes([p for p, _ in passages], {doc.doc_id: doc}))
+        BM25.from_tokens([tokens for _, tokens in passages]).save(tmp / BM25_FOLDER)
+        try:
+            os.rename(tmp, folder)
+        except OSError:  # another process wrote the same shard meanwhile: the same bytes
+            if not (folder / BM25_FOLDER).is_dir():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# Shards opened lately, shared by a process's readers: a shard never changes once
+# written, and a new index mostly consists of the last one's shards.
+_OPENED = 4096
+
+
+@functools.lru_cache(maxsize=_OPENED)
+def open_shard(folder: Path) -> Shard:
+    """The shard in ``folder``, opened once per process while it is among the recent."""
+    return Shard(folder)
+
+
+class Shard:
+    """One report version's shard opened for reading: counts, parts and offsets in memory,
+    passages and keyword arrays mapped. Open one through :func:`open_shard`.
+
+    Raises:
+        FileNotFoundError: There is no shard in ``folder``.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        path = folder / PASSAGES_FILE
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            self._data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        self.offsets = np.load(folder / OFFSETS_FILE)
+        self.counts = np.load(folder / COUNTS_FILE)
+        self.parts = np.load(folder / PARTS_FILE)
+        self.bm25 = BM25.load(folder / BM25_FOLDER)
+        self.size = len(self.counts)
+
+    def passage(self, row: int) -> tuple[Passage, list[str]]:
+        """Passage ``row`` of the report, with its keyword tokens."""
+        line = self._data[self.offsets[row] : self.offsets[row + 1]]
+        return passage_from_json(json.loads(line))
+
+
+class KeywordIndex:
+    """The keyword indexes of the live shards scored as one BM25 over their rows:
+    document frequencies, passage count and average length are the whole index's, so the
+    scores are those of one index of the same passages.
+
+    Args:
+        parts: Per shard, its index and its first row.
+        rows: Rows of the index.
+    """
+
+    def __init__(self, parts: Sequence[tuple[BM25, int]], rows: int, k1=1.2, b=0.75) -> None:
+        self.parts = parts
+        self.rows = rows
+        self.k1, self.b = k1, b
+        lengths = [np.asarray(bm.lengths) for bm, _ in parts]
+        every = np.concatenate(lengths) if lengths else np.zeros(0, np.float32)
+        self.size = len(every)
+        avg = max(float(every.mean()) if self.size else 1.0, 1.0)
+        self._norm = (k1 * (1 - b + b * every / avg)).astype(np.float32)
+
+    def _postings(self, term: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(rows, term frequencies)`` of ``term`` in each shard that has it."""
+        out = []
+        for bm, first in self.parts:
+            col = bm.vocab.get(term)
+            if col is not None:
+                a, b = bm.indptr[col], bm.indptr[col + 1]
+                out.append((first + bm.indices[a:b], bm.tf[a:b]))
+        return out
+
+    def rows_with(self, term: str) -> np.ndarray:
+        """The rows whose passage has ``term`` among its words."""
+        found = [rows for rows, _ in self._postings(term)]
+        return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+    def _idf(self, df: int) -> float:
+        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of ``term``; a term the index never saw gets the most."""
+        return self._idf(sum(len(rows) for rows, _ in self._postings(term)))
+
+    def scores(self, query: list[str]) -> np.ndarray:
+        """BM25 score of every row for the query tokens."""
+        out = np.zeros(self.rows, dtype=np.float32)
+        for term in set(query):
+            postings = self._postings(term)
+            if not postings:
+                continue
+            weight = np.float32(self._idf(sum(len(rows) for rows, _ in postings)))
+            for rows, tf in postings:
+                out[rows] += weight * tf * (self.k1 + 1) / (tf + self._norm[rows])
+        return out
+
+
+class OpenIndex:
+    """The live reports' shards opened for searching, as rows in manifest order.
+
+    Args:
+        shards: Each live report's shard folder, in the order of ``documents``.
+        documents: The live documents.
+
+    Raises:
+        FileNotFoundError: A shard is missing.
+    """
+
+    def __init__(self, shards: Sequence[Path], documents: Sequence[Document]) -> None:
+        self.documents = {d.doc_id: d for d in documents}
+        self.doc_ids = [d.doc_id for d in documents]  # row code -> document
+        self.names = [shard_name(d) for d in documents]
+        self.shards = [open_shard(path) for path in shards]
+        self.first_row = np.cumsum([0] + [s.size for s in self.shards]).astype(np.int64)
+        self.rows = int(self.first_row[-1])
+        self.doc_code = np.repeat(
+            np.arange(len(self.shards), dtype=np.int32), [s.size for s in self.shards]
+        )
+        self.code_of = {d: n for n, d in enumerate(self.doc_ids)}
+        self.keyword = KeywordIndex(
+            [(s.bm25, int(first)) for s, first in zip(self.shards, self.first_row, strict=False)],
+            self.rows,
+        )
+        self.parts = np.concatenate([s.parts for s in self.shards] or [np.zeros(0, np.int8)])
+        counts = np.concatenate([s.counts for s in self.shards] or [np.zeros(0, np.int32)])
+        self.counts = counts
+        self.first_sentence = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    def passage(self, row: int) -> Passage:
+        """The passage at ``row``."""
+        n = int(self.doc_code[row])
+        return self.shards[n].passage(row - int(self.first_row[n]))[0]
+
+    def live_ranges(self, doc_ids: Iterable[str] | None = None) -> list[tuple[int, int]]:
+        """Row range of each of ``doc_ids`` (every live document's when ``None``), in row order."""
+        codes = (
+            range(len(self.shards))
+            if doc_ids is None
+            else sorted(self.code_of[d] for d in set(doc_ids) if d in self.code_of)
+        )
+        return [(int(self.first_row[c]), int(self.first_row[c + 1])) for c in codes]
+
+    def record_id(self, row: int) -> str:
+        """The Chroma id of the passage at ``row`` (see :func:`index.records.passage_ids`)."""
+        n = int(self.doc_code[row])
+        return f"{self.names[n]}:{row - int(self.first_row[n])}"
+
+    def row_of(self, record_id: str) -> int | None:
+        """The row of a passage's Chroma id; ``None`` for one of a report not live here."""
+        name, _, order = record_id.rpartition(":")
+        doc_id = name.partition("@")[0]
+        code = self.code_of.get(doc_id)
+        if code is None or self.names[code] != name:
+            return None
+        return int(self.first_row[code]) + int(order)
+
+
+def top(values: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` largest ``values``, largest first: a partial sort, since a full
+    one of every sentence's similarity took most of a question's time at 10^5 passages."""
+    if n < len(values):
+        part = np.argpartition(-values, n)[:n]
+        return part[np.argsort(-values[part])]
+    return np.argsort(-values)
+
+
+def report_parts(passages: list[Passage], documents: dict[str, Document]) -> list[Part]:
+    """Which part of its report each passage is in: review, plan or outlook.
+
+    Reports review the past year first and plan the coming one after. A top-level section
+    is read by its title (回顾/成就 -> review; its own year or 安排/任务 -> plan; a five-year
+    horizon -> outlook); an untitled one takes the part of the sections around it: before
+    the first plan section it reviews, after it it plans.
+    """
+    parts: list[Part] = []
+    by_doc: dict[str, list[int]] = {}
+    for row, p in enumerate(passages):
+        by_doc.setdefault(p.doc_id, []).append(row)
+        parts.append("")
+    for doc_id, rows in by_doc.items():
+        doc = documents.get(doc_id)
+        seen_plan = False
+        for row in rows:
+            title = passages[row].section.split(" > ")[0]
+            part = _section_part(title, doc.year if doc else None)
+            seen_plan = seen_plan or part == "plan"
+            parts[row] = part or ("plan" if seen_plan else "review")
+    return parts
+
+
+def part_codes(passages: list[Passage], documents: dict[str, Document]) -> np.ndarray:
+    """:func:`report_parts` as PARTS codes, as a shard keeps them."""
+    return np.array([PARTS.index(p) for p in report_parts(passages, documents)], np.int8)
+
+
+def _section_part(title: str, year: int | None) -> Part:
+    own_year = year is not None and f"{year}年" in title
+    last_year = year is not None and f"{year - 1}年" in title
+    if REVIEW_SECTION.search(title) or (last_year and not own_year):
+        return "review"
+    if own_year or FIRST_YEAR_SECTION.search(title):
+        return "plan"
+    if _FUTURE.search(title):
+        return "outlook"
+    if PLAN_SECTION.search(title):
+        return "plan"
+    return ""
