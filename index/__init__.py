@@ -1,7 +1,7 @@
 """Turn report files into a searchable index.
 
 Public API: ``build_index``, ``list_documents``, ``remove_document``, ``edit_document``,
-``sample_report``.
+``needs_upgrade``, ``sample_report``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,13 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from index.build import build_index, edit_document, list_documents, remove_document
+from index.build import (
+    build_index,
+    edit_document,
+    list_documents,
+    needs_upgrade,
+    remove_document,
+)
 from index.errors import (
     IndexBusyError,
     IndexMissingError,
@@ -45,6 +51,7 @@ __all__ = [
     "build_index",
     "edit_document",
     "list_documents",
+    "needs_upgrade",
     "remove_document",
     "sample_report",
 ]

@@ -361,6 +361,13 @@ def list_documents(settings: Settings | None = None) -> list[IndexedDocument]:
     return [_indexed(d, manifest) for d in manifest.documents]
 
 
+def needs_upgrade(settings: Settings | None = None) -> bool:
+    """Whether the index was built by an earlier version: its next build (of any files, or
+    none) writes its reports again from their files and the embedding cache."""
+    manifest = IndexStore(settings or Settings.from_env()).read_manifest()
+    return bool(manifest and manifest.outdated)
+
+
 def _indexed(doc: Document, manifest: Manifest) -> IndexedDocument:
     return IndexedDocument(**doc.__dict__, passages=manifest.passage_counts.get(doc.doc_id, 0))
 

@@ -7,7 +7,8 @@ or an ``HttpClient`` (``REPORTQA_CHROMA_URL``). Collections of one index and mod
 - ``passages``: a record per passage, its passage vector, with the metadata scope needs
   (report, region, year, report part, section, paragraph, offsets), so a scoped search is
   a ``where`` filter;
-- ``units``: a record per sentence (evidence unit) of each passage, its vector;
+- ``units-0`` … ``units-7``: a record per sentence (evidence unit) of each passage, its
+  vector, a report's sentences all in one of eight collections (see ``UNIT_SHARDS``);
 - ``reports``: a record per report version, its passages and keyword tokens as the
   document: the keyword shard (see :mod:`index.shards`) is made from it on any machine.
 
@@ -45,6 +46,23 @@ _REPORTS_PER_GET = 50  # report records are large (a report's passages): fewer p
 # Search breadth: Chroma's default (100) found 97% of the exact 90 best sentences on the
 # 34 reports; 400 finds them all, as the exact scans this replaced did.
 EF_SEARCH = 400
+_SEARCHED = {"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}}
+# Records never searched (a report's passages, the manifest) are large: Chroma replays the
+# records its vector index has not saved yet on every call, and at its default of 1,000
+# each call on 32 reports' records took 1.2-1.8 s (saving every 2: 0.01 s).
+_STORED = {"hnsw": {"sync_threshold": 2, "batch_size": 2}}
+
+
+# A report's sentence vectors go to one of this many collections, by its id: adding a
+# report loads the vector index of one of them (at 10^5 passages, 5*10^5 sentences, the
+# first write to one collection of them all took 2.5-4 s), and a search of all sentences
+# asks each (at 34 reports, 8 more calls of 1-2 ms).
+UNIT_SHARDS = 8
+
+
+def unit_shard(doc_id: str) -> int:
+    """Which sentence collection holds ``doc_id``'s sentences (the same in every process)."""
+    return hashlib.sha256(doc_id.encode()).digest()[0] % UNIT_SHARDS
 
 
 def collection_prefix(index_name: str, model_id: str) -> str:
@@ -73,7 +91,7 @@ class Records:
             found = self._opened.get(kind)
             if found is None:
                 name = f"rq-{self.index_name}-meta" if kind == "meta" else f"{self.prefix}-{kind}"
-                config = {"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}} if searched else None
+                config = _SEARCHED if searched else _STORED
                 found = self.client.get_or_create_collection(
                     name, embedding_function=None, configuration=config
                 )
@@ -84,9 +102,13 @@ class Records:
     def passages(self):
         return self._collection("passages", searched=True)
 
-    @property
-    def units(self):
-        return self._collection("units", searched=True)
+    def units(self, doc_id: str):
+        """The collection of ``doc_id``'s sentence vectors."""
+        return self._collection(f"units-{unit_shard(doc_id)}", searched=True)
+
+    def unit_collections(self) -> list:
+        """Every collection of sentence vectors."""
+        return [self._collection(f"units-{n}", searched=True) for n in range(UNIT_SHARDS)]
 
     @property
     def reports(self):
@@ -123,7 +145,7 @@ class Records:
             for n, p in enumerate(passages)
             for k in range(len(p.sentences))
         ]
-        _upsert(self.units, unit_ids, unit_vectors, unit_meta)
+        _upsert(self.units(doc.doc_id), unit_ids, unit_vectors, unit_meta)
         meta = [
             {
                 **common,
@@ -184,8 +206,8 @@ class Records:
         """Delete every record of the report versions ``names``."""
         for start in range(0, len(names), 100):
             where = {"report": {"$in": list(names[start : start + 100])}}
-            for kind in ("units", "passages", "reports"):
-                self._collection(kind).delete(where=where)
+            for collection in (*self.unit_collections(), self.passages, self.reports):
+                collection.delete(where=where)
             self.meta.delete(where={"$and": [{"kind": "pending"}, where]})
 
     def drop_other_models(self) -> None:
@@ -212,7 +234,8 @@ class Records:
     def report_vectors(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """A report version's passage vectors and sentence vectors, in report order."""
         found = []
-        for collection, key in ((self.passages, _order), (self.units, _unit_order)):
+        doc_id = name.partition("@")[0]
+        for collection, key in ((self.passages, _order), (self.units(doc_id), _unit_order)):
             got = collection.get(where={"report": name}, include=["embeddings", "metadatas"])
             order = sorted(range(len(got["ids"])), key=lambda i: key(got["metadatas"][i]))
             vectors = np.asarray(got["embeddings"], dtype=np.float32)
@@ -221,11 +244,21 @@ class Records:
 
     def unit_vectors(self, passages: dict[str, int]) -> dict[str, np.ndarray]:
         """The sentence vectors of passages (record id -> its sentence count), in order."""
-        ids = [f"{pid}#{k}" for pid, count in passages.items() for k in range(count)]
-        by_id: dict[str, np.ndarray] = {}
-        for start in range(0, len(ids), _BATCH):
-            got = self.units.get(ids=ids[start : start + _BATCH], include=["embeddings"])
-            by_id.update(zip(got["ids"], np.asarray(got["embeddings"], np.float32), strict=True))
+        by_shard: dict[int, list[str]] = {}
+        for pid, count in passages.items():
+            shard = by_shard.setdefault(unit_shard(pid.partition("@")[0]), [])
+            shard += [f"{pid}#{k}" for k in range(count)]
+
+        def fetch(item: tuple[int, list[str]]) -> list[tuple[str, np.ndarray]]:
+            shard, ids = item
+            collection = self._collection(f"units-{shard}", searched=True)
+            out = []
+            for start in range(0, len(ids), _BATCH):
+                got = collection.get(ids=ids[start : start + _BATCH], include=["embeddings"])
+                out += zip(got["ids"], np.asarray(got["embeddings"], np.float32), strict=True)
+            return out
+
+        by_id = dict(pair for found in _each(fetch, by_shard.items()) for pair in found)
         return {
             pid: np.array([by_id[f"{pid}#{k}"] for k in range(count)], np.float32)
             for pid, count in passages.items()
@@ -238,15 +271,15 @@ class Records:
 
     def nearest_units(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
         """The ``n`` sentence records nearest ``vector``: ``(passage id, similarity)``."""
-        return [(uid.rpartition("#")[0], sim) for uid, sim in self._nearest(self.units, vector, n)]
+        shards = self.unit_collections()
+        found = [f for got in _each(lambda c: self._nearest(c, vector, n), shards) for f in got]
+        found.sort(key=lambda f: -f[1])
+        return [(uid.rpartition("#")[0], sim) for uid, sim in found[:n]]
 
     def _nearest(self, collection, vector, n: int) -> list[tuple[str, float]]:
-        count = collection.count()
-        if not count:
-            return []
         found = collection.query(
             query_embeddings=np.asarray(vector, np.float32)[None, :],
-            n_results=min(n, count),
+            n_results=n,
             include=["distances"],
         )
         return [
@@ -317,6 +350,24 @@ class Records:
         while not done.wait(LOCK_TTL / 3):
             with contextlib.suppress(Exception):  # a passing outage: the next refresh
                 self._stamp(mine)
+
+
+_POOL: list = []  # one thread pool per process, made at first use
+_POOL_LOCK = threading.Lock()
+
+
+def _each(fn, items) -> list:
+    """``fn`` of every item, called at once (each a request to the server, or a search
+    Chroma runs outside the GIL), in order."""
+    items = list(items)
+    if len(items) <= 1:
+        return [fn(i) for i in items]
+    with _POOL_LOCK:
+        if not _POOL:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL.append(ThreadPoolExecutor(UNIT_SHARDS, thread_name_prefix="chroma"))
+    return list(_POOL[0].map(fn, items))
 
 
 def _upsert(collection, ids: list[str], vectors: np.ndarray, metadatas: list[dict]) -> None:

@@ -133,11 +133,24 @@ class IndexStore:
         server's shared client, or a new embedded one: see :func:`open_client`)."""
         return Records(client or open_client(self.settings), self.settings.index_name, model_id)
 
+    def _meta(self) -> Records:
+        """The server's records of this index's manifest and lock, opened once a process:
+        every question reads the live manifest."""
+        key = (self.settings.chroma_url, self.settings.index_name)
+        with _OPEN_LOCK:
+            found = _METAS.get(key)
+        if found is None:
+            found = self.records("")
+            found.meta  # noqa: B018 (opens the collection now, outside the lock)
+            with _OPEN_LOCK:
+                found = _METAS.setdefault(key, found)
+        return found
+
     def read_manifest(self) -> Manifest | None:
         """The live manifest, or ``None`` when nothing was built yet."""
         if self.settings.chroma_url:
             with chroma_errors(self.settings):
-                live = self.records("").read_live() or _earlier_live(self.settings)
+                live = self._meta().read_live() or _earlier_live(self.settings)
             if live is None:
                 return None
             key = (self.settings.chroma_url, self.settings.index_name)
@@ -259,6 +272,7 @@ _MANIFESTS: dict[Path | tuple[str, str], tuple[object, Manifest]] = {}
 # One HTTP client per server and process: a client costs two TLS contexts (90 ms), and
 # every question asks the server for the live manifest.
 _SERVERS: dict[str, object] = {}
+_METAS: dict[tuple[str, str], Records] = {}
 _OPEN_LOCK = threading.Lock()
 
 

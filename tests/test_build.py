@@ -286,10 +286,11 @@ def _record_ids(settings, model_id: str) -> dict[str, set[str]]:
     client = open_client(settings)
     try:
         records = IndexStore(settings).records(model_id, client)
-        return {
-            kind: set(getattr(records, kind).get(include=[])["ids"])
-            for kind in ("passages", "units", "reports")
+        units = {i for c in records.unit_collections() for i in c.get(include=[])["ids"]}
+        stored = {
+            k: set(getattr(records, k).get(include=[])["ids"]) for k in ("passages", "reports")
         }
+        return {**stored, "units": units}
     finally:
         close_client(settings, client)
 

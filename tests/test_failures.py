@@ -55,8 +55,10 @@ def _records(settings, embeddings) -> dict[str, set[str]]:
     client = open_client(settings)
     try:
         records = IndexStore(settings).records(embeddings.model_id, client)
-        kinds = ("passages", "units", "reports", "meta")
-        return {kind: set(getattr(records, kind).get(include=[])["ids"]) for kind in kinds}
+        kinds = ("passages", "reports", "meta")
+        stored = {kind: set(getattr(records, kind).get(include=[])["ids"]) for kind in kinds}
+        units = {i for c in records.unit_collections() for i in c.get(include=[])["ids"]}
+        return {**stored, "units": units}
     finally:
         close_client(settings, client)
 

@@ -93,9 +93,19 @@ def index() -> None:
 @click.option("--year", type=int, help="override the inferred plan year")
 @click.option("--region", help="override the inferred region (e.g. 太原市)")
 def build(paths, sample, if_empty, rebuild, as_json, wait, title, year, region) -> int:
-    from index import IndexBusyError, build_index, list_documents, sample_report
+    from index import IndexBusyError, build_index, list_documents, needs_upgrade, sample_report
 
     paths = list(paths) + ([str(sample_report())] if sample else [])
+    indexed = list_documents()
+    upgrade = needs_upgrade()
+    if if_empty and indexed and not upgrade:
+        if not as_json:
+            print("index already has reports; nothing to do")
+        return 0
+    if if_empty and upgrade:
+        paths = []  # bring the reports it has up to date; the sample is not one of them
+    if not paths and indexed:  # check the indexed reports' own files again
+        paths = [d.source for d in indexed]
     if not paths:
         _say(
             _both(
@@ -104,10 +114,6 @@ def build(paths, sample, if_empty, rebuild, as_json, wait, title, year, region) 
             )
         )
         return 2
-    if if_empty and list_documents():
-        if not as_json:
-            print("index already has reports; nothing to do")
-        return 0
     given = {"title": title, "year": year, "region": region}
     override = {k: v for k, v in given.items() if v is not None}
 
@@ -138,6 +144,13 @@ def build(paths, sample, if_empty, rebuild, as_json, wait, title, year, region) 
 
 
 def _print_build(report) -> None:
+    if report.upgraded:
+        _say(
+            _both(
+                "索引已升级为新版格式：报告按原文件重写，向量取自缓存，未重新计算。",
+                "the index was brought up to the current format from its files and cache",
+            )
+        )
     for label, items in (("added", report.added), ("updated", report.updated)):
         for item in items:
             print(f"{label}: {item}")
