@@ -149,6 +149,13 @@ class BM25:
         df = 0 if col is None else int(self.indptr[col + 1] - self.indptr[col])
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
+    def rows_with(self, term: str) -> np.ndarray:
+        """The passages that have ``term`` among their tokens."""
+        col = self.vocab.get(term)
+        if col is None:
+            return np.zeros(0, np.int64)
+        return np.asarray(self.indices[self.indptr[col] : self.indptr[col + 1]])
+
     def scores(self, query: list[str]) -> np.ndarray:
         """BM25 score of every passage for the query tokens."""
         out = np.zeros(self.size, dtype=np.float32)

@@ -276,6 +276,7 @@ def _commit(
                 embedded = _write_reports(
                     store, records, to_write, embeddings, settings, rebuild, progress
                 )
+                store.keywords(manifest)  # made here, not by the first question
                 store.publish(manifest, records)
             except BaseException:
                 with contextlib.suppress(Exception):  # the disk gets its space back now

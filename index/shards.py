@@ -1,24 +1,21 @@
-"""Keyword shards: each report's passages and keyword index, the part of the index that is ours.
+"""Report shards: each report version's passages and keyword tokens, the text side of the index.
 
-Chroma holds the vectors (see :mod:`index.records`); it cannot score BM25 on one machine
-(its sparse indexes and ``search()`` are server-only), so each report version also has a
-shard: a folder of its passages in report order (``passages.jsonl``, one passage and its
-keyword tokens a line, with every line's byte offset), their sentence counts, which part
-of the report each is in, and a BM25 of them. A shard never changes once written: a
-changed report is a new version, a new shard. A home keeps the shards of the live
-reports as a cache: a build writes them, and a home that lacks one (another machine
-built it) makes it from the report's record on the Chroma server.
+Chroma holds the vectors (see :mod:`index.records`). A shard is a folder of one report
+version's passages in report order (``passages.jsonl``, one passage and its keyword tokens
+a line, with every line's byte offset), their sentence counts and which part of the report
+each is in. A shard never changes once written: a changed report is a new version, a new
+shard. A home keeps the shards of the live reports as a cache: a build writes them, and a
+home that lacks one (another machine built it) makes it from the report's record on the
+Chroma server. Their keyword index is :mod:`index.keyword`.
 
-A reader opens the live reports' shards as one :class:`OpenIndex`: rows numbered across
-the shards in manifest order, the keyword indexes scored as one BM25 with the whole
-index's document frequencies and lengths, and a passage parsed only when it is read.
+A reader opens the live reports as one :class:`OpenIndex`: rows numbered across the
+reports in the keyword index's order, and a passage parsed only when it is read.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import math
 import mmap
 import os
 import re
@@ -27,19 +24,20 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from index.bm25 import BM25
 from index.model import Document, Passage
 from index.vocab import FIRST_YEAR_SECTION, PLAN_SECTION, REVIEW_SECTION
+
+if TYPE_CHECKING:
+    from index.keyword import Keywords
 
 PASSAGES_FILE = "passages.jsonl"
 OFFSETS_FILE = "offsets.npy"  # byte offset of every line of PASSAGES_FILE, and its size
 COUNTS_FILE = "sentence_counts.npy"  # sentences per passage
 PARTS_FILE = "parts.npy"  # PARTS code of each passage
-BM25_FOLDER = "bm25"
 
 Part = Literal["review", "plan", "outlook", ""]
 PARTS: tuple[Part, ...] = ("", "review", "plan", "outlook")
@@ -90,11 +88,10 @@ def write_shard(folder: Path, doc: Document, lines: Sequence[str]) -> None:
         counts = np.array([len(p.sentences) for p, _ in passages], np.int32)
         np.save(tmp / COUNTS_FILE, counts)
         np.save(tmp / PARTS_FILE, part_codes([p for p, _ in passages], {doc.doc_id: doc}))
-        BM25.from_tokens([tokens for _, tokens in passages]).save(tmp / BM25_FOLDER)
         try:
             os.rename(tmp, folder)
         except OSError:  # another process wrote the same shard meanwhile: the same bytes
-            if not (folder / BM25_FOLDER).is_dir():
+            if not (folder / PARTS_FILE).exists():
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -113,7 +110,7 @@ def open_shard(folder: Path) -> Shard:
 
 class Shard:
     """One report version's shard opened for reading: counts, parts and offsets in memory,
-    passages and keyword arrays mapped. Open one through :func:`open_shard`.
+    passages mapped. Open one through :func:`open_shard`.
 
     Raises:
         FileNotFoundError: There is no shard in ``folder``.
@@ -128,7 +125,6 @@ class Shard:
         self.offsets = np.load(folder / OFFSETS_FILE)
         self.counts = np.load(folder / COUNTS_FILE)
         self.parts = np.load(folder / PARTS_FILE)
-        self.bm25 = BM25.load(folder / BM25_FOLDER)
         self.size = len(self.counts)
 
     def passage(self, row: int) -> tuple[Passage, list[str]]:
@@ -136,117 +132,66 @@ class Shard:
         line = self._data[self.offsets[row] : self.offsets[row + 1]]
         return passage_from_json(json.loads(line))
 
-
-class KeywordIndex:
-    """The keyword indexes of the live shards scored as one BM25 over their rows:
-    document frequencies, passage count and average length are the whole index's, so the
-    scores are those of one index of the same passages.
-
-    Args:
-        parts: Per shard, its index and its first row.
-        rows: Rows of the index.
-    """
-
-    def __init__(self, parts: Sequence[tuple[BM25, int]], rows: int, k1=1.2, b=0.75) -> None:
-        self.parts = parts
-        self.rows = rows
-        self.k1, self.b = k1, b
-        lengths = [np.asarray(bm.lengths) for bm, _ in parts]
-        every = np.concatenate(lengths) if lengths else np.zeros(0, np.float32)
-        self.size = len(every)
-        avg = max(float(every.mean()) if self.size else 1.0, 1.0)
-        self._norm = (k1 * (1 - b + b * every / avg)).astype(np.float32)
-
-    def _postings(self, term: str) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``(rows, term frequencies)`` of ``term`` in each shard that has it."""
-        out = []
-        for bm, first in self.parts:
-            col = bm.vocab.get(term)
-            if col is not None:
-                a, b = bm.indptr[col], bm.indptr[col + 1]
-                out.append((first + bm.indices[a:b], bm.tf[a:b]))
-        return out
-
-    def rows_with(self, term: str) -> np.ndarray:
-        """The rows whose passage has ``term`` among its words."""
-        found = [rows for rows, _ in self._postings(term)]
-        return np.concatenate(found) if found else np.zeros(0, np.int64)
-
-    def _idf(self, df: int) -> float:
-        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
-
-    def idf(self, term: str) -> float:
-        """Inverse document frequency of ``term``; a term the index never saw gets the most."""
-        return self._idf(sum(len(rows) for rows, _ in self._postings(term)))
-
-    def scores(self, query: list[str]) -> np.ndarray:
-        """BM25 score of every row for the query tokens."""
-        out = np.zeros(self.rows, dtype=np.float32)
-        for term in set(query):
-            postings = self._postings(term)
-            if not postings:
-                continue
-            weight = np.float32(self._idf(sum(len(rows) for rows, _ in postings)))
-            for rows, tf in postings:
-                out[rows] += weight * tf * (self.k1 + 1) / (tf + self._norm[rows])
-        return out
+    def tokens(self) -> list[list[str]]:
+        """Every passage's keyword tokens, in report order."""
+        return [self.passage(row)[1] for row in range(self.size)]
 
 
 class OpenIndex:
-    """The live reports' shards opened for searching, as rows in manifest order.
+    """The live reports opened for searching, as rows in the keyword index's order.
 
     Args:
-        shards: Each live report's shard folder, in the order of ``documents``.
+        keyword: The live reports' keyword index (its report order is the rows' order).
+        shards: The folder of each report of ``keyword``, in its order.
         documents: The live documents.
-
-    Raises:
-        FileNotFoundError: A shard is missing.
     """
 
-    def __init__(self, shards: Sequence[Path], documents: Sequence[Document]) -> None:
+    def __init__(
+        self, keyword: Keywords, shards: Sequence[Path], documents: Sequence[Document]
+    ) -> None:
         self.documents = {d.doc_id: d for d in documents}
-        self.doc_ids = [d.doc_id for d in documents]  # row code -> document
-        self.names = [shard_name(d) for d in documents]
-        self.shards = [open_shard(path) for path in shards]
-        self.first_row = np.cumsum([0] + [s.size for s in self.shards]).astype(np.int64)
+        self.names = list(keyword.names)
+        self.doc_ids = [name.partition("@")[0] for name in self.names]  # row code -> document
+        self._folders = list(shards)
+        self._shards: dict[int, Shard] = {}
+        self.first_row = np.concatenate([[0], np.cumsum(keyword.sizes)]).astype(np.int64)
         self.rows = int(self.first_row[-1])
-        self.doc_code = np.repeat(
-            np.arange(len(self.shards), dtype=np.int32), [s.size for s in self.shards]
-        )
+        self.doc_code = np.repeat(np.arange(len(self.names), dtype=np.int32), keyword.sizes)
         self.code_of = {d: n for n, d in enumerate(self.doc_ids)}
-        self.keyword = KeywordIndex(
-            [(s.bm25, int(first)) for s, first in zip(self.shards, self.first_row, strict=False)],
-            self.rows,
-        )
-        self.parts = np.concatenate([s.parts for s in self.shards] or [np.zeros(0, np.int8)])
-        counts = np.concatenate([s.counts for s in self.shards] or [np.zeros(0, np.int32)])
-        self.counts = counts
-        self.first_sentence = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.keyword = keyword.bm25
+        self.parts = keyword.parts
+        self.counts = keyword.counts
+        self.first_sentence = np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
+
+    def _shard(self, code: int) -> Shard:
+        found = self._shards.get(code)
+        if found is None:  # opened when first read: a question reads a few reports
+            found = self._shards.setdefault(code, open_shard(self._folders[code]))
+        return found
 
     def passage(self, row: int) -> Passage:
         """The passage at ``row``."""
         n = int(self.doc_code[row])
-        return self.shards[n].passage(row - int(self.first_row[n]))[0]
+        return self._shard(n).passage(row - int(self.first_row[n]))[0]
 
     def live_ranges(self, doc_ids: Iterable[str] | None = None) -> list[tuple[int, int]]:
         """Row range of each of ``doc_ids`` (every live document's when ``None``), in row order."""
         codes = (
-            range(len(self.shards))
+            range(len(self.names))
             if doc_ids is None
             else sorted(self.code_of[d] for d in set(doc_ids) if d in self.code_of)
         )
         return [(int(self.first_row[c]), int(self.first_row[c + 1])) for c in codes]
 
     def record_id(self, row: int) -> str:
-        """The Chroma id of the passage at ``row`` (see :func:`index.records.passage_ids`)."""
+        """The Chroma id of the passage at ``row`` (see ``Records.add_report``)."""
         n = int(self.doc_code[row])
         return f"{self.names[n]}:{row - int(self.first_row[n])}"
 
     def row_of(self, record_id: str) -> int | None:
         """The row of a passage's Chroma id; ``None`` for one of a report not live here."""
         name, _, order = record_id.rpartition(":")
-        doc_id = name.partition("@")[0]
-        code = self.code_of.get(doc_id)
+        code = self.code_of.get(name.partition("@")[0])
         if code is None or self.names[code] != name:
             return None
         return int(self.first_row[code]) + int(order)

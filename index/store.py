@@ -33,6 +33,7 @@ from index.errors import (
     StorageError,
     StoreUnavailableError,
 )
+from index.keyword import Keywords, open_keywords
 from index.model import Document
 from index.records import Records
 from index.settings import Settings
@@ -219,7 +220,22 @@ class IndexStore:
                     raise IndexChangedError(ReportQAError(f"report {shard_name(doc)} is gone"))
                 self.shards.mkdir(parents=True, exist_ok=True)
                 write_shard(self.shard_folder(doc), doc, lines)
-        return OpenIndex([self.shard_folder(d) for d in manifest.documents], manifest.documents)
+        keywords = self.keywords(manifest)
+        folders = {shard_name(d): self.shard_folder(d) for d in manifest.documents}
+        return OpenIndex(keywords, [folders[n] for n in keywords.names], manifest.documents)
+
+    def keywords(self, manifest: Manifest) -> Keywords:
+        """The keyword index of ``manifest`` (whose shards this home has), made now if this
+        home lacks it."""
+        previous = frozenset({manifest.previous} if manifest.previous else ())
+        return open_keywords(
+            self.home,
+            manifest.generation,
+            manifest.documents,
+            self.shard_folder,
+            keep=previous,
+            grace=RETIRED_GRACE_SECONDS,
+        )
 
     def collect_garbage(self, keep: list[Manifest], records: Records) -> None:
         """Delete the records and shards of report versions that none of ``keep`` (the live
