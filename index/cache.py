@@ -136,7 +136,7 @@ class CachedEmbeddings:
                 insert()
             except sqlite3.DatabaseError as exc:
                 if not _is_corrupt(exc):
-                    raise  # a full disk is the build's to report (index.store.storage_errors)
+                    raise  # a full disk is the build's to report (index.errors.storage_errors)
                 self._reset(exc)
                 insert()
 

@@ -16,23 +16,15 @@ answers from the Chroma server without copying any vector.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from index.errors import (
-    IndexMissingError,
-    ReportQAError,
-    StorageError,
-    StoreUnavailableError,
-)
+from index.errors import IndexMissingError, ReportQAError, chroma_errors, store_unavailable
 from index.keyword import Keywords, open_keywords
 from index.model import Document
 from index.records import Records
@@ -340,81 +332,3 @@ def close_client(settings: Settings, client) -> None:
     if not settings.chroma_url:
         with contextlib.suppress(Exception):
             client.close()
-
-
-def store_unavailable(settings: Settings, reason: BaseException) -> StoreUnavailableError:
-    """The error for a Chroma server that cannot be reached."""
-    url = settings.chroma_url
-    return StoreUnavailableError(
-        f"cannot reach the Chroma server at {url} (REPORTQA_CHROMA_URL): {reason}",
-        f"无法连接向量库服务器（REPORTQA_CHROMA_URL={url}），请确认它已启动。",
-    )
-
-
-@contextlib.contextmanager
-def chroma_errors(settings: Settings) -> Iterator[None]:
-    """Turn a lost connection to the Chroma server into :class:`StoreUnavailableError`,
-    and a collection that is gone into :class:`IndexChangedError`."""
-    import httpx
-    from chromadb.errors import NotFoundError
-
-    from index.errors import IndexChangedError
-
-    try:
-        yield
-    except httpx.TransportError as exc:  # refused, reset, timed out: not a bug of ours
-        raise store_unavailable(settings, exc) from exc
-    except NotFoundError as exc:
-        raise IndexChangedError(exc) from exc
-
-
-_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
-_DENIED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
-
-
-@contextlib.contextmanager
-def storage_errors(home: Path) -> Iterator[None]:
-    """Turn a full disk or a denied write under ``home`` into :class:`StorageError`.
-
-    Wrap only code that writes the index: reading a report the user may not open is a
-    per-file failure, not an index problem.
-    """
-    try:
-        yield
-    except ReportQAError:
-        raise  # already says what went wrong
-    except Exception as exc:
-        problem = _storage_problem(exc)
-        if problem == "full":
-            raise StorageError(
-                f"no space left on the disk of {home}; the build was undone and the "
-                "previous index is intact",
-                "磁盘空间不足，本次建索引已撤销，原有索引不受影响。",
-            ) from exc
-        if problem == "denied":
-            raise StorageError(
-                f"no permission to write the index at {home}; the build was undone and the "
-                "previous index is intact",
-                f"没有写入索引目录（{home}）的权限，本次建索引已撤销，原有索引不受影响。",
-            ) from exc
-        raise
-
-
-def _storage_problem(exc: BaseException) -> Literal["full", "denied"] | None:
-    """Whether ``exc``, or an error that caused it, is a full disk or a denied write.
-
-    SQLite (the cache, embedded Chroma) and Chroma's Rust core report these only in words.
-    """
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in _DISK_FULL:
-            return "full"
-        if isinstance(seen, OSError) and seen.errno in _DENIED:
-            return "denied"
-        text = str(seen).lower()
-        if "disk is full" in text or "no space left" in text:
-            return "full"
-        if "readonly database" in text or "permission denied" in text:
-            return "denied"
-        seen = seen.__cause__ or seen.__context__
-    return None

@@ -1,0 +1,146 @@
+"""What a build writes: the new and changed reports' records and shards, then the manifest."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Literal
+
+from index.errors import chroma_errors, storage_errors
+from index.model import Document, ParsedDocument, Passage
+from index.settings import Settings
+from index.shards import part_codes, shard_lines, shard_name, write_shard
+from index.store import IndexStore, Manifest, close_client, open_client
+from index.tokens import tokenize
+
+Stage = Literal["reading", "embedding", "sentences", "storing"]
+# (done, total, stage): files read, passages embedded, sentences embedded, passages stored;
+# each stage is heard with done=0 before its work starts (loading the model, the first
+# batch), so that a progress bar never sits on the previous stage's "all done".
+Progress = Callable[[int, int, Stage], None]
+
+
+def model_id_for(settings: Settings, embeddings=None) -> str:
+    """Key that ties vectors to the model that made them."""
+    if embeddings is not None:
+        return getattr(embeddings, "model_id", type(embeddings).__name__)
+    from index.embeddings import embedding_model_id
+
+    return embedding_model_id(settings)
+
+
+def commit(
+    store: IndexStore,
+    previous: Manifest | None,
+    kept: list[Document],
+    to_write: dict[str, ParsedDocument],
+    stamps: dict[str, tuple[int, ...]],
+    embeddings,
+    settings: Settings,
+    rebuild: bool,
+    progress: Progress | None,
+) -> tuple[Manifest, int]:
+    """Write the records of ``to_write``, make the manifest of them and ``kept`` live, and
+    delete what neither it nor ``previous`` uses. On failure the records written are
+    deleted again (a killed build's are, by the next build) and ``previous`` stays live."""
+    model_id = model_id_for(settings, embeddings)
+    documents = sorted([*kept, *(c.document for c in to_write.values())], key=lambda d: d.source)
+    counts = {d.doc_id: (previous.passage_counts.get(d.doc_id, 0) if previous else 0) for d in kept}
+    counts |= {k: len(v.passages) for k, v in to_write.items()}
+    manifest = Manifest(
+        generation=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8],
+        model_id=model_id,
+        documents=tuple(documents),
+        passage_counts=counts,
+        previous=previous.generation if previous and not previous.outdated else None,
+        stamps={d.doc_id: stamps[d.doc_id] for d in documents if d.doc_id in stamps},
+    )
+    new = [shard_name(v.document) for v in to_write.values()]
+    client = open_client(settings)
+    try:
+        with storage_errors(store.home), chroma_errors(settings):
+            records = store.records(model_id, client)
+            records.mark_pending(new)  # before any record: a killed build's are found
+            try:
+                embedded = _write_reports(
+                    store, records, to_write, embeddings, settings, rebuild, progress
+                )
+                store.keywords(manifest)  # made here, not by the first question
+                store.publish(manifest, records)
+            except BaseException:
+                with contextlib.suppress(Exception):  # the disk gets its space back now
+                    records.drop_reports(new)
+                raise
+            records.clear_pending(new)
+            keep = [manifest] + ([previous] if previous and not previous.outdated else [])
+            store.collect_garbage(keep, records)
+            if previous is not None and previous.outdated:
+                store.drop_earlier_layout(client)
+    finally:
+        close_client(settings, client)
+    return manifest, embedded
+
+
+def _write_reports(store, records, to_write, embeddings, settings, rebuild, progress) -> int:
+    """Embed the passages and sentences of ``to_write`` (through the cache) and write each
+    report's records and shard; how many passages were embedded."""
+    import numpy as np
+
+    from index.cache import CachedEmbeddings
+
+    passages = [p for item in to_write.values() for p in item.passages]
+    model_id = model_id_for(settings, embeddings)
+    if embeddings is None:
+        from index.embeddings import load_embeddings
+
+        embeddings = partial(load_embeddings, settings)  # loaded only if the cache misses
+    cached = CachedEmbeddings(embeddings, store.cache_path, model_id, use_cache=not rebuild)
+    try:
+        if progress:
+            cached.progress = lambda done, total: progress(done, total, "embedding")
+        cached.fill([p.text for p in passages])
+        embedded = cached.embedded  # the report counts passages; sentences follow them
+        if progress:
+            cached.progress = lambda done, total: progress(done, total, "sentences")
+        # Sentence vectors let the answerer judge meaning clause by clause (see
+        # assistant.extract); the cache keeps rebuilds incremental for them too.
+        cached.fill(sentence_texts(passages))
+        cached.use_cache = True  # everything is fresh now: reading it back must not embed again
+        if progress:
+            progress(0, len(passages), "storing")
+        done = 0
+        tokens: dict[str, list[str]] = {}  # a repeated passage is tokenised once
+        for item in to_write.values():
+            doc, own = item.document, list(item.passages)
+            for p in own:
+                if p.text not in tokens:
+                    tokens[p.text] = tokenize(p.text)
+            vectors = cached.embed_array([p.text for p in own], np.float32)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            # Unit length, then float16 values: what the index always kept (answers and
+            # their ties do not change with the store).
+            vectors = (vectors / np.where(norms > 0, norms, 1)).astype(np.float16)
+            units = cached.embed_array(sentence_texts(own))  # float16
+            lines = shard_lines([(p, tokens[p.text]) for p in own])
+            parts = part_codes(own, {doc.doc_id: doc})
+            records.add_report(
+                doc, lines, own, vectors.astype(np.float32), units.astype(np.float32), parts
+            )
+            folder = store.shard_folder(doc)
+            if not folder.is_dir():
+                store.shards.mkdir(parents=True, exist_ok=True)
+                write_shard(folder, doc, lines)
+            done += len(own)
+            if progress:
+                progress(done, len(passages), "storing")
+    finally:
+        cached.close()
+    return embedded
+
+
+def sentence_texts(passages: Iterable[Passage]) -> list[str]:
+    """Every sentence of ``passages``, in passage then sentence order (the stored order)."""
+    return [p.text[a:b].strip() or p.text for p in passages for a, b in p.sentences]
