@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.errors import IndexChangedError, IndexMissingError, ModelError, ReportQAError
+from index.errors import (
+    IndexChangedError,
+    IndexMissingError,
+    ModelError,
+    ReportQAError,
+    chroma_errors,
+)
 from index.model import Document, Passage
 from index.settings import Settings
 from index.shards import PARTS, Part, report_parts, top
@@ -18,7 +24,6 @@ from index.store import (
     IndexOutdatedError,
     IndexStore,
     Manifest,
-    chroma_errors,
     close_client,
     open_client,
 )

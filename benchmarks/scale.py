@@ -2,6 +2,7 @@
 
 Usage:
     python benchmarks/scale.py [--sizes 10000 100000] [--server] [--corpus ../shared/corpus]
+        [--before 38e358a [--codes before after]] [--work DIR] [--json FILE]
 
 Documents are the real reports' passages re-cut and recombined into new reports (each with
 its own region, year and title in a ``.meta.json``, and its region written into every
@@ -18,10 +19,17 @@ that phase's:
   copying the index from the Chroma server.
 
 ``--server`` repeats every size against a ``chroma run`` on 127.0.0.1 (``--only-server``:
-only against it). ``--work DIR`` keeps
-each size's documents, home and Chroma data under DIR (``DIR/SIZE-embedded``, ...); run again
-with the same DIR, it skips the build of a home that is there and measures adding one more
-report and serving only (a 10^5 build takes a quarter of an hour).
+only against it). ``--before REF`` measures the code at git REF ("before", in a worktree
+``DIR/code-before``) next to this working tree ("after") on the same generated reports:
+each size's reports are written once (``DIR/SIZE-docs``) and copied for every store and
+code, so both add the same one report and neither changes the other's input. ``--codes``
+picks which to measure now (the other can follow in a later run with the same DIR).
+
+``--work DIR`` keeps everything under DIR (``DIR/SIZE-STORE-CODE`` holds a copy of the
+reports, the home, the Chroma data and ``build.json``); run again with the same DIR, it skips
+a build that has finished and measures adding one more report and serving only (a 10^5 build
+takes a quarter of an hour). ``--json FILE`` keeps the rows of earlier runs for other sizes,
+stores and codes, so a later run completes the side-by-side table.
 """
 
 from __future__ import annotations
@@ -44,7 +52,11 @@ import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# The code measured: this repo or, in a child phase, the checkout it was given (SCALE_CODE).
+# It goes first on the path, before `index` or `assistant` is imported (the editable
+# install's finder, which points at ROOT, comes after the path).
+CODE = Path(os.environ.get("SCALE_CODE", ROOT)).resolve()
+sys.path.insert(0, str(CODE))
 
 DIM = 384
 QUESTIONS = (
@@ -128,15 +140,16 @@ def phase_serve(home: Path, url: str | None) -> dict:
     }
 
 
-def _child(*args: str) -> dict:
+def _child(code: Path, *args: str) -> dict:
+    """Run one phase in a fresh process importing the code at ``code``."""
     done = subprocess.run(
         [sys.executable, __file__, "_phase", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(code), "SCALE_CODE": str(code)},
     )
     if done.returncode != 0:
-        raise SystemExit(f"phase {args[0]} failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"phase {args[0]} ({code}) failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -176,6 +189,16 @@ def write_documents(folder: Path, pool: list[str], count: int, start: int = 0) -
         (folder / f"{name.name}.meta.json").write_text(json.dumps(meta, ensure_ascii=False))
 
 
+def shared_documents(folder: Path, pool: list[str], count: int) -> Path:
+    """``count`` reports in ``folder``, written once (``folder.done`` says they are all there)."""
+    done = folder.with_suffix(".done")
+    if not done.exists() or done.read_text() != str(count):
+        shutil.rmtree(folder, ignore_errors=True)
+        write_documents(folder, pool, count)
+        done.write_text(str(count))
+    return folder
+
+
 def passages_per_document(pool: list[str]) -> float:
     from index.parse import parse_file
 
@@ -211,36 +234,60 @@ def start_chroma(path: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("chroma run did not start")
 
 
+# -- the code before -----------------------------------------------------------------------
+
+
+def _git(where: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"git {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def before_tree(ref: str, where: Path) -> tuple[Path, str]:
+    """A git worktree of this repo at ``ref`` in ``where`` (made once, then reused)."""
+    commit = _git(ROOT, "rev-parse", "--verify", f"{ref}^{{commit}}")
+    if not where.exists():
+        _git(ROOT, "worktree", "add", "--detach", str(where), commit)
+    if (held := _git(where, "rev-parse", "HEAD")) != commit:
+        raise SystemExit(f"{where} holds {held[:9]}, not {ref} ({commit[:9]})")
+    return where.resolve(), commit
+
+
 # -- driver -----------------------------------------------------------------------------
 
 
-def measure(size: int, pool: list[str], per_doc: float, server: bool, work: Path) -> dict:
-    docs = work / "docs"
+def measure(code: Path, pool: list[str], shared: Path, server: bool, work: Path) -> dict:
+    """Build ``shared``'s reports with ``code`` in ``work``, add one more, serve."""
+    docs = work / "docs"  # this code's own copy: the report it adds is its own
     home = work / "home"
     built = work / "build.json"  # the build's figures, once it has finished
+    if not built.exists():  # from nothing: no half-built home or Chroma data
+        for old in (docs, home, work / "chroma"):
+            shutil.rmtree(old, ignore_errors=True)
+        shutil.copytree(shared, docs)
     proc, url = start_chroma(work / "chroma") if server else (None, None)
     try:
         args = [str(home), url or ""]
         if built.exists():
             build = json.loads(built.read_text())
         else:
-            write_documents(docs, pool, max(1, round(size / per_doc)))
-            build = _child("build", *args, str(docs))
+            build = _child(code, "build", *args, str(docs))
             built.write_text(json.dumps(build))
+        # The same next report for every code and store (one more on each rerun).
         write_documents(docs, pool, 1, start=len(list(docs.glob("*.txt"))))
-        add = _child("build", *args, str(docs))
+        add = _child(code, "build", *args, str(docs))
         # Against a server, a chat server on another machine starts from an empty home
         # and copies the index from the server first.
         reader = work / "reader-home" if server else home
         if server:
             shutil.rmtree(reader, ignore_errors=True)
-        serve = _child("serve", str(reader), url or "")
+        serve = _child(code, "serve", str(reader), url or "")
     finally:
         if proc:
             proc.terminate()
             proc.wait()
     return {
-        "size": size,
         "store": "server" if server else "embedded",
         # The index as served: a home reused across parser versions holds another count
         # than its first build did.
@@ -259,6 +306,7 @@ def measure(size: int, pool: list[str], per_doc: float, server: bool, work: Path
 
 COLUMNS = (
     ("store", "{}"),
+    ("code", "{}"),
     ("passages", "{:,}"),
     ("build_s", "{:.0f}"),
     ("build_peak_mb", "{:.0f}"),
@@ -280,8 +328,18 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _key(row: dict) -> tuple:
+    return (row["size"], row["store"], row.get("code", "after"))
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_phase":
+        import assistant
+        import index
+
+        for module in (index, assistant):  # the code asked for, not the editable install
+            if not Path(module.__file__).resolve().is_relative_to(CODE):
+                raise SystemExit(f"{module.__name__} is {module.__file__}, not under {CODE}")
         name, home, url, *rest = sys.argv[2:]
         home_path, url = Path(home), url or None
         if name == "build":
@@ -297,24 +355,45 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--json", type=Path, help="write the rows here too")
     parser.add_argument("--work", type=Path, help="keep (and reuse) the built homes here")
+    parser.add_argument("--before", metavar="REF", help="also measure the code at git REF")
+    parser.add_argument("--codes", nargs="+", choices=("before", "after"), help="default: both")
     args = parser.parse_args()
+    codes = args.codes or (["before", "after"] if args.before else ["after"])
+    if "before" in codes and not args.before:
+        parser.error("--codes before needs --before REF")
     pool = paragraph_pool(args.corpus)
     per_doc = passages_per_document(pool)
     print(f"{len(pool):,} real passages; {per_doc:.0f} passages per generated report", flush=True)
-    rows = []
-    for size in args.sizes:
-        stores = (True,) if args.only_server else (False, True) if args.server else (False,)
-        for server in stores:
-            if args.work:
-                work = args.work / f"{size}-{'server' if server else 'embedded'}"
-                work.mkdir(parents=True, exist_ok=True)
-                rows.append(measure(size, pool, per_doc, server, work))
-            else:
-                with tempfile.TemporaryDirectory(prefix="rq-scale-") as tmp:
-                    rows.append(measure(size, pool, per_doc, server, Path(tmp)))
-            print(table(rows[-1:]).splitlines()[-1], flush=True)
-            if args.json:
-                args.json.write_text(json.dumps(rows, indent=1))
+    earlier = json.loads(args.json.read_text()) if args.json and args.json.exists() else []
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="rq-scale-") as tmp:
+        top = args.work or Path(tmp)
+        top.mkdir(parents=True, exist_ok=True)
+        trees = {"after": (ROOT, "working tree")}
+        if "before" in codes:
+            trees["before"] = before_tree(args.before, top / "code-before")
+        try:
+            for size in args.sizes:
+                shared = shared_documents(top / f"{size}-docs", pool, max(1, round(size / per_doc)))
+                stores = (True,) if args.only_server else (False, True) if args.server else (False,)
+                for server, code in [(s, c) for s in stores for c in codes]:
+                    work = top / f"{size}-{'server' if server else 'embedded'}-{code}"
+                    work.mkdir(parents=True, exist_ok=True)
+                    path, ref = trees[code]
+                    row = measure(path, pool, shared, server, work)
+                    rows.append({"size": size, "code": code, "ref": ref, **row})
+                    print(table(rows[-1:]).splitlines()[-1], flush=True)
+                    if args.json:
+                        mine = {_key(r) for r in rows}
+                        kept = [r for r in earlier if _key(r) not in mine]
+                        args.json.write_text(json.dumps(kept + rows, indent=1, ensure_ascii=False))
+        finally:
+            if not args.work and "before" in trees:  # a worktree in a temporary directory
+                _git(ROOT, "worktree", "remove", "--force", str(trees["before"][0]))
+    if args.json and args.json.exists():  # with the earlier runs' rows
+        rows = json.loads(args.json.read_text())
+    order = {"embedded": 0, "server": 1, "before": 0, "after": 1}
+    rows.sort(key=lambda r: (r["size"], order[r["store"]], order[r.get("code", "after")]))
     print(table(rows))
 
 

@@ -128,12 +128,6 @@ class BM25:
         meta = {"format": FORMAT, "k1": self.k1, "b": self.b, "vocab": self.vocab}
         (folder / VOCAB_FILE).write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
 
-    @staticmethod
-    def saved(folder: Path) -> bool:
-        """Whether ``folder`` holds an index of this format, without reading it (format 1
-        had no term counts)."""
-        return all((folder / f"{name}.npy").exists() for name in _ARRAYS)
-
     @classmethod
     def load(cls, folder: Path) -> BM25 | None:
         """Open a saved index, its arrays memory-mapped; ``None`` if it is of an older format."""
