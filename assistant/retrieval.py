@@ -10,13 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.errors import (
-    IndexChangedError,
-    IndexMissingError,
-    ModelError,
-    ReportQAError,
-    chroma_errors,
-)
+from index.errors import IndexChangedError, IndexMissingError, ModelError, chroma_errors
 from index.model import Document, Passage
 from index.settings import Settings
 from index.shards import PARTS, Part, report_parts, top
@@ -28,16 +22,13 @@ from index.store import (
     open_client,
 )
 from index.tokens import tokenize
+from index.vectors import Vectors
 
 RRF_K = 60
 _CANDIDATES = 30
 _QUERY_CACHE = 512
 _DENSE_CACHE = 64  # a question's passage scans (its search and its decision use one)
 _PASSAGE_CACHE = 4096  # passages parsed lately: a question reads a hundred or so
-_UNIT_CACHE = 4096  # sentence vectors of passages read lately (of reports not at hand)
-# Reports' vectors kept at hand (a report's ~1 MB): the 34 reports take 33 MB; at 10^5
-# passages a question reads a few reports of a thousand.
-_REPORT_CACHE_BYTES = 512 * 2**20
 # Keyword hits sorted at first to find the reports whose best rows come first (see
 # _best_per_doc): a dozen reports almost always appear among these; else all are sorted.
 _PER_DOC_WINDOW = 512
@@ -85,6 +76,7 @@ class Retriever:
         self.records = store.records(manifest.model_id, self._client)
         with self._chroma():
             self.index = store.open_index(manifest, self.records)
+        self.vectors = Vectors(self.records, self.index)
         self.documents = self.index.documents
         self.codes = self.index.code_of
         self.bm25 = self.index.keyword
@@ -94,11 +86,6 @@ class Retriever:
         self._vectors: dict[str, list[float]] = {}  # repeated questions skip the model
         # The passage scan of a question, kept for its decision after its search.
         self._dense_found: dict[tuple, dict[int, float]] = {}
-        self._reports: collections.OrderedDict[int, tuple[np.ndarray, np.ndarray]] = (
-            collections.OrderedDict()
-        )  # report code -> its passage and sentence vectors, most recent last
-        self._report_bytes = 0
-        self._units: dict[int, np.ndarray] = {}  # row -> its sentence vectors (hits only)
         self._cache_lock = threading.Lock()
 
     def close(self) -> None:
@@ -140,7 +127,8 @@ class Retriever:
         """Every passage of report ``doc_id`` (under ``section`` when given), in report
         order, as hits of ``query`` (their sentences' similarities to it; no search scores)."""
         vector = self._query_vector(query)
-        self._report_vectors(self.codes[doc_id])
+        with self._chroma():
+            self.vectors.report(self.codes[doc_id])
         rows = (r for a, b in self.index.live_ranges([doc_id]) for r in range(a, b))
         none = collections.defaultdict(float)
         return [
@@ -208,87 +196,27 @@ class Retriever:
             best += [r for r in self._best_per_doc(keyword_scores, per_doc) if r not in best]
         vector = self._query_vector(query) if mode != "keyword" else None
         if vector is not None:
-            self._fetch_units(best)
+            with self._chroma():
+                self.vectors.fetch_units(best)
         return [self._hit(r, fused.get(r, 0.0), dense, keyword_scores, vector) for r in best]
 
     def _best_by_sentence(self, query: str, doc_ids: set[str] | None) -> list[int]:
         """Passages ranked by their sentence most similar to the query, among the sentences
-        of ``doc_ids`` only (all live ones when ``None``): the scoped reports' sentences
-        scanned exactly, or Chroma's nearest sentences of all."""
+        of ``doc_ids`` only (all live ones when ``None``)."""
         vector = np.asarray(self._query_vector(query), np.float32)
-        if doc_ids is None:
-            with self._chroma():
-                found = self.records.nearest_units(vector, _CANDIDATES * 3)
-            rows = (self.index.row_of(pid) for pid, _ in found)
-            return list(dict.fromkeys(r for r in rows if r is not None))[:_CANDIDATES]
-        sims, rows = [], []
-        for code in sorted(self.codes[d] for d in doc_ids if d in self.codes):
-            _, units = self._report_vectors(code)
-            first = int(self.index.first_row[code])
-            counts = self.index.counts[first : int(self.index.first_row[code + 1])]
-            sims.append(units @ vector)
-            rows.append(np.repeat(np.arange(first, first + len(counts)), counts))
-        if not sims:
-            return []
-        sims, rows = np.concatenate(sims), np.concatenate(rows)
-        best = rows[top(sims, _CANDIDATES * 3)]
-        return list(dict.fromkeys(int(r) for r in best))[:_CANDIDATES]
+        with self._chroma():
+            return self.vectors.best_by_sentence(vector, self._codes(doc_ids), _CANDIDATES)
+
+    def _codes(self, doc_ids: set[str] | None) -> list[int] | None:
+        return None if doc_ids is None else [self.codes[d] for d in doc_ids if d in self.codes]
 
     def sentence_similarities(self, row: int, vector) -> tuple[float, ...]:
         """Cosine similarity of the query ``vector`` to each sentence of passage ``row``."""
         if vector is None:
             return ()
-        units = self._units_of(row)
+        with self._chroma():
+            units = self.vectors.units_of(row)
         return tuple(float(x) for x in units @ np.asarray(vector, np.float32))
-
-    def _units_of(self, row: int) -> np.ndarray:
-        """The sentence vectors of passage ``row``."""
-        code = int(self.index.doc_code[row])
-        cached = self._reports.get(code)
-        if cached is not None:
-            first = self.index.first_sentence
-            base = int(first[self.index.first_row[code]])
-            return cached[1][int(first[row]) - base : int(first[row + 1]) - base]
-        if row not in self._units:
-            self._fetch_units([row])
-        return self._units[row]
-
-    def _fetch_units(self, rows: list[int]) -> None:
-        """Read the sentence vectors of ``rows`` not at hand, in one request."""
-        wanted = {
-            self.index.record_id(r): r
-            for r in rows
-            if r not in self._units and int(self.index.doc_code[r]) not in self._reports
-        }
-        if not wanted:
-            return
-        counts = {pid: int(self.index.counts[r]) for pid, r in wanted.items()}
-        with self._chroma():
-            found = self.records.unit_vectors(counts)
-        if len(found) < len(wanted):
-            raise IndexChangedError(ReportQAError("sentence vectors of the index are gone"))
-        for pid, units in found.items():
-            self._keep(self._units, wanted[pid], units, _UNIT_CACHE)
-
-    def _report_vectors(self, code: int) -> tuple[np.ndarray, np.ndarray]:
-        """The passage and sentence vectors of report ``code``, read once and kept while
-        the cache has room."""
-        found = self._reports.get(code)
-        if found is not None:
-            self._reports.move_to_end(code)
-            return found
-        with self._chroma():
-            found = self.records.report_vectors(self.index.names[code])
-        first, end = int(self.index.first_row[code]), int(self.index.first_row[code + 1])
-        if len(found[0]) != end - first or len(found[1]) != int(self.index.counts[first:end].sum()):
-            raise IndexChangedError(ReportQAError(f"vectors of {self.index.names[code]} are gone"))
-        with self._cache_lock:
-            self._reports[code] = found
-            self._report_bytes += found[0].nbytes + found[1].nbytes
-            while self._report_bytes > _REPORT_CACHE_BYTES and len(self._reports) > 1:
-                _, (a, b) = self._reports.popitem(last=False)
-                self._report_bytes -= a.nbytes + b.nbytes
-        return found
 
     def _query_vector(self, query: str) -> list[float]:
         vector = self._vectors.get(query)
@@ -353,28 +281,10 @@ class Retriever:
         return found
 
     def _dense(self, query: str, doc_ids: set[str] | None) -> dict[int, float]:
-        """Row -> cosine similarity, best first: the scoped reports' passages scanned
-        exactly, or Chroma's nearest passages of all."""
+        """Row -> cosine similarity, best first."""
         vector = np.asarray(self._query_vector(query), np.float32)
-        if doc_ids is not None:
-            sims, rows = [], []
-            for code in sorted(self.codes[d] for d in doc_ids if d in self.codes):
-                passages, _ = self._report_vectors(code)
-                sims.append(passages @ vector)
-                rows.append(np.arange(self.index.first_row[code], self.index.first_row[code + 1]))
-            if not sims:
-                return {}
-            sims, rows = np.concatenate(sims), np.concatenate(rows)
-            best = top(sims, _CANDIDATES)
-            return {int(rows[i]): float(sims[i]) for i in best}
         with self._chroma():
-            found = self.records.nearest_passages(vector, _CANDIDATES)
-        out: dict[int, float] = {}
-        for pid, sim in found:
-            row = self.index.row_of(pid)
-            if row is not None:
-                out[row] = sim
-        return out
+            return self.vectors.best_passages(vector, self._codes(doc_ids), _CANDIDATES)
 
 
 def _quiet_blas() -> None:

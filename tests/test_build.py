@@ -335,7 +335,7 @@ def _index_by_passage(settings, embeddings) -> dict[str, tuple]:
     try:
         out = {}
         for row in range(retriever.index.rows):
-            units = retriever._units_of(row).tolist()
+            units = retriever.vectors.units_of(row).tolist()
             part = retriever.index.parts[row]
             out[retriever.index.record_id(row)] = (retriever.passage(row), part, units)
         return out
