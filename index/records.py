@@ -174,8 +174,8 @@ class Records:
         )
 
     def mark_pending(self, names: Sequence[str]) -> None:
-        """Name the report versions a build is about to write, before it writes any record of
-        them: a build killed half-way leaves records that the next one finds by these."""
+        """Name report versions whose records a build is about to write or delete, before it
+        does: a build killed half-way leaves records that the next one finds by these."""
         ids = [f"pending:{n}" for n in names]
         for start in range(0, len(ids), _BATCH):
             batch = ids[start : start + _BATCH]
@@ -186,26 +186,15 @@ class Records:
             )
 
     def clear_pending(self, names: Sequence[str]) -> None:
-        """Forget that ``names`` were being written (they are live now)."""
+        """Forget that ``names`` were pending (they are live now)."""
         ids = [f"pending:{n}" for n in names]
         for start in range(0, len(ids), _BATCH):
             self.meta.delete(ids=ids[start : start + _BATCH])
 
-    def stored_reports(self) -> set[str]:
-        """The report versions that have records: complete ones, and those of a build that
-        named them (see :meth:`mark_pending`) and may have stopped half-way."""
-        names: set[str] = set()
-        for collection, where in ((self.reports, None), (self.meta, {"kind": "pending"})):
-            offset = 0
-            while True:
-                got = collection.get(
-                    where=where, include=["metadatas"], limit=_BATCH, offset=offset
-                )
-                names.update(m["report"] for m in got["metadatas"])
-                if len(got["ids"]) < _BATCH:
-                    break
-                offset += _BATCH
-        return names
+    def pending_reports(self) -> set[str]:
+        """The report versions named by :meth:`mark_pending` and not settled since."""
+        got = self.meta.get(where={"kind": "pending"}, include=["metadatas"])
+        return {m["report"] for m in got["metadatas"]}
 
     def drop_reports(self, names: Sequence[str]) -> None:
         """Delete every record of the report versions ``names``."""

@@ -65,6 +65,9 @@ class Manifest:
     # Each document's file stamp when it was hashed (see ``index.parse.file_stamp``): a
     # build does not read a file whose stamp is unchanged. Absent: hash it.
     stamps: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # Report versions the manifest before had and this one has not: their records stay
+    # while that manifest may be read, and go at the next build.
+    retired: tuple[str, ...] = ()
     # Written by an earlier version (its vectors are not in Chroma): rebuilt by a build.
     outdated: bool = False
 
@@ -80,6 +83,7 @@ class Manifest:
             "generation": self.generation,
             "model_id": self.model_id,
             "previous": self.previous,
+            "retired": list(self.retired),
             "documents": documents,
         }
 
@@ -100,6 +104,7 @@ class Manifest:
             passage_counts=counts,
             previous=data.get("previous"),
             stamps=stamps,
+            retired=tuple(data.get("retired", ())),
             outdated=data.get("format", 1) != MANIFEST_FORMAT,
         )
 
@@ -230,11 +235,13 @@ class IndexStore:
         )
 
     def collect_garbage(self, keep: list[Manifest], records: Records) -> None:
-        """Delete the records and shards of report versions that none of ``keep`` (the live
-        manifest and the one before) names, and the collections of other models."""
+        """Delete the records of the pending report versions (see
+        :meth:`~index.records.Records.mark_pending`) that none of ``keep`` (the live manifest
+        and the one before) names, the collections of other models, and the shards of this
+        home that ``keep`` does not use."""
         wanted = {shard_name(d) for m in keep for d in m.documents}
         with chroma_errors(self.settings):
-            records.drop_reports(sorted(records.stored_reports() - wanted))
+            records.drop_reports(sorted(records.pending_reports() - wanted))
             records.drop_other_models()
         if self.shards.is_dir():
             now = time.time()

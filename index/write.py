@@ -48,6 +48,8 @@ def commit(
     deleted again (a killed build's are, by the next build) and ``previous`` stays live."""
     model_id = model_id_for(settings, embeddings)
     documents = sorted([*kept, *(c.document for c in to_write.values())], key=lambda d: d.source)
+    live = previous if previous and not previous.outdated else None
+    names = {shard_name(d) for d in documents}
     counts = {d.doc_id: (previous.passage_counts.get(d.doc_id, 0) if previous else 0) for d in kept}
     counts |= {k: len(v.passages) for k, v in to_write.items()}
     manifest = Manifest(
@@ -55,15 +57,19 @@ def commit(
         model_id=model_id,
         documents=tuple(documents),
         passage_counts=counts,
-        previous=previous.generation if previous and not previous.outdated else None,
+        previous=live.generation if live else None,
         stamps={d.doc_id: stamps[d.doc_id] for d in documents if d.doc_id in stamps},
+        retired=tuple(sorted({shard_name(d) for d in live.documents} - names)) if live else (),
     )
     new = [shard_name(v.document) for v in to_write.values()]
+    # What the manifest before retired goes now, unless it is back: named before anything
+    # changes, with what is written, so that a kill at any point leaves them findable.
+    going = sorted(set(live.retired) - names) if live else []
     client = open_client(settings)
     try:
         with storage_errors(store.home), chroma_errors(settings):
             records = store.records(model_id, client)
-            records.mark_pending(new)  # before any record: a killed build's are found
+            records.mark_pending(new + going)
             try:
                 embedded = _write_reports(
                     store, records, to_write, embeddings, settings, rebuild, progress
@@ -75,8 +81,7 @@ def commit(
                     records.drop_reports(new)
                 raise
             records.clear_pending(new)
-            keep = [manifest] + ([previous] if previous and not previous.outdated else [])
-            store.collect_garbage(keep, records)
+            store.collect_garbage([manifest, *([live] if live else [])], records)
             if previous is not None and previous.outdated:
                 store.drop_earlier_layout(client)
     finally:

@@ -273,7 +273,7 @@ def _stored(settings, model_id: str) -> set[str]:
         ids = set(records.passages.get(include=[])["ids"]) | set(
             {i for c in records.unit_collections() for i in c.get(include=[])["ids"]}
         )
-        return {i.partition(":")[0] for i in ids} | records.stored_reports()
+        return {i.partition(":")[0] for i in ids} | records.pending_reports()
     finally:
         close_client(settings, client)
 
