@@ -11,9 +11,9 @@ and it cannot drop and add passages.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -94,20 +94,14 @@ class BM25:
         else:
             rows, tf = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
             ends, lengths, offset = np.zeros(1, dtype=np.int64), [], 0
-        new_terms, new_rows, new_tfs = [], [], []
-        for i, doc in enumerate(corpus):
-            for term, count in Counter(doc).items():
-                new_terms.append(vocab.setdefault(term, len(vocab)))
-                new_rows.append(offset + i)
-                new_tfs.append(count)
+        terms, new_rows, new_tfs = _postings(vocab, corpus, offset)
         lengths.append(np.asarray([len(doc) for doc in corpus], dtype=np.float32))
-        terms = np.asarray(new_terms, dtype=np.int64)
         order = np.argsort(terms, kind="stable")  # by term; rows ascending within
         # Each new posting goes at the end of its term's kept postings (no sort of them all).
         ends = np.concatenate([ends, np.full(len(vocab) + 1 - len(ends), ends[-1])])
         at = ends[terms[order] + 1]
-        indices = np.insert(rows, at, np.asarray(new_rows, dtype=np.int64)[order])
-        tf = np.insert(tf, at, np.asarray(new_tfs, dtype=np.float32)[order])
+        indices = np.insert(rows, at, new_rows[order])
+        tf = np.insert(tf, at, new_tfs[order])
         counts = np.diff(ends) + np.bincount(terms, minlength=len(vocab))
         return cls(
             vocab,
@@ -163,3 +157,19 @@ class BM25:
             rows, tf = self.indices[a:b], self.tf[a:b]
             out[rows] += np.float32(self.idf(term)) * tf * (self.k1 + 1) / (tf + self._norm[rows])
         return out
+
+
+def _postings(
+    vocab: dict[str, int], corpus: list[list[str]], offset: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(term, row, count)`` of every distinct term of each passage of ``corpus`` (rows
+    numbered from ``offset``), new terms added to ``vocab`` in sorted order. In numpy: a
+    Python loop over each passage's terms took 3-10 s at 10^5 passages."""
+    flat = list(itertools.chain.from_iterable(corpus))
+    for term in sorted(set(flat) - vocab.keys()):
+        vocab[term] = len(vocab)
+    ids = np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat))
+    rows = np.repeat(np.arange(len(corpus), dtype=np.int64), [len(doc) for doc in corpus])
+    keys, counts = np.unique(ids * max(len(corpus), 1) + rows, return_counts=True)
+    terms, local = np.divmod(keys, max(len(corpus), 1))
+    return terms, local + offset, counts.astype(np.float32)

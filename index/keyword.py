@@ -55,17 +55,19 @@ def open_keywords(
     shard_folder: Callable[[Document], Path],
     keep: frozenset[str] = frozenset(),
     grace: float = 60.0,
+    tokens: dict[str, list[list[str]]] | None = None,
 ) -> Keywords:
     """The keyword index of ``generation`` (its ``documents``' shards must be there), made
     now from the newest one this home has when it lacks it; indexes of generations other
     than ``generation`` and ``keep``, made more than ``grace`` seconds ago, are removed.
+    ``tokens`` holds the passages' tokens of shards the caller has just read.
     """
     root = home / KEYWORD_FOLDER
     folder = root / generation
     if not (folder / _REPORTS).exists():
         root.mkdir(parents=True, exist_ok=True)
         base = _newest(root, generation)
-        _write(folder, documents, shard_folder, base)
+        _write(folder, documents, shard_folder, base, tokens or {})
         _collect(root, {generation, *keep}, grace)
     return _load(folder)
 
@@ -101,6 +103,7 @@ def _write(
     documents: Sequence[Document],
     shard_folder: Callable[[Document], Path],
     base: Keywords | None,
+    tokens: dict[str, list[list[str]]],
 ) -> None:
     """Write the keyword index of ``documents``: ``base``'s rows of the reports that stay, in
     their order, then the other reports' passages; into a new folder renamed into place."""
@@ -108,7 +111,7 @@ def _write(
     kept = [n for n in (base.names if base else ()) if n in wanted]
     new = [n for n in wanted if n not in set(kept)]
     shards = {n: open_shard(shard_folder(wanted[n])) for n in new}
-    corpus = [tokens for n in new for tokens in shards[n].tokens()]
+    corpus = [t for n in new for t in (tokens[n] if n in tokens else shards[n].tokens())]
     if base is not None:
         keep = np.repeat([n in wanted for n in base.names], base.sizes).astype(bool)
         bm25 = BM25.merged(base.bm25, keep, corpus)

@@ -42,7 +42,7 @@ LIVE = "live"
 LOCK_TTL = 60.0
 _NOWHERE = [0.0]  # reports and meta records need a vector; they are never searched
 _BATCH = 5000  # records per add/get call: well under chromadb's batch limit
-_REPORTS_PER_GET = 50  # report records are large (a report's passages): fewer per call
+_REPORTS_PER_GET = 20  # report records are large (a report's passages): fewer per call
 # Search breadth: Chroma's default (100) found 97% of the exact 90 best sentences on the
 # 34 reports; 400 finds them all, as the exact scans this replaced did.
 EF_SEARCH = 400
@@ -216,14 +216,14 @@ class Records:
 
     def report_lines(self, names: Sequence[str]) -> dict[str, list[str]]:
         """The shard lines of each report version of ``names`` that has a record."""
-        out: dict[str, list[str]] = {}
-        for start in range(0, len(names), _REPORTS_PER_GET):
-            got = self.reports.get(
-                ids=list(names[start : start + _REPORTS_PER_GET]), include=["documents"]
-            )
-            for name, text in zip(got["ids"], got["documents"], strict=True):
-                out[name] = text.split("\n") if text else []
-        return out
+        batches = [names[i : i + _REPORTS_PER_GET] for i in range(0, len(names), _REPORTS_PER_GET)]
+
+        def fetch(batch: Sequence[str]) -> dict[str, list[str]]:
+            got = self.reports.get(ids=list(batch), include=["documents"])
+            docs = zip(got["ids"], got["documents"], strict=True)
+            return {name: text.split("\n") if text else [] for name, text in docs}
+
+        return {k: v for found in _each(fetch, batches) for k, v in found.items()}
 
     def report_vectors(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """A report version's passage vectors and sentence vectors, in report order."""

@@ -208,6 +208,7 @@ class IndexStore:
         from index.errors import IndexChangedError
 
         missing = [d for d in manifest.documents if not self.shard_folder(d).is_dir()]
+        fetched: dict[str, list[list[str]]] = {}  # tokens of the shards made now
         if missing:
             with chroma_errors(self.settings):
                 found = records.report_lines([shard_name(d) for d in missing])
@@ -216,14 +217,16 @@ class IndexStore:
                 if lines is None:
                     raise IndexChangedError(ReportQAError(f"report {shard_name(doc)} is gone"))
                 self.shards.mkdir(parents=True, exist_ok=True)
-                write_shard(self.shard_folder(doc), doc, lines)
-        keywords = self.keywords(manifest)
+                fetched[shard_name(doc)] = write_shard(self.shard_folder(doc), doc, lines)
+        keywords = self.keywords(manifest, fetched)
         folders = {shard_name(d): self.shard_folder(d) for d in manifest.documents}
         return OpenIndex(keywords, [folders[n] for n in keywords.names], manifest.documents)
 
-    def keywords(self, manifest: Manifest) -> Keywords:
+    def keywords(
+        self, manifest: Manifest, tokens: dict[str, list[list[str]]] | None = None
+    ) -> Keywords:
         """The keyword index of ``manifest`` (whose shards this home has), made now if this
-        home lacks it."""
+        home lacks it; ``tokens`` holds the passages' tokens of shards just read."""
         previous = frozenset({manifest.previous} if manifest.previous else ())
         return open_keywords(
             self.home,
@@ -232,6 +235,7 @@ class IndexStore:
             self.shard_folder,
             keep=previous,
             grace=RETIRED_GRACE_SECONDS,
+            tokens=tokens or {},
         )
 
     def collect_garbage(self, keep: list[Manifest], records: Records) -> None:
