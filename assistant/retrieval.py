@@ -77,6 +77,7 @@ class Retriever:
         with self._chroma():
             self.index = store.open_index(manifest, self.records)
         self.vectors = Vectors(self.records, self.index)
+        threading.Thread(target=self.vectors.prefetch, daemon=True).start()
         self.documents = self.index.documents
         self.codes = self.index.code_of
         self.bm25 = self.index.keyword
