@@ -3,6 +3,7 @@ reciprocal rank."""
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import threading
@@ -77,7 +78,12 @@ class Retriever:
         with self._chroma():
             self.index = store.open_index(manifest, self.records)
         self.vectors = Vectors(self.records, self.index)
-        threading.Thread(target=self.vectors.prefetch, daemon=True).start()
+        self._stop = threading.Event()
+        self._prefetch = threading.Thread(
+            target=self.vectors.prefetch, args=(self._stop,), daemon=True
+        )
+        self._prefetch.start()
+        atexit.register(self._finish)  # a thread inside Chroma at exit crashes the process
         self.documents = self.index.documents
         self.codes = self.index.code_of
         self.bm25 = self.index.keyword
@@ -92,8 +98,15 @@ class Retriever:
     def close(self) -> None:
         """Release the Chroma client; a question still reading this generation is asked
         again on the new one (``IndexChangedError``)."""
+        self._finish()
         self._closed = True
         close_client(self.settings, self._client)
+
+    def _finish(self) -> None:
+        """Stop reading reports' vectors in the background, once the report being read is."""
+        self._stop.set()
+        self._prefetch.join()
+        atexit.unregister(self._finish)
 
     @contextlib.contextmanager
     def _chroma(self):

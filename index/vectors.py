@@ -22,6 +22,11 @@ _UNIT_CACHE = 4096  # sentence vectors of passages read lately (of reports not a
 # Reports' vectors kept at hand (a report's ~1 MB): the 34 reports take 33 MB; at 10^5
 # passages a question reads a few reports of a thousand.
 _REPORT_CACHE_BYTES = 512 * 2**20
+# Reports whose vectors a reader reads at once, in the background: a report takes 10-30 ms
+# to read, so 50 are read in about a second. At 34 reports, reading them as questions came
+# doubled the median answer time (60 -> 139 ms); at 100 reading them all at once slowed
+# the first questions more than it saved.
+_PREFETCH = 50
 
 
 class Vectors:
@@ -82,17 +87,16 @@ class Vectors:
         sims, rows = np.concatenate(sims), np.concatenate(rows)
         return {int(rows[i]): float(sims[i]) for i in top(sims, n)}
 
-    def prefetch(self) -> None:
-        """Read every report's vectors, when they all fit in the cache with room to spare
-        (the 34 reports: 33 MB, a second): a question then reads no vector from Chroma. At
-        34 reports, reading them as questions came doubled the answer's median time."""
+    def prefetch(self, stop: threading.Event) -> None:
+        """Read every report's vectors, for an index of a few reports (see ``_PREFETCH``):
+        its questions then read no vector from Chroma. Stops when ``stop`` is set."""
+        if len(self.index.names) > _PREFETCH:
+            return  # its reports are read as questions ask for them
         try:
-            sizes = []
             for code in range(len(self.index.names)):
-                a, b = self.report(code)
-                sizes.append(a.nbytes + b.nbytes)
-                if max(sizes) * len(self.index.names) > _REPORT_CACHE_BYTES / 2:
-                    return  # a large index: its reports are read as questions ask for them
+                if stop.is_set():
+                    return
+                self.report(code)
         except Exception:  # the index moved on, or the server went: questions read them
             return
 
@@ -143,8 +147,8 @@ class Vectors:
             self._reports.move_to_end(code)
             return found
         name = self.index.names[code]
-        found = self.records.report_vectors(name)
         first, end = int(self.index.first_row[code]), int(self.index.first_row[code + 1])
+        found = self.records.report_vectors(name, [int(c) for c in self.index.counts[first:end]])
         if len(found[0]) != end - first or len(found[1]) != int(self.index.counts[first:end].sum()):
             raise IndexChangedError(ReportQAError(f"vectors of {name} are gone"))
         with self._lock:
