@@ -235,16 +235,11 @@ class Records:
             (self.passages, ids),
             (self.units(name.partition("@")[0]), units),
         ):
-            by_id: dict[str, np.ndarray] = {}
-            for start in range(0, len(wanted), _BATCH):
-                got = collection.get(ids=wanted[start : start + _BATCH], include=["embeddings"])
-                by_id.update(
-                    zip(got["ids"], np.asarray(got["embeddings"], np.float32), strict=True)
-                )
-            rows = [by_id[i] for i in wanted if i in by_id]
+            by_id = _embeddings(collection, wanted)
+            whole = len(by_id) == len(wanted)
             found.append(
-                np.array(rows, np.float32)
-                if len(rows) == len(wanted)
+                np.array([by_id[i] for i in wanted], np.float32)
+                if whole
                 else np.zeros((0, 0), np.float32)
             )
         return found[0], found[1]
@@ -256,16 +251,11 @@ class Records:
             shard = by_shard.setdefault(unit_shard(pid.partition("@")[0]), [])
             shard += [f"{pid}#{k}" for k in range(count)]
 
-        def fetch(item: tuple[int, list[str]]) -> list[tuple[str, np.ndarray]]:
+        def fetch(item: tuple[int, list[str]]) -> dict[str, np.ndarray]:
             shard, ids = item
-            collection = self._collection(f"units-{shard}", searched=True)
-            out = []
-            for start in range(0, len(ids), _BATCH):
-                got = collection.get(ids=ids[start : start + _BATCH], include=["embeddings"])
-                out += zip(got["ids"], np.asarray(got["embeddings"], np.float32), strict=True)
-            return out
+            return _embeddings(self._collection(f"units-{shard}", searched=True), ids)
 
-        by_id = dict(pair for found in _each(fetch, by_shard.items()) for pair in found)
+        by_id = {k: v for found in _each(fetch, by_shard.items()) for k, v in found.items()}
         return {
             pid: np.array([by_id[f"{pid}#{k}"] for k in range(count)], np.float32)
             for pid, count in passages.items()
@@ -375,6 +365,15 @@ def _each(fn, items) -> list:
 
             _POOL.append(ThreadPoolExecutor(UNIT_SHARDS, thread_name_prefix="chroma"))
     return list(_POOL[0].map(fn, items))
+
+
+def _embeddings(collection, ids: list[str]) -> dict[str, np.ndarray]:
+    """The vectors of the records ``ids`` of ``collection`` that it holds, by id."""
+    by_id: dict[str, np.ndarray] = {}
+    for start in range(0, len(ids), _BATCH):
+        got = collection.get(ids=ids[start : start + _BATCH], include=["embeddings"])
+        by_id.update(zip(got["ids"], np.asarray(got["embeddings"], np.float32), strict=True))
+    return by_id
 
 
 def _upsert(collection, ids: list[str], vectors: np.ndarray, metadatas: list[dict]) -> None:

@@ -155,7 +155,6 @@ class OpenIndex:
         self.names = list(keyword.names)
         self.doc_ids = [name.partition("@")[0] for name in self.names]  # row code -> document
         self._folders = list(shards)
-        self._shards: dict[int, Shard] = {}
         self.first_row = np.concatenate([[0], np.cumsum(keyword.sizes)]).astype(np.int64)
         self.rows = int(self.first_row[-1])
         self.doc_code = np.repeat(np.arange(len(self.names), dtype=np.int32), keyword.sizes)
@@ -165,16 +164,11 @@ class OpenIndex:
         self.counts = keyword.counts
         self.first_sentence = np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
 
-    def _shard(self, code: int) -> Shard:
-        found = self._shards.get(code)
-        if found is None:  # opened when first read: a question reads a few reports
-            found = self._shards.setdefault(code, open_shard(self._folders[code]))
-        return found
-
     def passage(self, row: int) -> Passage:
         """The passage at ``row``."""
         n = int(self.doc_code[row])
-        return self._shard(n).passage(row - int(self.first_row[n]))[0]
+        # open_shard keeps it open: a question reads a few reports
+        return open_shard(self._folders[n]).passage(row - int(self.first_row[n]))[0]
 
     def live_ranges(self, doc_ids: Iterable[str] | None = None) -> list[tuple[int, int]]:
         """Row range of each of ``doc_ids`` (every live document's when ``None``), in row order."""
