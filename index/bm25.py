@@ -14,6 +14,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -62,23 +64,23 @@ class BM25:
     @classmethod
     def from_tokens(cls, corpus: list[list[str]], k1: float = 1.2, b: float = 0.75) -> BM25:
         """Index one token list per passage (repeats kept: BM25 counts them)."""
-        return cls.merged(None, None, corpus, k1=k1, b=b)
+        return cls.merged(None, None, [postings_of(corpus)], k1=k1, b=b)
 
     @classmethod
     def merged(
         cls,
         base: BM25 | None,
         keep: np.ndarray | None,
-        corpus: list[list[str]],
+        added: Sequence[Postings],
         k1: float = 1.2,
         b: float = 0.75,
     ) -> BM25:
-        """``base``'s passages where ``keep`` is true, in order, then one per ``corpus`` list.
+        """``base``'s passages where ``keep`` is true, in order, then ``added``'s passages.
 
         Args:
             base: An index to start from, or ``None``.
             keep: One flag per passage of ``base``.
-            corpus: Token lists of the passages to add.
+            added: The counts of the passages to add, a report's after another's.
         """
         vocab = dict(base.vocab) if base is not None else {}
         if base is not None and keep is not None:
@@ -94,21 +96,32 @@ class BM25:
         else:
             rows, tf = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
             ends, lengths, offset = np.zeros(1, dtype=np.int64), [], 0
-        terms, new_rows, new_tfs = _postings(vocab, corpus, offset)
-        lengths.append(np.asarray([len(doc) for doc in corpus], dtype=np.float32))
-        order = np.argsort(terms, kind="stable")  # by term; rows ascending within
+        # New terms in sorted order, whatever the reports' order: a fresh build and a
+        # merged one number the same vocabulary alike.
+        for term in sorted(set().union(*(p.terms for p in added)) - vocab.keys()):
+            vocab[term] = len(vocab)
+        terms, new_rows, new_tfs = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], []
+        for p in added:  # a report's local term ids become the index's
+            lookup = np.fromiter(map(vocab.__getitem__, p.terms), np.int64, len(p.terms))
+            terms.append(lookup[p.term])
+            new_rows.append(offset + np.repeat(np.arange(len(p.width), dtype=np.int64), p.width))
+            new_tfs.append(p.tf)
+            lengths.append(p.lengths)
+            offset += len(p.width)
+        term_ids, added_rows = np.concatenate(terms), np.concatenate(new_rows)
+        order = np.argsort(term_ids, kind="stable")  # by term; rows ascending within
         # Each new posting goes at the end of its term's kept postings (no sort of them all).
         ends = np.concatenate([ends, np.full(len(vocab) + 1 - len(ends), ends[-1])])
-        at = ends[terms[order] + 1]
-        indices = np.insert(rows, at, new_rows[order])
-        tf = np.insert(tf, at, new_tfs[order])
-        counts = np.diff(ends) + np.bincount(terms, minlength=len(vocab))
+        at = ends[term_ids[order] + 1]
+        indices = np.insert(rows, at, added_rows[order])
+        tf = np.insert(tf, at, np.concatenate([np.zeros(0, np.float32), *new_tfs])[order])
+        counts = np.diff(ends) + np.bincount(term_ids, minlength=len(vocab))
         return cls(
             vocab,
             np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
             indices.astype(np.int32),
             tf.astype(np.float32),
-            np.concatenate(lengths).astype(np.float32),
+            np.concatenate([np.zeros(0, np.float32), *lengths]).astype(np.float32),
             k1,
             b,
         )
@@ -159,17 +172,34 @@ class BM25:
         return out
 
 
-def _postings(
-    vocab: dict[str, int], corpus: list[list[str]], offset: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(term, row, count)`` of every distinct term of each passage of ``corpus`` (rows
-    numbered from ``offset``), new terms added to ``vocab`` in sorted order. In numpy: a
-    Python loop over each passage's terms took 3-10 s at 10^5 passages."""
+@dataclass(frozen=True)
+class Postings:
+    """One report's passages as BM25 counts, what an index needs of them: the report's
+    distinct terms, and passage after passage its distinct terms (ids into ``terms``,
+    ascending) with how often each occurs."""
+
+    terms: tuple[str, ...]
+    term: np.ndarray  # int32 ids into ``terms``
+    tf: np.ndarray  # int32 occurrences, one per ``term``
+    width: np.ndarray  # int32: how many of ``term`` each passage has
+    lengths: np.ndarray  # float32: tokens per passage
+
+
+def postings_of(corpus: list[list[str]]) -> Postings:
+    """The counts of one token list per passage. In numpy: a Python loop over each
+    passage's terms took 3-10 s at 10^5 passages."""
     flat = list(itertools.chain.from_iterable(corpus))
-    for term in sorted(set(flat) - vocab.keys()):
-        vocab[term] = len(vocab)
-    ids = np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat))
+    terms = sorted(set(flat))
+    local = {t: n for n, t in enumerate(terms)}
+    ids = np.fromiter(map(local.__getitem__, flat), np.int64, len(flat))
     rows = np.repeat(np.arange(len(corpus), dtype=np.int64), [len(doc) for doc in corpus])
-    keys, counts = np.unique(ids * max(len(corpus), 1) + rows, return_counts=True)
-    terms, local = np.divmod(keys, max(len(corpus), 1))
-    return terms, local + offset, counts.astype(np.float32)
+    span = max(len(terms), 1)
+    keys, counts = np.unique(rows * span + ids, return_counts=True)  # passage-major
+    row, term = np.divmod(keys, span)
+    return Postings(
+        tuple(terms),
+        term.astype(np.int32),
+        counts.astype(np.int32),
+        np.bincount(row, minlength=len(corpus)).astype(np.int32),
+        np.asarray([len(doc) for doc in corpus], dtype=np.float32),
+    )

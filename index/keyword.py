@@ -2,14 +2,15 @@
 
 Chroma cannot score BM25 on one machine (its sparse indexes and ``search()`` are
 server-only), so the keyword side is ours. It is derived data, made on the home that
-reads it, never shipped: a folder per manifest (``keyword/GENERATION``) holding one BM25
-over every live passage (:mod:`index.bm25`), the report versions in its row order, and
-each row's sentence count and report part. A new manifest's index is the one before with
-the rows of reports that went dropped and the new reports' passages appended
-(:meth:`index.bm25.BM25.merged`): adding a report counts that report's tokens, not the
-index's, and the scores are those of one index of the same passages. One index rather
-than one per report: at 10^5 passages (a thousand reports) a question's word weights
-took 6 ms a word over per-report indexes, and opening them 2.7 s.
+reads it from the reports' shards (each holds its report's BM25 counts, see
+:class:`index.shards.ShardKeys`), never shipped: a folder per manifest
+(``keyword/GENERATION``) holding one BM25 over every live passage (:mod:`index.bm25`),
+the report versions in its row order, and each row's sentence count and report part. A
+new manifest's index is the one before with the rows of reports that went dropped and
+the new reports' counts appended (:meth:`index.bm25.BM25.merged`): adding a report costs
+that report's counts, not the index's, and the scores are those of one index of the same
+passages. One index rather than one per report: at 10^5 passages (a thousand reports) a
+question's word weights took 6 ms a word over per-report indexes, and opening them 2.7 s.
 """
 
 from __future__ import annotations
@@ -52,22 +53,20 @@ def open_keywords(
     home: Path,
     generation: str,
     documents: Sequence[Document],
-    shard_folder: Callable[[Document], Path],
+    shard_path: Callable[[Document], Path],
     keep: frozenset[str] = frozenset(),
     grace: float = 60.0,
-    tokens: dict[str, list[list[str]]] | None = None,
 ) -> Keywords:
     """The keyword index of ``generation`` (its ``documents``' shards must be there), made
     now from the newest one this home has when it lacks it; indexes of generations other
     than ``generation`` and ``keep``, made more than ``grace`` seconds ago, are removed.
-    ``tokens`` holds the passages' tokens of shards the caller has just read.
     """
     root = home / KEYWORD_FOLDER
     folder = root / generation
     if not (folder / _REPORTS).exists():
         root.mkdir(parents=True, exist_ok=True)
         base = _newest(root, generation)
-        _write(folder, documents, shard_folder, base, tokens or {})
+        _write(folder, documents, shard_path, base)
         _collect(root, {generation, *keep}, grace)
     return _load(folder)
 
@@ -101,27 +100,26 @@ def _newest(root: Path, generation: str) -> Keywords | None:
 def _write(
     folder: Path,
     documents: Sequence[Document],
-    shard_folder: Callable[[Document], Path],
+    shard_path: Callable[[Document], Path],
     base: Keywords | None,
-    tokens: dict[str, list[list[str]]],
 ) -> None:
     """Write the keyword index of ``documents``: ``base``'s rows of the reports that stay, in
     their order, then the other reports' passages; into a new folder renamed into place."""
     wanted = {shard_name(d): d for d in documents}
     kept = [n for n in (base.names if base else ()) if n in wanted]
     new = [n for n in wanted if n not in set(kept)]
-    shards = {n: open_shard(shard_folder(wanted[n])) for n in new}
-    corpus = [t for n in new for t in (tokens[n] if n in tokens else shards[n].tokens())]
+    keys = {n: open_shard(shard_path(wanted[n])).keys() for n in new}
+    added = [keys[n].postings for n in new]
     if base is not None:
         keep = np.repeat([n in wanted for n in base.names], base.sizes).astype(bool)
-        bm25 = BM25.merged(base.bm25, keep, corpus)
+        bm25 = BM25.merged(base.bm25, keep, added)
         counts, parts = [base.counts[keep]], [base.parts[keep]]
     else:
-        bm25, counts, parts = BM25.from_tokens(corpus), [], []
-    counts += [shards[n].counts for n in new]
-    parts += [shards[n].parts for n in new]
+        bm25, counts, parts = BM25.merged(None, None, added), [], []
+    counts += [keys[n].counts for n in new]
+    parts += [keys[n].parts for n in new]
     sizes = [s for n, s in zip(base.names, base.sizes, strict=True) if n in wanted] if base else []
-    sizes += [shards[n].size for n in new]
+    sizes += [keys[n].size for n in new]
     tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.tmp")
     tmp.mkdir(parents=True)
     try:

@@ -9,8 +9,8 @@ or an ``HttpClient`` (``REPORTQA_CHROMA_URL``). Collections of one index and mod
   a ``where`` filter;
 - ``units-0`` … ``units-7``: a record per sentence (evidence unit) of each passage, its
   vector, a report's sentences all in one of eight collections (see ``UNIT_SHARDS``);
-- ``reports``: a record per report version, its passages and keyword tokens as the
-  document: the keyword shard (see :mod:`index.shards`) is made from it on any machine.
+- ``reports``: a record per report version, its shard (see :mod:`index.shards`: its
+  passages and keyword counts) as the document, so any machine has it to search.
 
 and ``rq-INDEX-meta``: ``live``, the live manifest (one record: a build goes live for
 every reader at once), and the build lock's claims. Ids say what a record holds
@@ -43,6 +43,7 @@ LOCK_TTL = 60.0
 _NOWHERE = [0.0]  # reports and meta records need a vector; they are never searched
 _BATCH = 5000  # records per add/get call: well under chromadb's batch limit
 _REPORTS_PER_GET = 20  # report records are large (a report's passages): fewer per call
+_AHEAD = 4  # calls in flight while a caller reads the results of the one before
 # Search breadth: Chroma's default (100) found 97% of the exact 90 best sentences on the
 # 34 reports; 400 finds them all, as the exact scans this replaced did.
 EF_SEARCH = 400
@@ -128,7 +129,7 @@ class Records:
     def add_report(
         self,
         doc: Document,
-        lines: Sequence[str],
+        shard: str,
         passages: Sequence[Passage],
         passage_vectors: np.ndarray,
         unit_vectors: np.ndarray,
@@ -136,21 +137,13 @@ class Records:
     ) -> None:
         """Write one report version: its units, passages, then its report record (whose
         presence says the rest is there). ``upsert``: a build killed half-way may have
-        written some already."""
+        written some already. When its last passage is there as it would be written, all
+        its vectors are (a version's vectors never change: its id names its text and
+        parser, the collection its model), and only the report record is written: an
+        upgrade of the index's format, at 10^5 passages, writes 10^3 records, not 6*10^5."""
         name = shard_name(doc)
         ids = [f"{name}:{n}" for n in range(len(passages))]
-        unit_ids = [
-            f"{pid}#{k}"
-            for pid, p in zip(ids, passages, strict=True)
-            for k in range(len(p.sentences))
-        ]
         common = {"report": name, "doc_id": doc.doc_id}
-        unit_meta = [
-            {**common, "order": n, "n": k}
-            for n, p in enumerate(passages)
-            for k in range(len(p.sentences))
-        ]
-        _upsert(self.units(doc.doc_id), unit_ids, unit_vectors, unit_meta)
         meta = [
             {
                 **common,
@@ -165,11 +158,24 @@ class Records:
             }
             for n, p in enumerate(passages)
         ]
-        _upsert(self.passages, ids, passage_vectors, meta)
+        there = self.passages.get(ids=ids[-1:], include=["metadatas"]) if ids else None
+        if there is None or there["metadatas"] != meta[-1:]:
+            unit_ids = [
+                f"{pid}#{k}"
+                for pid, p in zip(ids, passages, strict=True)
+                for k in range(len(p.sentences))
+            ]
+            unit_meta = [
+                {**common, "order": n, "n": k}
+                for n, p in enumerate(passages)
+                for k in range(len(p.sentences))
+            ]
+            _upsert(self.units(doc.doc_id), unit_ids, unit_vectors, unit_meta)
+            _upsert(self.passages, ids, passage_vectors, meta)
         self.reports.upsert(
             ids=[name],
             embeddings=[_NOWHERE],
-            documents=["\n".join(lines)],
+            documents=[shard],
             metadatas=[{**common, "passages": len(passages)}],
         )
 
@@ -214,16 +220,33 @@ class Records:
 
     # -- reading ---------------------------------------------------------------------
 
-    def report_lines(self, names: Sequence[str]) -> dict[str, list[str]]:
-        """The shard lines of each report version of ``names`` that has a record."""
+    def report_texts(self, names: Sequence[str]) -> Iterator[tuple[str, str | None]]:
+        """Each report version of ``names`` with its shard, ``None`` for one with no record,
+        in order, fetched a few at a time ahead of the caller."""
         batches = [names[i : i + _REPORTS_PER_GET] for i in range(0, len(names), _REPORTS_PER_GET)]
 
-        def fetch(batch: Sequence[str]) -> dict[str, list[str]]:
+        def fetch(batch: Sequence[str]) -> list[tuple[str, str | None]]:
             got = self.reports.get(ids=list(batch), include=["documents"])
-            docs = zip(got["ids"], got["documents"], strict=True)
-            return {name: text.split("\n") if text else [] for name, text in docs}
+            found = dict(zip(got["ids"], got["documents"], strict=True))
+            return [(name, found.get(name)) for name in batch]
 
-        return {k: v for found in _each(fetch, batches) for k, v in found.items()}
+        for found in _stream(fetch, batches):
+            yield from found
+
+    @contextlib.contextmanager
+    def warming(self) -> Iterator[None]:
+        """Search each searched collection once while the caller works: a Chroma server
+        loads a collection's vector index at its first search (at 10^5 passages, 3 s of a
+        new chat server's first question)."""
+        collections = [self.passages, *self.unit_collections()]
+        # One thread, one collection after another: the fetches the caller makes meanwhile
+        # keep the pool.
+        worker = threading.Thread(target=lambda: [_warm(c) for c in collections])
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.join()
 
     def report_vectors(self, name: str, counts: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """A report version's passage vectors and sentence vectors, in report order, read by
@@ -353,18 +376,41 @@ _POOL: list = []  # one thread pool per process, made at first use
 _POOL_LOCK = threading.Lock()
 
 
+def _pool():
+    with _POOL_LOCK:
+        if not _POOL:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL.append(ThreadPoolExecutor(UNIT_SHARDS, thread_name_prefix="chroma"))
+    return _POOL[0]
+
+
 def _each(fn, items) -> list:
     """``fn`` of every item, called at once (each a request to the server, or a search
     Chroma runs outside the GIL), in order."""
     items = list(items)
     if len(items) <= 1:
         return [fn(i) for i in items]
-    with _POOL_LOCK:
-        if not _POOL:
-            from concurrent.futures import ThreadPoolExecutor
+    return list(_pool().map(fn, items))
 
-            _POOL.append(ThreadPoolExecutor(UNIT_SHARDS, thread_name_prefix="chroma"))
-    return list(_POOL[0].map(fn, items))
+
+def _stream(fn, items) -> Iterator:
+    """``fn`` of every item in order, each yielded as it is ready, the rest called
+    meanwhile a few at a time (not all at once: a caller that stops early stops them)."""
+    pending: list = []
+    for item in items:
+        pending.append(_pool().submit(fn, item))
+        if len(pending) > _AHEAD:
+            yield pending.pop(0).result()
+    for future in pending:
+        yield future.result()
+
+
+def _warm(collection) -> None:
+    with contextlib.suppress(Exception):  # only a head start: the question reports errors
+        got = collection.peek(1)
+        if len(got["embeddings"]):
+            collection.query(query_embeddings=got["embeddings"][:1], n_results=1, include=[])
 
 
 def _embeddings(collection, ids: list[str]) -> dict[str, np.ndarray]:

@@ -1,12 +1,13 @@
-"""Report shards: each report version's passages and keyword tokens, the text side of the index.
+"""Report shards: each report version's passages and keyword counts, the text side of the index.
 
-Chroma holds the vectors (see :mod:`index.records`). A shard is a folder of one report
-version's passages in report order (``passages.jsonl``, one passage and its keyword tokens
-a line, with every line's byte offset), their sentence counts and which part of the report
-each is in. A shard never changes once written: a changed report is a new version, a new
-shard. A home keeps the shards of the live reports as a cache: a build writes them, and a
-home that lacks one (another machine built it) makes it from the report's record on the
-Chroma server. Their keyword index is :mod:`index.keyword`.
+Chroma holds the vectors (see :mod:`index.records`). A shard is one file per report
+version (``shards/DOC@VERSION.jsonl``): a line per passage in report order, then one line
+of what the keyword index needs of the report (:class:`ShardKeys`: its BM25 counts,
+each passage's sentence count and report part). It is byte for byte the document of the
+report's record on Chroma, so a home that lacks a shard (another machine built it) writes
+the record's document as it comes, without reading it. A shard never changes once
+written: a changed report is a new version, a new shard. Their keyword index is
+:mod:`index.keyword`.
 
 A reader opens the live reports as one :class:`OpenIndex`: rows numbered across the
 reports in the keyword index's order, and a passage parsed only when it is read.
@@ -14,30 +15,28 @@ reports in the keyword index's order, and a passage parsed only when it is read.
 
 from __future__ import annotations
 
+import base64
 import functools
 import mmap
 import os
 import re
-import shutil
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import orjson  # chromadb's own JSON library: a report's lines read 3x faster than with json
 
+from index.bm25 import Postings, postings_of
 from index.model import Document, Passage
 from index.vocab import FIRST_YEAR_SECTION, PLAN_SECTION, REVIEW_SECTION
 
 if TYPE_CHECKING:
     from index.keyword import Keywords
 
-PASSAGES_FILE = "passages.jsonl"
-OFFSETS_FILE = "offsets.npy"  # byte offset of every line of PASSAGES_FILE, and its size
-COUNTS_FILE = "sentence_counts.npy"  # sentences per passage
-PARTS_FILE = "parts.npy"  # PARTS code of each passage
+SHARD_SUFFIX = ".jsonl"
 
 Part = Literal["review", "plan", "outlook", ""]
 PARTS: tuple[Part, ...] = ("", "review", "plan", "outlook")
@@ -50,53 +49,96 @@ def version_of(doc: Document) -> str:
 
 
 def shard_name(doc: Document) -> str:
-    """A report version's name: its shard folder's, its records' id prefix."""
+    """A report version's name: its shard's, its records' id prefix."""
     return f"{doc.doc_id}@{version_of(doc)}"
 
 
-def passage_to_json(p: Passage, tokens: list[str]) -> dict:
-    """A passage and its keyword tokens as one line of a shard (``asdict``'s deep copy was
-    most of writing 10^5 passages)."""
+@dataclass(frozen=True)
+class ShardKeys:
+    """What the keyword index needs of a report: its BM25 counts, and each passage's
+    sentence count and report part (``PARTS`` code)."""
+
+    postings: Postings
+    counts: np.ndarray
+    parts: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.counts)
+
+    def to_line(self) -> str:
+        p = self.postings
+        return orjson.dumps(
+            {
+                "counts": self.counts.tolist(),
+                "parts": self.parts.tolist(),
+                "lengths": p.lengths.astype(np.int64).tolist(),
+                "width": p.width.tolist(),
+                "terms": list(p.terms),
+                # Arrays of ~5,000 numbers a report as bytes: as JSON numbers, reading
+                # 10^5 passages' took 1 s of a new chat server's start.
+                "term": _pack(p.term),
+                "tf": _pack(p.tf),
+            }
+        ).decode()
+
+    @classmethod
+    def from_line(cls, line: bytes | str) -> ShardKeys:
+        raw = orjson.loads(line)
+        postings = Postings(
+            tuple(raw["terms"]),
+            _unpack(raw["term"]),
+            _unpack(raw["tf"]),
+            np.asarray(raw["width"], np.int32),
+            np.asarray(raw["lengths"], np.float32),
+        )
+        return cls(postings, np.asarray(raw["counts"], np.int32), np.asarray(raw["parts"], np.int8))
+
+
+def _pack(values: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(values, "<i4").tobytes()).decode()
+
+
+def _unpack(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), "<i4").astype(np.int32)
+
+
+def passage_to_json(p: Passage) -> dict:
+    """A passage as one line of a shard (``asdict``'s deep copy was most of writing 10^5
+    passages)."""
     line = {f.name: getattr(p, f.name) for f in fields(p)}
     line["sentences"] = [list(s) for s in p.sentences]
-    return {**line, "tokens": tokens}
+    return line
 
 
-def passage_from_json(raw: dict) -> tuple[Passage, list[str]]:
-    """Inverse of :func:`passage_to_json`: the passage and its BM25 tokens."""
-    tokens = raw.pop("tokens")
+def passage_from_json(raw: dict) -> Passage:
+    """Inverse of :func:`passage_to_json`."""
     raw["sentences"] = tuple(tuple(s) for s in raw["sentences"])
-    return Passage(**raw), tokens
+    return Passage(**raw)
 
 
-def shard_lines(passages: Sequence[tuple[Passage, list[str]]]) -> list[str]:
-    """The lines of a shard's passages file (also a report record's document on Chroma)."""
-    return [orjson.dumps(passage_to_json(p, t)).decode() for p, t in passages]
+def shard_keys(doc: Document, passages: Sequence[Passage], tokens: list[list[str]]) -> ShardKeys:
+    """The keys of ``doc``'s shard, from its passages and their keyword tokens."""
+    counts = np.array([len(p.sentences) for p in passages], np.int32)
+    return ShardKeys(postings_of(tokens), counts, part_codes(list(passages), {doc.doc_id: doc}))
 
 
-def write_shard(folder: Path, doc: Document, lines: Sequence[str]) -> list[list[str]]:
-    """Write the shard of ``doc`` from its passages' lines (see :func:`shard_lines`), into a
-    new folder renamed into place (a shard is there whole or not at all); its passages'
-    keyword tokens, read on the way."""
-    passages = [passage_from_json(orjson.loads(line)) for line in lines]
-    tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.mkdir(parents=True)
+def shard_text(passages: Sequence[Passage], keys: ShardKeys) -> str:
+    """A report's shard (also its record's document on Chroma): its passages, then its keys."""
+    lines = [orjson.dumps(passage_to_json(p)).decode() for p in passages]
+    return "\n".join([*lines, keys.to_line()])
+
+
+def write_shard(path: Path, text: str) -> None:
+    """Write a shard into a new file renamed into place (a shard is there whole or not at
+    all); another process writing the same one meanwhile writes the same bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        data = [line.encode() + b"\n" for line in lines]
-        (tmp / PASSAGES_FILE).write_bytes(b"".join(data))
-        offsets = np.concatenate([[0], np.cumsum([len(d) for d in data])]).astype(np.int64)
-        np.save(tmp / OFFSETS_FILE, offsets)
-        counts = np.array([len(p.sentences) for p, _ in passages], np.int32)
-        np.save(tmp / COUNTS_FILE, counts)
-        np.save(tmp / PARTS_FILE, part_codes([p for p, _ in passages], {doc.doc_id: doc}))
-        try:
-            os.rename(tmp, folder)
-        except OSError:  # another process wrote the same shard meanwhile: the same bytes
-            if not (folder / PARTS_FILE).exists():
-                raise
+        tmp.write_text(text, "utf-8")
+        os.replace(tmp, path)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return [tokens for _, tokens in passages]
+        tmp.unlink(missing_ok=True)
 
 
 # Shards opened lately, shared by a process's readers: a shard never changes once
@@ -105,38 +147,38 @@ _OPENED = 4096
 
 
 @functools.lru_cache(maxsize=_OPENED)
-def open_shard(folder: Path) -> Shard:
-    """The shard in ``folder``, opened once per process while it is among the recent."""
-    return Shard(folder)
+def open_shard(path: Path) -> Shard:
+    """The shard at ``path``, opened once per process while it is among the recent."""
+    return Shard(path)
 
 
 class Shard:
-    """One report version's shard opened for reading: counts, parts and offsets in memory,
-    passages mapped. Open one through :func:`open_shard`.
+    """One report version's shard opened for reading, mapped; a passage is parsed when it is
+    read. Open one through :func:`open_shard`.
 
     Raises:
-        FileNotFoundError: There is no shard in ``folder``.
+        FileNotFoundError: There is no shard at ``path``.
     """
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        path = folder / PASSAGES_FILE
-        size = path.stat().st_size
+    def __init__(self, path: Path) -> None:
+        self.path = path
         with path.open("rb") as fh:
-            self._data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        self.offsets = np.load(folder / OFFSETS_FILE)
-        self.counts = np.load(folder / COUNTS_FILE)
-        self.parts = np.load(folder / PARTS_FILE)
-        self.size = len(self.counts)
+            self._data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        ends = np.flatnonzero(np.frombuffer(self._data, np.uint8) == ord("\n"))
+        # Line n is bytes offsets[n]:offsets[n + 1] - 1; the last line is the keys.
+        self.offsets = np.concatenate([[0], ends + 1, [len(self._data) + 1]]).astype(np.int64)
+        self.size = len(self.offsets) - 2
 
-    def passage(self, row: int) -> tuple[Passage, list[str]]:
-        """Passage ``row`` of the report, with its keyword tokens."""
-        line = self._data[self.offsets[row] : self.offsets[row + 1]]
-        return passage_from_json(orjson.loads(line))
+    def passage(self, row: int) -> Passage:
+        """Passage ``row`` of the report."""
+        return passage_from_json(orjson.loads(self._line(row)))
 
-    def tokens(self) -> list[list[str]]:
-        """Every passage's keyword tokens, in report order."""
-        return [self.passage(row)[1] for row in range(self.size)]
+    def keys(self) -> ShardKeys:
+        """What the keyword index needs of the report."""
+        return ShardKeys.from_line(self._line(self.size))
+
+    def _line(self, n: int) -> bytes:
+        return self._data[self.offsets[n] : self.offsets[n + 1] - 1]
 
 
 class OpenIndex:
@@ -144,7 +186,7 @@ class OpenIndex:
 
     Args:
         keyword: The live reports' keyword index (its report order is the rows' order).
-        shards: The folder of each report of ``keyword``, in its order.
+        shards: The shard of each report of ``keyword``, in its order.
         documents: The live documents.
     """
 
@@ -154,7 +196,7 @@ class OpenIndex:
         self.documents = {d.doc_id: d for d in documents}
         self.names = list(keyword.names)
         self.doc_ids = [name.partition("@")[0] for name in self.names]  # row code -> document
-        self._folders = list(shards)
+        self._shards = list(shards)
         self.first_row = np.concatenate([[0], np.cumsum(keyword.sizes)]).astype(np.int64)
         self.rows = int(self.first_row[-1])
         self.doc_code = np.repeat(np.arange(len(self.names), dtype=np.int32), keyword.sizes)
@@ -168,7 +210,7 @@ class OpenIndex:
         """The passage at ``row``."""
         n = int(self.doc_code[row])
         # open_shard keeps it open: a question reads a few reports
-        return open_shard(self._folders[n]).passage(row - int(self.first_row[n]))[0]
+        return open_shard(self._shards[n]).passage(row - int(self.first_row[n]))
 
     def live_ranges(self, doc_ids: Iterable[str] | None = None) -> list[tuple[int, int]]:
         """Row range of each of ``doc_ids`` (every live document's when ``None``), in row order."""

@@ -29,11 +29,12 @@ from index.keyword import Keywords, open_keywords
 from index.model import Document
 from index.records import Records
 from index.settings import Settings
-from index.shards import OpenIndex, shard_name, write_shard
+from index.shards import SHARD_SUFFIX, OpenIndex, shard_name, write_shard
 
-# 2: vectors in Chroma, keyword shards per report. A home of format 1 (our own segment
-# files) is rebuilt by its next build from its embedding cache.
-MANIFEST_FORMAT = 2
+# 3: vectors in Chroma, a shard file per report holding its BM25 counts (2 kept tokens,
+# which a new chat server counted again: 5 s at 10^5 passages). A home of an earlier
+# format (1: our own segment files) is rebuilt by its next build from its embedding cache.
+MANIFEST_FORMAT = 3
 CHROMA_FOLDER = "chroma"
 SHARDS_FOLDER = "shards"
 # A question reads its index for about a second (an LLM's answer reads no index); a
@@ -195,47 +196,42 @@ class IndexStore:
             if earlier:
                 client.delete_collection(name)
 
-    def shard_folder(self, doc: Document) -> Path:
-        return self.shards / shard_name(doc)
+    def shard_path(self, doc: Document) -> Path:
+        return self.shards / f"{shard_name(doc)}{SHARD_SUFFIX}"
 
     def open_index(self, manifest: Manifest, records: Records) -> OpenIndex:
         """The live reports' keyword shards opened as one index; a shard this home lacks
-        is made from its report's record first.
+        is its report's record's document, written as it comes.
 
         Raises:
             IndexChangedError: A report's record is gone (builds replaced it meanwhile).
         """
         from index.errors import IndexChangedError
 
-        missing = [d for d in manifest.documents if not self.shard_folder(d).is_dir()]
-        fetched: dict[str, list[list[str]]] = {}  # tokens of the shards made now
+        missing = {shard_name(d): d for d in manifest.documents if not self.shard_path(d).is_file()}
         if missing:
-            with chroma_errors(self.settings):
-                found = records.report_lines([shard_name(d) for d in missing])
-            for doc in missing:
-                lines = found.get(shard_name(doc))
-                if lines is None:
-                    raise IndexChangedError(ReportQAError(f"report {shard_name(doc)} is gone"))
-                self.shards.mkdir(parents=True, exist_ok=True)
-                fetched[shard_name(doc)] = write_shard(self.shard_folder(doc), doc, lines)
-        keywords = self.keywords(manifest, fetched)
-        folders = {shard_name(d): self.shard_folder(d) for d in manifest.documents}
-        return OpenIndex(keywords, [folders[n] for n in keywords.names], manifest.documents)
+            with chroma_errors(self.settings), records.warming():
+                # Each shard is written as its batch comes, while the next ones are fetched
+                # and the server loads its vector indexes for the first question.
+                for name, text in records.report_texts(list(missing)):
+                    if text is None:
+                        raise IndexChangedError(ReportQAError(f"report {name} is gone"))
+                    write_shard(self.shard_path(missing[name]), text)
+        keywords = self.keywords(manifest)
+        paths = {shard_name(d): self.shard_path(d) for d in manifest.documents}
+        return OpenIndex(keywords, [paths[n] for n in keywords.names], manifest.documents)
 
-    def keywords(
-        self, manifest: Manifest, tokens: dict[str, list[list[str]]] | None = None
-    ) -> Keywords:
+    def keywords(self, manifest: Manifest) -> Keywords:
         """The keyword index of ``manifest`` (whose shards this home has), made now if this
-        home lacks it; ``tokens`` holds the passages' tokens of shards just read."""
+        home lacks it."""
         previous = frozenset({manifest.previous} if manifest.previous else ())
         return open_keywords(
             self.home,
             manifest.generation,
             manifest.documents,
-            self.shard_folder,
+            self.shard_path,
             keep=previous,
             grace=RETIRED_GRACE_SECONDS,
-            tokens=tokens or {},
         )
 
     def collect_garbage(self, keep: list[Manifest], records: Records) -> None:
@@ -249,10 +245,14 @@ class IndexStore:
             records.drop_other_models()
         if self.shards.is_dir():
             now = time.time()
-            for folder in self.shards.iterdir():
-                fresh = now - folder.stat().st_mtime < RETIRED_GRACE_SECONDS
-                if folder.name not in wanted and not fresh:
-                    shutil.rmtree(folder, ignore_errors=True)
+            files = {f"{name}{SHARD_SUFFIX}" for name in wanted}
+            for entry in self.shards.iterdir():
+                if entry.name in files or now - entry.stat().st_mtime < RETIRED_GRACE_SECONDS:
+                    continue
+                if entry.is_dir():  # a shard of format 2
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
 
 
 # Format 1 kept an index's records on a server in collections named ``rqs-INDEX-…``.

@@ -12,7 +12,7 @@ from typing import Literal
 from index.errors import chroma_errors, storage_errors
 from index.model import Document, ParsedDocument, Passage
 from index.settings import Settings
-from index.shards import part_codes, shard_lines, shard_name, write_shard
+from index.shards import shard_keys, shard_name, shard_text, write_shard
 from index.store import IndexStore, Manifest, close_client, open_client
 from index.tokens import tokenize
 
@@ -129,15 +129,14 @@ def _write_reports(store, records, to_write, embeddings, settings, rebuild, prog
             # their ties do not change with the store).
             vectors = (vectors / np.where(norms > 0, norms, 1)).astype(np.float16)
             units = cached.embed_array(sentence_texts(own))  # float16
-            lines = shard_lines([(p, tokens[p.text]) for p in own])
-            parts = part_codes(own, {doc.doc_id: doc})
+            keys = shard_keys(doc, own, [tokens[p.text] for p in own])
+            text = shard_text(own, keys)
             records.add_report(
-                doc, lines, own, vectors.astype(np.float32), units.astype(np.float32), parts
+                doc, text, own, vectors.astype(np.float32), units.astype(np.float32), keys.parts
             )
-            folder = store.shard_folder(doc)
-            if not folder.is_dir():
-                store.shards.mkdir(parents=True, exist_ok=True)
-                write_shard(folder, doc, lines)
+            path = store.shard_path(doc)
+            if not path.is_file():
+                write_shard(path, text)
             done += len(own)
             if progress:
                 progress(done, len(passages), "storing")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from index.bm25 import BM25
+from index.bm25 import BM25, postings_of
 
 K1, B = 1.2, 0.75
 CORPUS = [
@@ -85,7 +85,9 @@ def test_an_empty_corpus_scores_nothing(tmp_path):
 )
 def test_a_merged_index_is_the_index_of_what_it_holds(keep, added):
     """Dropping and adding passages gives the very index built from the result."""
-    merged = BM25.merged(BM25.from_tokens(CORPUS), np.array(keep), added)
+    # Added as two reports (the first passage, then the rest): the split must not matter.
+    reports = [postings_of(added[:1]), postings_of(added[1:])]
+    merged = BM25.merged(BM25.from_tokens(CORPUS), np.array(keep), reports)
     holds = [doc for doc, kept in zip(CORPUS, keep, strict=True) if kept] + added
     fresh = BM25.from_tokens(holds)
     assert merged.size == len(holds)

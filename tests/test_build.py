@@ -13,7 +13,7 @@ import pytest
 from index import IndexBusyError, build_index, list_documents, remove_document, sample_report
 from index.build import build_lock
 from index.parse import doc_id_for
-from index.store import IndexStore
+from index.store import RETIRED_GRACE_SECONDS, IndexStore
 from tests.conftest import lenient_answer_model
 
 
@@ -409,12 +409,34 @@ def _as_format_one(store: IndexStore) -> None:
         (store.home / name / "20260101T000000-00000000").mkdir(parents=True)
 
 
-def test_a_home_of_the_previous_layout_is_upgraded_once_from_the_cache(
-    reports, settings, fake_embeddings
+def _as_format_two(store: IndexStore) -> None:
+    """Make the home look as format 2 left it: a manifest of format 2, a folder per shard,
+    and report records whose documents are passage lines with their tokens (no counts)."""
+    manifest = json.loads(store.manifest_path.read_text("utf-8"))
+    manifest["format"] = 2
+    store.manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    from index.store import close_client, open_client
+
+    client = open_client(store.settings)
+    records = store.records(manifest["model_id"], client)
+    got = records.reports.get(include=["documents"])
+    for name, text in zip(got["ids"], got["documents"], strict=True):
+        lines = text.split("\n")[:-1]
+        records.reports.upsert(ids=[name], embeddings=[[0.0]], documents=["\n".join(lines)])
+    close_client(store.settings, client)
+    for shard in list(store.shards.iterdir()):
+        folder = shard.with_suffix("")
+        folder.mkdir()
+        shard.rename(folder / "passages.jsonl")
+
+
+@pytest.mark.parametrize("earlier", [_as_format_one, _as_format_two])
+def test_a_home_of_an_earlier_layout_is_upgraded_once_from_the_cache(
+    reports, settings, fake_embeddings, earlier, monkeypatch
 ):
-    """A home of format 1 asks for a build rather than answering from files this version
-    no longer reads; its first build writes every report again without computing a vector,
-    says so, and then answers as before."""
+    """A home of an earlier format asks for a build rather than answering from files this
+    version no longer reads; its first build writes every report again without computing
+    a vector, says so, and then answers as before."""
     from assistant import answer
     from index.store import IndexOutdatedError
 
@@ -430,13 +452,20 @@ def test_a_home_of_the_previous_layout_is_upgraded_once_from_the_cache(
     build_index([reports], settings=settings, embeddings=fake_embeddings)
     before = asked()
     store = IndexStore(settings)
-    _as_format_one(store)
+    earlier(store)
     with pytest.raises(IndexOutdatedError):
         asked()
     assert len(list_documents(settings)) == 2  # still listed as indexed
     fake_embeddings.calls.clear()
+    import index.records
+
+    written = []
+    original = index.records._upsert
+    monkeypatch.setattr(index.records, "_upsert", lambda *a: written.append(a) or original(*a))
     again = build_index([reports / "demo.txt"], settings=settings, embeddings=fake_embeddings)
     assert again.upgraded and again.embedded == 0 and not fake_embeddings.calls
+    # Vectors a format-2 home holds are kept: only the report records are written again.
+    assert bool(written) == (earlier is _as_format_one)
     assert len(list_documents(settings)) == 2 and not again.removed
     assert (
         not (settings.home / "segments").exists() and not (settings.home / "generations").exists()
@@ -444,3 +473,10 @@ def test_a_home_of_the_previous_layout_is_upgraded_once_from_the_cache(
     assert asked() == before
     third = build_index([reports], settings=settings, embeddings=fake_embeddings)
     assert not third.upgraded and len(third.unchanged) == 2
+    # What the earlier layout kept of the shards goes at a build once no reader can use it.
+    aged = time.time() - RETIRED_GRACE_SECONDS - 1
+    for entry in store.shards.iterdir():
+        os.utime(entry, (aged, aged))
+    (reports / "more.txt").write_text("示例区2026年政府工作报告\n\n新建公园3个。\n", "utf-8")
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert sorted(e.suffix for e in store.shards.iterdir()) == [".jsonl"] * 3
