@@ -13,33 +13,26 @@ or an ``HttpClient`` (``REPORTQA_CHROMA_URL``). Collections of one index and mod
   passages and keyword counts) as the document, so any machine has it to search.
 
 and ``rq-INDEX-meta``: ``live``, the live manifest (one record: a build goes live for
-every reader at once), and the build lock's claims. Ids say what a record holds
-(``DOC@VERSION:ORDER``, ``…#SENTENCE``): an unchanged report is never written again, and a
-build killed at any point leaves only records of versions no manifest names, which the
-next build deletes. Embeddings are always ours: no collection gets an embedding function,
-so Chroma's default model can never run.
+every reader at once), and the build lock's claims (see :mod:`index.claims`). Ids say
+what a record holds (``DOC@VERSION:ORDER``, ``…#SENTENCE``): an unchanged report is never
+written again, and a build killed at any point leaves only records of versions no
+manifest names, which the next build deletes. Embeddings are always ours: no collection
+gets an embedding function, so Chroma's default model can never run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import random
 import threading
-import time
-import uuid
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from index.errors import IndexBusyError
 from index.model import Document, Passage
 from index.shards import PARTS, shard_name
 
 LIVE = "live"
-# A build refreshes its lock claim every LOCK_TTL / 3 seconds; a killed build's claim is
-# ignored (and deleted) once it has not been refreshed for LOCK_TTL.
-LOCK_TTL = 60.0
 _NOWHERE = [0.0]  # reports and meta records need a vector; they are never searched
 _BATCH = 5000  # records per add/get call: well under chromadb's batch limit
 _REPORTS_PER_GET = 20  # report records are large (a report's passages): fewer per call
@@ -123,6 +116,13 @@ class Records:
     @property
     def meta(self):
         return self._collection("meta")
+
+    def lock(self, wait: float):
+        """The index's build lock on the server, held for ``wait`` seconds at most (see
+        :class:`index.claims.BuildLock`)."""
+        from index.claims import BuildLock
+
+        return BuildLock(self.meta).held(wait)
 
     # -- writing ---------------------------------------------------------------------
 
@@ -316,60 +316,6 @@ class Records:
     def publish(self, manifest_json: str) -> None:
         """Make ``manifest_json`` the live manifest for every reader at once."""
         self.meta.upsert(ids=[LIVE], embeddings=[_NOWHERE], documents=[manifest_json])
-
-    @contextlib.contextmanager
-    def lock(self, wait: float) -> Iterator[None]:
-        """Hold the index's build lock, shared by every machine on the server.
-
-        A build writes its claim, then reads every claim: it holds the lock only if its
-        own is the only fresh one, else it withdraws and tries again. Two builds cannot
-        both hold it: the later of the two reads comes after both claims were written.
-        This needs only that a read sees the writes made before it.
-
-        Raises:
-            IndexBusyError: Another build held it for ``wait`` seconds.
-        """
-        mine = f"lock:{uuid.uuid4().hex}"
-        deadline = time.monotonic() + wait
-        while not self._claim(mine):
-            self.meta.delete(ids=[mine])
-            if time.monotonic() >= deadline:
-                raise IndexBusyError(
-                    "another build is running on this index of the Chroma server",
-                    "另一个索引任务正在进行，请稍后再试。",
-                )
-            time.sleep(random.uniform(0.2, 1.0))  # two claimants must not retry in step
-        done = threading.Event()
-        keeper = threading.Thread(target=self._refresh, args=(mine, done), daemon=True)
-        keeper.start()
-        try:
-            yield
-        finally:
-            done.set()
-            keeper.join()
-            with contextlib.suppress(Exception):  # a lost server: the claim goes stale
-                self.meta.delete(ids=[mine])
-
-    def _claim(self, mine: str) -> bool:
-        self._stamp(mine)
-        got = self.meta.get(where={"kind": "lock"}, include=["metadatas"])
-        now = time.time()
-        stale = [
-            i for i, m in zip(got["ids"], got["metadatas"], strict=True) if now - m["at"] > LOCK_TTL
-        ]
-        if stale:
-            self.meta.delete(ids=stale)
-        return set(got["ids"]) - set(stale) == {mine}
-
-    def _stamp(self, mine: str) -> None:
-        self.meta.upsert(
-            ids=[mine], embeddings=[_NOWHERE], metadatas=[{"kind": "lock", "at": time.time()}]
-        )
-
-    def _refresh(self, mine: str, done: threading.Event) -> None:
-        while not done.wait(LOCK_TTL / 3):
-            with contextlib.suppress(Exception):  # a passing outage: the next refresh
-                self._stamp(mine)
 
 
 _POOL: list = []  # one thread pool per process, made at first use

@@ -235,7 +235,7 @@ def test_builds_from_two_homes_exclude_each_other_through_the_server(
     chroma_url, settings, tmp_path
 ):
     from index import IndexBusyError
-    from index.records import LOCK_TTL
+    from index.claims import LOCK_TTL
     from tests.conftest import CountingFakeEmbeddings
 
     one = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "one")
