@@ -416,6 +416,10 @@ WRAPPER_RES = tuple(re.compile(p) for p in WRAPPERS)
 SPOKEN_WORDS = (
     (re.compile(r"咱们?的?|俺们?的?"), ""),
     (re.compile(r"来着"), ""),
+    # "说的那个X" points back at an X the report names; "搞的X" is speech for an X the
+    # government runs: no report writes either (none of the 84 in ../shared does).
+    (re.compile(r"(?:说|讲|提到?)的那个"), ""),
+    (re.compile(r"搞的(?=[\u4e00-\u9fff])"), ""),
     (
         re.compile(
             r"(?<=[\u4e00-\u9fff])这一?块儿?"
