@@ -31,10 +31,11 @@ from index.records import Records
 from index.settings import Settings
 from index.shards import SHARD_SUFFIX, OpenIndex, shard_name, write_shard
 
-# 3: vectors in Chroma, a shard file per report holding its BM25 counts (2 kept tokens,
-# which a new chat server counted again: 5 s at 10^5 passages). A home of an earlier
-# format (1: our own segment files) is rebuilt by its next build from its embedding cache.
-MANIFEST_FORMAT = 3
+# 4: vectors in Chroma, a shard file per report holding its BM25 counts, compressed (2
+# kept tokens, which a new chat server counted again: 5 s at 10^5 passages). A home of an
+# earlier format (1: our own segment files) is rebuilt by its next build from its
+# embedding cache.
+MANIFEST_FORMAT = 4
 CHROMA_FOLDER = "chroma"
 SHARDS_FOLDER = "shards"
 # A question reads its index for about a second (an LLM's answer reads no index); a

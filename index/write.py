@@ -134,9 +134,7 @@ def _write_reports(store, records, to_write, embeddings, settings, rebuild, prog
             records.add_report(
                 doc, text, own, vectors.astype(np.float32), units.astype(np.float32), keys.parts
             )
-            path = store.shard_path(doc)
-            if not path.is_file():
-                write_shard(path, text)
+            write_shard(store.shard_path(doc), text)  # over one an earlier format wrote
             done += len(own)
             if progress:
                 progress(done, len(passages), "storing")

@@ -100,3 +100,11 @@ def test_an_index_of_the_older_format_is_not_opened(tmp_path):
     BM25.from_tokens(CORPUS).save(tmp_path / "bm25")
     (tmp_path / "bm25" / "vocab.json").write_text('{"size": 4, "vocab": {}}', "utf-8")
     assert BM25.load(tmp_path / "bm25") is None
+
+
+@pytest.mark.parametrize("largest", [10, 70_000, 5_000_000])
+def test_the_stable_order_is_numpys(largest):
+    from index.bm25 import _stable_order
+
+    keys = np.random.default_rng(largest).integers(0, largest, 50_000)
+    np.testing.assert_array_equal(_stable_order(keys), np.argsort(keys, kind="stable"))
