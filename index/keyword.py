@@ -28,7 +28,7 @@ import numpy as np
 
 from index.bm25 import BM25
 from index.model import Document
-from index.shards import open_shard, shard_name
+from index.shards import ShardKeys, open_shard, shard_name
 
 KEYWORD_FOLDER = "keyword"
 _REPORTS = "reports.json"  # the report versions in row order, and their passage counts
@@ -56,17 +56,19 @@ def open_keywords(
     shard_path: Callable[[Document], Path],
     keep: frozenset[str] = frozenset(),
     grace: float = 60.0,
+    known: dict[str, ShardKeys] | None = None,
 ) -> Keywords:
     """The keyword index of ``generation`` (its ``documents``' shards must be there), made
     now from the newest one this home has when it lacks it; indexes of generations other
     than ``generation`` and ``keep``, made more than ``grace`` seconds ago, are removed.
+    ``known`` holds the keys of shards the caller has just written (not read again).
     """
     root = home / KEYWORD_FOLDER
     folder = root / generation
     if not (folder / _REPORTS).exists():
         root.mkdir(parents=True, exist_ok=True)
         base = _newest(root, generation)
-        _write(folder, documents, shard_path, base)
+        _write(folder, documents, shard_path, base, known or {})
         _collect(root, {generation, *keep}, grace)
     return _load(folder)
 
@@ -102,13 +104,14 @@ def _write(
     documents: Sequence[Document],
     shard_path: Callable[[Document], Path],
     base: Keywords | None,
+    known: dict[str, ShardKeys],
 ) -> None:
     """Write the keyword index of ``documents``: ``base``'s rows of the reports that stay, in
     their order, then the other reports' passages; into a new folder renamed into place."""
     wanted = {shard_name(d): d for d in documents}
     kept = [n for n in (base.names if base else ()) if n in wanted]
     new = [n for n in wanted if n not in set(kept)]
-    keys = {n: open_shard(shard_path(wanted[n])).keys() for n in new}
+    keys = {n: known.get(n) or open_shard(shard_path(wanted[n])).keys() for n in new}
     added = [keys[n].postings for n in new]
     if base is not None:
         keep = np.repeat([n in wanted for n in base.names], base.sizes).astype(bool)

@@ -21,6 +21,7 @@ import os
 import shutil
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from index.keyword import Keywords, open_keywords
 from index.model import Document
 from index.records import Records
 from index.settings import Settings
-from index.shards import SHARD_SUFFIX, OpenIndex, shard_name, write_shard
+from index.shards import SHARD_SUFFIX, OpenIndex, ShardKeys, shard_name, write_shard
 
 # 4: vectors in Chroma, a shard file per report holding its BM25 counts, compressed (2
 # kept tokens, which a new chat server counted again: 5 s at 10^5 passages). A home of an
@@ -210,21 +211,31 @@ class IndexStore:
         from index.errors import IndexChangedError
 
         missing = {shard_name(d): d for d in manifest.documents if not self.shard_path(d).is_file()}
+        known: dict[str, ShardKeys] = {}
         if missing:
-            with chroma_errors(self.settings), records.warming():
-                # Each shard is written as its batch comes, while the next ones are fetched
-                # and the server loads its vector indexes for the first question.
+            with (
+                chroma_errors(self.settings),
+                records.warming(),
+                ThreadPoolExecutor(1, thread_name_prefix="shard-writer") as writer,
+            ):
+                # Each shard is written (by a thread: the writes wait on the disk) as its
+                # batch comes, while the next ones are fetched, its keys are read here and
+                # the server loads its vector indexes for the first question.
+                written = []
                 for name, text in records.report_texts(list(missing)):
                     if text is None:
                         raise IndexChangedError(ReportQAError(f"report {name} is gone"))
-                    write_shard(self.shard_path(missing[name]), text)
-        keywords = self.keywords(manifest)
+                    written.append(writer.submit(write_shard, self.shard_path(missing[name]), text))
+                    known[name] = ShardKeys.from_line(text[text.rfind("\n") + 1 :])
+                for done in written:
+                    done.result()
+        keywords = self.keywords(manifest, known)
         paths = {shard_name(d): self.shard_path(d) for d in manifest.documents}
         return OpenIndex(keywords, [paths[n] for n in keywords.names], manifest.documents)
 
-    def keywords(self, manifest: Manifest) -> Keywords:
+    def keywords(self, manifest: Manifest, known: dict[str, ShardKeys] | None = None) -> Keywords:
         """The keyword index of ``manifest`` (whose shards this home has), made now if this
-        home lacks it."""
+        home lacks it; ``known``: the keys of shards just written."""
         previous = frozenset({manifest.previous} if manifest.previous else ())
         return open_keywords(
             self.home,
@@ -233,6 +244,7 @@ class IndexStore:
             self.shard_path,
             keep=previous,
             grace=RETIRED_GRACE_SECONDS,
+            known=known,
         )
 
     def collect_garbage(self, keep: list[Manifest], records: Records) -> None:
