@@ -12,11 +12,12 @@ Each size is built in a fresh home, every phase in its own process so that peak 
 that phase's:
 
 - build: the whole index from nothing (seconds, peak RSS);
-- add one: one more report into that index (seconds, peak RSS);
+- add one: one more report into that index (seconds, peak RSS), ``--repeat`` times (3), the
+  median;
 - serve: open the index as ``reportqa serve`` does (``warm_up``; start-up seconds), then
   answer questions (p50/p95 ms) and report the process's peak RSS. Against a server it
   starts from an empty home, as a server on another machine would, so start-up includes
-  copying the index from the Chroma server.
+  copying the index from the Chroma server. ``--repeat`` times: the medians.
 
 ``--server`` repeats every size against a ``chroma run`` on 127.0.0.1 (``--only-server``:
 only against it). ``--before REF`` measures the code at git REF ("before", in a worktree
@@ -257,8 +258,11 @@ def before_tree(ref: str, where: Path) -> tuple[Path, str]:
 # -- driver -----------------------------------------------------------------------------
 
 
-def measure(code: Path, pool: list[str], shared: Path, server: bool, work: Path) -> dict:
-    """Build ``shared``'s reports with ``code`` in ``work``, add one more, serve."""
+def measure(
+    code: Path, pool: list[str], shared: Path, server: bool, work: Path, repeat: int = 3
+) -> dict:
+    """Build ``shared``'s reports with ``code`` in ``work``, then ``repeat`` times add one
+    more and serve (the medians)."""
     docs = work / "docs"  # this code's own copy: the report it adds is its own
     home = work / "home"
     built = work / "build.json"  # the build's figures, once it has finished
@@ -274,19 +278,23 @@ def measure(code: Path, pool: list[str], shared: Path, server: bool, work: Path)
         else:
             build = _child(code, "build", *args, str(docs))
             built.write_text(json.dumps(build))
-        # The same next report for every code and store (one more on each rerun).
-        write_documents(docs, pool, 1, start=len(list(docs.glob("*.txt"))))
-        add = _child(code, "build", *args, str(docs))
+        adds, serves = [], []
+        for _ in range(repeat):
+            # The same next report for every code and store (one more each time).
+            write_documents(docs, pool, 1, start=len(list(docs.glob("*.txt"))))
+            adds.append(_child(code, "build", *args, str(docs)))
         # Against a server, a chat server on another machine starts from an empty home
         # and copies the index from the server first.
         reader = work / "reader-home" if server else home
-        if server:
-            shutil.rmtree(reader, ignore_errors=True)
-        serve = _child(code, "serve", str(reader), url or "")
+        for _ in range(repeat):
+            if server:
+                shutil.rmtree(reader, ignore_errors=True)
+            serves.append(_child(code, "serve", str(reader), url or ""))
     finally:
         if proc:
             proc.terminate()
             proc.wait()
+    add, serve = _median_of(adds), _median_of(serves)
     return {
         "store": "server" if server else "embedded",
         # The index as served: a home reused across parser versions holds another count
@@ -301,7 +309,16 @@ def measure(code: Path, pool: list[str], shared: Path, server: bool, work: Path)
         "p50_ms": serve["p50_ms"],
         "p95_ms": serve["p95_ms"],
         "serve_peak_mb": serve["peak_mb"],
+        # Every sample: the machine is shared, and one sample of a few seconds is noise.
+        "add_one_samples": [round(a["seconds"], 2) for a in adds],
+        "startup_samples": [round(x["startup_seconds"], 2) for x in serves],
     }
+
+
+def _median_of(samples: list[dict]) -> dict:
+    """Each figure's median over ``samples``, and the highest peak memory."""
+    out = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
+    return out | {"peak_mb": max(s["peak_mb"] for s in samples)}
 
 
 COLUMNS = (
@@ -357,6 +374,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="keep (and reuse) the built homes here")
     parser.add_argument("--before", metavar="REF", help="also measure the code at git REF")
     parser.add_argument("--codes", nargs="+", choices=("before", "after"), help="default: both")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="adds and starts to take the median of"
+    )
     args = parser.parse_args()
     codes = args.codes or (["before", "after"] if args.before else ["after"])
     if "before" in codes and not args.before:
@@ -380,7 +400,7 @@ def main() -> None:
                     work = top / f"{size}-{'server' if server else 'embedded'}-{code}"
                     work.mkdir(parents=True, exist_ok=True)
                     path, ref = trees[code]
-                    row = measure(path, pool, shared, server, work)
+                    row = measure(path, pool, shared, server, work, args.repeat)
                     rows.append({"size": size, "code": code, "ref": ref, **row})
                     print(table(rows[-1:]).splitlines()[-1], flush=True)
                     if args.json:
