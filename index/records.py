@@ -158,13 +158,20 @@ class Records:
             }
             for n, p in enumerate(passages)
         ]
+        unit_ids = [
+            f"{pid}#{k}"
+            for pid, p in zip(ids, passages, strict=True)
+            for k in range(len(p.sentences))
+        ]
         there = self.passages.get(ids=ids[-1:], include=["metadatas"]) if ids else None
-        if there is None or there["metadatas"] != meta[-1:]:
-            unit_ids = [
-                f"{pid}#{k}"
-                for pid, p in zip(ids, passages, strict=True)
-                for k in range(len(p.sentences))
-            ]
+        complete = (
+            there is not None
+            and there["metadatas"] == meta[-1:]
+            # and the last sentence where this layout keeps it (a home of an earlier one
+            # may hold its passages and not its sentences)
+            and bool(self.units(doc.doc_id).get(ids=unit_ids[-1:], include=[])["ids"])
+        )
+        if not complete:
             unit_meta = [
                 {**common, "order": n, "n": k}
                 for n, p in enumerate(passages)

@@ -430,7 +430,22 @@ def _as_format_two(store: IndexStore) -> None:
         shard.rename(folder / "passages.jsonl")
 
 
-@pytest.mark.parametrize("earlier", [_as_format_one, _as_format_two])
+def _as_format_two_elsewhere(store: IndexStore) -> None:
+    """Format 2 with the sentence vectors in a collection this layout does not read (as a
+    development layout kept them): an upgrade must write them again."""
+    _as_format_two(store)
+    from index.store import close_client, open_client
+
+    model_id = json.loads(store.manifest_path.read_text("utf-8"))["model_id"]
+    client = open_client(store.settings)
+    for collection in store.records(model_id, client).unit_collections():
+        ids = collection.get(include=[])["ids"]
+        if ids:
+            collection.delete(ids=ids)
+    close_client(store.settings, client)
+
+
+@pytest.mark.parametrize("earlier", [_as_format_one, _as_format_two, _as_format_two_elsewhere])
 def test_a_home_of_an_earlier_layout_is_upgraded_once_from_the_cache(
     reports, settings, fake_embeddings, earlier, monkeypatch
 ):
@@ -465,7 +480,7 @@ def test_a_home_of_an_earlier_layout_is_upgraded_once_from_the_cache(
     again = build_index([reports / "demo.txt"], settings=settings, embeddings=fake_embeddings)
     assert again.upgraded and again.embedded == 0 and not fake_embeddings.calls
     # Vectors a format-2 home holds are kept: only the report records are written again.
-    assert bool(written) == (earlier is _as_format_one)
+    assert bool(written) == (earlier is not _as_format_two)
     assert len(list_documents(settings)) == 2 and not again.removed
     assert (
         not (settings.home / "segments").exists() and not (settings.home / "generations").exists()
