@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -92,9 +93,9 @@ def _number(name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if value <= 0:
+    if not 0 < value < math.inf:  # nan and inf too: a limit must be a size
         raise ReportQAError(
-            f"{name} must be a positive number, not {raw!r}",
-            f"环境变量 {name} 应为正数，当前为“{raw}”。",
+            f"{name} must be a finite positive number, not {raw!r}",
+            f"环境变量 {name} 应为有限的正数，当前为“{raw}”。",
         )
     return value
