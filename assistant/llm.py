@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Generator, Sequence
 
+from assistant.question import excerpt
 from assistant.types import Answer, Citation
 from assistant.verify import verify
 from index.errors import ModelError
@@ -148,7 +149,7 @@ def _problem(text: str, quotes: dict[int, str]) -> str:
         return "引用了不存在的段落" + "".join(f"[{n}]" for n in unknown)
     problems = verify(text, quotes)
     if problems:
-        log.info("LLM answer %r failed verification: %s", text, problems)
+        log.info("LLM answer %r failed verification: %s", excerpt(text), problems)
         return "数字与所引段落不符"
     return ""
 

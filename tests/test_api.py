@@ -184,3 +184,38 @@ def test_auth_protects_the_api_and_the_page(home):
     assert listed.status_code == 200 and len(listed.json()) == 1
     assert page_config.status_code == 401  # the page keeps its own login
     assert login.status_code == 200 and after_login.status_code == 200
+
+
+def test_a_body_over_the_limit_is_refused_unread(served):
+    from ui.http import MAX_BODY_BYTES
+
+    _, fake, http = served
+    asked = len(fake.calls)
+    big = b'{"question": "' + b"a" * (10 * MAX_BODY_BYTES) + b'"}'
+    declared = http.post("/api/ask", content=big, headers={"Content-Type": "application/json"})
+
+    def chunks():  # no Content-Length: refused once what came passes the limit
+        yield b'{"question": "'
+        for _ in range(12):
+            yield b"a" * MAX_BODY_BYTES
+        yield b'"}'
+
+    streamed = http.post("/api/ask", content=chunks(), headers={"Content-Type": "application/json"})
+    for response in (declared, streamed):
+        assert response.status_code == 413
+        assert response.json()["error"] == "request_too_large"
+        assert "请求太大" in response.json()["message"]
+    openai = http.post(
+        "/v1/chat/completions", content=big, headers={"Content-Type": "application/json"}
+    )
+    assert openai.status_code == 413 and openai.json()["error"]["code"] == "request_too_large"
+    assert len(fake.calls) == asked  # nothing was answered
+    assert http.post("/api/ask", json={"question": "问题"}).status_code == 200  # still serving
+
+
+def test_a_lone_surrogate_in_a_question_is_no_server_error(served):
+    _, _, http = served
+    body = '{"question": "\\ud800今年新增多少养老床位"}'.encode()
+    response = http.post("/api/ask", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code in (200, 400, 422), response.text
+    assert response.json().get("message") or response.json().get("text")

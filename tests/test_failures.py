@@ -229,11 +229,12 @@ def test_server_logs_a_refused_question_as_one_info_line(settings, caplog):
 
     respond = _make_respond(_Core(settings, refuse, refuse))
     with caplog.at_level(logging.INFO, logger="ui.app"):
-        *_, (chat, _, _) = respond("长", _new_state())
+        *_, (chat, _, _) = respond("长" * 100_000, _new_state())
     assert "问题太长了" in chat[-1]["content"]
     (record,) = [r for r in caplog.records if r.name == "ui.app"]
     assert record.levelno == logging.INFO and record.exc_info is None
     assert "question too long" in record.getMessage()
+    assert len(record.getMessage()) < 300  # a short prefix of the question, not all of it
 
 
 def _change(reports, n: int) -> None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from assistant.types import Answer, ReportFilter
 from index import list_documents
 from index.model import IndexedDocument
-from ui.http import ApiError, guard, install_error_handler
+from ui.http import ApiError, BodyLimit, Text, guard, install_error_handler
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +30,12 @@ BAD_REQUEST = (
 class AskRequest(BaseModel):
     """A question, with the earlier turns of the conversation for follow-ups."""
 
-    question: str = Field(description="问题（中文）", examples=["今年新增多少养老床位"])
-    history: list[tuple[str, str]] = Field(
+    question: Text = Field(description="问题（中文）", examples=["今年新增多少养老床位"])
+    history: list[tuple[Text, Text]] = Field(
         default_factory=list,
         description="此前的对话，[[问题, 回答], …]，用于追问（如“那就业呢”）",
     )
-    region: str | None = Field(default=None, description="只在这个地区的报告中查找（可省略）")
+    region: Text | None = Field(default=None, description="只在这个地区的报告中查找（可省略）")
     year: int | None = Field(default=None, description="只在这一年的报告中查找（可省略）")
 
     def within(self) -> ReportFilter | None:
@@ -78,8 +78,9 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
     install_error_handler(
         app, lambda path: openai_api.BAD_REQUEST if path.startswith("/v1/") else BAD_REQUEST
     )
+    app.add_middleware(BodyLimit)
     guarded = [Depends(guard(auth))]
-    errors = {s: {"model": ApiError} for s in (400, 401, 404, 409, 422, 503)}
+    errors = {s: {"model": ApiError} for s in (400, 401, 404, 409, 413, 422, 503)}
 
     @app.post(
         "/api/ask",
