@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 
 import httpx
 import pytest
@@ -117,7 +118,12 @@ def test_the_api_is_documented(served):
     assert {"/api/ask", "/api/reports"} <= set(schema["paths"])
     ask = schema["paths"]["/api/ask"]["post"]
     assert {"200", "400", "422"} <= set(ask["responses"])
-    assert "swagger" in http.get("/docs").text.lower()
+    docs = http.get("/docs").text
+    assert "swagger" in docs.lower()
+    # Offline: every script and style the docs page loads is served by this server.
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', docs)
+    assert assets and all(a.startswith("/") for a in assets), assets
+    assert all(http.get(a).status_code == 200 for a in assets)
     assert "政府工作报告问答" in http.get("/").text  # the page still at the root
 
 

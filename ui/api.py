@@ -66,7 +66,10 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
         async with mcp_lifespan(app):
             yield
 
-    app = FastAPI(
+    from fastapi_offline import FastAPIOffline
+
+    # The docs page's scripts are served from here: from a CDN it was blank offline.
+    app = FastAPIOffline(
         title="政府工作报告问答 API",
         description="与网页相同的问答核心：提问得到带出处的回答；列出已索引的报告。"
         "另有 OpenAI 兼容接口（/v1）和 MCP 服务（/mcp）。",
