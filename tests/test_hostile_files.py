@@ -8,6 +8,7 @@ import os
 import struct
 import subprocess
 import sys
+import time
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -426,3 +427,40 @@ def test_the_passage_limit_is_a_setting(tmp_path, monkeypatch) -> None:
     with pytest.raises(ReadError) as caught:
         parse_file(path)
     assert f"超过 {passages - 1} 段的上限" in caught.value.message_zh
+
+
+def test_a_sweep_deletes_old_uploads_and_keeps_fresh_ones(gradio_temp) -> None:
+    from ui.uploads import UPLOAD_TTL_SECONDS, sweep_uploads
+
+    old = _gradio_upload(gradio_temp, "遗留.bin", b"x" * 1000)
+    fresh = _gradio_upload(gradio_temp, "刚传.txt", b"y" * 10)
+    aged = time.time() - UPLOAD_TTL_SECONDS - 1
+    os.utime(old, (aged, aged))
+    assert sweep_uploads(gradio_temp) == 10
+    assert not old.exists() and not old.parent.exists() and fresh.exists()
+    assert gradio_temp.is_dir()
+
+
+def test_the_server_sweeps_at_start_and_refuses_uploads_past_its_quota(
+    settings, tmp_path, gradio_temp
+) -> None:
+    import httpx
+
+    from tests.test_ui import free_port
+    from ui import create_app, serve
+    from ui.uploads import MAX_FILES, QUOTA_FULL, UPLOAD_TTL_SECONDS
+
+    left = _gradio_upload(gradio_temp, "killed.txt", b"z" * 100)  # a killed server's
+    aged = time.time() - UPLOAD_TTL_SECONDS - 1
+    os.utime(left, (aged, aged))
+    small = dataclasses.replace(settings, max_file_mb=0.01)  # quota: MAX_FILES * 10 kB
+    server = serve(create_app(small), port=free_port(), block=False)
+    try:
+        assert not left.exists()
+        url = f"{server.local_url}gradio_api/upload"
+        fits = httpx.post(url, files={"files": ("a.txt", b"a" * 1000)}, timeout=60)
+        over = httpx.post(url, files={"files": ("b.txt", b"b" * (MAX_FILES * 10_500))}, timeout=60)
+    finally:
+        server.close()
+    assert fits.status_code == 200
+    assert over.status_code == 507 and over.json()["message"] == QUOTA_FULL

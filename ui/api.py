@@ -17,7 +17,9 @@ from pydantic import BaseModel, Field
 from assistant.types import Answer, ReportFilter
 from index import list_documents
 from index.model import IndexedDocument
+from index.readers import max_file_bytes
 from ui.http import ApiError, BodyLimit, Text, guard, install_error_handler
+from ui.uploads import MAX_FILES, UploadJanitor, UploadQuota
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +63,16 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
 
     mcp_routes, mcp_lifespan = mcp_server.http_routes(core, auth=auth, host=host)
 
+    janitor = UploadJanitor()
+
     @asynccontextmanager
     async def lifespan(app):
-        async with mcp_lifespan(app):
-            yield
+        janitor.start()
+        try:
+            async with mcp_lifespan(app):
+                yield
+        finally:
+            janitor.stop()
 
     from fastapi_offline import FastAPIOffline
 
@@ -82,6 +90,8 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
         app, lambda path: openai_api.BAD_REQUEST if path.startswith("/v1/") else BAD_REQUEST
     )
     app.add_middleware(BodyLimit)
+    quota = MAX_FILES * max_file_bytes(core.settings)
+    app.add_middleware(UploadQuota, quota=quota)
     guarded = [Depends(guard(auth))]
     errors = {s: {"model": ApiError} for s in (400, 401, 404, 409, 413, 422, 503)}
 
