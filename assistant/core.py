@@ -113,6 +113,10 @@ def _run(
         from assistant.llm import load_chat_model
 
         llm = load_chat_model(settings.llm, settings.llm_timeout)
+    if llm is not None:  # one timeout for the whole answer, a follow-up's rewrite included
+        from assistant.llm import Deadline
+
+        llm = Deadline(llm, settings.llm_timeout)
     for attempt in range(_ATTEMPTS):
         try:
             retriever = get_retriever(settings, embeddings, manifest)
@@ -135,7 +139,7 @@ def _run(
         return result
     from assistant.llm import llm_answer
 
-    return (yield from llm_answer(llm, result, passages, settings.llm_timeout))
+    return (yield from llm_answer(llm, result, passages))
 
 
 def search(

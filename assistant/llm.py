@@ -1,9 +1,12 @@
 """Optional LLM answering through langchain: a helper that is checked, never trusted.
 
-The LLM sees numbered passages and answers with ``[n]`` markers. Its answer is used only
-when every marker names a passage it was given and every number it states is in the
-passage it cites; otherwise, and whenever the endpoint fails or is too slow, the
-extractive answer stands and ``Answer.note`` says why.
+The LLM sees numbered passages, as quoted data under a system prompt that says so, and
+answers with ``[n]`` markers. Its answer is used only when every marker names a passage
+it was given, every figure it states stands with its unit in a sentence of the passage
+it cites, about the same thing (:mod:`assistant.verify`), and it is short; otherwise,
+and whenever the endpoint fails or the whole answer (a follow-up's rewrite included)
+takes longer than ``REPORTQA_LLM_TIMEOUT``, the extractive answer stands and
+``Answer.note`` says why.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import queue
 import re
+import threading
 import time
 from collections.abc import Generator, Sequence
 
+from assistant.question import excerpt
 from assistant.types import Answer, Citation
-from assistant.verify import verify
+from assistant.verify import SENTENCE, figures, holds_figure, verify
 from index.errors import ModelError
 from prompts import render
 
@@ -25,8 +31,6 @@ log = logging.getLogger(__name__)
 _NOT_FOUND = "没有找到"
 _MARKER = re.compile(r"\[(\d+)\]")
 _CLAIM = re.compile(r"([^\[\]]*)((?:\[\d+\])+)")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_SENTENCE = re.compile(r"[^。！？；]*[。！？；]?")
 
 # The note when the LLM's answer is not used: why, then what is shown instead (the note
 # follows the answer, in the chat and on the terminal).
@@ -34,7 +38,73 @@ _UNAVAILABLE = "大模型暂不可用，"
 _NOTHING_FOUND = "大模型认为段落中没有答案，"
 _UNVERIFIED = "大模型的回答未通过核对（{}），"
 _EXTRACTED = "本回答直接摘自报告原文。"
+_TOO_LONG = "回答过长"
+# The prompt asks for one sentence of about 40 characters; an answer past this is a model
+# that loops (one sent 5 MB), and reading on would only cost memory.
+MAX_ANSWER_CHARS = 600
 _STILL_REFUSED = "未能进一步查找。"
+
+
+class Deadline:
+    """A chat model whose calls all end by one deadline, ``seconds`` from now: a follow-up's
+    rewrite and its answer share it. Each call runs in a worker thread that is left to the
+    client's own timeout once the deadline passes; the caller has stopped waiting.
+
+    Raises (from ``invoke`` and while streaming): ``TimeoutError`` at the deadline.
+    """
+
+    def __init__(self, llm, seconds: float) -> None:
+        self.llm = llm
+        self.deadline = time.monotonic() + seconds
+
+    def invoke(self, messages):
+        for reply in self._run(lambda put: put(self.llm.invoke(messages))):
+            return reply
+        raise TimeoutError("the chat model's reply came too late")
+
+    def stream(self, messages):
+        return self._run(lambda put: [put(chunk) for chunk in self.llm.stream(messages)])
+
+    def _run(self, produce):
+        """What ``produce`` puts, item by item, until it is done or the deadline passes."""
+        if time.monotonic() >= self.deadline:  # spent (by a rewrite): not even asked
+            raise TimeoutError("no time left for the chat model")
+        items: queue.Queue = queue.Queue()
+        done, stop = object(), threading.Event()
+
+        def put(item) -> None:
+            if stop.is_set():
+                raise _Abandoned
+            items.put(item)
+
+        def work() -> None:
+            try:
+                produce(put)
+                items.put(done)
+            except _Abandoned:
+                pass
+            except Exception as exc:  # handed to the caller, who reports it
+                items.put(exc)
+
+        threading.Thread(target=work, daemon=True, name="chat-model").start()
+        try:
+            while True:
+                try:
+                    item = items.get(timeout=max(0.0, self.deadline - time.monotonic()))
+                except queue.Empty:
+                    log.warning("the chat model's answer was not done in time")
+                    raise TimeoutError("the chat model took too long") from None
+                if item is done:
+                    return
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            stop.set()  # a caller that stops reading stops the worker at its next chunk
+
+
+class _Abandoned(Exception):
+    """The caller of a :class:`Deadline` call stopped waiting."""
 
 
 @functools.lru_cache(maxsize=4)
@@ -76,32 +146,33 @@ def _passages_block(passages: Sequence[Citation]) -> str:
 
 
 def llm_answer(
-    llm, extractive: Answer, passages: Sequence[Citation], timeout: float
+    llm, extractive: Answer, passages: Sequence[Citation]
 ) -> Generator[str, None, Answer]:
     """Stream the LLM's answer from ``passages``, then verify it against them.
 
     Args:
-        llm: A langchain chat model.
+        llm: A langchain chat model, best a :class:`Deadline` (an answer that is not done
+            by it is not waited for).
         extractive: The extractive answer (or refusal), which stands whenever the LLM's
             answer is not used.
         passages: What the LLM may answer from: the extractive answer's citations, or the
             retrieved passages of a question the extractive answer refused.
-        timeout: Seconds the whole answer may take; a slower one is not waited for.
 
     Returns:
         The LLM's answer, cited with ``passages``, when it checks out; otherwise
         ``extractive`` with a ``note`` saying why (nothing to say when both refuse).
     """
-    prompt = render(
-        "answer", passages=_passages_block(passages), question=extractive.standalone_question
-    )
-    text = yield from _stream(llm, prompt, timeout)
+    question = extractive.standalone_question
+    prompt = render("answer", passages=_passages_block(passages), question=question)
+    text = yield from _stream(llm, [("system", render("system")), ("human", prompt)])
     if text is None:
         return _fallback(extractive, _UNAVAILABLE)
+    if text is _TOO_LONG:
+        return _fallback(extractive, _UNVERIFIED.format(_TOO_LONG))
     quotes = {c.n: c.text for c in passages}
     if _NOT_FOUND in text and not _MARKER.search(text):
         return _fallback(extractive, _NOTHING_FOUND) if extractive.found else extractive
-    problem = _problem(text, quotes)
+    problem = _problem(text, quotes, question)
     if problem:
         return _fallback(extractive, _UNVERIFIED.format(problem))
     return dataclasses.replace(
@@ -114,29 +185,30 @@ def llm_answer(
     )
 
 
-def _stream(llm, prompt: str, timeout: float) -> Generator[str, None, str | None]:
-    """Yield the LLM's text as it comes; return all of it, or ``None`` if the model failed.
-
-    The client's own timeout bounds each wait for the endpoint; the deadline here also
-    bounds an endpoint that keeps trickling text for longer than the user should wait.
-    """
-    deadline = time.monotonic() + timeout
+def _stream(llm, messages) -> Generator[str, None, str | None]:
+    """Yield the LLM's text as it comes; return all of it, ``_TOO_LONG`` when it runs past
+    ``MAX_ANSWER_CHARS`` (read no further), or ``None`` if the model failed or ran out of
+    time."""
     pieces: list[str] = []
+    size = 0
+    stream = llm.stream(messages)
     try:
-        for chunk in llm.stream(prompt):
+        for chunk in stream:
             piece = chunk.content if isinstance(chunk.content, str) else ""
+            size += len(piece)
+            if size > MAX_ANSWER_CHARS:
+                return _TOO_LONG
             pieces.append(piece)
             yield piece
-            if time.monotonic() > deadline:
-                log.warning("the chat model took longer than %s s", timeout)
-                return None
     except Exception as exc:  # any endpoint failure (HTTP, connection, garbled body) falls back
         log.warning("the chat model failed: %s", exc)
         return None
+    finally:
+        stream.close()
     return "".join(pieces).strip()
 
 
-def _problem(text: str, quotes: dict[int, str]) -> str:
+def _problem(text: str, quotes: dict[int, str], question: str) -> str:
     """Why an LLM answer cannot be used, in Chinese for the note; empty when it checks out."""
     if not text:
         return "回答为空"
@@ -146,9 +218,11 @@ def _problem(text: str, quotes: dict[int, str]) -> str:
     unknown = sorted(markers - quotes.keys())
     if unknown:
         return "引用了不存在的段落" + "".join(f"[{n}]" for n in unknown)
-    problems = verify(text, quotes)
+    problems = verify(text, quotes, question)
     if problems:
-        log.info("LLM answer %r failed verification: %s", text, problems)
+        log.info("LLM answer %r failed verification: %s", excerpt(text), problems)
+        if any("something else" in p for p in problems):
+            return "数字所在的句子说的是别的事"
         return "数字与所引段落不符"
     return ""
 
@@ -168,7 +242,7 @@ def _requoted(text: str, passages: Sequence[Citation]) -> tuple[Citation, ...]:
     numbers: dict[int, set[str]] = {}
     for claim, markers in _CLAIM.findall(text):
         for n in _MARKER.findall(markers):
-            numbers.setdefault(int(n), set()).update(_NUMBER.findall(claim))
+            numbers.setdefault(int(n), set()).update(figures(claim))
     return tuple(_quoting(c, numbers.get(c.n, set())) for c in passages)
 
 
@@ -180,18 +254,13 @@ def _quoting(citation: Citation, numbers: set[str]) -> Citation:
     """
 
     def held(sentence: str) -> int:
-        return sum(_holds(sentence, x) for x in numbers)
+        return sum(holds_figure(sentence, x) for x in numbers)
 
-    sentences = [s for s in _SENTENCE.findall(citation.text) if s]
+    sentences = [s for s in SENTENCE.findall(citation.text) if s]
     best = max(sentences, key=held, default=citation.quote)
     return (
         dataclasses.replace(citation, quote=best) if held(best) > held(citation.quote) else citation
     )
-
-
-def _holds(text: str, number: str) -> bool:
-    """Whether ``text`` states ``number`` itself (2000 is not in 12000 or 2000.5)."""
-    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", text) is not None
 
 
 def llm_rewrite(llm, question: str, history) -> str:

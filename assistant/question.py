@@ -13,6 +13,8 @@ from index import vocab
 from index.errors import QuestionError
 
 MAX_CHARS = 300
+# What a log line keeps of a user's or a model's text: a 1 MB paste made a 3 MB line.
+LOGGED_CHARS = 80
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Terminal escape sequences (colours pasted from a shell): their printable tail ("[31m")
 # would survive the removal of control characters.
@@ -72,6 +74,13 @@ def clean_question(question: object) -> str:
             "请用中文提问（报告是中文的），例如：今年新增多少养老床位？",
         )
     return strip_noise(to_simplified(text)) or text
+
+
+def excerpt(text: str) -> str:
+    """The start of a user's or a model's text, for a log line."""
+    if len(text) <= LOGGED_CHARS:
+        return text
+    return f"{text[:LOGGED_CHARS]}…（共{len(text)}字）"
 
 
 def _keep_char(ch: str) -> bool:

@@ -1,37 +1,80 @@
-"""Checks that an answer says nothing its citations do not: every number, every marker."""
+"""Checks that an answer says nothing its citations do not, claim by claim.
+
+A claim is the text before its ``[n]`` markers. Each figure it states (a number with its
+magnitude and measure word: 2000张, 1.5万人, 5%) must stand, as written, in one sentence of
+a passage it cites, and that sentence must be about what the claim or the question is
+about: a shared word. A number alone is not enough: "新增养老床位
+1张[1]" once passed because its passage said "至少建成1所", and "9999[1]" because a planted
+line said "回答9999".
+"""
 
 from __future__ import annotations
 
 import re
 
+from index import vocab
+from index.tokens import tokenize
+
 _MARKED = re.compile(r"([^\[\]]*)((?:\[\d+\])*)")
 _MARKER = re.compile(r"\[(\d+)\]")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_MEASURES = "|".join(sorted(vocab.UNITS | {"%", "‰", "个百分点"}, key=len, reverse=True))
+# A figure as written: the number, then a magnitude and a measure word when they follow.
+_FIGURE = re.compile(rf"\d+(?:\.\d+)?(?:[万亿千百]*(?:{_MEASURES}))?")
+SENTENCE = re.compile(r"[^。！？；]*[。！？；]?")
 
 
-def _has_number(number: str, text: str) -> bool:
-    # Not part of a longer number (5 in 2.5 or 25); a dot after a letter is no decimal
-    # point ("NaBO.10HO" holds 10).
-    return re.search(rf"(?<!\d)(?<!\d\.){re.escape(number)}(?!\d|\.\d)", text) is not None
+def figures(text: str) -> list[str]:
+    """The figures ``text`` states, each with its magnitude and measure word."""
+    return _FIGURE.findall(text)
 
 
-def verify(text: str, quotes: dict[int, str]) -> list[str]:
-    """Problems with an answer text, empty when it is fully backed.
+def holds_figure(text: str, figure: str) -> bool:
+    """Whether ``text`` states ``figure`` itself (2000张 is not in 12000张; 5 is not in 2.5;
+    a dot after a letter is no decimal point: NaBO.10HO holds 10)."""
+    return re.search(rf"(?<!\d)(?<!\d\.){re.escape(figure)}(?!\d|\.\d)", text) is not None
+
+
+def topic_words(text: str) -> set[str]:
+    """The words of ``text`` that say what it is about: two characters or more, no figure,
+    no measure word, none that any question or report uses (今年, 完成)."""
+    return {
+        t
+        for t in tokenize(text)
+        if len(t) >= 2
+        and not any(ch.isdigit() for ch in t)
+        and t not in vocab.UNITS
+        and t not in vocab.GENERIC_WORDS
+    }
+
+
+def verify(text: str, quotes: dict[int, str], question: str = "") -> list[str]:
+    """Problems with an answer text, empty when every claim is backed.
 
     Args:
         text: Answer text with ``[n]`` markers.
         quotes: Citation number -> the cited text that must back the claims marked with it.
+        question: What was asked: the topic a claim of a bare figure must share.
 
     Returns:
-        Human-readable problems: unknown markers, numbers no cited text contains.
+        Human-readable problems: unknown markers, figures no cited sentence states, figures
+        cited from a sentence about something else.
     """
-    problems = []
-    for n in {int(m) for m in _MARKER.findall(text)} - set(quotes):
-        problems.append(f"marker [{n}] cites nothing")
-    for segment, markers in _MARKED.findall(text):
+    problems = [f"marker [{n}] cites nothing" for n in _cited(text) - set(quotes)]
+    for claim, markers in _MARKED.findall(text):
+        stated = figures(claim)
+        if not stated:
+            continue
         cited = [int(m) for m in _MARKER.findall(markers) if int(m) in quotes]
-        sources = [quotes[n] for n in cited] or list(quotes.values())
-        for number in _NUMBER.findall(segment):
-            if not any(_has_number(number, s) for s in sources):
-                problems.append(f"number {number} is not in the cited text")
+        sentences = [s for n in cited or quotes for s in SENTENCE.findall(quotes[n]) if s]
+        words = topic_words(claim) | topic_words(question)
+        for figure in stated:
+            holding = [s for s in sentences if holds_figure(s, figure)]
+            if not holding:
+                problems.append(f"{figure} is not in the cited text")
+            elif words and not any(w in s for s in holding for w in words):
+                problems.append(f"{figure} is cited from a sentence about something else")
     return problems
+
+
+def _cited(text: str) -> set[int]:
+    return {int(m) for m in _MARKER.findall(text)}

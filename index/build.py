@@ -202,7 +202,7 @@ def _read_files(
                     if stamp is not None:
                         stamps[doc_id] = stamp
                     continue
-            parsed = parse_file(file, override, max_bytes=limit)
+            parsed = parse_file(file, override, max_bytes=limit, max_passages=settings.max_passages)
         except ReadError as exc:
             failed.append(_failure(exc))
             continue

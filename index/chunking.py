@@ -52,6 +52,11 @@ SECTION_SEPARATOR = " > "
 
 TERMINATORS = "。！？；!?;"
 CLAUSE_ENDS = "，,；;：:"
+CELL_ENDS = "|\t　、"  # table cells and list items: where a stopless line may be cut
+# No sentence of the 84 real reports here is longer (the longest: 501 characters); a
+# longer one is a table or a text with no stops, whose one "sentence" was once a passage
+# of 120,463 characters (and the answer).
+LONGEST_SENTENCE = 512
 # A sentence longer than the corpus's 90th-percentile sentence (84 characters over the
 # 34 reports) usually lists several facts; its evidence units are runs of whole clauses
 # of at most UNIT_CHARS, so one vector stands for about one fact (median sentence: 34).
@@ -89,9 +94,36 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
     Sentences end at 。！？； (closing quotes and brackets stay with their
     sentence) and at line breaks. Spans are absolute offsets, trimmed of whitespace,
-    never empty.
+    never empty. A "sentence" longer than ``LONGEST_SENTENCE`` (a table, a list with no
+    stop) is cut at clause or cell ends, at worst every ``LONGEST_SENTENCE`` characters.
     """
-    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for s, e in _sentences(text, start, len(text) if end is None else end):
+        if e - s <= LONGEST_SENTENCE:
+            spans.append((s, e))
+        else:
+            spans.extend(_cut(text, s, e))
+    return spans
+
+
+def _cut(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``text[start:end]`` as runs of whole clauses or cells of at most ``LONGEST_SENTENCE``
+    characters, a longer clause cut every ``LONGEST_SENTENCE``."""
+    runs: list[tuple[int, int]] = []
+    for s, e in clause_spans(text, start, end, ends=CLAUSE_ENDS + CELL_ENDS):
+        while e - s > LONGEST_SENTENCE:
+            runs.append((s, s + LONGEST_SENTENCE))
+            s += LONGEST_SENTENCE
+        if runs and e - runs[-1][0] <= LONGEST_SENTENCE:
+            runs[-1] = (runs[-1][0], e)
+        else:
+            runs.append((s, e))
+    if runs and end - runs[-1][0] <= LONGEST_SENTENCE:  # the last keeps the closing mark
+        runs[-1] = (runs[-1][0], end)
+    return runs
+
+
+def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     segment = index = start
     while index < end:
@@ -108,9 +140,11 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     return spans
 
 
-def clause_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Clause spans of ``text[start:end]``: cut at commas, semicolons and colons outside
-    quotes and brackets, without the cutting mark, trimmed, never empty."""
+def clause_spans(
+    text: str, start: int = 0, end: int | None = None, ends: str = CLAUSE_ENDS
+) -> list[tuple[int, int]]:
+    """Clause spans of ``text[start:end]``: cut at ``ends`` (commas, semicolons and colons)
+    outside quotes and brackets, without the cutting mark, trimmed, never empty."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     depth, segment = 0, start
@@ -120,7 +154,7 @@ def clause_spans(text: str, start: int = 0, end: int | None = None) -> list[tupl
             depth += 1
         elif char in "”）)》」":
             depth = max(0, depth - 1)
-        elif depth == 0 and char in CLAUSE_ENDS:
+        elif depth == 0 and char in ends:
             _add_span(spans, text, segment, index)
             segment = index + 1
     _add_span(spans, text, segment, end)

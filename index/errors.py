@@ -97,6 +97,7 @@ def chroma_errors(settings: Settings) -> Iterator[None]:
 
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 _DENIED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+_FAILED_WRITE = frozenset({None, errno.EIO, errno.EFBIG, errno.ENXIO})
 
 
 @contextlib.contextmanager
@@ -124,16 +125,29 @@ def storage_errors(home: Path) -> Iterator[None]:
                 "previous index is intact",
                 f"没有写入索引目录（{home}）的权限，本次建索引已撤销，原有索引不受影响。",
             ) from exc
+        if problem == "other":
+            raise StorageError(
+                f"the index at {home} could not be written ({exc}); the build was undone "
+                "and the previous index is intact",
+                f"索引目录（{home}）写入失败，本次建索引已撤销，原有索引不受影响。",
+            ) from exc
         raise
 
 
-def _storage_problem(exc: BaseException) -> Literal["full", "denied"] | None:
-    """Whether ``exc``, or an error that caused it, is a full disk or a denied write.
+def _storage_problem(exc: BaseException) -> Literal["full", "denied", "other"] | None:
+    """Whether ``exc``, or an error that caused it, is a full disk, a denied write or
+    another failure of the file system (numpy's writes, a disk that fills inside them,
+    raise errors with no errno).
 
     SQLite (the cache, embedded Chroma) and Chroma's Rust core report these only in words.
     """
     seen: BaseException | None = exc
+    other = False
     while seen is not None:
+        # No errno (numpy's writes) or a failing device; not a missing file (a model's),
+        # nor a wait that ran out (a lock's timeout is an OSError with no errno).
+        failed = isinstance(seen, OSError) and not isinstance(seen, TimeoutError)
+        other = other or (failed and seen.errno in _FAILED_WRITE)
         if isinstance(seen, OSError) and seen.errno in _DISK_FULL:
             return "full"
         if isinstance(seen, OSError) and seen.errno in _DENIED:
@@ -144,4 +158,4 @@ def _storage_problem(exc: BaseException) -> Literal["full", "denied"] | None:
         if "readonly database" in text or "permission denied" in text:
             return "denied"
         seen = seen.__cause__ or seen.__context__
-    return None
+    return "other" if other else None

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from index.chunking import chunk_text
+from index.chunking import MAX_CHARS, chunk_text
 from index.clean import clean_text
 from index.errors import ReadError
 from index.metadata import effective_override, infer_metadata, meta_paths
@@ -22,6 +22,7 @@ from index.readers import (
     read_text,
     unsupported_format,
 )
+from index.settings import Settings
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -39,7 +40,8 @@ SLUG_MAX_CHARS = 60
 # report parts a segment keeps change, so the next build re-reads every file (unchanged
 # passages still come from the embedding cache). 7: 开好局/起好步 sections are the plan.
 # 8: an article's opening lines (国务院总理, X市人民政府) no longer make it a report.
-PARSER_VERSION = b"8\0"
+# 9: a "sentence" of over 512 characters (a table, a text with no stops) is cut.
+PARSER_VERSION = b"9\0"
 
 
 def doc_id_for(path: Path) -> str:
@@ -54,7 +56,11 @@ def doc_id_for(path: Path) -> str:
 
 
 def parse_file(
-    path: Path, override: dict | None = None, *, max_bytes: int | None = None
+    path: Path,
+    override: dict | None = None,
+    *,
+    max_bytes: int | None = None,
+    max_passages: int | None = None,
 ) -> ParsedDocument:
     """Read, clean and chunk one report.
 
@@ -64,6 +70,7 @@ def parse_file(
             ``.meta.json`` beside the file and over inference.
         max_bytes: The largest file, and the most it may unpack to or hold as text;
             ``None`` takes ``REPORTQA_MAX_FILE_MB`` from the environment.
+        max_passages: The most passages; ``None`` takes ``REPORTQA_MAX_PASSAGES``.
 
     Returns:
         The document record, its cleaned text and its passages.
@@ -73,8 +80,14 @@ def parse_file(
             holds no text.
     """
     limit = max_file_bytes() if max_bytes is None else max_bytes
+    most = Settings.from_env().max_passages if max_passages is None else max_passages
     resolved, raw = _read_raw(Path(path), limit)
-    text = clean_text(read_text(resolved, raw, max_bytes=limit))
+    text = read_text(resolved, raw, max_bytes=limit)
+    # Refused before cleaning and cutting when even passages of twice the usual length
+    # could not hold it, and after cutting when it makes too many.
+    if len(text) > 2 * MAX_CHARS * most:
+        raise _too_many(path, most)
+    text = clean_text(text)
     if not text.strip():
         raise ReadError(path, "no report text left after cleaning", "清理后没有正文内容")
     settings = effective_override(resolved, override)
@@ -88,7 +101,18 @@ def parse_file(
         source=str(resolved),
         sha256=_fingerprint(raw, settings),
     )
-    return ParsedDocument(document=document, text=text, passages=chunk_text(doc_id, text))
+    passages = chunk_text(doc_id, text)
+    if len(passages) > most:
+        raise _too_many(path, most)
+    return ParsedDocument(document=document, text=text, passages=passages)
+
+
+def _too_many(path: Path, most: int) -> ReadError:
+    return ReadError(
+        path,
+        f"more text than {most} passages (REPORTQA_MAX_PASSAGES); refused: is it a report?",
+        f"正文超过 {most} 段的上限（REPORTQA_MAX_PASSAGES），已拒绝：这是一份报告吗？",
+    )
 
 
 def identify(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ class Settings:
         max_file_mb: The largest report file, and the most text one may inflate to, in MB
             (``REPORTQA_MAX_FILE_MB``). The largest report in our corpus is 0.17 MB of text;
             50 leaves room for PDFs and .docx files with images.
+        max_passages: The most passages one report may have (``REPORTQA_MAX_PASSAGES``): the
+            longest report here has about 200; a file far past it (a data dump, a text
+            with no stops) is refused before it fills memory.
         llm_timeout: Seconds to wait for the chat model before answering without it
             (``REPORTQA_LLM_TIMEOUT``).
         index_name: Which index of the Chroma server this is (``REPORTQA_INDEX``): every
@@ -53,6 +57,7 @@ class Settings:
     chroma_url: str | None = None
     llm: str | None = None
     max_file_mb: float = 50.0
+    max_passages: int = 5000
     llm_timeout: float = 30.0
     index_name: str = DEFAULT_INDEX
 
@@ -68,6 +73,7 @@ class Settings:
             chroma_url=_env("REPORTQA_CHROMA_URL"),
             llm=_env("REPORTQA_LLM"),
             max_file_mb=_number("REPORTQA_MAX_FILE_MB", 50.0),
+            max_passages=int(_number("REPORTQA_MAX_PASSAGES", 5000)),
             llm_timeout=_number("REPORTQA_LLM_TIMEOUT", 30.0),
             index_name=_index_name(_env("REPORTQA_INDEX") or DEFAULT_INDEX),
         )
@@ -92,9 +98,9 @@ def _number(name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if value <= 0:
+    if not 0 < value < math.inf:  # nan and inf too: a limit must be a size
         raise ReportQAError(
-            f"{name} must be a positive number, not {raw!r}",
-            f"环境变量 {name} 应为正数，当前为“{raw}”。",
+            f"{name} must be a finite positive number, not {raw!r}",
+            f"环境变量 {name} 应为有限的正数，当前为“{raw}”。",
         )
     return value

@@ -25,7 +25,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from index.errors import IndexMissingError, ReportQAError, chroma_errors, store_unavailable
+from index.errors import (
+    IndexMissingError,
+    ReportQAError,
+    StorageError,
+    chroma_errors,
+    store_unavailable,
+)
 from index.keyword import Keywords, open_keywords
 from index.model import Document
 from index.records import Records
@@ -118,6 +124,11 @@ class IndexStore:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.home = settings.home
+        if self.home.exists() and not self.home.is_dir():
+            raise StorageError(
+                f"the index folder {self.home} is a file; set REPORTQA_HOME to a folder",
+                f"索引目录（{self.home}）是一个文件，请把 REPORTQA_HOME 设为一个文件夹。",
+            )
         self.manifest_path = self.home / "manifest.json"
         self.shards = self.home / SHARDS_FOLDER
 

@@ -419,6 +419,8 @@ SPOKEN_WORDS = (
     # "说的那个X" points back at an X the report names; "搞的X" is speech for an X the
     # government runs: no report writes either (none of the 84 in ../shared does).
     (re.compile(r"(?:说|讲|提到?)的那个"), ""),
+    # "X说的是多少": what X amounts to; the report states X, never "说的是".
+    (re.compile(r"(?<=[\u4e00-\u9fff])说的是(?=多少|几|什么|啥|哪)"), "是"),
     (re.compile(r"搞的(?=[\u4e00-\u9fff])"), ""),
     (
         re.compile(

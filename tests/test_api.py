@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 
 import httpx
 import pytest
@@ -117,7 +118,12 @@ def test_the_api_is_documented(served):
     assert {"/api/ask", "/api/reports"} <= set(schema["paths"])
     ask = schema["paths"]["/api/ask"]["post"]
     assert {"200", "400", "422"} <= set(ask["responses"])
-    assert "swagger" in http.get("/docs").text.lower()
+    docs = http.get("/docs").text
+    assert "swagger" in docs.lower()
+    # Offline: every script and style the docs page loads is served by this server.
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', docs)
+    assert assets and all(a.startswith("/") for a in assets), assets
+    assert all(http.get(a).status_code == 200 for a in assets)
     assert "政府工作报告问答" in http.get("/").text  # the page still at the root
 
 
@@ -184,3 +190,38 @@ def test_auth_protects_the_api_and_the_page(home):
     assert listed.status_code == 200 and len(listed.json()) == 1
     assert page_config.status_code == 401  # the page keeps its own login
     assert login.status_code == 200 and after_login.status_code == 200
+
+
+def test_a_body_over_the_limit_is_refused_unread(served):
+    from ui.http import MAX_BODY_BYTES
+
+    _, fake, http = served
+    asked = len(fake.calls)
+    big = b'{"question": "' + b"a" * (10 * MAX_BODY_BYTES) + b'"}'
+    declared = http.post("/api/ask", content=big, headers={"Content-Type": "application/json"})
+
+    def chunks():  # no Content-Length: refused once what came passes the limit
+        yield b'{"question": "'
+        for _ in range(12):
+            yield b"a" * MAX_BODY_BYTES
+        yield b'"}'
+
+    streamed = http.post("/api/ask", content=chunks(), headers={"Content-Type": "application/json"})
+    for response in (declared, streamed):
+        assert response.status_code == 413
+        assert response.json()["error"] == "request_too_large"
+        assert "请求太大" in response.json()["message"]
+    openai = http.post(
+        "/v1/chat/completions", content=big, headers={"Content-Type": "application/json"}
+    )
+    assert openai.status_code == 413 and openai.json()["error"]["code"] == "request_too_large"
+    assert len(fake.calls) == asked  # nothing was answered
+    assert http.post("/api/ask", json={"question": "问题"}).status_code == 200  # still serving
+
+
+def test_a_lone_surrogate_in_a_question_is_no_server_error(served):
+    _, _, http = served
+    body = '{"question": "\\ud800今年新增多少养老床位"}'.encode()
+    response = http.post("/api/ask", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code in (200, 400, 422), response.text
+    assert response.json().get("message") or response.json().get("text")

@@ -9,6 +9,7 @@ import pytest
 from index import sample_report
 from index.chunking import (
     DISTRICT_SECTION,
+    LONGEST_SENTENCE,
     MAX_CHARS,
     MIN_CHARS,
     SECTION_SEPARATOR,
@@ -151,6 +152,31 @@ def test_balanced_split_and_long_sentence_kept_whole() -> None:
     assert "".join(last.text[a:b] for a, b in last.sentences).replace(
         "，", ""
     ) == last.text.replace("，", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "piece"),
+    [
+        ("甲乙丙丁" * 30_000, "甲乙丙丁"),  # no stop, no clause: cut every LONGEST_SENTENCE
+        ("有一个很长的项目名称，" * 5_000, "有一个很长的项目名称"),  # whole clauses
+        ("| 指标 | 目标 | 完成 " * 4_000, "指标"),  # a table's cells on one line
+        ("“未闭合的引号" + "内容很多，" * 3_000, "内容很多"),  # clauses inside quotes
+    ],
+)
+def test_a_line_with_no_stop_is_cut_into_bounded_pieces(text: str, piece: str) -> None:
+    spans = split_sentences(text)
+    assert len(spans) > 1 and all(e - s <= LONGEST_SENTENCE for s, e in spans)
+    assert spans[0][0] <= 2 and spans[-1][1] == len(text.rstrip())
+    assert all(piece in text[s:e] for s, e in spans[:-1])
+    passages = chunk_text("d", f"一、表格\n{text}\n")
+    assert max(len(p.text) for p in passages) <= LONGEST_SENTENCE
+    assert all(b - a <= LONGEST_SENTENCE for p in passages for a, b in p.sentences)
+
+
+def test_no_sentence_of_the_sample_is_cut(sample) -> None:
+    """The bound is above every real sentence: the sample's sentences end at stops."""
+    text, _ = sample
+    assert max(e - s for s, e in split_sentences(text)) < LONGEST_SENTENCE
 
 
 def test_lead_on_its_own_line_titles_the_next_paragraph() -> None:

@@ -91,6 +91,9 @@ _WRITE_FAILURES = {
         _FULL,
     ),
     "manifest": ("os.fsync", lambda: OSError(errno.ENOSPC, "No space left"), False, _FULL),
+    # numpy's writes raise with no errno when the disk fills inside them
+    "no-errno": ("numpy.save", lambda: OSError("0 bytes written"), False, "写入失败"),
+    "device": ("os.fsync", lambda: OSError(errno.EIO, "Input/output error"), False, "写入失败"),
     "denied": (
         "index.records.Records.add_report",
         lambda: PermissionError(errno.EACCES, "Permission denied"),
@@ -226,11 +229,12 @@ def test_server_logs_a_refused_question_as_one_info_line(settings, caplog):
 
     respond = _make_respond(_Core(settings, refuse, refuse))
     with caplog.at_level(logging.INFO, logger="ui.app"):
-        *_, (chat, _, _) = respond("长", _new_state())
+        *_, (chat, _, _) = respond("长" * 100_000, _new_state())
     assert "问题太长了" in chat[-1]["content"]
     (record,) = [r for r in caplog.records if r.name == "ui.app"]
     assert record.levelno == logging.INFO and record.exc_info is None
     assert "question too long" in record.getMessage()
+    assert len(record.getMessage()) < 300  # a short prefix of the question, not all of it
 
 
 def _change(reports, n: int) -> None:
@@ -286,3 +290,25 @@ def test_the_manifest_just_replaced_still_answers_questions_in_flight(
     assert IndexStore(settings).read_manifest().previous == first.generation
     hits = get_retriever(settings, fake_embeddings, first).search("修路多少公里")
     assert any("修路10公里" in h.passage.text for h in hits)
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "0", "lots"])
+def test_a_limit_that_is_no_size_is_a_message(value, monkeypatch):
+    from index import Settings
+    from index.errors import ReportQAError
+
+    monkeypatch.setenv("REPORTQA_MAX_FILE_MB", value)
+    with pytest.raises(ReportQAError) as err:
+        Settings.from_env()
+    assert "REPORTQA_MAX_FILE_MB" in err.value.message_zh
+
+
+def test_a_home_that_is_a_file_is_a_message(settings, tmp_path):
+    import dataclasses
+
+    home = tmp_path / "home-file"
+    home.write_text("not a folder", "utf-8")
+    with pytest.raises(StorageError) as err:
+        IndexStore(dataclasses.replace(settings, home=home))
+    assert "REPORTQA_HOME" in err.value.message_zh
+    assert home.read_text("utf-8") == "not a folder"  # nothing lost

@@ -8,6 +8,7 @@ import os
 import struct
 import subprocess
 import sys
+import time
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -380,3 +381,86 @@ def test_gradio_temporary_copies_are_removed(settings, fake_embeddings, tmp_path
     assert not any(p.exists() for p in handed[:3])
     assert sorted(p.name for p in gradio_temp.iterdir()) == ["link"]
     assert outside.read_text(encoding="utf-8") == REPORT and link.exists()
+
+
+def _one_line_txt(path: Path) -> Path:
+    # 49 MB of text with no stop: under the file limit, and once 78,514 passages.
+    path.write_bytes("城市建设和产业发展持续推进".encode() * (49 * MB // 39))
+    return path
+
+
+def _markdown_table(path: Path) -> Path:
+    row = "| 指标 | 2024年 | 2025年 | 增长 |\n"
+    path.write_text("# 统计表\n\n" + row * (20 * MB // len(row.encode())), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("make", [_one_line_txt, _markdown_table])
+def test_a_text_of_far_more_passages_than_a_report_is_refused_in_bounded_memory(
+    tmp_path, make
+) -> None:
+    path = make(tmp_path / ("long.txt" if make is _one_line_txt else "table.md"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("REPORTQA_MAX_FILE_MB", None)
+    env.pop("REPORTQA_MAX_PASSAGES", None)
+    run = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["error"] is not None and "REPORTQA_MAX_PASSAGES" in result["error"]
+    # The file's bytes, its decoded text and a few rewrites of it (Markdown's), never its
+    # passages: 2.4-6 GB before the limit.
+    print(f"{make.__name__}: traced peak {result['traced_mb']:.0f} MB")
+    assert result["traced_mb"] < 6 * path.stat().st_size / MB
+
+
+def test_the_passage_limit_is_a_setting(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "报告.txt"
+    path.write_text(REPORT * 20, "utf-8")
+    passages = len(parse_file(path).passages)
+    monkeypatch.setenv("REPORTQA_MAX_PASSAGES", str(passages - 1))
+    with pytest.raises(ReadError) as caught:
+        parse_file(path)
+    assert f"超过 {passages - 1} 段的上限" in caught.value.message_zh
+
+
+def test_a_sweep_deletes_old_uploads_and_keeps_fresh_ones(gradio_temp) -> None:
+    from ui.uploads import UPLOAD_TTL_SECONDS, sweep_uploads
+
+    old = _gradio_upload(gradio_temp, "遗留.bin", b"x" * 1000)
+    fresh = _gradio_upload(gradio_temp, "刚传.txt", b"y" * 10)
+    aged = time.time() - UPLOAD_TTL_SECONDS - 1
+    os.utime(old, (aged, aged))
+    assert sweep_uploads(gradio_temp) == 10
+    assert not old.exists() and not old.parent.exists() and fresh.exists()
+    assert gradio_temp.is_dir()
+
+
+def test_the_server_sweeps_at_start_and_refuses_uploads_past_its_quota(
+    settings, tmp_path, gradio_temp
+) -> None:
+    import httpx
+
+    from tests.test_ui import free_port
+    from ui import create_app, serve
+    from ui.uploads import MAX_FILES, QUOTA_FULL, UPLOAD_TTL_SECONDS
+
+    left = _gradio_upload(gradio_temp, "killed.txt", b"z" * 100)  # a killed server's
+    aged = time.time() - UPLOAD_TTL_SECONDS - 1
+    os.utime(left, (aged, aged))
+    small = dataclasses.replace(settings, max_file_mb=0.01)  # quota: MAX_FILES * 10 kB
+    server = serve(create_app(small), port=free_port(), block=False)
+    try:
+        assert not left.exists()
+        url = f"{server.local_url}gradio_api/upload"
+        fits = httpx.post(url, files={"files": ("a.txt", b"a" * 1000)}, timeout=60)
+        over = httpx.post(url, files={"files": ("b.txt", b"b" * (MAX_FILES * 10_500))}, timeout=60)
+    finally:
+        server.close()
+    assert fits.status_code == 200
+    assert over.status_code == 507 and over.json()["message"] == QUOTA_FULL

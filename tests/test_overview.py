@@ -37,6 +37,8 @@ def test_open_questions_are_overviews(question, kind):
         ("那个产业园叫啥来着", "那个产业园叫啥"),
         ("报告里说的那个健身圈有多大", "报告里健身圈有多大"),
         ("今年搞的产业链有几类", "今年产业链有几类"),
+        ("家门口的健身圈说的是多少分钟", "家门口的健身圈是多少分钟"),
+        ("他说的是真的", "他说的是真的"),  # not before an asking word: what someone said
         ("那个产业园是谁搞的", "那个产业园是谁搞的"),  # at the end it is the question
         ("生态环境这块今年怎么做", "生态环境方面今年怎么做"),
         ("这块地要建什么", "这块地要建什么"),  # at the start it is no topic's 方面

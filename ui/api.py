@@ -17,7 +17,9 @@ from pydantic import BaseModel, Field
 from assistant.types import Answer, ReportFilter
 from index import list_documents
 from index.model import IndexedDocument
-from ui.http import ApiError, guard, install_error_handler
+from index.readers import max_file_bytes
+from ui.http import ApiError, BodyLimit, Text, guard, install_error_handler
+from ui.uploads import MAX_FILES, UploadJanitor, UploadQuota
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +32,12 @@ BAD_REQUEST = (
 class AskRequest(BaseModel):
     """A question, with the earlier turns of the conversation for follow-ups."""
 
-    question: str = Field(description="问题（中文）", examples=["今年新增多少养老床位"])
-    history: list[tuple[str, str]] = Field(
+    question: Text = Field(description="问题（中文）", examples=["今年新增多少养老床位"])
+    history: list[tuple[Text, Text]] = Field(
         default_factory=list,
         description="此前的对话，[[问题, 回答], …]，用于追问（如“那就业呢”）",
     )
-    region: str | None = Field(default=None, description="只在这个地区的报告中查找（可省略）")
+    region: Text | None = Field(default=None, description="只在这个地区的报告中查找（可省略）")
     year: int | None = Field(default=None, description="只在这一年的报告中查找（可省略）")
 
     def within(self) -> ReportFilter | None:
@@ -61,12 +63,21 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
 
     mcp_routes, mcp_lifespan = mcp_server.http_routes(core, auth=auth, host=host)
 
+    janitor = UploadJanitor()
+
     @asynccontextmanager
     async def lifespan(app):
-        async with mcp_lifespan(app):
-            yield
+        janitor.start()
+        try:
+            async with mcp_lifespan(app):
+                yield
+        finally:
+            janitor.stop()
 
-    app = FastAPI(
+    from fastapi_offline import FastAPIOffline
+
+    # The docs page's scripts are served from here: from a CDN it was blank offline.
+    app = FastAPIOffline(
         title="政府工作报告问答 API",
         description="与网页相同的问答核心：提问得到带出处的回答；列出已索引的报告。"
         "另有 OpenAI 兼容接口（/v1）和 MCP 服务（/mcp）。",
@@ -78,8 +89,11 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
     install_error_handler(
         app, lambda path: openai_api.BAD_REQUEST if path.startswith("/v1/") else BAD_REQUEST
     )
+    app.add_middleware(BodyLimit)
+    quota = MAX_FILES * max_file_bytes(core.settings)
+    app.add_middleware(UploadQuota, quota=quota)
     guarded = [Depends(guard(auth))]
-    errors = {s: {"model": ApiError} for s in (400, 401, 404, 409, 422, 503)}
+    errors = {s: {"model": ApiError} for s in (400, 401, 404, 409, 413, 422, 503)}
 
     @app.post(
         "/api/ask",

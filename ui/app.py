@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from assistant.feedback import record_feedback
+from assistant.question import excerpt
 from assistant.types import Answer, ReportFilter
 from index import ReportQAError, Settings, list_documents
 from index.readers import format_mb, max_file_bytes
@@ -151,7 +152,7 @@ def _replies(core: _Core, question: str, pairs, within: ReportFilter | None):
         yield render.error_html(exc.message_zh), True, None
         return
     except Exception:
-        log.exception("answering %r failed", question)
+        log.exception("answering %r failed", excerpt(question))
         yield render.error_html(INTERNAL_ERROR), True, None
         return
     yield render.answer_html(answer), True, answer
@@ -159,7 +160,7 @@ def _replies(core: _Core, question: str, pairs, within: ReportFilter | None):
 
 def _log_refusal(question: str, exc: ReportQAError) -> None:
     """One INFO line for a question answered with a message (empty, no index, …)."""
-    log.info("not answered %r: %s: %s", question, type(exc).__name__, exc)
+    log.info("not answered %r: %s: %s", excerpt(question), type(exc).__name__, exc)
 
 
 def _make_respond(core: _Core):

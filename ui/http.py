@@ -13,13 +13,15 @@ import base64
 import binascii
 import hmac
 import logging
+import re
 from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.errors import (
@@ -32,9 +34,16 @@ from index.errors import (
 
 log = logging.getLogger(__name__)
 
-NEED_LOGIN = "需要用户名和密码（HTTP Basic），或以“用户名:密码”作为 Bearer 密钥。"
-INTERNAL_ERROR = "内部错误，请稍后再试；如果一直出现，请查看服务器日志。"
 OPENAI_PREFIX = "/v1/"
+NEED_LOGIN = "需要用户名和密码（HTTP Basic），或以“用户名:密码”作为 Bearer 密钥。"
+# The largest request body of a JSON door: a question (300 characters) with a long
+# conversation's history is tens of KB; a body of 200 MB was read whole before the limit.
+MAX_BODY_BYTES = 1 << 20
+TOO_LARGE = f"请求太大（上限 {MAX_BODY_BYTES >> 20} MB）：问题最多300字，对话历史请只附最近几轮。"
+# Paths of the JSON doors; the page's own routes (uploads of up to REPORTQA_MAX_FILE_MB)
+# have Gradio's limits.
+JSON_DOORS = ("/api/", OPENAI_PREFIX, "/mcp")
+INTERNAL_ERROR = "内部错误，请稍后再试；如果一直出现，请查看服务器日志。"
 
 _STATUS = {
     QuestionError: 400,
@@ -51,6 +60,17 @@ _OPENAI_TYPE = {
     422: "invalid_request_error",
     503: "service_unavailable",
 }
+
+
+def _no_surrogates(text: str) -> str:
+    # A lone surrogate ("\\ud800" in JSON) is valid JSON but no UTF-8: echoed in an
+    # answer, it made the response unserialisable (a 500).
+    return _SURROGATES.sub("", text)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+# Text a client sends to a door: a str with what UTF-8 cannot carry removed.
+Text = Annotated[str, AfterValidator(_no_surrogates)]
 
 
 class ApiError(BaseModel):
@@ -142,7 +162,8 @@ def install_error_handler(app: FastAPI, bad_request: Callable[[str], str]) -> No
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         path = request.url.path
         if isinstance(exc, RequestValidationError):
-            detail = jsonable_encoder(exc.errors())
+            # Where it went wrong, without the input itself (a client's whole body).
+            detail = jsonable_encoder([_without_input(e) for e in exc.errors()])
             return refusal(path, 422, "invalid_request", bad_request(path), detail)
         if isinstance(exc, RequestRefused):
             return refusal(path, exc.status, exc.kind, exc.message, exc.detail)
@@ -159,3 +180,52 @@ def install_error_handler(app: FastAPI, bad_request: Callable[[str], str]) -> No
     for kind in (RequestValidationError, RequestRefused, StarletteHTTPException, ReportQAError):
         app.add_exception_handler(kind, handle)
     app.add_exception_handler(Exception, handle)
+
+
+def _without_input(error: dict) -> dict:
+    return {k: v for k, v in error.items() if k not in ("input", "ctx")}
+
+
+class BodyLimit:
+    """ASGI middleware: a request to a JSON door whose body is over ``MAX_BODY_BYTES`` is
+    refused with 413 in its door's shape, by its ``Content-Length`` before any of it is
+    read, or as soon as a body sent in chunks passes the limit (a JSON door reads its
+    whole body anyway: it is read here first, and handed on)."""
+
+    def __init__(self, app, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(JSON_DOORS):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(path, scope, receive, send)
+            return
+        body, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            body.append(message.get("body", b""))
+            more = message.get("more_body", False)
+            if sum(map(len, body)) > self.limit:
+                await self._refuse(path, scope, receive, send)
+                return
+        whole = {"type": "http.request", "body": b"".join(body), "more_body": False}
+
+        async def replay():
+            nonlocal whole
+            if whole is None:
+                return await receive()  # after the body: the disconnect, when it comes
+            message, whole = whole, None
+            return message
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, path: str, scope, receive, send) -> None:
+        response = refusal(path, 413, "request_too_large", TOO_LARGE)
+        response.headers["Connection"] = "close"  # the rest of the body is not read
+        await response(scope, receive, send)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from assistant.types import Answer, ReportFilter
 from index import ReportQAError, Settings, list_documents
+from ui.http import Text
 
 NAME = "reportqa"
 INSTRUCTIONS = (
@@ -126,7 +127,7 @@ def create_server(
 
     @server.tool(title="提问")
     def ask(
-        question: Annotated[str, Field(description="问题（中文），如 今年新增多少养老床位")],
+        question: Annotated[Text, Field(description="问题（中文），如 今年新增多少养老床位")],
         region: Region = None,
         year: Year = None,
     ) -> AskResult:
@@ -138,7 +139,7 @@ def create_server(
 
     @server.tool(title="查找段落")
     def search(
-        query: Annotated[str, Field(description="要查找的内容（中文）")],
+        query: Annotated[Text, Field(description="要查找的内容（中文）")],
         k: Annotated[int, Field(ge=1, le=50, description="返回多少段")] = 5,
         region: Region = None,
         year: Year = None,

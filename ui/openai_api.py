@@ -21,7 +21,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.types import Answer, ReportFilter
-from ui.http import RequestRefused, guard
+from ui.http import RequestRefused, Text, guard
 from ui.render import answer_text
 
 MODEL = "reportqa"
@@ -36,13 +36,13 @@ _SOURCES = "\n\n[1] "  # where the sources block begins in a reply sent before
 class TextPart(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: str = "text"
-    text: str = ""
+    text: Text = ""
 
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[TextPart] | None = None
+    content: Text | list[TextPart] | None = None
 
     def plain(self) -> str:
         if isinstance(self.content, list):
@@ -59,7 +59,7 @@ class ChatRequest(BaseModel):
     model: str = MODEL
     messages: list[Message] = Field(min_length=1)
     stream: bool = False
-    region: str | None = None
+    region: Text | None = None
     year: int | None = None
 
     def question(self) -> tuple[str, list[tuple[str, str]]]:

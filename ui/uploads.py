@@ -10,11 +10,14 @@ stored beside the first. Gradio's temporary copies are deleted once handled.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,9 +127,7 @@ def remove_temporary(files: Sequence[str | Path]) -> None:
     Gradio leaves each upload at ``<upload folder>/<random>/<name>``;
     once a report is copied to ``uploads/`` (or refused) that copy only takes disk space.
     """
-    from gradio.utils import get_upload_folder
-
-    root = Path(get_upload_folder()).resolve()
+    root = upload_folder().resolve()
     for item in files:
         path = Path(item).resolve()  # a link out of the folder resolves outside it
         if root not in path.parents or not path.is_file():
@@ -137,6 +138,91 @@ def remove_temporary(files: Sequence[str | Path]) -> None:
                 path.parent.rmdir()
         except OSError as exc:  # a leftover temp file must not turn a result into an error
             log.warning("cannot remove the uploaded temporary file %s: %s", path, exc)
+
+
+# An upload no handler took (a file posted to Gradio's upload route alone, a page closed
+# while its upload waited, a killed server's) is deleted once it is this old: far longer
+# than an upload waits for the build (BUILD_WAIT_SECONDS) before it is copied or refused.
+UPLOAD_TTL_SECONDS = 900.0
+SWEEP_EVERY_SECONDS = 60.0
+QUOTA_FULL = "服务器上待处理的上传已达上限，请稍后再试。"
+
+
+def upload_folder() -> Path:
+    """Gradio's folder of uploaded files (``GRADIO_TEMP_DIR``)."""
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder())
+
+
+def sweep_uploads(root: Path, older_than: float = UPLOAD_TTL_SECONDS) -> int:
+    """Delete the files under ``root`` last changed more than ``older_than`` seconds ago and
+    the folders they leave empty; the bytes of the files that stay."""
+    now, kept = time.time(), 0
+    if not root.is_dir():
+        return 0
+    for folder, _, files in os.walk(root, topdown=False):
+        for name in files:
+            path = Path(folder, name)
+            try:
+                stat = path.lstat()
+                if now - stat.st_mtime > older_than:
+                    path.unlink()
+                else:
+                    kept += stat.st_size
+            except OSError:  # gone meanwhile, or not ours to delete: the next sweep
+                continue
+        if Path(folder) != root:
+            with contextlib.suppress(OSError):  # not empty: it stays
+                Path(folder).rmdir()
+    return kept
+
+
+class UploadJanitor:
+    """Sweeps Gradio's upload folder at start and every ``SWEEP_EVERY_SECONDS`` until stopped."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.root = self.root or upload_folder()
+        sweep_uploads(self.root)  # what a killed server left
+        self._thread = threading.Thread(target=self._run, daemon=True, name="upload-janitor")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(SWEEP_EVERY_SECONDS):
+            sweep_uploads(self.root)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+class UploadQuota:
+    """ASGI middleware: an upload to Gradio's route is refused (507, JSON, Chinese) when the
+    files waiting in the upload folder and this one would pass ``quota`` bytes, before any
+    of it is read. The quota is what one page upload may hold: MAX_FILES files of the
+    largest size."""
+
+    def __init__(self, app, quota: int) -> None:
+        self.app, self.quota = app, quota
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and scope.get("method") == "POST" and path.endswith("/upload"):
+            declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
+            size = int(declared) if declared.isdigit() else 0
+            if sweep_uploads(upload_folder()) + size > self.quota:
+                from fastapi.responses import JSONResponse
+
+                body = {"error": "upload_quota", "message": QUOTA_FULL}
+                await JSONResponse(body, status_code=507)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _describe(report, target: Path, display: str, passages: dict[str, int]) -> tuple[bool, str]:
