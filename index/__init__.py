@@ -1,7 +1,7 @@
 """Turn report files into a searchable index.
 
 Public API: ``build_index``, ``list_documents``, ``remove_document``, ``edit_document``,
-``needs_upgrade``, ``sample_report``.
+``needs_upgrade``, ``check_index``, ``repair_index``, ``sample_report``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from index.build import (
 )
 from index.errors import (
     IndexBusyError,
+    IndexCorruptError,
     IndexMissingError,
     MetadataWriteError,
     ModelError,
@@ -26,6 +27,7 @@ from index.errors import (
     ReportQAError,
 )
 from index.model import BuildReport, Document, IndexedDocument, Passage
+from index.repair import check_index, repair_index
 from index.settings import Settings
 
 
@@ -39,6 +41,7 @@ __all__ = [
     "BuildReport",
     "Document",
     "IndexBusyError",
+    "IndexCorruptError",
     "IndexMissingError",
     "IndexedDocument",
     "MetadataWriteError",
@@ -49,9 +52,11 @@ __all__ = [
     "ReportQAError",
     "Settings",
     "build_index",
+    "check_index",
     "edit_document",
     "list_documents",
     "needs_upgrade",
     "remove_document",
+    "repair_index",
     "sample_report",
 ]

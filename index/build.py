@@ -9,6 +9,7 @@ from pathlib import Path
 
 from index.errors import (
     IndexBusyError,
+    IndexCorruptError,
     IndexMissingError,
     ReadError,
     ReportQAError,
@@ -94,7 +95,7 @@ def build_index(
     store = IndexStore(settings)
     started = time.perf_counter()
     with build_lock(store, wait):
-        previous = store.read_manifest()
+        previous = _previous(store, rebuild)
         model_id = model_id_for(settings, embeddings)
         # Reports are written again, from their files and the embedding cache, when the
         # index was built by an earlier version or with another model.
@@ -149,6 +150,16 @@ def build_index(
             seconds=time.perf_counter() - started,
             upgraded=bool(previous and previous.outdated),
         )
+
+
+def _previous(store: IndexStore, rebuild: bool) -> Manifest | None:
+    """The live manifest; a damaged one is no obstacle to a rebuild, which replaces it."""
+    try:
+        return store.read_manifest()
+    except IndexCorruptError:
+        if rebuild:
+            return None
+        raise
 
 
 def _sources(docs: Iterable[Document]) -> tuple[str, ...]:

@@ -57,6 +57,17 @@ class StorageError(ReportQAError):
     """The index could not be written (disk full, no permission); the build was undone."""
 
 
+class IndexCorruptError(ReportQAError):
+    """A file of the index does not read back (a truncated shard, a damaged manifest)."""
+
+    def __init__(self, what: str, rebuild: bool = False) -> None:
+        fix = "reportqa index build --rebuild 报告文件夹" if rebuild else "reportqa index repair"
+        super().__init__(
+            f"the index is damaged ({what}); run `{fix}`",
+            f"索引文件已损坏（{what}），请运行 {fix} 修复。",
+        )
+
+
 class MetadataWriteError(ReportQAError):
     """A report's ``NAME.meta.json`` could not be written (a read-only folder, say)."""
 

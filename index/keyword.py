@@ -70,10 +70,10 @@ def open_keywords(
         base = _newest(root, generation)
         _write(folder, documents, shard_path, base, known or {})
         _collect(root, {generation, *keep}, grace)
-    return _load(folder)
+    return load_keywords(folder)
 
 
-def _load(folder: Path) -> Keywords:
+def load_keywords(folder: Path) -> Keywords:
     listing = json.loads((folder / _REPORTS).read_text("utf-8"))
     bm25 = BM25.load(folder / _BM25)
     return Keywords(
@@ -93,7 +93,7 @@ def _newest(root: Path, generation: str) -> Keywords | None:
     )
     for folder in reversed(made):
         try:
-            return _load(folder)
+            return load_keywords(folder)
         except (OSError, ValueError):  # removed meanwhile, or half there: try the one before
             continue
     return None

@@ -173,8 +173,17 @@ class Shard:
         self.size = len(self.offsets) - 2
 
     def passage(self, row: int) -> Passage:
-        """Passage ``row`` of the report."""
-        return passage_from_json(orjson.loads(self._line(row)))
+        """Passage ``row`` of the report.
+
+        Raises:
+            IndexCorruptError: The shard does not read back (a truncated file).
+        """
+        try:
+            return passage_from_json(orjson.loads(self._line(row)))
+        except (ValueError, TypeError, KeyError) as exc:
+            from index.errors import IndexCorruptError
+
+            raise IndexCorruptError(f"{self.path.name}: {exc}") from exc
 
     def keys(self) -> ShardKeys:
         """What the keyword index needs of the report."""

@@ -21,11 +21,13 @@ import os
 import shutil
 import threading
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from index.errors import (
+    IndexCorruptError,
     IndexMissingError,
     ReportQAError,
     StorageError,
@@ -168,7 +170,7 @@ class IndexStore:
             key = (self.settings.chroma_url, self.settings.index_name)
             known = _MANIFESTS.get(key)
             if known is None or known[0] != live:  # parsed once per version, as below
-                known = (live, Manifest.from_json(json.loads(live)))
+                known = (live, parse_manifest(live, "live"))
                 _MANIFESTS[key] = known
             return known[1]
         # Read once per version: every question checks it, and at 10^5 passages (a
@@ -179,11 +181,19 @@ class IndexStore:
             known = _MANIFESTS.get(self.manifest_path)
             if known is not None and known[0] == version:
                 return known[1]
-            manifest = Manifest.from_json(json.loads(self.manifest_path.read_text("utf-8")))
+            manifest = parse_manifest(
+                self.manifest_path.read_text("utf-8"), self.manifest_path.name
+            )
         except FileNotFoundError:
             return None
         _MANIFESTS[self.manifest_path] = (version, manifest)
         return manifest
+
+    @property
+    def backup_path(self) -> Path:
+        """The manifest before the live one: its records are kept until the next build, so
+        it is a whole index to go back to when the live one is damaged."""
+        return self.home / "manifest.previous.json"
 
     def publish(self, manifest: Manifest, records: Records) -> None:
         """Make ``manifest`` the live one."""
@@ -192,6 +202,8 @@ class IndexStore:
             with chroma_errors(self.settings):
                 records.publish(text)
         else:
+            with contextlib.suppress(FileNotFoundError):
+                _atomic_write(self.backup_path, self.manifest_path.read_text("utf-8"))
             _atomic_write(self.manifest_path, text)
 
     def drop_earlier_layout(self, client) -> None:
@@ -240,7 +252,10 @@ class IndexStore:
                     known[name] = ShardKeys.from_line(text[text.rfind("\n") + 1 :])
                 for done in written:
                     done.result()
-        keywords = self.keywords(manifest, known)
+        try:
+            keywords = self.keywords(manifest, known)
+        except _DAMAGED as exc:  # a truncated shard or keyword file
+            raise IndexCorruptError(f"{exc.__class__.__name__}: {exc}") from exc
         paths = {shard_name(d): self.shard_path(d) for d in manifest.documents}
         return OpenIndex(keywords, [paths[n] for n in keywords.names], manifest.documents)
 
@@ -294,6 +309,23 @@ def _earlier_live(settings: Settings) -> str | None:
         ids=["live"], include=["documents"]
     )
     return found["documents"][0] if found["ids"] else None
+
+
+# What reading a damaged file raises: orjson's and json's errors are ValueErrors, numpy's
+# on a truncated array ValueError or EOFError, zlib's its own.
+_DAMAGED = (ValueError, KeyError, EOFError, zlib.error)
+
+
+def parse_manifest(text: str, what: str) -> Manifest:
+    """The manifest ``text`` (named ``what`` in the error).
+
+    Raises:
+        IndexCorruptError: It does not parse.
+    """
+    try:
+        return Manifest.from_json(json.loads(text))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IndexCorruptError(what) from exc
 
 
 def _atomic_write(path: Path, text: str) -> None:

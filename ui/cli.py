@@ -232,6 +232,28 @@ def remove(doc: str, as_json: bool) -> int:
     return 0
 
 
+@index.command(help="check that every file of the index reads back")
+def check() -> int:
+    from index import check_index
+
+    problems = check_index()
+    for problem in problems:
+        print(problem)
+    print("请运行 reportqa index repair 修复。" if problems else "索引完好。")
+    return 1 if problems else 0
+
+
+@index.command(help="make damaged files of the index again from what is kept")
+def repair() -> int:
+    from index import repair_index
+
+    done = repair_index()
+    for line in done:
+        print(line)
+    print("修复完成。" if done else "索引完好，无需修复。")
+    return 0
+
+
 # --- asking --------------------------------------------------------------------------------
 
 

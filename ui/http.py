@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.errors import (
     IndexBusyError,
+    IndexCorruptError,
     IndexMissingError,
     QuestionError,
     ReportQAError,
@@ -50,6 +51,7 @@ _STATUS = {
     IndexMissingError: 404,
     IndexBusyError: 409,
     StoreUnavailableError: 503,
+    IndexCorruptError: 503,
 }
 # OpenAI's error ``type`` for each status, as its SDK raises them.
 _OPENAI_TYPE = {

@@ -1,0 +1,104 @@
+"""A damaged index says so, names the repair, and `reportqa index repair` makes it whole."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from index import (
+    IndexCorruptError,
+    build_index,
+    check_index,
+    repair_index,
+    sample_report,
+)
+from index.shards import open_shard
+from index.store import IndexStore, close_client, open_client
+from index.write import model_id_for
+from ui.cli import main
+
+
+@pytest.fixture
+def reports(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    shutil.copy(sample_report(), folder / "taiyuan.txt")
+    return folder
+
+
+def _open(settings, embeddings):
+    """The live index opened afresh (no shard of an earlier test kept open)."""
+    open_shard.cache_clear()
+    store = IndexStore(settings)
+    manifest = store.read_manifest()
+    client = open_client(settings)
+    try:
+        records = store.records(model_id_for(settings, embeddings), client)
+        index = store.open_index(manifest, records)
+        return [index.passage(row).text for row in range(index.rows)]
+    finally:
+        close_client(settings, client)
+
+
+def _two_builds(reports, settings, embeddings) -> None:
+    build_index([reports], settings=settings, embeddings=embeddings)
+    (reports / "park.txt").write_text(
+        "示例县2026年政府工作报告\n\n一、工作安排\n\n今年将新建口袋公园30个。\n", "utf-8"
+    )
+    build_index([reports], settings=settings, embeddings=embeddings)
+
+
+def test_a_damaged_manifest_is_named_and_restored_from_the_one_before(
+    reports, settings, fake_embeddings, capsys, monkeypatch
+):
+    _two_builds(reports, settings, fake_embeddings)
+    store = IndexStore(settings)
+    store.manifest_path.write_text('{"format": 4, "generation": "2026', "utf-8")
+    with pytest.raises(IndexCorruptError) as err:
+        store.read_manifest()
+    assert "reportqa index repair" in err.value.message_zh
+    assert check_index(settings) == ["索引清单 manifest.json 无法读取"]
+    monkeypatch.setenv("REPORTQA_HOME", str(settings.home))
+    assert main(["index", "check"]) == 1
+    assert "reportqa index repair" in capsys.readouterr().out
+    done = repair_index(settings, fake_embeddings)
+    assert done and "恢复" in done[0]
+    assert check_index(settings) == []
+    texts = _open(settings, fake_embeddings)  # the index before the last build, whole
+    assert any("新增养老床位2000张" in t for t in texts)
+    again = build_index([reports], settings=settings, embeddings=fake_embeddings)
+    assert again.added  # the report of the lost build is indexed again
+
+
+def test_a_manifest_with_no_good_one_before_asks_for_a_rebuild(reports, settings, fake_embeddings):
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    store = IndexStore(settings)
+    store.manifest_path.write_text("garbage", "utf-8")
+    with pytest.raises(IndexCorruptError) as err:
+        repair_index(settings, fake_embeddings)
+    assert "--rebuild" in err.value.message_zh
+    rebuilt = build_index([reports], settings=settings, embeddings=fake_embeddings, rebuild=True)
+    assert rebuilt.added and check_index(settings) == []
+
+
+@pytest.mark.parametrize("damage", ["shard", "keywords"])
+def test_a_truncated_file_is_named_and_made_again(reports, settings, fake_embeddings, damage):
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    before = _open(settings, fake_embeddings)
+    store = IndexStore(settings)
+    manifest = store.read_manifest()
+    if damage == "shard":
+        path = store.shard_path(manifest.documents[0])
+    else:
+        path = settings.home / "keyword" / manifest.generation / "bm25" / "indptr.npy"
+    data = path.read_bytes()
+    path.unlink()  # a new file: the one a reader may have mapped stays whole for it
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(IndexCorruptError) as err:
+        _open(settings, fake_embeddings)
+    assert "reportqa index repair" in err.value.message_zh
+    (problem,) = check_index(settings)
+    assert ("段落文件" if damage == "shard" else "关键词索引") in problem
+    assert repair_index(settings, fake_embeddings)
+    assert check_index(settings) == [] and _open(settings, fake_embeddings) == before
