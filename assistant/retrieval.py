@@ -7,7 +7,6 @@ import atexit
 import collections
 import contextlib
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,15 +34,7 @@ _PASSAGE_CACHE = 4096  # passages parsed lately: a question reads a hundred or s
 # _best_per_doc): a dozen reports almost always appear among these; else all are sorted.
 _PER_DOC_WINDOW = 512
 
-__all__ = [
-    "Hit",
-    "Part",
-    "Retriever",
-    "get_retriever",
-    "report_parts",
-    "require_index",
-    "using_retriever",
-]
+__all__ = ["Hit", "Part", "Retriever", "get_retriever", "report_parts", "require_index"]
 
 
 @dataclass(frozen=True)
@@ -98,8 +89,6 @@ class Retriever:
         self.bm25 = self.index.keyword
         _quiet_blas()
         self._closed = False
-        self._users = 0  # questions reading it now (see using_retriever)
-        self._retired = False  # replaced by a newer generation's: closed once unused
         self._passages: dict[int, Passage] = {}
         self._vectors: dict[str, list[float]] = {}  # repeated questions skip the model
         # The passage scan of a question, kept for its decision after its search.
@@ -354,9 +343,7 @@ _LOCK = threading.Lock()
 
 
 def get_retriever(settings: Settings, embeddings, manifest: Manifest | None = None) -> Retriever:
-    """A retriever for the live generation, shared by every caller in this process. One
-    that a newer generation replaces is closed at once unless a question is reading it
-    (:func:`using_retriever`): then when the last such question is done.
+    """A retriever for the live generation, shared by every caller in this process.
 
     Args:
         settings: Which index.
@@ -364,41 +351,13 @@ def get_retriever(settings: Settings, embeddings, manifest: Manifest | None = No
         manifest: The live manifest if the caller has just read it (else it is read here).
     """
     manifest = manifest or require_index(settings)
-    with _LOCK:
-        return _current(settings, embeddings, manifest)
-
-
-@contextlib.contextmanager
-def using_retriever(
-    settings: Settings, embeddings, manifest: Manifest | None = None
-) -> Iterator[Retriever]:
-    """:func:`get_retriever`, kept open while the caller reads it though a build replaces
-    it meanwhile: with builds going live every second, closing a retriever under a
-    question made it fail three times over."""
-    manifest = manifest or require_index(settings)
-    with _LOCK:
-        retriever = _current(settings, embeddings, manifest)
-        retriever._users += 1
-    try:
-        yield retriever
-    finally:
-        with _LOCK:
-            retriever._users -= 1
-            unused = retriever._retired and not retriever._users
-        if unused:
-            retriever.close()
-
-
-def _current(settings: Settings, embeddings, manifest: Manifest) -> Retriever:
-    """The cached retriever of ``manifest``, made now if it is new (the caller holds _LOCK)."""
     key = (str(settings.home), manifest.generation, id(embeddings))
-    retriever = _CACHE.get(key)
-    if retriever is None:
-        for old in _CACHE.values():  # its embedded client would hold the old vectors
-            old._retired = True
-            if not old._users:
+    with _LOCK:
+        retriever = _CACHE.get(key)
+        if retriever is None:
+            for old in _CACHE.values():  # its embedded client would hold the old vectors
                 old.close()
-        _CACHE.clear()
-        retriever = Retriever(settings, embeddings, manifest)
-        _CACHE[key] = retriever
+            _CACHE.clear()
+            retriever = Retriever(settings, embeddings, manifest)
+            _CACHE[key] = retriever
     return retriever

@@ -98,20 +98,12 @@ def chroma_errors(settings: Settings) -> Iterator[None]:
     import httpx
     from chromadb.errors import NotFoundError
 
-    from chromadb.errors import InternalError
-
     try:
         yield
     except httpx.TransportError as exc:  # refused, reset, timed out: not a bug of ours
         raise store_unavailable(settings, exc) from exc
     except NotFoundError as exc:
         raise IndexChangedError(exc) from exc
-    except InternalError as exc:
-        # Embedded, another process saving a collection's vector index as a reader opens
-        # it: the reader finds no files for a moment (the soak met it as builds went live).
-        if "Nothing found on disk" in str(exc):
-            raise IndexChangedError(exc) from exc
-        raise
 
 
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})

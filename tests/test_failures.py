@@ -292,30 +292,6 @@ def test_the_manifest_just_replaced_still_answers_questions_in_flight(
     assert any("修路10公里" in h.passage.text for h in hits)
 
 
-def test_a_retriever_a_question_reads_stays_open_until_it_is_done(
-    settings, fake_embeddings, reports
-):
-    """A build going live while a question reads retires the old retriever; it is closed
-    when the question is done, not under it."""
-    from assistant.retrieval import get_retriever, using_retriever
-
-    _change(reports, 0)
-    build_index([reports], settings=settings, embeddings=fake_embeddings)
-    with using_retriever(settings, fake_embeddings) as reading:
-        _change(reports, 1)
-        build_index([reports], settings=settings, embeddings=fake_embeddings)
-        newer = get_retriever(settings, fake_embeddings)
-        assert newer is not reading and not reading._closed
-        hits = reading.search("修路多少公里")  # still reads its own generation
-        assert any("修路10公里" in h.passage.text for h in hits)
-    assert reading._closed and not newer._closed
-    unused = newer
-    _change(reports, 2)
-    build_index([reports], settings=settings, embeddings=fake_embeddings)
-    get_retriever(settings, fake_embeddings)
-    assert unused._closed  # nobody read it: closed at once, as before
-
-
 @pytest.mark.parametrize("value", ["inf", "nan", "-1", "0", "lots"])
 def test_a_limit_that_is_no_size_is_a_message(value, monkeypatch):
     from index import Settings
