@@ -96,7 +96,7 @@ def chroma_errors(settings: Settings) -> Iterator[None]:
     """Turn a lost connection to the Chroma server into :class:`StoreUnavailableError`,
     and a collection that is gone into :class:`IndexChangedError`."""
     import httpx
-    from chromadb.errors import NotFoundError
+    from chromadb.errors import InternalError, NotFoundError
 
     try:
         yield
@@ -104,6 +104,12 @@ def chroma_errors(settings: Settings) -> Iterator[None]:
         raise store_unavailable(settings, exc) from exc
     except NotFoundError as exc:
         raise IndexChangedError(exc) from exc
+    except InternalError as exc:
+        # Embedded, another process saving a collection's vector index as a reader opens
+        # it: the reader finds no files for a moment (the soak met it as builds went live).
+        if "Nothing found on disk" in str(exc):
+            raise IndexChangedError(exc) from exc
+        raise
 
 
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
