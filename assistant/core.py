@@ -8,7 +8,14 @@ from assistant.answering import extractive_answer, passages_to_read
 from assistant.decide import AnswerModel
 from assistant.followup import rewrite_followup
 from assistant.question import clean_question
-from assistant.retrieval import Hit, Retriever, get_retriever, require_index, require_store
+from assistant.retrieval import (
+    Hit,
+    Retriever,
+    get_retriever,
+    require_index,
+    require_store,
+    using_retriever,
+)
 from assistant.scope import admitted
 from assistant.types import Answer, ReportFilter
 from index.build import model_id_for
@@ -119,21 +126,23 @@ def _run(
         llm = Deadline(llm, settings.llm_timeout)
     for attempt in range(_ATTEMPTS):
         try:
-            retriever = get_retriever(settings, embeddings, manifest)
-            _check_model(retriever, model_id)
-            regions = {d.region for d in manifest.documents if d.region}
-            standalone = rewrite_followup(text, _cleaned(history), llm, known_regions=regions)
-            result = extractive_answer(question, standalone, retriever, answer_model, within=within)
+            with using_retriever(settings, embeddings, manifest) as retriever:
+                _check_model(retriever, model_id)
+                regions = {d.region for d in manifest.documents if d.region}
+                standalone = rewrite_followup(text, _cleaned(history), llm, known_regions=regions)
+                result = extractive_answer(
+                    question, standalone, retriever, answer_model, within=within
+                )
+                passages = (
+                    ()
+                    if llm is None
+                    else result.citations or passages_to_read(standalone, retriever, within=within)
+                )
             break
         except IndexChangedError:
             if attempt == _ATTEMPTS - 1:
                 raise
             manifest = require_index(settings)  # the newer generation that replaced it
-    passages = (
-        ()
-        if llm is None
-        else result.citations or passages_to_read(standalone, retriever, within=within)
-    )
     if not passages:
         yield result.text
         return result
@@ -173,16 +182,16 @@ def search(
     embeddings = _question_embeddings(settings, embeddings)
     for attempt in range(_ATTEMPTS):
         try:
-            retriever = get_retriever(settings, embeddings, manifest)
-            _check_model(retriever, model_id)
-            docs = (
-                None
-                if within is None
-                else {d.doc_id for d in admitted(retriever.documents.values(), within)}
-            )
-            if docs == set():
-                return []
-            return retriever.search(text, docs, k)
+            with using_retriever(settings, embeddings, manifest) as retriever:
+                _check_model(retriever, model_id)
+                docs = (
+                    None
+                    if within is None
+                    else {d.doc_id for d in admitted(retriever.documents.values(), within)}
+                )
+                if docs == set():
+                    return []
+                return retriever.search(text, docs, k)
         except IndexChangedError:
             if attempt == _ATTEMPTS - 1:
                 raise

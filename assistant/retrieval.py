@@ -7,6 +7,8 @@ import atexit
 import collections
 import contextlib
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +36,15 @@ _PASSAGE_CACHE = 4096  # passages parsed lately: a question reads a hundred or s
 # _best_per_doc): a dozen reports almost always appear among these; else all are sorted.
 _PER_DOC_WINDOW = 512
 
-__all__ = ["Hit", "Part", "Retriever", "get_retriever", "report_parts", "require_index"]
+__all__ = [
+    "Hit",
+    "Part",
+    "Retriever",
+    "get_retriever",
+    "report_parts",
+    "require_index",
+    "using_retriever",
+]
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class Retriever:
         self.bm25 = self.index.keyword
         _quiet_blas()
         self._closed = False
+        self._users = 0  # questions reading it now (see using_retriever)
         self._passages: dict[int, Passage] = {}
         self._vectors: dict[str, list[float]] = {}  # repeated questions skip the model
         # The passage scan of a question, kept for its decision after its search.
@@ -339,25 +350,65 @@ def require_store(settings: Settings) -> None:
 
 
 _CACHE: dict[tuple[str, str, int], Retriever] = {}
-_LOCK = threading.Lock()
+_LOCK = threading.Condition()
+# How long a question of a new generation waits for the questions still reading the old
+# one; past it, it is answered from the old one (a build keeps its records until the next).
+HANDOFF_SECONDS = 5.0
 
 
 def get_retriever(settings: Settings, embeddings, manifest: Manifest | None = None) -> Retriever:
-    """A retriever for the live generation, shared by every caller in this process.
+    """A retriever for the live generation, shared by every caller in this process (see
+    :func:`using_retriever`; this one is not counted as in use).
 
     Args:
         settings: Which index.
         embeddings: The query embedding model.
         manifest: The live manifest if the caller has just read it (else it is read here).
     """
+    with using_retriever(settings, embeddings, manifest) as retriever:
+        return retriever
+
+
+@contextlib.contextmanager
+def using_retriever(
+    settings: Settings, embeddings, manifest: Manifest | None = None
+) -> Iterator[Retriever]:
+    """The live generation's retriever, counted as in use until the caller is done.
+
+    When a build goes live, the old retriever is closed and the new one opened only once
+    no question reads the old one: closing it under a question failed the question, and an
+    embedded client opened beside another on the same path shares the other's stale view
+    of the vectors. Questions of the new generation wait for that, at most
+    ``HANDOFF_SECONDS``.
+    """
     manifest = manifest or require_index(settings)
     key = (str(settings.home), manifest.generation, id(embeddings))
     with _LOCK:
-        retriever = _CACHE.get(key)
-        if retriever is None:
+        retriever = _handoff(key, settings, embeddings, manifest)
+        retriever._users += 1
+    try:
+        yield retriever
+    finally:
+        with _LOCK:
+            retriever._users -= 1
+            _LOCK.notify_all()
+
+
+def _handoff(key, settings: Settings, embeddings, manifest: Manifest) -> Retriever:
+    """The retriever of ``key``, made once no other is in use (the caller holds _LOCK)."""
+    deadline = time.monotonic() + HANDOFF_SECONDS
+    while True:
+        found = _CACHE.get(key)
+        if found is not None:
+            return found
+        busy = [r for r in _CACHE.values() if r._users]
+        if not busy:
             for old in _CACHE.values():  # its embedded client would hold the old vectors
                 old.close()
             _CACHE.clear()
-            retriever = Retriever(settings, embeddings, manifest)
-            _CACHE[key] = retriever
-    return retriever
+            _CACHE[key] = Retriever(settings, embeddings, manifest)
+            return _CACHE[key]
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return busy[0]
+        _LOCK.wait(left)
