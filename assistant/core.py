@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Generator, Iterator, Sequence
 
 from assistant.answering import extractive_answer, passages_to_read
@@ -27,6 +28,9 @@ History = Sequence[tuple[str, str]]
 # the live and the previous one are kept); the next read finds the newest. Three reads
 # fail only when builds finish faster than a question is answered.
 _ATTEMPTS = 3
+# Seconds before a question is asked again after its index changed under it, times the
+# attempt: another process may be saving a collection, which takes tens of milliseconds.
+_PAUSE = 0.1
 
 
 class AnswerStream:
@@ -142,6 +146,7 @@ def _run(
         except IndexChangedError:
             if attempt == _ATTEMPTS - 1:
                 raise
+            time.sleep(_PAUSE * (attempt + 1))  # a build saving its files: a moment
             manifest = require_index(settings)  # the newer generation that replaced it
     if not passages:
         yield result.text
@@ -195,6 +200,7 @@ def search(
         except IndexChangedError:
             if attempt == _ATTEMPTS - 1:
                 raise
+            time.sleep(_PAUSE * (attempt + 1))  # a build saving its files: a moment
             manifest = require_index(settings)
     raise AssertionError("unreachable")
 

@@ -105,11 +105,15 @@ def chroma_errors(settings: Settings) -> Iterator[None]:
     except NotFoundError as exc:
         raise IndexChangedError(exc) from exc
     except InternalError as exc:
-        # Embedded, another process saving a collection's vector index as a reader opens
-        # it: the reader finds no files for a moment (the soak met it as builds went live).
-        if "Nothing found on disk" in str(exc):
+        # Embedded, another process saving a collection's vector index as a reader loads
+        # it: the reader finds no file, or half of one, for a moment (the soak met both as
+        # builds went live every second). Asked again, it reads the saved index.
+        if any(sign in str(exc) for sign in _MID_SAVE):
             raise IndexChangedError(exc) from exc
         raise
+
+
+_MID_SAVE = ("Nothing found on disk", "hnsw segment reader", "deserializing pickle")
 
 
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})

@@ -292,6 +292,37 @@ def test_the_manifest_just_replaced_still_answers_questions_in_flight(
     assert any("修路10公里" in h.passage.text for h in hits)
 
 
+def test_a_new_generation_waits_for_the_questions_reading_the_old_one(
+    settings, fake_embeddings, reports
+):
+    """The old retriever is not closed under a question; the new one opens after it is."""
+    import threading
+
+    from assistant.retrieval import get_retriever, using_retriever
+
+    _change(reports, 0)
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    asked, got = threading.Event(), []
+    with using_retriever(settings, fake_embeddings) as old:
+        _change(reports, 1)
+        build_index([reports], settings=settings, embeddings=fake_embeddings)
+
+        def newer() -> None:
+            asked.set()
+            with using_retriever(settings, fake_embeddings) as new:
+                got.append((new, old._closed))
+
+        thread = threading.Thread(target=newer)
+        thread.start()
+        asked.wait()
+        hits = old.search("修路多少公里")  # still whole: nothing closed it
+        assert any("修路10公里" in h.passage.text for h in hits) and not old._closed
+    thread.join()
+    ((new, closed_when_opened),) = got
+    assert new is not old and closed_when_opened and old._closed
+    assert get_retriever(settings, fake_embeddings) is new
+
+
 @pytest.mark.parametrize("value", ["inf", "nan", "-1", "0", "lots"])
 def test_a_limit_that_is_no_size_is_a_message(value, monkeypatch):
     from index import Settings
