@@ -248,6 +248,22 @@ print(json.dumps({"error": error, "rss_mb": rss, "traced_mb": traced}))
 """
 
 
+def _measured(path: Path) -> dict:
+    """MEASURE's figures for parsing ``path`` in a fresh process with the default limits."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("REPORTQA_MAX_FILE_MB", None)
+    env.pop("REPORTQA_MAX_PASSAGES", None)
+    run = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 def _bomb_1gb(path: Path) -> Path:
     # Level 1 deflates 1 GB of repeated paragraphs to ~6 MB in a few seconds.
     return write_docx(path, paragraphs(1024 * MB), level=1)
@@ -276,17 +292,7 @@ def _bomb_lying_header(path: Path) -> Path:
 def test_zip_bomb_is_refused_without_inflating(tmp_path, make, expected_zh) -> None:
     path = make(tmp_path / "bomb.docx")
     assert path.stat().st_size < 10 * MB
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("REPORTQA_MAX_FILE_MB", None)
-    run = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = _measured(path)
     rss, traced = result["rss_mb"], result["traced_mb"]
     print(f"{make.__name__}: peak RSS growth {rss:.1f} MB, traced peak {traced:.1f} MB")
     assert result["error"] is not None and expected_zh in result["error"]
@@ -400,18 +406,7 @@ def test_a_text_of_far_more_passages_than_a_report_is_refused_in_bounded_memory(
     tmp_path, make
 ) -> None:
     path = make(tmp_path / ("long.txt" if make is _one_line_txt else "table.md"))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("REPORTQA_MAX_FILE_MB", None)
-    env.pop("REPORTQA_MAX_PASSAGES", None)
-    run = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = _measured(path)
     assert result["error"] is not None and "REPORTQA_MAX_PASSAGES" in result["error"]
     # The file's bytes, its decoded text and a few rewrites of it (Markdown's), never its
     # passages: 2.4-6 GB before the limit.
