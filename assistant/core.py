@@ -143,17 +143,23 @@ def _run(
                     else result.citations or passages_to_read(standalone, retriever, within=within)
                 )
             break
-        except IndexChangedError:
-            if attempt == _ATTEMPTS - 1:
-                raise
-            time.sleep(_PAUSE * (attempt + 1))  # a build saving its files: a moment
-            manifest = require_index(settings)  # the newer generation that replaced it
+        except IndexChangedError as changed:
+            manifest = _again(attempt, settings, changed)
     if not passages:
         yield result.text
         return result
     from assistant.llm import llm_answer
 
     return (yield from llm_answer(llm, result, passages))
+
+
+def _again(attempt: int, settings: Settings, changed: IndexChangedError):
+    """The live manifest to ask again on, after a moment (a build may be saving its files);
+    after the last attempt, ``changed`` is raised."""
+    if attempt == _ATTEMPTS - 1:
+        raise changed
+    time.sleep(_PAUSE * (attempt + 1))
+    return require_index(settings)  # the newer generation that replaced it
 
 
 def search(
@@ -197,11 +203,8 @@ def search(
                 if docs == set():
                     return []
                 return retriever.search(text, docs, k)
-        except IndexChangedError:
-            if attempt == _ATTEMPTS - 1:
-                raise
-            time.sleep(_PAUSE * (attempt + 1))  # a build saving its files: a moment
-            manifest = require_index(settings)
+        except IndexChangedError as changed:
+            manifest = _again(attempt, settings, changed)
     raise AssertionError("unreachable")
 
 

@@ -221,7 +221,7 @@ def _problem(text: str, quotes: dict[int, str], question: str) -> str:
     problems = verify(text, quotes, question)
     if problems:
         log.info("LLM answer %r failed verification: %s", excerpt(text), problems)
-        if any("something else" in p for p in problems):
+        if any(p.kind == "elsewhere" for p in problems):
             return "数字所在的句子说的是别的事"
         return "数字与所引段落不符"
     return ""

@@ -11,6 +11,8 @@ line said "回答9999".
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Literal
 
 from index import vocab
 from index.tokens import tokenize
@@ -21,6 +23,15 @@ _MEASURES = "|".join(sorted(vocab.UNITS | {"%", "‰", "个百分点"}, key=len,
 # A figure as written: the number, then a magnitude and a measure word when they follow.
 _FIGURE = re.compile(rf"\d+(?:\.\d+)?(?:[万亿千百]*(?:{_MEASURES}))?")
 SENTENCE = re.compile(r"[^。！？；]*[。！？；]?")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What backs no claim: a marker citing nothing, a figure no cited sentence states,
+    or a figure cited from a sentence about something else."""
+
+    kind: Literal["marker", "missing", "elsewhere"]
+    what: str
 
 
 def figures(text: str) -> list[str]:
@@ -47,7 +58,7 @@ def topic_words(text: str) -> set[str]:
     }
 
 
-def verify(text: str, quotes: dict[int, str], question: str = "") -> list[str]:
+def verify(text: str, quotes: dict[int, str], question: str = "") -> list[Problem]:
     """Problems with an answer text, empty when every claim is backed.
 
     Args:
@@ -56,10 +67,9 @@ def verify(text: str, quotes: dict[int, str], question: str = "") -> list[str]:
         question: What was asked: the topic a claim of a bare figure must share.
 
     Returns:
-        Human-readable problems: unknown markers, figures no cited sentence states, figures
-        cited from a sentence about something else.
+        The problems; empty when the text is fully backed.
     """
-    problems = [f"marker [{n}] cites nothing" for n in _cited(text) - set(quotes)]
+    problems = [Problem("marker", f"[{n}]") for n in _cited(text) - set(quotes)]
     for claim, markers in _MARKED.findall(text):
         stated = figures(claim)
         if not stated:
@@ -70,9 +80,9 @@ def verify(text: str, quotes: dict[int, str], question: str = "") -> list[str]:
         for figure in stated:
             holding = [s for s in sentences if holds_figure(s, figure)]
             if not holding:
-                problems.append(f"{figure} is not in the cited text")
+                problems.append(Problem("missing", figure))
             elif words and not any(w in s for s in holding for w in words):
-                problems.append(f"{figure} is cited from a sentence about something else")
+                problems.append(Problem("elsewhere", figure))
     return problems
 
 

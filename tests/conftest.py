@@ -101,3 +101,16 @@ def lenient_answer_model():
     from assistant.decide import THRESHOLD_GROUPS, load_model
 
     return dataclasses.replace(load_model(), thresholds=dict.fromkeys(THRESHOLD_GROUPS, 0.1))
+
+
+@pytest.fixture
+def reports(tmp_path):
+    """A folder with the sample report (a module may define its own)."""
+    import shutil
+
+    from index import sample_report
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    shutil.copy(sample_report(), folder / "taiyuan.txt")
+    return folder

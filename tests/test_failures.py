@@ -6,27 +6,17 @@ import dataclasses
 import errno
 import logging
 import pkgutil
-import shutil
 import socket
 import sqlite3
 
 import pytest
 
 from assistant import answer
-from index import ReportQAError, build_index, sample_report
+from index import ReportQAError, build_index
 from index.errors import StorageError, StoreUnavailableError
 from index.store import IndexStore, open_client
 from tests.conftest import CountingFakeEmbeddings, lenient_answer_model
 from ui.cli import main
-
-
-@pytest.fixture
-def reports(tmp_path):
-    """A folder with the sample report."""
-    folder = tmp_path / "reports"
-    folder.mkdir()
-    shutil.copy(sample_report(), folder / "taiyuan.txt")
-    return folder
 
 
 @pytest.fixture

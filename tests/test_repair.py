@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from index import (
@@ -11,20 +9,11 @@ from index import (
     build_index,
     check_index,
     repair_index,
-    sample_report,
 )
 from index.shards import open_shard
 from index.store import IndexStore, close_client, open_client
 from index.write import model_id_for
 from ui.cli import main
-
-
-@pytest.fixture
-def reports(tmp_path):
-    folder = tmp_path / "reports"
-    folder.mkdir()
-    shutil.copy(sample_report(), folder / "taiyuan.txt")
-    return folder
 
 
 def _open(settings, embeddings):
