@@ -49,6 +49,13 @@ class QuestionError(ReportQAError):
     """The question cannot be answered as asked (empty, too long, unreadable)."""
 
 
+class BuildCancelled(ReportQAError):
+    """A build was cancelled on request; what it wrote was deleted again."""
+
+    def __init__(self) -> None:
+        super().__init__("the build was cancelled", "已取消，索引没有改变。")
+
+
 class StoreUnavailableError(ReportQAError):
     """The Chroma server named by ``REPORTQA_CHROMA_URL`` cannot be reached."""
 

@@ -425,7 +425,7 @@ def test_the_passage_limit_is_a_setting(tmp_path, monkeypatch) -> None:
 
 
 def test_a_sweep_deletes_old_uploads_and_keeps_fresh_ones(gradio_temp) -> None:
-    from ui.uploads import UPLOAD_TTL_SECONDS, sweep_uploads
+    from ui.upload_folder import UPLOAD_TTL_SECONDS, sweep_uploads
 
     old = _gradio_upload(gradio_temp, "遗留.bin", b"x" * 1000)
     fresh = _gradio_upload(gradio_temp, "刚传.txt", b"y" * 10)
@@ -436,14 +436,15 @@ def test_a_sweep_deletes_old_uploads_and_keeps_fresh_ones(gradio_temp) -> None:
     assert gradio_temp.is_dir()
 
 
-def test_the_server_sweeps_at_start_and_refuses_uploads_past_its_quota(
+def test_the_server_sweeps_at_start_and_refuses_uploads_past_its_quota_or_limit(
     settings, tmp_path, gradio_temp
 ) -> None:
     import httpx
 
     from tests.test_ui import free_port
     from ui import create_app, serve
-    from ui.uploads import MAX_FILES, QUOTA_FULL, UPLOAD_TTL_SECONDS
+    from ui.upload_folder import QUOTA_FULL, UPLOAD_TTL_SECONDS
+    from ui.uploads import MAX_FILES
 
     left = _gradio_upload(gradio_temp, "killed.txt", b"z" * 100)  # a killed server's
     aged = time.time() - UPLOAD_TTL_SECONDS - 1
@@ -455,7 +456,13 @@ def test_the_server_sweeps_at_start_and_refuses_uploads_past_its_quota(
         url = f"{server.local_url}gradio_api/upload"
         fits = httpx.post(url, files={"files": ("a.txt", b"a" * 1000)}, timeout=60)
         over = httpx.post(url, files={"files": ("b.txt", b"b" * (MAX_FILES * 10_500))}, timeout=60)
+        large = httpx.post(url, files={"files": ("c.txt", b"c" * 20_000)}, timeout=60)
     finally:
         server.close()
     assert fits.status_code == 200
     assert over.status_code == 507 and over.json()["message"] == QUOTA_FULL
+    # Over the file limit, under the quota: Gradio's English text is replaced.
+    assert large.status_code == 413 and large.json() == {
+        "error": "file_too_large",
+        "message": "文件太大，单个文件不能超过 0.01 MB（REPORTQA_MAX_FILE_MB）。",
+    }

@@ -17,9 +17,10 @@ from pydantic import BaseModel, Field
 from assistant.types import Answer, ReportFilter
 from index import list_documents
 from index.model import IndexedDocument
-from index.readers import max_file_bytes
+from index.readers import format_mb, max_file_bytes
 from ui.http import ApiError, BodyLimit, Text, guard, install_error_handler
-from ui.uploads import MAX_FILES, UploadJanitor, UploadQuota
+from ui.upload_folder import UploadGuard, UploadJanitor
+from ui.uploads import MAX_FILES, recover_staged
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
     @asynccontextmanager
     async def lifespan(app):
         janitor.start()
+        recover_staged(core.settings)  # what a server killed mid-upload copied
         try:
             async with mcp_lifespan(app):
                 yield
@@ -90,8 +92,9 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
         app, lambda path: openai_api.BAD_REQUEST if path.startswith("/v1/") else BAD_REQUEST
     )
     app.add_middleware(BodyLimit)
-    quota = MAX_FILES * max_file_bytes(core.settings)
-    app.add_middleware(UploadQuota, quota=quota)
+    limit = max_file_bytes(core.settings)
+    too_large = f"文件太大，单个文件不能超过 {format_mb(limit)} MB（REPORTQA_MAX_FILE_MB）。"
+    app.add_middleware(UploadGuard, quota=MAX_FILES * limit, too_large=too_large)
     guarded = [Depends(guard(auth))]
     errors = {s: {"model": ApiError} for s in (400, 401, 404, 409, 413, 422, 503)}
 

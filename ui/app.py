@@ -21,6 +21,7 @@ from assistant.types import Answer, ReportFilter
 from index import ReportQAError, Settings, list_documents
 from index.readers import format_mb, max_file_bytes
 from ui import render, reports
+from ui.builds import DESK
 from ui.style import CSS, SHOW_LAST_QUESTION, head, theme
 from ui.uploads import ALLOWED_SUFFIXES, add_reports, edit_report, remove_report
 
@@ -29,7 +30,9 @@ log = logging.getLogger(__name__)
 TITLE = "政府工作报告问答"
 EXAMPLES = ("今年新增多少养老床位", "城镇新增就业目标是多少", "六条优势赛道是哪些")
 CONCURRENCY = 8
-SERVER_MAX_FILE_SIZE = "64mb"  # Gradio's own cap (English 413); below it the limit speaks Chinese
+# The page's changes to the index wait for their turn at ui.builds.DESK, which tells a
+# waiting upload what it waits for: Gradio lets this many reach it at once.
+CHANGES_AT_ONCE = 4
 STREAM_INTERVAL = 0.05
 # Conversations kept in server memory (Gradio keeps 10,000, about 55 KB each, so a busy
 # server grew by 500 MB before the oldest went): a conversation older than the last
@@ -390,10 +393,15 @@ def _make_delete(core: _Core):
 
 def _make_upload(core: _Core):
     def upload(files, progress=gr.Progress()):  # noqa: B008 -- gradio's injection idiom
-        """Index uploaded reports with a progress bar; per-file results in Chinese."""
+        """Index uploaded reports with a progress bar; per-file results in Chinese. An
+        upload that waits for another change is told what it waits for."""
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files or []]
         if not paths:
-            return "", None
+            yield "", None
+            return
+        if (running := DESK.running) is not None:
+            waiting = f"{running.describe()}，本次上传已排队，完成后自动开始。"
+            yield render.status_html([(True, waiting)]), gr.update()
         progress(0, desc="正在读取报告…")
 
         def step(done: int, total: int, stage: str) -> None:
@@ -403,7 +411,7 @@ def _make_upload(core: _Core):
         result = add_reports(
             paths, settings=core.settings, embeddings=core.embeddings, progress=step
         )
-        return render.status_html(result.lines), None
+        yield render.status_html(result.lines), None
 
     return upload
 
@@ -588,7 +596,7 @@ def _report_editor(core: _Core, panel: _Panel) -> None:
         _make_save(core),
         inputs=[panel.pick, title, year, region],
         outputs=status,
-        concurrency_limit=1,
+        concurrency_limit=CHANGES_AT_ONCE,
         concurrency_id="build",
         **private,
     ).then(**_refreshing(core, panel))
@@ -602,7 +610,7 @@ def _report_editor(core: _Core, panel: _Panel) -> None:
         _make_delete(core),
         inputs=panel.pick,
         outputs=[confirm_row, status],
-        concurrency_limit=1,
+        concurrency_limit=CHANGES_AT_ONCE,
         concurrency_id="build",
         **private,
     ).then(**_refreshing(core, panel))
@@ -623,15 +631,23 @@ def _upload_area(core: _Core, panel: _Panel) -> None:
         elem_id="rq-upload",
     )
     status = gr.HTML("", elem_id="rq-upload-status")
+    stop = gr.Button("取消建立索引", elem_id="rq-cancel-build", size="sm")
     files.upload(
         _make_upload(core),
         inputs=files,
         outputs=[status, files],
         show_progress_on=files,
         api_visibility="private",
-        concurrency_limit=1,
+        concurrency_limit=CHANGES_AT_ONCE,
         concurrency_id="build",
     ).then(**_refreshing(core, panel))
+    # Not in the "build" group: it must run while a build does.
+    stop.click(
+        lambda: render.status_html([(False, DESK.cancel())]),
+        outputs=status,
+        api_visibility="private",
+        concurrency_limit=None,
+    )
 
 
 def create_app(
@@ -737,7 +753,8 @@ def serve(
         auth=auth,
         auth_message="请输入用户名和密码。" if auth else None,
         show_error=False,
-        max_file_size=SERVER_MAX_FILE_SIZE,
+        # One limit: Gradio refuses a larger file before it is stored (in Chinese, ui.api).
+        max_file_size=max_file_bytes(app.rq_core.settings),
         footer_links=["api"],
         run_history=False,
         ssr_mode=False,

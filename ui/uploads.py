@@ -1,28 +1,29 @@
 """Reports changed through the page: uploads checked, kept under ``home/uploads`` and
 indexed; reports removed or corrected.
 
-Only one build runs at a time (a process-wide lock; ``build_index`` also holds the index's
-file lock against the CLI). A file that fails validation never reaches the index; a file
-that fails to parse, or a build that raises, leaves the index and the uploads folder as
-they were. A kept upload never replaces another: a second report with the same name is
-stored beside the first. Gradio's temporary copies are deleted once handled.
+Only one change runs at a time (the page's :data:`ui.builds.DESK`, which can cancel it;
+``build_index`` also holds the index's file lock against the CLI). A file that fails
+validation never reaches the index; a file that fails to parse, or a build that raises or
+is cancelled, leaves the index and the uploads folder as they were. A kept upload never
+replaces another: a second report with the same name is stored beside the first. Gradio's
+temporary copies are deleted once handled.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
 import re
 import shutil
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.errors import BuildCancelled, ReportQAError
 from index.readers import MB, format_mb, max_file_bytes
+from ui.builds import DESK, BuildDesk
+from ui.upload_folder import remove_temporary
 
 ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 MAX_FILES = 10
@@ -31,7 +32,6 @@ BUILD_WAIT_SECONDS = 120.0
 NAME_HASH_CHARS = 10
 
 log = logging.getLogger(__name__)
-_BUILD_LOCK = threading.Lock()
 _UNSAFE = re.compile(r"[^\w.\-\u4e00-\u9fff（）()]+")
 
 
@@ -96,19 +96,30 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
+# The journal of a build's copies into uploads/, one per server process: ".staged-<pid>".
+STAGED = ".staged-"
+
+
 class _Staging:
-    """Copies into ``uploads/`` that can be undone; a copy never replaces another file."""
+    """Copies into ``uploads/`` that can be undone; a copy never replaces another file.
+
+    Each copy is named in this process's journal before it is made, until the build ends:
+    the copies of a server killed mid-build are then found by the next one
+    (:func:`recover_staged`).
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.created: set[Path] = set()
+        self.journal = folder / f"{STAGED}{os.getpid()}"
 
     def add(self, source: Path) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         target = stored_path(self.folder, source)
         if not target.exists():
-            shutil.copyfile(source, target)
             self.created.add(target)
+            self._note()
+            shutil.copyfile(source, target)
         return target
 
     def undo(self, target: Path) -> None:
@@ -116,113 +127,59 @@ class _Staging:
         if target in self.created:
             self.created.discard(target)
             target.unlink(missing_ok=True)
+            self._note()
+
+    def abandon(self) -> None:
+        """Remove every copy this upload made."""
+        for target in list(self.created):
+            self.undo(target)
 
     def commit(self) -> None:
         self.created.clear()
+        self._note()
+
+    def _note(self) -> None:
+        if self.created:
+            self.journal.write_text("\n".join(sorted(p.name for p in self.created)), "utf-8")
+        else:
+            self.journal.unlink(missing_ok=True)
 
 
-def remove_temporary(files: Sequence[str | Path]) -> None:
-    """Delete Gradio's temporary copies of uploaded files, and nothing outside its folder.
+def recover_staged(settings) -> list[Path]:
+    """Delete the copies a killed server's upload left in ``uploads/`` unindexed; the
+    paths deleted. Journals of servers still running are left to them."""
+    from index import list_documents
 
-    Gradio leaves each upload at ``<upload folder>/<random>/<name>``;
-    once a report is copied to ``uploads/`` (or refused) that copy only takes disk space.
-    """
-    root = upload_folder().resolve()
-    for item in files:
-        path = Path(item).resolve()  # a link out of the folder resolves outside it
-        if root not in path.parents or not path.is_file():
-            continue
-        try:
-            path.unlink(missing_ok=True)
-            if path.parent != root and not any(path.parent.iterdir()):
-                path.parent.rmdir()
-        except OSError as exc:  # a leftover temp file must not turn a result into an error
-            log.warning("cannot remove the uploaded temporary file %s: %s", path, exc)
-
-
-# An upload no handler took (a file posted to Gradio's upload route alone, a page closed
-# while its upload waited, a killed server's) is deleted once it is this old: far longer
-# than an upload waits for the build (BUILD_WAIT_SECONDS) before it is copied or refused.
-UPLOAD_TTL_SECONDS = 900.0
-SWEEP_EVERY_SECONDS = 60.0
-QUOTA_FULL = "服务器上待处理的上传已达上限，请稍后再试。"
+    folder = Path(settings.home) / "uploads"
+    journals = [j for j in folder.glob(f"{STAGED}*") if not _alive(j.name.removeprefix(STAGED))]
+    if not journals:
+        return []
+    try:
+        indexed = {Path(d.source).resolve() for d in list_documents(settings)}
+    except ReportQAError as exc:  # which copies are indexed is unknown: all stay for now
+        log.warning("staged uploads left for the next start: %s", exc)
+        return []
+    removed: list[Path] = []
+    for journal in journals:
+        for name in journal.read_text("utf-8").split("\n"):
+            copy = folder / Path(name).name  # a name only: nothing outside the folder
+            if name and copy.resolve() not in indexed and copy.is_file():
+                copy.unlink()
+                removed.append(copy)
+        journal.unlink()
+    return removed
 
 
-def upload_folder() -> Path:
-    """Gradio's folder of uploaded files (``GRADIO_TEMP_DIR``)."""
-    from gradio.utils import get_upload_folder
-
-    return Path(get_upload_folder())
-
-
-def sweep_uploads(root: Path, older_than: float = UPLOAD_TTL_SECONDS) -> int:
-    """Delete the files under ``root`` last changed more than ``older_than`` seconds ago and
-    the folders they leave empty; the bytes of the files that stay."""
-    now, kept = time.time(), 0
-    if not root.is_dir():
-        return 0
-    for folder, _, files in os.walk(root, topdown=False):
-        for name in files:
-            path = Path(folder, name)
-            try:
-                stat = path.lstat()
-                if now - stat.st_mtime > older_than:
-                    path.unlink()
-                else:
-                    kept += stat.st_size
-            except OSError:  # gone meanwhile, or not ours to delete: the next sweep
-                continue
-        if Path(folder) != root:
-            with contextlib.suppress(OSError):  # not empty: it stays
-                Path(folder).rmdir()
-    return kept
-
-
-class UploadJanitor:
-    """Sweeps Gradio's upload folder at start and every ``SWEEP_EVERY_SECONDS`` until stopped."""
-
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = root
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.root = self.root or upload_folder()
-        sweep_uploads(self.root)  # what a killed server left
-        self._thread = threading.Thread(target=self._run, daemon=True, name="upload-janitor")
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(SWEEP_EVERY_SECONDS):
-            sweep_uploads(self.root)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-
-class UploadQuota:
-    """ASGI middleware: an upload to Gradio's route is refused (507, JSON, Chinese) when the
-    files waiting in the upload folder and this one would pass ``quota`` bytes, before any
-    of it is read. The quota is what one page upload may hold: MAX_FILES files of the
-    largest size."""
-
-    def __init__(self, app, quota: int) -> None:
-        self.app, self.quota = app, quota
-
-    async def __call__(self, scope, receive, send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] == "http" and scope.get("method") == "POST" and path.endswith("/upload"):
-            declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
-            size = int(declared) if declared.isdigit() else 0
-            if sweep_uploads(upload_folder()) + size > self.quota:
-                from fastapi.responses import JSONResponse
-
-                body = {"error": "upload_quota", "message": QUOTA_FULL}
-                await JSONResponse(body, status_code=507)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+def _alive(pid: str) -> bool:
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _describe(report, target: Path, display: str, passages: dict[str, int]) -> tuple[bool, str]:
@@ -260,28 +217,44 @@ def add_reports(
     *,
     settings,
     embeddings=None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    desk: BuildDesk = DESK,
 ) -> UploadResult:
     """Validate, copy and index uploaded files; never raises for a user mistake.
 
-    The paths handed in are deleted afterwards when they are Gradio's temporary copies.
+    The build waits its turn at ``desk``, which can cancel it. The paths handed in are
+    deleted afterwards when they are Gradio's temporary copies.
     """
     try:
         lines, accepted = validate(files, max_file_bytes(settings))
         if not accepted:
             return UploadResult(tuple(lines))
-        with _BUILD_LOCK:
-            results = _index(accepted, settings, embeddings, progress)
+        names = "、".join(p.name for p in accepted)
+        try:
+            with desk.turn(names) as check:
+                results = _index(accepted, names, settings, embeddings, _checked(progress, check))
+        except ReportQAError as exc:  # its turn never came
+            results = [(False, f"{names}：未加入索引。{exc.message_zh}")]
         return UploadResult((*lines, *results), sum(ok for ok, _ in results))
     finally:
         remove_temporary(files)
 
 
-def _index(accepted: list[Path], settings, embeddings, progress) -> list[tuple[bool, str]]:
+def _checked(progress, check: Callable[[], None]):
+    """``progress`` that first asks ``check`` whether the build was cancelled."""
+
+    def step(done: int, total: int, stage: str) -> None:
+        check()
+        if progress:
+            progress(done, total, stage)
+
+    return step
+
+
+def _index(accepted: list[Path], names: str, settings, embeddings, progress):
     from index import build_index, list_documents
 
     staging = _Staging(Path(settings.home) / "uploads")
-    names = "、".join(p.name for p in accepted)
     try:
         targets = [(staging.add(p), p.name) for p in accepted]
         report = build_index(
@@ -292,8 +265,9 @@ def _index(accepted: list[Path], settings, embeddings, progress) -> list[tuple[b
             wait=BUILD_WAIT_SECONDS,
         )
     except Exception as exc:  # a failed build must leave index and folder as they were
-        for target in list(staging.created):
-            staging.undo(target)
+        staging.abandon()
+        if isinstance(exc, BuildCancelled):
+            return [(False, f"{names}：{exc.message_zh}")]
         if not hasattr(exc, "message_zh"):
             log.exception("upload build failed")
         reason = getattr(exc, "message_zh", "内部错误，请查看服务器日志。")
@@ -319,7 +293,7 @@ def remove_report(doc_id: str, *, settings, embeddings=None) -> str:
     """
     from index import list_documents, remove_document
 
-    with _BUILD_LOCK:
+    with DESK.turn(doc_id):
         titles = {d.doc_id: d.title for d in list_documents(settings)}
         report = remove_document(
             doc_id, settings=settings, embeddings=embeddings, wait=BUILD_WAIT_SECONDS
@@ -334,11 +308,11 @@ def remove_report(doc_id: str, *, settings, embeddings=None) -> str:
 def edit_report(doc_id: str, *, title: str, year: str, region: str, settings, embeddings=None):
     """Correct a report's title, year and region (see :func:`index.edit_document`).
 
-    Runs under the page's build lock, one change to the index at a time, as uploads do.
+    Waits its turn at the page's desk, one change to the index at a time, as uploads do.
     """
     from index import edit_document
 
-    with _BUILD_LOCK:
+    with DESK.turn(title or doc_id):
         return edit_document(
             doc_id,
             title=title,
