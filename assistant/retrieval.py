@@ -14,16 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.errors import IndexChangedError, IndexMissingError, ModelError, chroma_errors
+from index.manifest import Manifest
 from index.model import Document, Passage
 from index.settings import Settings
 from index.shards import PARTS, Part, report_parts, top
-from index.store import (
-    IndexOutdatedError,
-    IndexStore,
-    Manifest,
-    close_client,
-    open_client,
-)
+from index.store import IndexOutdatedError, IndexStore, close_client, open_client
 from index.tokens import tokenize
 from index.vectors import Vectors
 

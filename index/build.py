@@ -16,6 +16,7 @@ from index.errors import (
     chroma_errors,
     storage_errors,
 )
+from index.manifest import Manifest
 from index.model import (
     BuildReport,
     Document,
@@ -24,7 +25,7 @@ from index.model import (
     ParsedDocument,
 )
 from index.settings import Settings
-from index.store import IndexStore, Manifest
+from index.store import IndexStore
 from index.write import Progress, commit, model_id_for
 
 

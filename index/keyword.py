@@ -28,13 +28,14 @@ import numpy as np
 
 from index.bm25 import BM25
 from index.model import Document
-from index.shards import ShardKeys, open_shard, shard_name
+from index.shards import ShardKeys, file_sum, open_shard, shard_name
 
 KEYWORD_FOLDER = "keyword"
 _REPORTS = "reports.json"  # the report versions in row order, and their passage counts
 _COUNTS = "sentence_counts.npy"
 _PARTS = "parts.npy"
 _BM25 = "bm25"
+_SUMS = "sha256.json"  # each file's sha256 by its path in the folder: `reportqa index check`
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,29 @@ def load_keywords(folder: Path) -> Keywords:
     )
 
 
+def keywords_intact(folder: Path) -> bool | None:
+    """Whether every file of the keyword index in ``folder`` has the sha256 it was written
+    with; ``None`` for an index written before sums, which only reading back can check."""
+    try:
+        stated = json.loads((folder / _SUMS).read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return False
+    try:
+        return stated == _sums(folder)
+    except OSError:
+        return False
+
+
+def _sums(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): file_sum(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != _SUMS
+    }
+
+
 def _newest(root: Path, generation: str) -> Keywords | None:
     """The most recently made keyword index of this home, if one can be read."""
     made = sorted(
@@ -131,6 +155,7 @@ def _write(
         np.save(tmp / _PARTS, np.concatenate(parts or [np.zeros(0, np.int8)]).astype(np.int8))
         listing = {"names": kept + new, "sizes": [int(s) for s in sizes]}
         (tmp / _REPORTS).write_text(json.dumps(listing, ensure_ascii=False), "utf-8")
+        (tmp / _SUMS).write_text(json.dumps(_sums(tmp)), "utf-8")
         try:
             os.rename(tmp, folder)
         except OSError:  # another process made it meanwhile

@@ -15,10 +15,11 @@ import zlib
 from pathlib import Path
 
 from index.errors import IndexCorruptError, chroma_errors
-from index.keyword import KEYWORD_FOLDER, load_keywords
+from index.keyword import KEYWORD_FOLDER, keywords_intact, load_keywords
+from index.manifest import Manifest, parse_manifest
 from index.settings import Settings
-from index.shards import Shard, shard_name
-from index.store import IndexStore, Manifest, close_client, open_client, parse_manifest
+from index.shards import Shard, file_sum, shard_name
+from index.store import IndexStore, close_client, open_client
 from index.write import model_id_for
 
 
@@ -93,11 +94,15 @@ def _damaged_shards(store: IndexStore, manifest: Manifest) -> list:
         path = store.shard_path(doc)
         if not path.is_file():
             continue  # not made on this home yet: the next question fetches it
+        stated = manifest.shard_sums.get(shard_name(doc))
         try:
-            shard = Shard(path)
-            ok = shard.keys().size == shard.size == manifest.passage_counts.get(doc.doc_id)
-            for row in range(shard.size):
-                shard.passage(row)
+            if stated is not None:  # a changed byte that still parses is found too
+                ok = file_sum(path) == stated
+            else:  # a manifest written before sums: the shard must read back
+                shard = Shard(path)
+                ok = shard.keys().size == shard.size == manifest.passage_counts.get(doc.doc_id)
+                for row in range(shard.size):
+                    shard.passage(row)
         except (ValueError, KeyError, EOFError, zlib.error, IndexCorruptError, OSError):
             ok = False
         if not ok:
@@ -109,6 +114,8 @@ def _keywords_ok(store: IndexStore, manifest: Manifest) -> bool:
     folder: Path = store.home / KEYWORD_FOLDER / manifest.generation
     if not folder.is_dir():
         return True  # made at the next question
+    if keywords_intact(folder) is False:
+        return False
     try:
         keywords = load_keywords(folder)
     except (ValueError, KeyError, EOFError, OSError):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import mmap
 import os
 import re
@@ -130,6 +131,17 @@ def shard_text(passages: Sequence[Passage], keys: ShardKeys) -> str:
     """A report's shard (also its record's document on Chroma): its passages, then its keys."""
     lines = [orjson.dumps(passage_to_json(p)).decode() for p in passages]
     return "\n".join([*lines, keys.to_line()])
+
+
+def shard_sum(text: str) -> str:
+    """The sha256 of a shard's text as its file holds it (the manifest keeps it)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_sum(path: Path) -> str:
+    """The sha256 of the file at ``path``."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def write_shard(path: Path, text: str) -> None:

@@ -16,14 +16,12 @@ answers from the Chroma server without copying any vector.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from index.errors import (
@@ -35,16 +33,19 @@ from index.errors import (
     store_unavailable,
 )
 from index.keyword import Keywords, open_keywords
+from index.manifest import Manifest, manifest_text, parse_manifest
 from index.model import Document
 from index.records import Records
 from index.settings import Settings
-from index.shards import SHARD_SUFFIX, OpenIndex, ShardKeys, shard_name, write_shard
+from index.shards import (
+    SHARD_SUFFIX,
+    OpenIndex,
+    ShardKeys,
+    shard_name,
+    shard_sum,
+    write_shard,
+)
 
-# 4: vectors in Chroma, a shard file per report holding its BM25 counts, compressed (2
-# kept tokens, which a new chat server counted again: 5 s at 10^5 passages). A home of an
-# earlier format (1: our own segment files) is rebuilt by its next build from its
-# embedding cache.
-MANIFEST_FORMAT = 4
 CHROMA_FOLDER = "chroma"
 SHARDS_FOLDER = "shards"
 # A question reads its index for about a second (an LLM's answer reads no index); a
@@ -61,62 +62,6 @@ class IndexOutdatedError(IndexMissingError):
             "`reportqa index build` once to bring it up to date (no vector is computed again)",
             "索引由旧版本建立，请运行一次 reportqa index build 升级"
             "（沿用已算好的向量，无需重新计算）。",
-        )
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What the live manifest says: the generation, its model and its documents."""
-
-    generation: str
-    model_id: str
-    documents: tuple[Document, ...]
-    passage_counts: dict[str, int]
-    previous: str | None = None
-    # Each document's file stamp when it was hashed (see ``index.parse.file_stamp``): a
-    # build does not read a file whose stamp is unchanged. Absent: hash it.
-    stamps: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    # Report versions the manifest before had and this one has not: their records stay
-    # while that manifest may be read, and go at the next build.
-    retired: tuple[str, ...] = ()
-    # Written by an earlier version (its vectors are not in Chroma): rebuilt by a build.
-    outdated: bool = False
-
-    def to_json(self) -> dict:
-        documents = []
-        for d in self.documents:
-            entry = {**asdict(d), "passages": self.passage_counts.get(d.doc_id, 0)}
-            if d.doc_id in self.stamps:
-                entry["stamp"] = list(self.stamps[d.doc_id])
-            documents.append(entry)
-        return {
-            "format": MANIFEST_FORMAT,
-            "generation": self.generation,
-            "model_id": self.model_id,
-            "previous": self.previous,
-            "retired": list(self.retired),
-            "documents": documents,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict) -> Manifest:
-        docs, counts, stamps = [], {}, {}
-        for raw in data["documents"]:
-            raw = dict(raw)
-            counts[raw["doc_id"]] = raw.pop("passages", 0)
-            stamp = raw.pop("stamp", None)
-            if stamp is not None:
-                stamps[raw["doc_id"]] = tuple(stamp)
-            docs.append(Document(**raw))
-        return cls(
-            generation=data["generation"],
-            model_id=data["model_id"],
-            documents=tuple(docs),
-            passage_counts=counts,
-            previous=data.get("previous"),
-            stamps=stamps,
-            retired=tuple(data.get("retired", ())),
-            outdated=data.get("format", 1) != MANIFEST_FORMAT,
         )
 
 
@@ -197,7 +142,7 @@ class IndexStore:
 
     def publish(self, manifest: Manifest, records: Records) -> None:
         """Make ``manifest`` the live one."""
-        text = json.dumps(manifest.to_json(), ensure_ascii=False)
+        text = manifest_text(manifest)
         if self.settings.chroma_url:
             with chroma_errors(self.settings):
                 records.publish(text)
@@ -248,7 +193,8 @@ class IndexStore:
                 for name, text in records.report_texts(list(missing)):
                     if text is None:
                         raise IndexChangedError(ReportQAError(f"report {name} is gone"))
-                    written.append(writer.submit(write_shard, self.shard_path(missing[name]), text))
+                    path, stated = self.shard_path(missing[name]), manifest.shard_sums.get(name)
+                    written.append(writer.submit(_write_checked, path, text, stated))
                     known[name] = ShardKeys.from_line(text[text.rfind("\n") + 1 :])
                 for done in written:
                     done.result()
@@ -316,16 +262,11 @@ def _earlier_live(settings: Settings) -> str | None:
 _DAMAGED = (ValueError, KeyError, EOFError, zlib.error)
 
 
-def parse_manifest(text: str, what: str) -> Manifest:
-    """The manifest ``text`` (named ``what`` in the error).
-
-    Raises:
-        IndexCorruptError: It does not parse.
-    """
-    try:
-        return Manifest.from_json(json.loads(text))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise IndexCorruptError(what) from exc
+def _write_checked(path: Path, text: str, stated: str | None) -> None:
+    """Write a fetched record as its shard, once it is what the manifest says it is."""
+    if stated is not None and shard_sum(text) != stated:
+        raise IndexCorruptError(f"向量库中报告 {path.stem} 的记录校验和不符", rebuild=True)
+    write_shard(path, text)
 
 
 def _atomic_write(path: Path, text: str) -> None:

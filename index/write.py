@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -10,10 +11,11 @@ from functools import partial
 from typing import Literal
 
 from index.errors import chroma_errors, storage_errors
+from index.manifest import Manifest
 from index.model import Document, ParsedDocument, Passage
 from index.settings import Settings
-from index.shards import shard_keys, shard_name, shard_text, write_shard
-from index.store import IndexStore, Manifest, close_client, open_client
+from index.shards import file_sum, shard_keys, shard_name, shard_sum, shard_text, write_shard
+from index.store import IndexStore, close_client, open_client
 from index.tokens import tokenize
 
 Stage = Literal["reading", "embedding", "sentences", "storing"]
@@ -71,8 +73,11 @@ def commit(
             records = store.records(model_id, client)
             records.mark_pending(new + going)
             try:
-                embedded = _write_reports(
+                embedded, sums = _write_reports(
                     store, records, to_write, embeddings, settings, rebuild, progress
+                )
+                manifest = _with_sums(
+                    store, manifest, (previous.shard_sums if previous else {}) | sums
                 )
                 store.keywords(manifest)  # made here, not by the first question
                 store.publish(manifest, records)
@@ -89,9 +94,22 @@ def commit(
     return manifest, embedded
 
 
-def _write_reports(store, records, to_write, embeddings, settings, rebuild, progress) -> int:
+def _with_sums(store: IndexStore, manifest: Manifest, known: dict[str, str]) -> Manifest:
+    """``manifest`` with the sha256 of each of its shards: known, or read from the file (a
+    manifest written before sums); a shard this home lacks (a Chroma server's) has none."""
+    sums = {}
+    for doc in manifest.documents:
+        name = shard_name(doc)
+        with contextlib.suppress(FileNotFoundError):
+            sums[name] = known.get(name) or file_sum(store.shard_path(doc))
+    return dataclasses.replace(manifest, shard_sums=sums)
+
+
+def _write_reports(
+    store, records, to_write, embeddings, settings, rebuild, progress
+) -> tuple[int, dict[str, str]]:
     """Embed the passages and sentences of ``to_write`` (through the cache) and write each
-    report's records and shard; how many passages were embedded."""
+    report's records and shard; how many passages were embedded, and each shard's sha256."""
     import numpy as np
 
     from index.cache import CachedEmbeddings
@@ -117,6 +135,7 @@ def _write_reports(store, records, to_write, embeddings, settings, rebuild, prog
         if progress:
             progress(0, len(passages), "storing")
         done = 0
+        sums: dict[str, str] = {}
         tokens: dict[str, list[str]] = {}  # a repeated passage is tokenised once
         for item in to_write.values():
             doc, own = item.document, list(item.passages)
@@ -135,12 +154,13 @@ def _write_reports(store, records, to_write, embeddings, settings, rebuild, prog
                 doc, text, own, vectors.astype(np.float32), units.astype(np.float32), keys.parts
             )
             write_shard(store.shard_path(doc), text)  # over one an earlier format wrote
+            sums[shard_name(doc)] = shard_sum(text)
             done += len(own)
             if progress:
                 progress(done, len(passages), "storing")
     finally:
         cached.close()
-    return embedded
+    return embedded, sums
 
 
 def sentence_texts(passages: Iterable[Passage]) -> list[str]:

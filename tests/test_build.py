@@ -390,11 +390,20 @@ def _keyword_scores(settings, query: list[str]) -> dict[str, float]:
     return {retriever.index.record_id(row): float(scores[row]) for row in range(len(scores))}
 
 
+def _earlier_manifest(store: IndexStore) -> dict:
+    """The live manifest as an earlier version wrote it: no checksum, no shard sums."""
+    manifest = json.loads(store.manifest_path.read_text("utf-8"))
+    del manifest["checksum"]
+    for entry in manifest["documents"]:
+        del entry["shard_sha256"]
+    return manifest
+
+
 def _as_format_one(store: IndexStore) -> None:
     """Make the home look as the previous layout left it: a manifest of format 1, its
     segment and generation folders, its vectors not in this layout's collections (the
     embedding cache is kept, as it was)."""
-    manifest = json.loads(store.manifest_path.read_text("utf-8"))
+    manifest = _earlier_manifest(store)
     manifest |= {"format": 1, "collection": "rqs-0a1b2c3d-5e6f7a8b"}
     store.manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
     from index.store import close_client, open_client
@@ -412,7 +421,7 @@ def _as_format_one(store: IndexStore) -> None:
 def _as_format_two(store: IndexStore) -> None:
     """Make the home look as format 2 left it: a manifest of format 2, a folder per shard,
     and report records whose documents are passage lines with their tokens (no counts)."""
-    manifest = json.loads(store.manifest_path.read_text("utf-8"))
+    manifest = _earlier_manifest(store)
     manifest["format"] = 2
     store.manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
     from index.store import close_client, open_client

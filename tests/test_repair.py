@@ -91,3 +91,66 @@ def test_a_truncated_file_is_named_and_made_again(reports, settings, fake_embedd
     assert ("段落文件" if damage == "shard" else "关键词索引") in problem
     assert repair_index(settings, fake_embeddings)
     assert check_index(settings) == [] and _open(settings, fake_embeddings) == before
+
+
+def _changed_in_place(path, old: bytes, new: bytes) -> None:
+    """A byte changed that still parses: what no read-back finds, only a checksum."""
+    data = path.read_bytes()
+    assert old in data and len(old) == len(new)
+    path.unlink()  # a new file: the one a reader may have mapped stays whole for it
+    path.write_bytes(data.replace(old, new, 1))
+
+
+@pytest.mark.parametrize("damage", ["shard", "keywords"])
+def test_a_changed_byte_that_still_parses_is_found_by_its_checksum(
+    reports, settings, fake_embeddings, damage
+):
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    before = _open(settings, fake_embeddings)
+    store = IndexStore(settings)
+    manifest = store.read_manifest()
+    if damage == "shard":
+        doc = next(d for d in manifest.documents if b"2000" in store.shard_path(d).read_bytes())
+        _changed_in_place(store.shard_path(doc), b"2000", b"9000")
+        assert any("9000" in t for t in _open(settings, fake_embeddings))  # it still reads
+    else:
+        counts = settings.home / "keyword" / manifest.generation / "sentence_counts.npy"
+        data = counts.read_bytes()
+        _changed_in_place(counts, data[-4:], bytes([data[-4] ^ 1]) + data[-3:])
+    (problem,) = check_index(settings)
+    assert ("段落文件" if damage == "shard" else "关键词索引") in problem
+    assert repair_index(settings, fake_embeddings)
+    assert check_index(settings) == [] and _open(settings, fake_embeddings) == before
+
+
+def test_a_manifest_changed_in_place_is_refused_and_restored(reports, settings, fake_embeddings):
+    _two_builds(reports, settings, fake_embeddings)
+    store = IndexStore(settings)
+    text = store.manifest_path.read_text("utf-8")
+    store.manifest_path.write_text(text.replace('"passages": ', '"passages": 1', 1), "utf-8")
+    with pytest.raises(IndexCorruptError) as err:
+        IndexStore(settings).read_manifest()
+    assert "校验和不符" in err.value.message_zh
+    assert check_index(settings) == ["索引清单 manifest.json 无法读取"]
+    assert repair_index(settings, fake_embeddings) and check_index(settings) == []
+
+
+def test_a_fetched_record_unlike_the_manifest_asks_for_a_rebuild(
+    reports, settings, fake_embeddings
+):
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    store = IndexStore(settings)
+    manifest = store.read_manifest()
+    client = open_client(settings)
+    try:
+        records = store.records(manifest.model_id, client)
+        got = records.reports.get(include=["documents", "embeddings"])
+        name, text, vector = got["ids"][0], got["documents"][0], got["embeddings"][0]
+        records.reports.upsert(ids=[name], embeddings=[vector], documents=[text + " "])
+    finally:
+        close_client(settings, client)
+    for doc in manifest.documents:  # a new home: every shard comes from the records
+        store.shard_path(doc).unlink()
+    with pytest.raises(IndexCorruptError) as err:
+        _open(settings, fake_embeddings)
+    assert "校验和不符" in err.value.message_zh and "--rebuild" in err.value.message_zh
