@@ -23,6 +23,7 @@ from assistant.decide import AnswerModel, Leads, load_model, threshold_group
 from assistant.extract import (
     Candidate,
     Pick,
+    answer_type,
     candidates,
     coverage,
     finish,
@@ -151,8 +152,11 @@ def choose(
     found = candidates(query, intent, hits, terms)
     ids = searched(docs, retriever)
     wanted = asked(query, retriever.bm25.idf, held=lambda word: retriever.holds(word, ids))
-    # the counted thing's last word the index holds: the span should name it
+    # The span should name what is asked: the counted thing's last word the index holds,
+    # or the kind of thing a name is asked of ("什么攻坚战" -> 攻坚战).
     counted = wanted.words[-1] if wanted.words and intent.kind == "number" else ""
+    if intent.kind == "entity":
+        counted = answer_type(query)
     best = best_spans(found, model, intent, counted)
     fitted = retriever.manifest.model_id == model.model_id
     signals = leads(query, docs, hits, retriever) if fitted else None
@@ -255,9 +259,9 @@ def best_spans(
     found: list[Candidate], model: AnswerModel, intent: Intent, head: str = ""
 ) -> list[Pick]:
     """One pick per retrieved sentence: its ``decide`` probability, and the span of it that
-    ``rank`` prefers; with ``head`` (the counted thing's head word, 学位 of 多少学位), a span
-    that names it before any that does not (the clause of 18个项目 in a sentence that goes on
-    "新增学位2.4万个")."""
+    ``rank`` prefers; with ``head`` (the counted thing's head word, 学位 of 多少学位; the kind
+    of thing a name is asked of), a span that names it before any that does not (the clause
+    of 18个项目 in a sentence that goes on "新增学位2.4万个")."""
     if not found:
         return []
     rows = np.array([c.features for c in found])

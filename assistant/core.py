@@ -13,6 +13,7 @@ from assistant.retrieval import (
     Hit,
     Retriever,
     get_retriever,
+    reopen_retriever,
     require_index,
     require_store,
     using_retriever,
@@ -144,7 +145,7 @@ def _run(
                 )
             break
         except IndexChangedError as changed:
-            manifest = _again(attempt, settings, changed)
+            manifest = _again(attempt, settings, embeddings, manifest, changed)
     if not passages:
         yield result.text
         return result
@@ -153,13 +154,17 @@ def _run(
     return (yield from llm_answer(llm, result, passages))
 
 
-def _again(attempt: int, settings: Settings, changed: IndexChangedError):
+def _again(attempt: int, settings: Settings, embeddings, manifest, changed: IndexChangedError):
     """The live manifest to ask again on, after a moment (a build may be saving its files);
-    after the last attempt, ``changed`` is raised."""
+    after the last attempt, ``changed`` is raised. When no newer generation replaced
+    ``manifest``, its retriever is reopened: its view of the vectors is out of date."""
     if attempt == _ATTEMPTS - 1:
         raise changed
     time.sleep(_PAUSE * (attempt + 1))
-    return require_index(settings)  # the newer generation that replaced it
+    live = require_index(settings)  # the newer generation that replaced it
+    if live.generation == manifest.generation:
+        reopen_retriever(settings, embeddings, manifest)
+    return live
 
 
 def search(
@@ -204,7 +209,7 @@ def search(
                     return []
                 return retriever.search(text, docs, k)
         except IndexChangedError as changed:
-            manifest = _again(attempt, settings, changed)
+            manifest = _again(attempt, settings, embeddings, manifest, changed)
     raise AssertionError("unreachable")
 
 

@@ -93,7 +93,7 @@ class Pick:
     probability: float
 
 
-def _answer_type(question: str) -> str:
+def answer_type(question: str) -> str:
     """The noun naming what is asked for ("什么文旅企业" -> 企业): it need not occur verbatim."""
     match = _WH_PHRASE.search(question)
     if not match:
@@ -109,7 +109,7 @@ def question_terms(question: str, idf) -> dict[str, float]:
     Measure words are left to the unit check; generic words and the asked-for type noun
     count for less.
     """
-    answer_type = _answer_type(question)
+    asked_type = answer_type(question)
     unseen = idf("")  # the weight of a word no passage holds
     terms: dict[str, float] = {}
     asked = vocab.ASKING_PHRASES.sub("，", vocab.HOW_MUCH.sub("，", question))
@@ -117,7 +117,7 @@ def question_terms(question: str, idf) -> dict[str, float]:
         term = _without_modal(token, idf, unseen)
         if term in vocab.UNITS or vocab.ASKING_TOKEN.match(term):
             continue
-        light = term in vocab.GENERIC_WORDS or term == answer_type
+        light = term in vocab.GENERIC_WORDS or term == asked_type
         weight = idf(term) * (_LIGHT if light else 1.0)
         terms[term] = max(terms.get(term, 0.0), weight)
     return terms

@@ -21,7 +21,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assistant.decide import threshold_group
-from assistant.extract import Pick, coverage, has_unit, holds_asked, numbers, presence
+from assistant.extract import (
+    Pick,
+    coverage,
+    has_unit,
+    holds_asked,
+    numbers,
+    presence,
+    split_clauses,
+)
 from assistant.question import Intent
 from index import vocab
 from index.tokens import tokenize
@@ -216,7 +224,7 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
     unused = _unused(wanted, said)
     if unused:
         return Mismatch("object", unused)
-    lacking = _other_modifier(wanted.words, wanted.thing, said)
+    lacking = _other_modifier(wanted.words, wanted.thing, said) or _figure_elsewhere(wanted, said)
     if lacking:
         return Mismatch("object", lacking)
     # Another action on the thing named in the question's own words (更新 for 加装…电梯) is
@@ -322,6 +330,49 @@ def _other_modifier(words: tuple[str, ...], thing: str, said: str) -> str:
     if lacking and at >= 2 and said[at - 2 : at] in thing:
         return ""
     return "".join(lacking)
+
+
+def _figure_elsewhere(wanted: Asked, said: str) -> str:
+    """A word of the thing asked that a clause of the span names and its figures' clauses
+    do not, when those figures are said of something else: a figure is said of what its
+    own clause names. Something else is
+
+    - what follows the clause naming the thing ("新投产里程8000公里以上，在全国基本实现高速公路…"
+      for 高速公路): a clause before a figure may introduce it ("推进北方地区冬季清洁取暖，
+      完成以电代煤…300万户"), one after it goes on to another topic;
+    - the head asked with another modifier than the one the first clause names ("适度调减玉米
+      种植面积，粮改饲试点面积扩大到1000万亩");
+    - a thing counted right after the figure that the question does not name ("建设一批光网城市，
+      推进5万个行政村通光纤").
+    """
+    clauses = split_clauses(said)
+    figured = [i for i, c in enumerate(clauses) if numbers(c)]
+    if len(clauses) < 2 or not figured:
+        return ""
+    for word in wanted.named:
+        naming = [i for i, c in enumerate(clauses) if i not in figured and word in c]
+        if word in wanted.absent or not naming or any(word in clauses[i] for i in figured):
+            continue
+        named = " ".join(clauses[i] for i in naming)
+        if min(naming) > max(figured) or any(
+            _said_of_another(clauses[i], named, wanted) for i in figured
+        ):
+            return word
+    return ""
+
+
+def _said_of_another(clause: str, named: str, wanted: Asked) -> bool:
+    """Whether the figures of ``clause`` are said of another thing than the one ``named``
+    (the span's clauses that name the thing asked) names."""
+    # The thing as the naming clauses say it: its last word there is its head (面积 of
+    # 玉米种植面积, whatever verb the question adds), the one before a modifier.
+    words = [w for w in wanted.named if w in named]
+    head, modifier = (words[-1], words[-2]) if len(words) > 1 else ("", "")
+    if head and head in clause and modifier not in clause:
+        return True
+    counted = vocab.COUNTED_AFTER_FIGURE.search(clause)
+    thing = counted.group("thing") if counted else ""
+    return bool(_content(thing)) and thing not in wanted.counted and thing not in named
 
 
 def _only_rates(said: str, units: tuple[str, ...]) -> bool:

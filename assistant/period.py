@@ -28,7 +28,8 @@ def read_period(question: str) -> tuple[str, int | None, int | None, int | None]
     named = vocab.REPORT_NAMED.search(text)
     if named:
         report_year = int(named.group("year"))
-        text = _cut(text, named)
+        place = named.group("place") or ""
+        text = f"{text[: named.start()]}{place}{_comma(named)}{text[named.end() :]}"
     text = vocab.REPORT_WORDS.sub(_comma, text)
     reviewed = vocab.REVIEWED_YEAR.search(text)
     if reviewed:

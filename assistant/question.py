@@ -112,8 +112,14 @@ def strip_noise(text: str) -> str:
 
 
 def _kept(match: re.Match) -> str:
-    kept = match.groupdict().get("keep") or ""
-    return kept.replace("的", "")
+    """The region and year a report wrapper held; its year still names the report
+    ("2016年政府工作报告里" -> "2016年报告里，"), which is not the year asked."""
+    kept = (match.groupdict().get("keep") or "").replace("的", "")
+    year = vocab.YEAR_RE.search(kept)
+    if not year:
+        return kept
+    place = (kept[: year.start()] + kept[year.end() :]).strip(" ，,")
+    return f"{place}{year.group(1)}年报告里，"
 
 
 # ---------------------------------------------------------------- intent

@@ -95,6 +95,7 @@ class Retriever:
         _quiet_blas()
         self._closed = False
         self._users = 0  # questions reading it now (see using_retriever)
+        self.stale = False  # its client's view of the vectors is out of date: reopen it
         self._passages: dict[int, Passage] = {}
         self._vectors: dict[str, list[float]] = {}  # repeated questions skip the model
         # The passage scan of a question, kept for its decision after its search.
@@ -351,6 +352,16 @@ _LOCK = threading.Condition()
 HANDOFF_SECONDS = 5.0
 
 
+def reopen_retriever(settings: Settings, embeddings, manifest: Manifest) -> None:
+    """Have the next question of ``manifest``'s generation open a new retriever: another
+    process changed the vectors under this one's embedded client, which keeps the view it
+    loaded (``IndexChangedError`` with no new generation)."""
+    with _LOCK:
+        found = _CACHE.get((str(settings.home), manifest.generation, id(embeddings)))
+        if found is not None:
+            found.stale = True
+
+
 def get_retriever(settings: Settings, embeddings, manifest: Manifest | None = None) -> Retriever:
     """A retriever for the live generation, shared by every caller in this process (see
     :func:`using_retriever`; this one is not counted as in use).
@@ -394,7 +405,7 @@ def _handoff(key, settings: Settings, embeddings, manifest: Manifest) -> Retriev
     deadline = time.monotonic() + HANDOFF_SECONDS
     while True:
         found = _CACHE.get(key)
-        if found is not None:
+        if found is not None and not found.stale:
             return found
         busy = [r for r in _CACHE.values() if r._users]
         if not busy:

@@ -120,7 +120,15 @@ def chroma_errors(settings: Settings) -> Iterator[None]:
         raise
 
 
-_MID_SAVE = ("Nothing found on disk", "hnsw segment reader", "deserializing pickle")
+# Signs that another process changed the vectors under this reader: a collection met
+# mid-save, or an id its loaded vector index holds and the records no longer do (a build
+# removed a retired report's records while a question of the generation before was read).
+_MID_SAVE = (
+    "Nothing found on disk",
+    "hnsw segment reader",
+    "deserializing pickle",
+    "Error finding id",
+)
 
 
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})

@@ -185,7 +185,8 @@ YEARLY_AVERAGE = re.compile(r"年均|平均每年|每年平均")
 SEVERAL_YEARS_ASKED = re.compile(r"年均|平均|每年|几年来|五年|十[一二三四五六七八九]五|累计")
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 RELATIVE_YEARS = {
-    "今年": 0, "本年": 0, "明年": 1, "后年": 2, "去年": -1, "上年": -1, "前年": -2,
+    "今年": 0, "本年": 0, "明年": 1, "后年": 2, "去年": -1, "上年": -1, "上一年": -1,
+    "前一年": -1, "前年": -2,
 }  # fmt: skip
 RELATIVE_YEAR_RE = re.compile("|".join(RELATIVE_YEARS))
 # "去年（2025年）": a relative year glossed with the year it means.
@@ -195,7 +196,9 @@ GLOSSED_YEAR = re.compile(
 # Words that name the report a question reads and its year: "2026年的报告里咋说的",
 # "2023年政府工作报告里". They set the report and leave the topic.
 REPORT_NAMED = re.compile(
-    r"[，,]?(?:在|据|按|根据)?(?P<year>(?:19|20)\d{2})\s*年(?:的|度)?(?:政府)?(?:工作)?报告"
+    r"[，,]?(?:在|据|按|根据)?(?P<year>(?:19|20)\d{2})\s*年(?:的|度)?"
+    # "2017年国家报告": the place stays (it is the scope), the rest names the report.
+    r"(?P<place>国家|国务院|全国|中央)?的?(?:政府)?(?:工作)?报告"
     r"(?:里面|里|中|上)?(?:是|又是)?(?:怎么|咋|如何)?(?:说|讲|写|提)?(?:的|到)?(?:呢|吗)?"
 )
 # The same words with no year ("报告里咋说的"): only taken out of the topic.
@@ -393,6 +396,12 @@ _CN_FIGURE_UNITS = (
     "个|方面|项|条|大|类|件|张|所|家|座|场|亩|公里|公顷|平方米|平方公里|千瓦|立方米|"
     "吨|元|人次|人|户|名|台|辆|套|倍"
 )
+# The thing a figure counts when it follows the figure and its measure word ("推进5万个
+# 行政村通光纤" -> 行政村): two to three characters, before a verb or the clause's end.
+COUNTED_AFTER_FIGURE = re.compile(
+    r"\d+(?:\.\d+)?\s*[万亿]?(?:个|家|所|座|张|条|项|户|处|台|辆|套)"
+    r"(?P<thing>[\u4e00-\u9fff]{2,3}?)(?=通|实现|建成|达到|完成|开展|[，,、；;。]|$)"
+)
 NUMBER_RE = re.compile(
     r"\d+(?:\.\d+)?\s*(?:%|％|万|亿)?|"
     rf"(?!一大)[一二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*(?={_CN_FIGURE_UNITS})"
@@ -433,6 +442,8 @@ SPOKEN_WORDS = (
 # Sentence-final particles; dropped when they end a clause (呢 stays: it marks follow-ups).
 FILLER_PARTICLES = re.compile(
     r"(?<=[\u4e00-\u9fff])(?:啊|呀|吧|嘛|哈|哦|噢|喔|咧|啦)(?=[？?！!。，,\s]|$)"
+    # An interjection that opens speech ("嗯，", "呃…"): no report starts a sentence so.
+    r"|^(?:嗯+|呃+|额|唔|哎|诶|欸|噢|哦)(?:[，,。.…~～\s]+|(?=那|我|这|就|请|想|问))"
 )
 
 # ---------------------------------------------------------------- everyday words

@@ -333,3 +333,50 @@ def test_a_home_that_is_a_file_is_a_message(settings, tmp_path):
         IndexStore(dataclasses.replace(settings, home=home))
     assert "REPORTQA_HOME" in err.value.message_zh
     assert home.read_text("utf-8") == "not a folder"  # nothing lost
+
+
+@pytest.mark.parametrize(
+    ("message", "changed"),
+    [
+        ("Error creating hnsw segment reader: Nothing found on disk", True),
+        ("Error executing plan: Internal error: Error finding id", True),
+        ("Error deserializing pickle file", True),
+        ("Failed to apply logs to the hnsw segment writer", False),
+        ("some other internal error", False),
+    ],
+)
+def test_chroma_met_mid_change_is_asked_again_and_other_errors_stay(settings, message, changed):
+    from chromadb.errors import InternalError
+
+    from index.errors import IndexChangedError, chroma_errors
+
+    expected = IndexChangedError if changed else InternalError
+    with pytest.raises(expected), chroma_errors(settings):
+        raise InternalError(message)
+
+
+def test_a_stale_view_of_the_same_generation_is_reopened_before_asking_again(
+    settings, fake_embeddings, reports, monkeypatch
+):
+    """Another process changed the vectors under this one's client (Chroma's "Error finding
+    id"), and no newer generation replaced it: the question is asked again on a new one."""
+    import assistant.core
+    from assistant.retrieval import get_retriever
+    from index.errors import IndexChangedError
+
+    _change(reports, 0)
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    first = get_retriever(settings, fake_embeddings)
+    used = []
+    answer = assistant.core.extractive_answer
+
+    def stale_once(question, standalone, retriever, *args, **kwargs):
+        used.append(retriever)
+        if len(used) == 1:
+            raise IndexChangedError(RuntimeError("Error finding id"))
+        return answer(question, standalone, retriever, *args, **kwargs)
+
+    monkeypatch.setattr(assistant.core, "extractive_answer", stale_once)
+    assert _answers(settings, fake_embeddings)
+    assert used[0] is first and used[1] is not first and first._closed
+    assert used[1].manifest.generation == first.manifest.generation

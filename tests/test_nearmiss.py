@@ -11,7 +11,9 @@ from assistant.retrieval import Hit
 from index.model import Document, Passage
 
 _KNOWN = {"医院", "床位", "养老", "学位", "幼儿园", "幼儿", "普通高中", "普通", "高中", "通高",
-          "基础", "教育", "基础教育", "公办", "5g", "基站", "足球场", "电梯", "书房"}  # fmt: skip
+          "基础", "教育", "基础教育", "公办", "5g", "基站", "足球场", "电梯", "书房", "高速公路",
+          "高速", "公路", "玉米", "种植", "面积", "光网", "城市", "北方", "取暖", "小微", "企业",
+          "所得税", "上限", "减半"}  # fmt: skip
 
 
 _RARE = {"加装", "多出"}  # verbs one passage in fifty holds: specific actions
@@ -74,6 +76,34 @@ def test_asked_object(question, thing):
         ("老年大学要多出多少个上学名额", "新增老年大学学位3万个", "plan", None),  # own words
         # not a figure question: nothing to check
         ("今年要建哪些足球场", "建成3人制篮球场", "plan", None),
+        # a figure is said of what its own clause names: the thing named after it, with
+        # another modifier, or another thing counted right after it is another figure
+        (
+            "今年新修多少公里高速公路",
+            "新投产里程8000公里以上，基本实现高速公路收费联网",
+            "plan",
+            "object",
+        ),
+        (
+            "玉米种植面积今年要减掉多少亩",
+            "适度调减玉米种植面积，粮改饲试点面积扩大到1000万亩",
+            "plan",
+            "object",
+        ),
+        ("要建光网城市，具体要建几个", "建设一批光网城市，推进5万个行政村通光纤", "plan", "object"),
+        # ... but a clause before the figure may introduce what it counts
+        (
+            "北方冬天清洁取暖要弄多少户",
+            "推进北方地区冬季清洁取暖，完成以电代煤300万户以上",
+            "plan",
+            None,
+        ),
+        (
+            "小微企业减半交所得税的收入上限提到多少",
+            "扩大小微企业减半征收所得税优惠的范围，年应纳税所得额上限由30万元提高到50万元",
+            "plan",
+            None,
+        ),
     ],
 )
 def test_mismatch(question, answer, part, reason):
