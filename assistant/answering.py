@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 
@@ -273,7 +274,7 @@ def best_spans(
 
     def preferred(i: int) -> tuple[bool, float]:
         # reports only, as the near-miss checks: an article's spans stay the model's
-        named = bool(head) and groups[i] == "report" and head in found[i].answer.lower()
+        named = bool(head) and groups[i] == "report" and _names(head, found[i].answer.lower())
         return named, float(rank[i])
 
     best: dict[tuple[int, str], int] = {}
@@ -287,6 +288,15 @@ def best_spans(
         Pick(found[i].hit, found[i].answer, found[i].quote, sentence_p[key])
         for key, i in best.items()
     ]
+
+
+def _names(head: str, span: str) -> bool:
+    """Whether ``span`` names a ``head``: says which one ("提质增效攻坚战"), not any of them
+    ("所有行业")."""
+    return any(
+        not vocab.QUANTIFIER_BEFORE.search(span[: m.start()])
+        for m in re.finditer(re.escape(head), span)
+    )
 
 
 # The least length of a question's wording (without its asking words) that, found whole in a
@@ -320,6 +330,10 @@ def _report(pick: Pick) -> bool:
 
 def _finished(pick: Pick, terms, intent, how: bool = False) -> Pick:
     # "怎么解决X" is answered by the whole sentence: it names X in one clause and what will
-    # be done about it in the others.
-    said = point_text(pick.quote) if how and _report(pick) else finish(pick.answer, terms, intent)
+    # be done about it in the others. "能不能X" likewise, when the sentence is a line: it
+    # says whether and on what terms ("…设立中小型银行…，成熟一家、批准一家，不设限额").
+    said = finish(pick.answer, terms, intent)
+    if _report(pick) and (how or intent.kind == "yesno"):
+        whole = point_text(pick.quote)
+        said = whole if how or not whole.endswith("…") else said
     return Pick(pick.hit, said, pick.quote, pick.probability)

@@ -446,6 +446,11 @@ FILLER_PARTICLES = re.compile(
     r"|^(?:嗯+|呃+|额|唔|哎|诶|欸|噢|哦)(?:[，,。.…~～\s]+|(?=那|我|这|就|请|想|问))"
 )
 
+# Words that count or point at things rather than name one ("所有行业", "各类企业").
+QUANTIFIER_BEFORE = re.compile(
+    r"(?:所有|各类|各项|各个|各|全部|一切|相关|有关|这些|那些|一些|其他|其它)$"
+)
+
 # ---------------------------------------------------------------- everyday words
 # Everyday ways of naming a report's term, for the keyword side of the search; the dense
 # side needs no table. Each pair is general economic or civic wording, not one question's.

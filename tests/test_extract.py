@@ -334,3 +334,19 @@ def test_numbers(text, figures):
 )
 def test_holds_asked(question, text, holds):
     assert holds_asked(text, detect_intent(question)) is holds
+
+
+@pytest.mark.parametrize(
+    ("head", "span", "names"),
+    [
+        ("攻坚战", "坚决打好国有企业提质增效攻坚战", True),
+        ("行业", "确保所有行业税负只减不增", False),
+        ("企业", "支持各类企业创新", False),
+        ("企业", "培育专精特新企业，支持各类企业创新", True),
+        ("园区", "建设一批产业园区", True),
+    ],
+)
+def test_a_span_names_the_kind_asked_when_it_says_which_one(head, span, names):
+    from assistant.answering import _names
+
+    assert _names(head, span) is names
