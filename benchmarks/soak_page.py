@@ -41,7 +41,7 @@ class PageWriter:
 
     def run(self, stop: threading.Event) -> None:
         with httpx.Client(base_url=self.base, timeout=EVENT_TIMEOUT) as http:
-            upload = _upload_event(http)
+            upload = upload_event(http)
             round_ = 0
             while not stop.is_set():
                 started = time.perf_counter()
@@ -79,7 +79,7 @@ class PageWriter:
         self.rounds["removed"] += 1
 
 
-def _upload_event(http: httpx.Client) -> tuple[int, int]:
+def upload_event(http: httpx.Client) -> tuple[int, int]:
     """The page's upload event: its index in Gradio's config and its file box's id."""
     config = http.get("/config").json()
     box = next(

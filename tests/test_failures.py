@@ -380,3 +380,24 @@ def test_a_stale_view_of_the_same_generation_is_reopened_before_asking_again(
     assert _answers(settings, fake_embeddings)
     assert used[0] is first and used[1] is not first and first._closed
     assert used[1].manifest.generation == first.manifest.generation
+
+
+def test_the_server_asks_glibc_for_few_malloc_arenas():
+    """Per-thread arenas grew the soak's server 0.9 MB a build; two bound it (ui.heap)."""
+    import ctypes.util
+    import platform
+
+    from ui.heap import limit_arenas
+
+    if platform.system() != "Linux" or "musl" in (ctypes.util.find_library("c") or "musl"):
+        pytest.skip("glibc only")
+    assert limit_arenas() is True
+
+
+def test_no_c_library_to_ask_is_no_error(monkeypatch):
+    import ctypes.util
+
+    from ui.heap import limit_arenas
+
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    assert limit_arenas() is False

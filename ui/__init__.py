@@ -26,6 +26,9 @@ def serve(app, *, host="127.0.0.1", port=7860, auth=None, block=True):
 
 def launch(*, host="127.0.0.1", port=7860, auth=None, settings=None) -> None:
     """Serve the chat until interrupted (``reportqa serve``); see :func:`ui.app.launch`."""
+    from ui.heap import limit_arenas
+
+    limit_arenas()  # before the server's threads allocate (see ui.heap)
     _app().launch(host=host, port=port, auth=auth, settings=settings)
 
 
