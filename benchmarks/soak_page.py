@@ -40,19 +40,20 @@ class PageWriter:
         self.current = ""
 
     def run(self, stop: threading.Event) -> None:
-        with httpx.Client(base_url=self.base, timeout=EVENT_TIMEOUT) as http:
-            upload = upload_event(http)
-            round_ = 0
-            while not stop.is_set():
-                started = time.perf_counter()
-                try:
-                    self.step(http, upload, round_)
-                except Exception as exc:  # recorded and reported; the soak goes on
-                    self.failures.append(f"page round {round_} {self.current}: {exc!r}")
-                finally:
-                    self.seconds.append(time.perf_counter() - started)
-                    self.current = ""
-                round_ += 1
+        round_ = 0
+        while not stop.is_set():
+            started = time.perf_counter()
+            # A connection per round, as a page opened anew: one kept idle through a build
+            # is closed by the server (keep-alive 5 s) and reset when it is used again.
+            try:
+                with httpx.Client(base_url=self.base, timeout=EVENT_TIMEOUT) as http:
+                    self.step(http, upload_event(http), round_)
+            except Exception as exc:  # recorded and reported; the soak goes on
+                self.failures.append(f"page round {round_} {self.current}: {exc!r}")
+            finally:
+                self.seconds.append(time.perf_counter() - started)
+                self.current = ""
+            round_ += 1
 
     def step(self, http: httpx.Client, upload: tuple[int, int], round_: int) -> None:
         from ui.uploads import remove_report

@@ -11,6 +11,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ui.builds import QUEUE_WAIT_SECONDS
+
 log = logging.getLogger(__name__)
 
 
@@ -34,9 +36,10 @@ def remove_temporary(files: Sequence[str | Path]) -> None:
 
 
 # An upload no handler took (a file posted to Gradio's upload route alone, a page closed
-# while its upload waited, a killed server's) is deleted once it is this old: far longer
-# than an upload waits for the build (BUILD_WAIT_SECONDS) before it is copied or refused.
-UPLOAD_TTL_SECONDS = 900.0
+# while its upload waited, a killed server's) is deleted once it is this old: a quarter of
+# an hour longer than an upload may wait its turn (QUEUE_WAIT_SECONDS) before it is copied
+# or refused, so that a queued upload's file is still there when its turn comes.
+UPLOAD_TTL_SECONDS = QUEUE_WAIT_SECONDS + 900.0
 SWEEP_EVERY_SECONDS = 60.0
 QUOTA_FULL = "服务器上待处理的上传已达上限，请稍后再试。"
 
