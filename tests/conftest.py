@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import itertools
+import threading
 import zlib
 from pathlib import Path
 
@@ -114,3 +116,24 @@ def reports(tmp_path):
     folder.mkdir()
     shutil.copy(sample_report(), folder / "taiyuan.txt")
     return folder
+
+
+@contextlib.contextmanager
+def holding_turn(desk, what: str):
+    """Another change to the index runs at ``desk`` (a :class:`ui.builds.BuildDesk`) until
+    the block ends."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with desk.turn(what):
+            holding.set()
+            release.wait()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    holding.wait()
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()

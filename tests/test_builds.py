@@ -12,6 +12,7 @@ import pytest
 
 from index import list_documents
 from index.errors import BuildCancelled, IndexBusyError
+from tests.conftest import holding_turn
 from ui import uploads
 from ui.builds import BuildDesk
 
@@ -70,39 +71,28 @@ def test_a_second_change_waits_its_turn_and_is_told_what_runs(
     settings, fake_embeddings, tmp_path
 ) -> None:
     desk = BuildDesk()
-    holding, release = threading.Event(), threading.Event()
     done: list = []
-
-    def hold() -> None:
-        with desk.turn("第一份.txt"):
-            holding.set()
-            release.wait()
-
-    first = threading.Thread(target=hold)
-    first.start()
-    holding.wait()
-    assert desk.running is not None and desk.running.describe().startswith(
-        "正在为「第一份.txt」建立索引（已进行"
-    )
-    with pytest.raises(IndexBusyError) as caught, desk.turn("第二份.txt", wait=0):
-        pass  # a turn that cannot wait
-    assert caught.value.message_zh.startswith("正在为「第一份.txt」建立索引")
-    assert caught.value.message_zh.endswith("等待超时，请稍后再试。")
-    second = threading.Thread(
-        target=lambda: done.append(
-            uploads.add_reports(
-                [_file(tmp_path, "第二份.txt")],
-                settings=settings,
-                embeddings=fake_embeddings,
-                desk=desk,
+    with holding_turn(desk, "第一份.txt"):
+        assert desk.running is not None and desk.running.describe().startswith(
+            "正在为「第一份.txt」建立索引（已进行"
+        )
+        with pytest.raises(IndexBusyError) as caught, desk.turn("第二份.txt", wait=0):
+            pass  # a turn that cannot wait
+        assert caught.value.message_zh.startswith("正在为「第一份.txt」建立索引")
+        assert caught.value.message_zh.endswith("等待超时，请稍后再试。")
+        second = threading.Thread(
+            target=lambda: done.append(
+                uploads.add_reports(
+                    [_file(tmp_path, "第二份.txt")],
+                    settings=settings,
+                    embeddings=fake_embeddings,
+                    desk=desk,
+                )
             )
         )
-    )
-    second.start()
-    second.join(timeout=0.5)
-    assert second.is_alive() and not done  # queued behind the first
-    release.set()
-    first.join()
+        second.start()
+        second.join(timeout=0.5)
+        assert second.is_alive() and not done  # queued behind the first
     second.join()
     assert done[0].indexed == 1 and desk.running is None
 

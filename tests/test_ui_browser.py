@@ -283,29 +283,17 @@ def test_upload_gb18030_report_then_ask_about_it(open_page, tmp_path):
 
 
 def test_an_upload_that_waits_is_told_what_runs_and_cancel_answers(open_page, tmp_path):
+    from tests.conftest import holding_turn
     from ui.builds import DESK
 
     driver = open_page()
     report = tmp_path / "2025年排队市政府工作报告.txt"
     report.write_bytes(BOOKS.replace("示例市", "排队市").encode("utf-8"))
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:  # another change to the index, running in this server's process
-        with DESK.turn("占用.txt"):
-            holding.set()
-            release.wait()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    holding.wait()
-    try:
+    with holding_turn(DESK, "占用.txt"):  # another change, in this server's process
         waiting = _upload(driver, report, "已排队")
         assert waiting.startswith("✔ 正在为「占用.txt」建立索引（已进行")
         _find(driver, "#rq-cancel-build")[0].click()
         _wait(driver, lambda d: "已请求取消为「占用.txt」" in _find(d, "#rq-upload-status")[0].text)
-    finally:
-        release.set()
-        holder.join()
     # The cancel was the running change's: the queued upload runs after it, whole.
     _wait(driver, lambda d: "已加入索引" in _find(d, "#rq-upload-status")[0].text)
     _find(driver, "#rq-cancel-build")[0].click()
