@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from index.errors import (
@@ -30,8 +31,9 @@ from index.write import Progress, commit, model_id_for
 
 
 @contextmanager
-def build_lock(store: IndexStore, wait: float):
-    """Hold the index's build lock, or raise :class:`IndexBusyError`.
+def build_lock(store: IndexStore, wait: float, waiting: Callable[[], None] | None = None):
+    """Hold the index's build lock, or raise :class:`IndexBusyError`; ``waiting`` is called
+    once when another build holds it and this one waits.
 
     Raises:
         IndexBusyError: Another build kept the lock for ``wait`` seconds.
@@ -43,7 +45,12 @@ def build_lock(store: IndexStore, wait: float):
     try:
         with storage_errors(store.home):
             store.home.mkdir(parents=True, exist_ok=True)
-            lock.acquire(timeout=wait)
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                if waiting and wait > 0:
+                    waiting()
+                lock.acquire(timeout=wait)
     except Timeout:
         raise IndexBusyError(
             f"another build is running on {store.home}; try again when it has finished",
@@ -77,8 +84,9 @@ def build_index(
         embeddings: A langchain ``Embeddings``; default the model named in ``settings``.
         rebuild: Start from nothing: re-read and re-embed every file, drop all others.
         override: ``title``/``year``/``region`` that win over inferred metadata.
-        progress: Called with ``(done, total, stage)`` as files are read (``reading``),
-            passages embedded (``embedding``), sentences embedded (``sentences``) and
+        progress: Called with ``(0, 0, "waiting")`` when another build holds the index and
+            this one waits for it, then with ``(done, total, stage)`` as files are read
+            (``reading``), passages embedded (``embedding``), sentences embedded (``sentences``) and
             passages stored (``storing``). Texts already in the embedding cache are not
             counted.
         wait: Seconds to wait for another build to finish before giving up.
@@ -95,7 +103,8 @@ def build_index(
     settings = settings or Settings.from_env()
     store = IndexStore(settings)
     started = time.perf_counter()
-    with build_lock(store, wait):
+    waiting = partial(progress, 0, 0, "waiting") if progress else None
+    with build_lock(store, wait, waiting):
         previous = _previous(store, rebuild)
         model_id = model_id_for(settings, embeddings)
         # Reports are written again, from their files and the embedding cache, when the

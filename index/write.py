@@ -18,10 +18,11 @@ from index.shards import file_sum, shard_keys, shard_name, shard_sum, shard_text
 from index.store import IndexStore, close_client, open_client
 from index.tokens import tokenize
 
-Stage = Literal["reading", "embedding", "sentences", "storing"]
+Stage = Literal["waiting", "reading", "embedding", "sentences", "storing"]
 # (done, total, stage): files read, passages embedded, sentences embedded, passages stored;
 # each stage is heard with done=0 before its work starts (loading the model, the first
-# batch), so that a progress bar never sits on the previous stage's "all done".
+# batch), so that a progress bar never sits on the previous stage's "all done". "waiting"
+# (0, 0) is heard when another build holds the index and this one waits for it.
 Progress = Callable[[int, int, Stage], None]
 
 

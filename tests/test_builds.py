@@ -130,3 +130,38 @@ def test_a_staged_copy_that_was_indexed_stays(settings, fake_embeddings, tmp_pat
     (folder / f"{uploads.STAGED}{_dead_pid()}").write_text("已索引.txt", "utf-8")
     assert uploads.recover_staged(settings) == []
     assert (folder / "已索引.txt").exists() and len(list_documents(settings)) == 1
+
+
+def test_a_build_waiting_for_another_process_says_so(settings, fake_embeddings, tmp_path) -> None:
+    """Another process's build (the CLI's) holds the index: the page hears "waiting" first,
+    not "reading" with nothing moving."""
+    from filelock import FileLock
+
+    from index import build_index
+    from index.store import IndexStore
+
+    heard, stages, done = threading.Event(), [], []
+
+    def step(d: int, total: int, stage: str) -> None:
+        stages.append(stage)
+        if stage == "waiting":
+            heard.set()
+
+    store = IndexStore(settings)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    other = FileLock(str(store.lock_path))
+    other.acquire()
+    report = _file(tmp_path, "等待.txt")
+    build = threading.Thread(
+        target=lambda: done.append(
+            build_index(
+                [report], settings=settings, embeddings=fake_embeddings, progress=step, wait=60
+            )
+        )
+    )
+    build.start()
+    heard.wait()
+    assert stages == ["waiting"] and not done  # it waits, and says so
+    other.release()
+    build.join()
+    assert done[0].added and stages[1] == "reading"

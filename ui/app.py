@@ -48,6 +48,7 @@ PLACEHOLDER = "输入问题，按回车提问"
 ANY_REGION, ANY_YEAR = "不限地区", "不限年份"
 
 _STAGES = {
+    "waiting": ("另一个建索引任务正在进行，等待它完成", ""),
     "reading": ("正在读取报告", "份"),
     "embedding": ("正在计算段落向量", "段"),
     "sentences": ("正在计算句子向量", "句"),
@@ -406,7 +407,7 @@ def _make_upload(core: _Core):
 
         def step(done: int, total: int, stage: str) -> None:
             desc, unit = _STAGES[stage]
-            progress((done, total), desc=desc, unit=unit)
+            progress((done, total) if total else 0, desc=desc, unit=unit)
 
         result = add_reports(
             paths, settings=core.settings, embeddings=core.embeddings, progress=step

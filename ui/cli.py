@@ -182,6 +182,8 @@ class _progress_bar:
         if stage != self.stage:
             self.__exit__()
             self.stage = stage
+            if stage == "waiting":
+                print("another build holds the index; waiting for it …", file=sys.stderr)
         if self.bar is None and total >= _BAR_MIN[stage]:
             from tqdm import tqdm
 
@@ -197,7 +199,7 @@ class _progress_bar:
 
 
 # Below these a stage is over before a bar would tell anything (one batch of texts).
-_BAR_MIN = {"reading": 10, "embedding": 64, "sentences": 64, "storing": 1000}
+_BAR_MIN = {"waiting": 1, "reading": 10, "embedding": 64, "sentences": 64, "storing": 1000}
 
 
 @index.command(name="list", help="list indexed reports")
