@@ -182,8 +182,6 @@ class _progress_bar:
         if stage != self.stage:
             self.__exit__()
             self.stage = stage
-            if stage == "waiting":
-                print("another build holds the index; waiting for it …", file=sys.stderr)
         if self.bar is None and total >= _BAR_MIN[stage]:
             from tqdm import tqdm
 
