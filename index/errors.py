@@ -112,18 +112,19 @@ def chroma_errors(settings: Settings) -> Iterator[None]:
     except NotFoundError as exc:
         raise IndexChangedError(exc) from exc
     except InternalError as exc:
-        # Embedded, another process saving a collection's vector index as a reader loads
-        # it: the reader finds no file, or half of one, for a moment (the soak met both as
-        # builds went live every second). Asked again, it reads the saved index.
-        if any(sign in str(exc) for sign in _MID_SAVE):
+        # Embedded, another process changed the vectors under this reader (see
+        # _CHANGED_UNDER_READER): asked again, on a fresh client if need be, it reads them.
+        if any(sign in str(exc) for sign in _CHANGED_UNDER_READER):
             raise IndexChangedError(exc) from exc
         raise
 
 
 # Signs that another process changed the vectors under this reader: a collection met
-# mid-save, or an id its loaded vector index holds and the records no longer do (a build
-# removed a retired report's records while a question of the generation before was read).
-_MID_SAVE = (
+# mid-save (no file, or half of one, for a moment: the soak met both as builds went live
+# every second), or an id its loaded vector index holds and the records no longer do (a
+# build removed a retired report's records while a question of the generation before was
+# read).
+_CHANGED_UNDER_READER = (
     "Nothing found on disk",
     "hnsw segment reader",
     "deserializing pickle",
