@@ -1,29 +1,35 @@
-"""Soak test: many clients ask the served chat while a writer keeps changing the index.
+"""Soak test: many clients ask the served chat while writers keep changing the index.
 
 Starts its own ``reportqa serve`` on a free loopback port, with a temporary
 ``REPORTQA_HOME`` holding the bundled sample, then for ``--seconds`` lets ``--clients``
 threads ask a rotating set of Chinese questions through the plain ``/api/ask`` (or, with
-``--api gradio``, Gradio's ``/ask``, which keeps a session per request) while a writer
-thread adds, updates and removes small reports (cut from the sample, each write a new
-version) with the Python API, exactly as ``reportqa index build DIR`` /
-``reportqa index remove`` would, and a page writer uploads reports through the page as a
-browser does, asks for their figures and removes them (``soak_page.py``). At the end it
-prints requests, errors, p50/p95 latency, the server's RSS at start and end, writer
-rounds, and whether the index holds exactly the reports the writers say it should.
+``--api gradio``, Gradio's ``/ask``, which keeps a session per request) while a page
+writer uploads reports through the page as a browser does, asks for their figures and
+deletes them through the API (``soak_page.py``).
+
+``--store embedded`` (the default) serves an embedded index, which only its server may
+write: the folder writer checks once that a build of this process is refused, and no more.
+``--store server`` puts the index on a ``chroma run`` of its own, as several machines
+share one, and the folder writer also adds, updates and removes small reports (cut from
+the sample, each write a new version) from this process with the Python API, exactly as
+``reportqa index build DIR`` / ``reportqa index remove`` on another machine would.
+At the end it prints requests, errors, p50/p95 latency, the server's RSS at start and
+end, writer rounds, and whether the index holds exactly the reports the writers say it
+should.
 
 Usage:
     .venv/bin/python benchmarks/soak.py                          # 5 minutes, 8 clients
     .venv/bin/python benchmarks/soak.py --seconds 30 --clients 2 # a quick check
     .venv/bin/python benchmarks/soak.py --api gradio             # through Gradio's queue
+    .venv/bin/python benchmarks/soak.py --store server           # on a Chroma server
 
 Exits 0 when clean; 1 on any failed request, wrong answer, writer failure, lost, stale
 or leftover report, or server RSS growth over ``--max-rss-growth-mb`` from warm (after
 each question once and a page upload, which loads the model that embeds documents; the
 RSS before that is printed too); 130 on Ctrl-C.
-The server, the writer and the temporary folder are cleaned up in every case. The
-server runs extractive and with embedded Chroma (``REPORTQA_LLM`` and
-``REPORTQA_CHROMA_URL`` are dropped from its environment); the converted embedding
-model is shared through ``REPORTQA_CACHE`` as usual.
+The servers, the writers and the temporary folder are cleaned up in every case. The
+server runs extractive (``REPORTQA_LLM`` is dropped from its environment); the converted
+embedding model is shared through ``REPORTQA_CACHE`` as usual.
 """
 
 from __future__ import annotations
@@ -50,7 +56,14 @@ from types import FrameType
 
 import httpx
 
-from index import Settings, build_index, list_documents, remove_document, sample_report
+from index import (
+    IndexServedError,
+    Settings,
+    build_index,
+    list_documents,
+    remove_document,
+    sample_report,
+)
 from index.parse import parse_file
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -224,6 +237,20 @@ class Writer:
             json.dumps(meta, ensure_ascii=False), encoding="utf-8"
         )
         self.numbers[path] = number
+
+    def expect_refused(self) -> None:
+        """On a served embedded index: a build of this process must be refused."""
+        slot = SLOTS[0]
+        self.write_file(slot, 1)
+        try:
+            build_index([self.folder], settings=self.settings, embeddings=self.embeddings)
+        except IndexServedError:
+            self.rounds["refused"] += 1
+            self.path(slot).unlink()
+            self.path(slot).with_name(f"{slot.name}.meta.json").unlink()
+        else:
+            self.failures.append("a build of another process wrote the served embedded index")
+            self.present.add(self.path(slot))
 
     def run(self, stop: threading.Event) -> None:
         round_ = 0
@@ -518,6 +545,12 @@ def main() -> int:
         help="ask through /api/ask (no session kept) or Gradio's /ask (a session per request)",
     )
     parser.add_argument(
+        "--store",
+        choices=("embedded", "server"),
+        default="embedded",
+        help="the index embedded in the server's home, or on a chroma run of the soak's own",
+    )
+    parser.add_argument(
         "--no-writer", action="store_true", help="clients only: tells readers' growth from builds'"
     )
     args = parser.parse_args()
@@ -551,9 +584,18 @@ class Outcome:
 def soak(args: argparse.Namespace, root: Path) -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("REPORTQA_LLM", "REPORTQA_CHROMA_URL")}
     env["REPORTQA_HOME"] = str(root / "home")
-    settings = dataclasses.replace(
-        Settings.from_env(), home=root / "home", chroma_url=None, llm=None
-    )
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(chroma_server(root)) if args.store == "server" else None
+        if url:
+            env["REPORTQA_CHROMA_URL"] = url
+        # On a Chroma server the folder writer is another machine: a home of its own.
+        settings = dataclasses.replace(
+            Settings.from_env(), home=root / ("writer" if url else "home"), chroma_url=url, llm=None
+        )
+        return run_soak(args, root, env, settings)
+
+
+def run_soak(args: argparse.Namespace, root: Path, env: dict[str, str], settings: Settings) -> int:
     folder = root / "reports"
     folder.mkdir()
     log_path = root / "server.log"
@@ -569,7 +611,9 @@ def soak(args: argparse.Namespace, root: Path) -> int:
 
         embeddings = load_embeddings(settings)
         writer = Writer(folder, settings, embeddings)
-        page = PageWriter(base, folder, settings, embeddings)
+        if not settings.chroma_url and not args.no_writer:
+            writer.expect_refused()
+        page = PageWriter(base)
         stats = Stats()
         outcome = load(args, proc, base, stats, writer, page)
         outcome.lost, outcome.stale, outcome.leftover = check_index(env, writer)
@@ -581,16 +625,66 @@ def soak(args: argparse.Namespace, root: Path) -> int:
     return status
 
 
-def warm_up(base: str, page: PageWriter, no_writer: bool) -> None:
+@contextlib.contextmanager
+def chroma_server(root: Path) -> Iterator[str]:
+    """A ``chroma run`` of this soak's own on a free port; its URL."""
+    chroma = Path(sys.executable).with_name("chroma")
+    port = free_port()
+    with (root / "chroma.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [str(chroma), "run", "--path", str(root / "chroma"), "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + READY_TIMEOUT
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat").status_code == 200:
+                        break
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"soak: chroma run did not come up:\n{tail(root / 'chroma.log')}")
+                time.sleep(0.5)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def warm_up(base: str, page: PageWriter, no_writer: bool, clients: int) -> None:
     """What a server does once before it runs as it will: each question asked once and,
     unless there is no writer, a page upload, which loads the model that embeds documents
-    (sentence-transformers and torch, about 700 MB) into the server."""
-    print("soak: warming up (each question once, a page upload) …", flush=True)
+    (sentence-transformers and torch, about 700 MB) into the server; then the same again
+    with ``clients`` askers at once beside an upload, as the load runs. A first run at
+    full concurrency grows the server's RSS by about 50 MB (request threads, their
+    buffers), once: measured from before it, that read as growth under load."""
+    print("soak: warming up (each question once, a page upload; then at once) …", flush=True)
     with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT) as http:
         for question in QUESTIONS:
             ask(http, question.text)
         if not no_writer:
             page.step(http, upload_event(http), -1)
+
+    def asker() -> None:
+        with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT) as http:
+            for question in QUESTIONS:
+                ask(http, question.text)
+
+    def uploader() -> None:
+        with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT) as http:
+            page.step(http, upload_event(http), -2)
+
+    threads = [threading.Thread(target=asker) for _ in range(clients)]
+    threads += [] if no_writer else [threading.Thread(target=uploader)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def load(
@@ -603,12 +697,14 @@ def load(
 ) -> Outcome:
     """Run the clients and the writer for ``args.seconds``, sampling the server's RSS."""
     outcome = Outcome(rss_cold=rss_mb(proc.pid) or float("nan"))
-    warm_up(base, page, args.no_writer)
+    warm_up(base, page, args.no_writer, args.clients)
     outcome.rss_start = rss_mb(proc.pid) or float("nan")
     outcome.rss_peak = outcome.rss_start
     stop = threading.Event()
     t0 = time.perf_counter()
-    writing = [] if args.no_writer else [writer.run, page.run]
+    writing = [] if args.no_writer else [page.run]
+    if writer.settings.chroma_url and not args.no_writer:
+        writing.insert(0, writer.run)
     threads = [threading.Thread(target=w, args=(stop,), daemon=True) for w in writing]
     threads += [
         threading.Thread(
@@ -629,7 +725,7 @@ def load(
             rss = rss_mb(proc.pid) or float("nan")
             outcome.rss_peak = max(outcome.rss_peak, rss)
             # With the writer's rounds beside it: growth per index generation or per request?
-            rounds = sum(writer.rounds.values())
+            rounds = sum(writer.rounds[k] for k in ("added", "updated", "removed"))
             outcome.rss_samples.append((time.perf_counter() - t0, rss, rounds))
     except KeyboardInterrupt:
         stop.set()
@@ -655,7 +751,7 @@ def summarise(
     """Print the figures; return the exit status (0 clean, 1 any problem)."""
     lat = stats.latencies
     growth = out.rss_end - out.rss_start
-    rounds = sum(writer.rounds.values())
+    rounds = sum(writer.rounds[k] for k in ("added", "updated", "removed"))
     write_s = statistics.mean(writer.seconds) if writer.seconds else float("nan")
     print(f"duration:         {out.seconds:.0f}s, {args.clients} clients")
     print(f"requests:         {len(lat)} ({len(lat) / out.seconds:.2f}/s)")
@@ -675,6 +771,11 @@ def summarise(
         f"writer rounds:    {rounds} ({writer.rounds['added']} added, "
         f"{writer.rounds['updated']} updated, {writer.rounds['removed']} removed; "
         f"{write_s:.1f}s each), {len(writer.failures)} failed"
+        + (
+            f"; its build refused by the server: {writer.rounds['refused']}"
+            if args.store == "embedded"
+            else ""
+        )
     )
     print(
         f"index at end:     {len(writer.present) + 1} reports expected; "

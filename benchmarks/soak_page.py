@@ -4,8 +4,8 @@ A browser uploads a file to Gradio's upload route, then runs the upload event of
 file box through Gradio's queue (``queue/join``, then the event stream of
 ``queue/data``); the page's answer is the status line under the box. This writer does
 the same with plain HTTP, checks the status says the report was indexed and that the
-server then answers from it, and removes it again (with the Python API, as
-``reportqa index remove`` would) so that the index stays the size it was.
+server then answers from it, and removes it again (``DELETE /api/reports/{doc_id}``: no
+other process may write a served embedded index) so that the index stays the size it was.
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ class PageWriterError(Exception):
 class PageWriter:
     """Uploads a report through the page, asks for its figure, removes it; in turn."""
 
-    def __init__(self, base: str, folder: Path, settings, embeddings) -> None:
-        self.base, self.folder = base, folder
-        self.settings, self.embeddings = settings, embeddings
+    def __init__(self, base: str) -> None:
+        self.base = base
         self.rounds: Counter[str] = Counter()
         self.failures: list[str] = []
         self.seconds: list[float] = []
@@ -56,8 +55,6 @@ class PageWriter:
             round_ += 1
 
     def step(self, http: httpx.Client, upload: tuple[int, int], round_: int) -> None:
-        from ui.uploads import remove_report
-
         region = PAGE_REGIONS[round_ % len(PAGE_REGIONS)]
         number = 500 + round_
         name = f"page-{round_ % len(PAGE_REGIONS)}-{round_}.txt"
@@ -76,7 +73,9 @@ class PageWriter:
             raise PageWriterError(f"not served after upload: {asked.text[:200]}")
         self.current = f"remove {name}"
         doc = next(d for d in http.get("/api/reports").json() if Path(d["source"]).name == name)
-        remove_report(doc["doc_id"], settings=self.settings, embeddings=self.embeddings)
+        removed = http.delete(f"/api/reports/{doc['doc_id']}")
+        if removed.status_code != 200:
+            raise PageWriterError(f"remove {removed.status_code}: {removed.text[:200]}")
         self.rounds["removed"] += 1
 
 

@@ -13,6 +13,7 @@ from index.errors import (
     IndexCorruptError,
     IndexMissingError,
     ReadError,
+    ReportNotFoundError,
     ReportQAError,
     chroma_errors,
     storage_errors,
@@ -25,6 +26,7 @@ from index.model import (
     IndexedDocument,
     ParsedDocument,
 )
+from index.serving import check_not_served
 from index.settings import Settings
 from index.store import IndexStore
 from index.write import Progress, commit, model_id_for
@@ -37,6 +39,7 @@ def build_lock(store: IndexStore, wait: float, waiting: Callable[[], None] | Non
 
     Raises:
         IndexBusyError: Another build kept the lock for ``wait`` seconds.
+        IndexServedError: A server in another process serves this embedded home.
         StorageError: The index folder cannot be written.
     """
     from filelock import FileLock, Timeout
@@ -58,6 +61,7 @@ def build_lock(store: IndexStore, wait: float, waiting: Callable[[], None] | Non
         ) from None
     try:
         if not store.settings.chroma_url:
+            check_not_served(store.settings)
             yield
         else:  # builds on other machines share the index: the server holds its lock
             with chroma_errors(store.settings), store.records("").lock(wait):
@@ -266,7 +270,7 @@ def remove_document(
 
     Raises:
         IndexMissingError: There is no index.
-        ReportQAError: No indexed document has that id or path.
+        ReportNotFoundError: No indexed document has that id or path.
     """
     settings = settings or Settings.from_env()
     store = IndexStore(settings)
@@ -341,7 +345,7 @@ def _find(manifest: Manifest, doc_or_path: str) -> Document:
     for doc in manifest.documents:
         if doc_or_path in (doc.doc_id, doc.source) or resolved == doc.source:
             return doc
-    raise ReportQAError(
+    raise ReportNotFoundError(
         f"no indexed report matches {doc_or_path!r} (see `reportqa index list`)",
         f"索引中没有找到报告“{doc_or_path}”。",
     )

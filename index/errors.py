@@ -37,8 +37,16 @@ class IndexMissingError(ReportQAError):
     """There is no index yet, or it holds no report."""
 
 
+class ReportNotFoundError(ReportQAError):
+    """No indexed report has the id or source path asked for."""
+
+
 class IndexBusyError(ReportQAError):
     """Another build holds the index lock."""
+
+
+class IndexServedError(IndexBusyError):
+    """A server in another process serves this embedded index: only it may write it."""
 
 
 class ModelError(ReportQAError):

@@ -290,6 +290,12 @@ _MANIFESTS: dict[Path | tuple[str, str], tuple[object, Manifest]] = {}
 _SERVERS: dict[str, object] = {}
 _METAS: dict[tuple[str, str], Records] = {}
 _OPEN_LOCK = threading.Lock()
+# Embedded clients of one path share a chromadb System, counted by reference; chromadb finds
+# the System and counts the new client in two steps, so a close between them stopped the
+# System under the new client (a soak run: "Could not connect to tenant", then KeyError
+# and AttributeError in chromadb's clean-up, a failed upload and a 500). Opening and closing
+# take turns in this process.
+_EMBEDDED_LOCK = threading.Lock()
 
 
 def open_client(settings: Settings):
@@ -310,7 +316,8 @@ def open_client(settings: Settings):
     if not settings.chroma_url:
         settings.home.mkdir(parents=True, exist_ok=True)
         path = str(settings.home / CHROMA_FOLDER)
-        return chromadb.PersistentClient(path=path, settings=chroma_settings)
+        with _EMBEDDED_LOCK:
+            return chromadb.PersistentClient(path=path, settings=chroma_settings)
     with _OPEN_LOCK:
         client = _SERVERS.get(settings.chroma_url)
     if client is not None:
@@ -338,5 +345,5 @@ def open_client(settings: Settings):
 def close_client(settings: Settings, client) -> None:
     """Release an embedded client of :func:`open_client` (a server's stays open)."""
     if not settings.chroma_url:
-        with contextlib.suppress(Exception):
+        with _EMBEDDED_LOCK, contextlib.suppress(Exception):
             client.close()

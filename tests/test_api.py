@@ -1,4 +1,4 @@
-"""The plain JSON API (``/api/ask``, ``/api/reports``) over real HTTP, with httpx."""
+"""The plain JSON API (``/api/ask``, ``/api/reports``, deleting a report) over real HTTP."""
 
 from __future__ import annotations
 
@@ -225,3 +225,34 @@ def test_a_lone_surrogate_in_a_question_is_no_server_error(served):
     response = http.post("/api/ask", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code in (200, 400, 422), response.text
     assert response.json().get("message") or response.json().get("text")
+
+
+def test_delete_drops_a_report_and_an_unknown_one_is_a_404(tmp_path, fake_embeddings):
+    from ui import create_app, serve
+
+    report = tmp_path / "src" / "2025年示例市政府工作报告.txt"
+    report.parent.mkdir()
+    report.write_text(REPORT, encoding="utf-8")
+    settings = dataclasses.replace(Settings.from_env(), home=tmp_path / "home", llm=None)
+    build_index([report], settings=settings, embeddings=fake_embeddings)
+    (doc,) = list_documents(settings)
+    server = serve(
+        create_app(settings, embeddings=fake_embeddings),
+        port=free_port(),
+        auth=("user", "pass"),
+        block=False,
+    )
+    try:
+        with httpx.Client(base_url=server.local_url, timeout=60) as http:
+            anonymous = http.delete(f"/api/reports/{doc.doc_id}")
+            http.auth = ("user", "pass")
+            deleted = http.delete(f"/api/reports/{doc.doc_id}")
+            again = http.delete(f"/api/reports/{doc.doc_id}")
+    finally:
+        server.close()
+    assert anonymous.status_code == 401
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json() == {"doc_id": doc.doc_id, "title": doc.title}
+    assert list_documents(settings) == [] and report.exists()  # not an upload: file kept
+    assert again.status_code == 404 and again.json()["error"] == "ReportNotFoundError"
+    assert "没有找到报告" in again.json()["message"]

@@ -25,11 +25,24 @@ def serve(app, *, host="127.0.0.1", port=7860, auth=None, block=True):
 
 
 def launch(*, host="127.0.0.1", port=7860, auth=None, settings=None) -> None:
-    """Serve the chat until interrupted (``reportqa serve``); see :func:`ui.app.launch`."""
+    """Serve the chat until interrupted (``reportqa serve``); see :func:`ui.app.launch`.
+
+    Raises:
+        IndexServedError: Another server serves this embedded home (see ``index.serving``).
+    """
+    from index.serving import serving, wait_for_builds
+    from index.settings import Settings
     from ui.heap import limit_arenas
 
     limit_arenas()  # before the server's threads allocate (see ui.heap)
-    _app().launch(host=host, port=port, auth=auth, settings=settings)
+    settings = settings or Settings.from_env()
+    with serving(settings, f"http://{host}:{port}"):
+        wait_for_builds(settings, _say_waiting)
+        _app().launch(host=host, port=port, auth=auth, settings=settings)
+
+
+def _say_waiting() -> None:
+    print("另一个进程正在建立索引，等它结束后再启动服务器……", flush=True)
 
 
 __all__ = ["create_app", "launch", "serve"]

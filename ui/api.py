@@ -1,4 +1,5 @@
-"""The plain JSON API beside the page: ``POST /api/ask`` and ``GET /api/reports``.
+"""The plain JSON API beside the page: ``POST /api/ask``, ``GET /api/reports`` and
+``DELETE /api/reports/{doc_id}``.
 
 A thin front door like the page: it parses the request, calls the same core and formats
 the result. It keeps no Gradio session, so a client that asks a thousand questions leaves
@@ -20,7 +21,7 @@ from index.model import IndexedDocument
 from index.readers import format_mb, max_file_bytes
 from ui.http import ApiError, BodyLimit, Text, guard, install_error_handler
 from ui.upload_folder import UploadGuard, UploadJanitor
-from ui.uploads import MAX_FILES, recover_staged
+from ui.uploads import MAX_FILES, recover_staged, remove_report
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,13 @@ class AskRequest(BaseModel):
     def within(self) -> ReportFilter | None:
         """The report filter the request asks for, if any."""
         return ReportFilter(self.region or "", self.year) if self.region or self.year else None
+
+
+class RemovedReport(BaseModel):
+    """The report a ``DELETE /api/reports/{doc_id}`` dropped from the index."""
+
+    doc_id: str = Field(description="报告编号")
+    title: str = Field(description="报告标题")
 
 
 def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.0.1") -> FastAPI:
@@ -133,6 +141,21 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
     def reports():
         """Every indexed report: id, title, year, region, source file and passage count."""
         return list_documents(core.settings)
+
+    @app.delete(
+        "/api/reports/{doc_id}",
+        response_model=RemovedReport,
+        responses=errors,
+        dependencies=guarded,
+        summary="删除报告",
+        tags=["报告"],
+    )
+    def delete_report(doc_id: str):
+        """Drop one report from the index, as `reportqa index remove` does; a file that was
+        uploaded through the page is deleted with it. Waits its turn behind the page's
+        uploads. Another process cannot write a served local index: this is its way."""
+        title = remove_report(doc_id, settings=core.settings, embeddings=core.embeddings)
+        return RemovedReport(doc_id=doc_id, title=title)
 
     app.include_router(openai_api.create_router(core, auth=auth))
     app.router.routes.extend(mcp_routes)

@@ -93,7 +93,14 @@ def index() -> None:
 @click.option("--year", type=int, help="override the inferred plan year")
 @click.option("--region", help="override the inferred region (e.g. 太原市)")
 def build(paths, sample, if_empty, rebuild, as_json, wait, title, year, region) -> int:
-    from index import IndexBusyError, build_index, list_documents, needs_upgrade, sample_report
+    from index import (
+        IndexBusyError,
+        IndexServedError,
+        build_index,
+        list_documents,
+        needs_upgrade,
+        sample_report,
+    )
 
     paths = list(paths) + ([str(sample_report())] if sample else [])
     indexed = list_documents()
@@ -126,8 +133,8 @@ def build(paths, sample, if_empty, rebuild, as_json, wait, title, year, region) 
     # Try once without waiting, so that a wait is announced instead of looking like a hang.
     try:
         report = run(0.0)
-    except IndexBusyError:
-        if wait <= 0:
+    except IndexBusyError as exc:
+        if wait <= 0 or isinstance(exc, IndexServedError):  # a server does not end soon
             raise
         _say(
             _both(

@@ -29,6 +29,7 @@ from index.errors import (
     IndexCorruptError,
     IndexMissingError,
     QuestionError,
+    ReportNotFoundError,
     ReportQAError,
     StoreUnavailableError,
 )
@@ -49,6 +50,7 @@ INTERNAL_ERROR = "内部错误，请稍后再试；如果一直出现，请查�
 _STATUS = {
     QuestionError: 400,
     IndexMissingError: 404,
+    ReportNotFoundError: 404,
     IndexBusyError: 409,
     StoreUnavailableError: 503,
     IndexCorruptError: 503,
