@@ -28,6 +28,9 @@ _PASSAGES = 16
 _KEYS = 2
 # Characters a section title shares with the topic to be about it: two, a word's worth.
 _SHARED = 2
+# Passages close enough that their section's title sharing one character with the topic
+# names it: the closest two (a report's next closest passages are its neighbouring topics).
+_TITLE_RANKS = 2
 # A point is cut at a clause boundary to this many characters: a line of the chat.
 _POINT_CHARS = 90
 # A sentence shorter than this is a heading or a fragment, not a measure.
@@ -72,17 +75,39 @@ def overview_points(
     best = next((points for points in tried if len(points) >= MIN_POINTS), None)
     if best:
         return _in_order(best)
-    if any(tried):
+    mentions = [(k, p.sentence) for k, points in zip(keys, tried, strict=False) for p in points]
+    if any(not _in_passing(k, sentence) for k, sentence in mentions):
         return []  # the report says it in a sentence or two: one of them answers
-    # None of its sentences uses the topic's words: the closest passage's section, when its
-    # title shares the topic's characters (看病就医 and "推进‘病有良医’"), as reports title
-    # their sections in words of their own.
-    chars = set("".join(named))
-    titled = (h for h in hits if len(chars & set(h.passage.section.split(" > ")[-1])) >= _SHARED)
-    section = next((h.passage.section for h in titled), "")
+    # No sentence is about the topic by its words: the report may treat it in a section
+    # titled in words of its own (看病就医 and "推进‘病有良医’"; 教育, named only as one of a
+    # list of fields, and "推进‘学有优教’").
+    section = _titled_section(hits, set("".join(named)))
     whole = retriever.report_hits(query, report, section) if section else []
     best = _points([h for h in whole if not (wanted and h.part != wanted)], lambda h, s: True)
     return _in_order(best) if len(best) >= MIN_POINTS else []
+
+
+def _in_passing(key: str, sentence: str) -> bool:
+    """Whether ``key`` is only an item of a list in ``sentence`` ("工业、科研、教育、医疗")."""
+    at = sentence.find(key)
+    while at >= 0:
+        before, after = sentence[at - 1 : at], sentence[at + len(key) : at + len(key) + 1]
+        if vocab.LIST_MARK not in (before, after):
+            return False
+        at = sentence.find(key, at + 1)
+    return True
+
+
+def _titled_section(hits: list[Hit], chars: set[str]) -> str:
+    """The section of the closest passage whose title shares the most of the topic's
+    characters: :data:`_SHARED` or more, else one among the closest :data:`_TITLE_RANKS`
+    (one character is a word's worth only beside a close passage)."""
+    best, shared = "", 0
+    for rank, hit in enumerate(hits):
+        n = len(chars & set(hit.passage.section.split(" > ")[-1]))
+        if n > shared and (n >= _SHARED or rank < _TITLE_RANKS):
+            best, shared = hit.passage.section, n
+    return best
 
 
 def _tasks(query: str, intent: Intent, docs: list[Document], retriever: Retriever) -> list[Point]:

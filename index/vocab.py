@@ -287,6 +287,8 @@ OVERVIEW_WORDS = re.compile(
     rf"|有?(?:哪些|什么|啥){_POLICY_ADJECTIVES}(?:{_POLICY_NOUNS})"
     r"|(?:做|干|办)了?(?:哪些|什么|啥)(?:事情?|工作)?"
 )
+# The enumeration comma between the items of a list ("工业、科研、教育、医疗").
+LIST_MARK = "、"
 # The number before a section title ("（一）", "(二)", "三、"): the list numbers its own.
 ENUMERATOR = re.compile(r"^\s*(?:[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、)\s*")
 # What frames the topic of an overview ("在教育上", "养老方面") once its asking words are gone.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.overview import point_text
+from assistant.overview import _in_passing, point_text
 from assistant.question import clean_question, detect_intent
 
 
@@ -62,3 +62,17 @@ def test_spoken_words_no_report_uses_are_dropped(question, cleaned):
 )
 def test_point_text(sentence, said):
     assert point_text(sentence) == said
+
+
+@pytest.mark.parametrize(
+    ("key", "sentence", "passing"),
+    [
+        ("教育", "扩大在工业、科研、教育、医疗、文旅等领域融合应用", True),
+        ("文旅", "扩大在工业、科研、教育、医疗、文旅等领域融合应用", True),  # the last item
+        ("工业", "扩大在工业、科研等领域融合应用", True),  # the first item
+        ("轨道交通", "推进轨道交通1号线二期、3号线一期前期工作", False),  # what it is about
+        ("教育", "深化教育综合改革，推进工业、教育、医疗协同", False),  # once about it
+    ],
+)
+def test_a_topic_named_only_in_a_list_is_named_in_passing(key, sentence, passing):
+    assert _in_passing(key, sentence) is passing
