@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from index.errors import IndexCorruptError
 from index.model import Document, Passage
 from index.shards import PARTS, shard_name
 
@@ -134,13 +135,15 @@ class Records:
         passage_vectors: np.ndarray,
         unit_vectors: np.ndarray,
         parts: np.ndarray,
+        rewrite: bool = False,
     ) -> None:
         """Write one report version: its units, passages, then its report record (whose
         presence says the rest is there). ``upsert``: a build killed half-way may have
         written some already. When its last passage is there as it would be written, all
         its vectors are (a version's vectors never change: its id names its text and
         parser, the collection its model), and only the report record is written: an
-        upgrade of the index's format, at 10^5 passages, writes 10^3 records, not 6*10^5."""
+        upgrade of the index's format, at 10^5 passages, writes 10^3 records, not 6*10^5.
+        ``rewrite`` (a rebuild) writes them all: a damaged store's vectors are replaced."""
         name = shard_name(doc)
         ids = [f"{name}:{n}" for n in range(len(passages))]
         common = {"report": name, "doc_id": doc.doc_id}
@@ -163,7 +166,9 @@ class Records:
             for pid, p in zip(ids, passages, strict=True)
             for k in range(len(p.sentences))
         ]
-        there = self.passages.get(ids=ids[-1:], include=["metadatas"]) if ids else None
+        there = (
+            self.passages.get(ids=ids[-1:], include=["metadatas"]) if ids and not rewrite else None
+        )
         complete = (
             there is not None
             and there["metadatas"] == meta[-1:]
@@ -309,9 +314,12 @@ class Records:
             n_results=n,
             include=["distances"],
         )
-        return [
+        nearest = [
             (i, 1.0 - float(d)) for i, d in zip(found["ids"][0], found["distances"][0], strict=True)
         ]
+        if nearest and nearest[0][1] == 0.0:  # nothing like the question: a zeroed store?
+            _embeddings(collection, [nearest[0][0]])
+        return nearest
 
     # -- the live manifest and the build lock ----------------------------------------
 
@@ -367,11 +375,19 @@ def _warm(collection) -> None:
 
 
 def _embeddings(collection, ids: list[str]) -> dict[str, np.ndarray]:
-    """The vectors of the records ``ids`` of ``collection`` that it holds, by id."""
+    """The vectors of the records ``ids`` of ``collection`` that it holds, by id.
+
+    Raises:
+        IndexCorruptError: One is all zeros: no model makes such a vector, a damaged store
+            does, and it matched nothing (every question on its report refused in silence).
+    """
     by_id: dict[str, np.ndarray] = {}
     for start in range(0, len(ids), _BATCH):
         got = collection.get(ids=ids[start : start + _BATCH], include=["embeddings"])
-        by_id.update(zip(got["ids"], np.asarray(got["embeddings"], np.float32), strict=True))
+        vectors = np.asarray(got["embeddings"], np.float32)
+        if len(vectors) and not np.abs(vectors).max(axis=1).all():
+            raise IndexCorruptError("向量库中有全零向量", rebuild=True)
+        by_id.update(zip(got["ids"], vectors, strict=True))
     return by_id
 
 

@@ -152,7 +152,13 @@ def _write_reports(
             keys = shard_keys(doc, own, [tokens[p.text] for p in own])
             text = shard_text(own, keys)
             records.add_report(
-                doc, text, own, vectors.astype(np.float32), units.astype(np.float32), keys.parts
+                doc,
+                text,
+                own,
+                vectors.astype(np.float32),
+                units.astype(np.float32),
+                keys.parts,
+                rewrite=rebuild,
             )
             write_shard(store.shard_path(doc), text)  # over one an earlier format wrote
             sums[shard_name(doc)] = shard_sum(text)

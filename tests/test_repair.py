@@ -154,3 +154,28 @@ def test_a_fetched_record_unlike_the_manifest_asks_for_a_rebuild(
     with pytest.raises(IndexCorruptError) as err:
         _open(settings, fake_embeddings)
     assert "校验和不符" in err.value.message_zh and "--rebuild" in err.value.message_zh
+
+
+@pytest.mark.parametrize("kind", ["passages", "units"])
+def test_zeroed_vectors_are_named_not_refused_in_silence(reports, settings, fake_embeddings, kind):
+    import numpy as np
+
+    from assistant import answer
+
+    build_index([reports], settings=settings, embeddings=fake_embeddings)
+    client = open_client(settings)
+    try:
+        for collection in client.list_collections():
+            if kind in collection.name:
+                got = collection.get(include=["embeddings"])
+                if got["ids"]:
+                    zeros = np.zeros((len(got["ids"]), len(got["embeddings"][0])), np.float32)
+                    collection.update(ids=got["ids"], embeddings=zeros)
+    finally:
+        close_client(settings, client)
+    with pytest.raises(IndexCorruptError) as err:
+        answer("今年新增多少养老床位", settings=settings, embeddings=fake_embeddings)
+    assert "全零向量" in err.value.message_zh and "--rebuild" in err.value.message_zh
+    build_index([reports], settings=settings, embeddings=fake_embeddings, rebuild=True)
+    again = answer("今年新增多少养老床位", settings=settings, embeddings=fake_embeddings)
+    assert again.found and "2000张" in again.text
