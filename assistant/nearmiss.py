@@ -224,7 +224,11 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
     unused = _unused(wanted, said)
     if unused:
         return Mismatch("object", unused)
-    lacking = _other_modifier(wanted.words, wanted.thing, said) or _figure_elsewhere(wanted, said)
+    lacking = (
+        _other_modifier(wanted.words, wanted.thing, said)
+        or _figure_elsewhere(wanted, said)
+        or _group_of_another(wanted, said)
+    )
     if lacking:
         return Mismatch("object", lacking)
     # Another action on the thing named in the question's own words (更新 for 加装…电梯) is
@@ -346,7 +350,12 @@ def _figure_elsewhere(wanted: Asked, said: str) -> str:
       推进5万个行政村通光纤").
     """
     clauses = split_clauses(said)
-    figured = [i for i, c in enumerate(clauses) if numbers(c)]
+    # An amount asked in a unit of measure (多少亩) is of a figure in that unit: 6类 in the
+    # clause naming 高粱 is none, 蔬菜5000亩 before it another thing's.
+    strict = bool(wanted.units) and set(wanted.units) <= vocab.MEASURE_UNITS
+    figured = [
+        i for i, c in enumerate(clauses) if (has_unit(c, wanted.units) if strict else numbers(c))
+    ]
     if len(clauses) < 2 or not figured:
         return ""
     for word in wanted.named:
@@ -359,6 +368,17 @@ def _figure_elsewhere(wanted: Asked, said: str) -> str:
         ):
             return word
     return ""
+
+
+def _group_of_another(wanted: Asked, said: str) -> str:
+    """The thing asked, when the span's only figures name groups of another thing ("城中村
+    改造“三大工程”" for 城中村改造多少个: three 工程, no count of 城中村改造)."""
+    groups = [m.group("thing") for m in vocab.GROUP_NAMED.finditer(said)]
+    if not groups or len(numbers(said)) != len(groups) or not wanted.named:
+        return ""
+    if any(g in wanted.counted or g in wanted.thing for g in groups):
+        return ""
+    return used_head(wanted) or wanted.named[-1]
 
 
 def _said_of_another(clause: str, named: str, wanted: Asked) -> bool:

@@ -370,6 +370,12 @@ ASKED_COUNT = re.compile(
     rf"(?:多少|几)(?:万|亿|千|百)?(?:{'|'.join(w for w in _MEASURE_ALT.split('|') if w != '人')})?"
 )
 UNITS = frozenset(MEASURE_WORDS)
+# Units of measure (length, area, weight, money, power): a figure in another unit is of
+# another amount, unlike measure words of things counted, which stand in for each other
+# (电梯 in 台 or 部).
+MEASURE_UNITS = frozenset(
+    "公里 平方米 平方公里 千瓦 亿元 万元 公顷 立方米 万吨 亩 吨 元 斤".split()
+)
 # The thing counted right after the asked count ("新增多少张医院床位？" -> 医院床位): a figure
 # of another thing (家庭养老床位) does not answer it. It ends at a particle or punctuation.
 COUNTED_THING = re.compile(
@@ -403,6 +409,11 @@ _CN_FIGURE_UNITS = (
 COUNTED_AFTER_FIGURE = re.compile(
     r"\d+(?:\.\d+)?\s*[万亿]?(?:个|家|所|座|张|条|项|户|处|台|辆|套)"
     r"(?P<thing>[\u4e00-\u9fff]{2,3}?)(?=通|实现|建成|达到|完成|开展|[，,、；;。]|$)"
+)
+# A group named by its number ("三大工程", "十大产业"): the thing after it is what it counts.
+GROUP_NAMED = re.compile(
+    r"(?<![一二两三四五六七八九十])[一二两三四五六七八九十]大(?P<thing>[\u4e00-\u9fff]{2,3}?)"
+    r"(?=[，,、；;。”」]|$)"
 )
 NUMBER_RE = re.compile(
     r"\d+(?:\.\d+)?\s*(?:%|％|万|亿)?|"

@@ -98,6 +98,23 @@ def test_asked_object(question, thing):
             "plan",
             None,
         ),
+        # an amount asked in a unit of measure is of a figure in that unit: the clause
+        # naming the thing with a count of kinds (6类) gives none of its 亩
+        (
+            "高粱今年种多少亩",
+            "新改扩建设施蔬菜5000亩，持续推进高粱、谷子等6类农业全产业链发展",
+            "plan",
+            "object",
+        ),
+        ("设施蔬菜新改扩建多少亩", "新改扩建设施蔬菜5000亩，持续推进高粱、谷子等6类", "plan", None),
+        # a group named by its number counts the groups (三大工程), not the thing asked
+        (
+            "城中村改造今年实施多少个",
+            "稳步推进保障性住房建设和城中村改造“三大工程”",
+            "plan",
+            "object",
+        ),
+        ("今年要打好几大攻坚战", "打好三大攻坚战", "plan", None),
         (
             "小微企业减半交所得税的收入上限提到多少",
             "扩大小微企业减半征收所得税优惠的范围，年应纳税所得额上限由30万元提高到50万元",
