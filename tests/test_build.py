@@ -307,7 +307,9 @@ def test_a_change_writes_only_what_changed(reports, settings, fake_embeddings, m
     written = []
     original = Records.add_report
     monkeypatch.setattr(
-        Records, "add_report", lambda self, doc, *a: written.append(doc) or original(self, doc, *a)
+        Records,
+        "add_report",
+        lambda self, doc, *a, **k: written.append(doc) or original(self, doc, *a, **k),
     )
     (reports / "demo.later").rename(demo)
     report = build_index([reports], settings=settings, embeddings=fake_embeddings)
