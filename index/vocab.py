@@ -488,3 +488,51 @@ EVERYDAY_TERMS = (
     (re.compile(r"外贸总额|进出口额"), "进出口总值"),
     (re.compile(r"财政收入"), "一般公共预算收入"),
 )
+
+# ---------------------------------------------------------------- key figures
+# The paragraph of a report's targets for its year ("今年经济社会发展主要预期目标是：…").
+TARGETS_CUE = re.compile(r"主要预期目标")
+# The items of the targets are its clauses ("、" joins parts of one: "能源、水资源…等指标").
+ITEM_SPLIT = re.compile(r"[^，；,;]+")
+# A hedge joined to an item or standing alone ("…左右、争取更优水平", "在实际工作中努力争取更好
+# 结果"): no target of its own.
+TARGET_HEDGE = re.compile(r"、?(?:在实际工作中)?(?:全力|努力)?(?:力争|争取)")
+# An item's figure: a number (not of a name: PM2.5), a range's upper end, its unit.
+TARGET_NUMBER = re.compile(
+    r"(?<![A-Za-z.\d])(?P<value>\d+(?:\.\d+)?)\s*(?:[%％](?=\s*[—–~～至到-]))?"
+    r"(?:\s*[—–~～至到-]\s*(?P<high>\d+(?:\.\d+)?))?\s*"
+    r"(?P<unit>个百分点|%|％|万亿斤|亿斤|万吨|万人|万亿元|亿元|微克/立方米|万千瓦|千瓦|公里|万亩|亩)?"
+)
+# Words between an indicator and its figure that say how it is held, not what it is.
+INDICATOR_VERBS = re.compile(r"(?:继续)?(?:控制在|保持在|稳定在|保持|达到|实现|为|在)$|按(?=增长)")
+# Words that name the report's own area before an indicator ("全省生产总值").
+SCOPE_WORDS = re.compile(r"^(?:全省|全市|全区|全县|全国)")
+QUALIFIERS = ("左右", "以上", "以内", "以下")  # after the figure
+QUALIFIERS_BEFORE = ("不低于", "不超过", "不高于")  # before it
+# Items without a figure: in step with growth, a task the state sets, a state kept.
+IN_STEP = re.compile(r"(?:和|与|同)经济增长(?:基本)?同步|(?:基本)?同步")
+STATE_TASK = re.compile(r"(?:目标)?(?:(?:达到|完成|按照).{0,4}国家|与国家.{0,12}衔接|国家下达)")
+# The task named after the state's words ("完成国家下达的X目标任务"): its lead and tail.
+TASK_LEAD = re.compile(r"^(?:下达的?|要求|的|完成)+")
+TASK_TAIL = re.compile(r"(?:目标任务|任务|目标)$")
+STATEMENT_VERB = re.compile(r"保持|持续|稳量|稳定|高于")
+# The common name of an indicator across reports, the most specific first.
+INDICATORS = tuple(
+    (name, re.compile(words))
+    for name, words in (
+        ("单位GDP能耗降低", r"单位.{0,6}(?:生产总值|GDP)能耗"),
+        ("一般公共预算收入增长", r"一般公共预算收入"),
+        ("城镇调查失业率", r"调查失业率"),
+        ("城镇新增就业", r"城镇新增就业"),
+        ("居民消费价格涨幅", r"居民消费价格|CPI"),
+        ("居民收入增长", r"居民(?:人均可支配)?收入"),
+        ("固定资产投资增长", r"固定资产投资"),
+        ("社会消费品零售总额增长", r"社会消费品零售总额|社零"),
+        ("进出口", r"进出口|外贸"),
+        ("粮食产量", r"粮食(?:总)?产量"),
+        ("PM2.5浓度", r"细颗粒物|PM2\.5"),
+        ("研发经费投入增长", r"研发经费投入增长"),
+        ("赤字率", r"赤字率"),
+        ("GDP增长", r"^(?:地区|国内)?生产总值增长|^经济增长|GDP增长"),
+    )
+)

@@ -256,3 +256,33 @@ def test_delete_drops_a_report_and_an_unknown_one_is_a_404(tmp_path, fake_embedd
     assert list_documents(settings) == [] and report.exists()  # not an upload: file kept
     assert again.status_code == 404 and again.json()["error"] == "ReportNotFoundError"
     assert "没有找到报告" in again.json()["message"]
+
+
+def test_figures_lists_each_reports_targets_and_takes_a_region(tmp_path, fake_embeddings):
+    from ui import create_app, serve
+
+    for name, region, growth in (("a", "大同市", "5%左右"), ("b", "朔州市", "6%以上")):
+        (tmp_path / f"{name}.txt").write_text(
+            f"2026年{region}政府工作报告\n\n今年主要预期目标是：地区生产总值增长{growth}，"
+            "居民收入增长和经济增长同步。\n",
+            "utf-8",
+        )
+    settings = dataclasses.replace(Settings.from_env(), home=tmp_path / "home", llm=None)
+    empty = dataclasses.replace(settings, home=tmp_path / "empty")
+    build_index([tmp_path], settings=settings, embeddings=fake_embeddings)
+    servers = [serve(create_app(s), port=free_port(), block=False) for s in (settings, empty)]
+    try:
+        every = httpx.get(f"{servers[0].local_url}api/figures", timeout=60)
+        one = httpx.get(f"{servers[0].local_url}api/figures", params={"region": "朔州"}, timeout=60)
+        none = httpx.get(f"{servers[1].local_url}api/figures", timeout=60)
+    finally:
+        for server in servers:
+            server.close()
+    assert every.status_code == 200 and len(every.json()) == 4
+    rows = one.json()
+    assert [(r["region"], r["indicator"], r["value"], r["unit"], r["qualifier"]) for r in rows] == [
+        ("朔州市", "地区生产总值增长", 6.0, "%", "以上"),
+        ("朔州市", "居民收入增长", None, None, "同步"),
+    ]
+    assert rows[0]["canonical"] == "GDP增长" and rows[0]["kind"] == "target"
+    assert none.status_code == 404 and none.json()["error"] == "IndexMissingError"

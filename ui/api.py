@@ -1,5 +1,5 @@
-"""The plain JSON API beside the page: ``POST /api/ask``, ``GET /api/reports`` and
-``DELETE /api/reports/{doc_id}``.
+"""The plain JSON API beside the page: ``POST /api/ask``, ``GET /api/reports``,
+``GET /api/figures`` and ``DELETE /api/reports/{doc_id}``.
 
 A thin front door like the page: it parses the request, calls the same core and formats
 the result. It keeps no Gradio session, so a client that asks a thousand questions leaves
@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel, Field
 
+from assistant.figures import key_figures
 from assistant.types import Answer, ReportFilter
 from index import list_documents
 from index.model import IndexedDocument
@@ -141,6 +142,21 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
     def reports():
         """Every indexed report: id, title, year, region, source file and passage count."""
         return list_documents(core.settings)
+
+    @app.get(
+        "/api/figures",
+        responses=errors,
+        dependencies=guarded,
+        summary="各报告的主要指标",
+        tags=["报告"],
+    )
+    def figures(region: Text | None = None, year: int | None = None) -> list[dict]:
+        """Every indexed report's key figures (the items of its main targets), as
+        `reportqa figures --json`: region, year, indicator, canonical, value, unit,
+        qualifier, kind, text (the report's words), report, doc_id, paragraph, offsets.
+        `region` and `year` choose reports as in `/api/ask`."""
+        within = ReportFilter(region or "", year) if region or year else None
+        return [row.to_json() for row in key_figures(within, settings=core.settings)]
 
     @app.delete(
         "/api/reports/{doc_id}",

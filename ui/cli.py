@@ -1,9 +1,9 @@
 """The ``reportqa`` command (click): parse arguments, call the core, format the result.
 
-Subcommands: ``index build|list|remove``, ``ask``, ``eval``, ``serve``, ``mcp`` and
-``completion``; ``--json`` wherever one prints data. Heavy libraries are imported by the
-subcommand that needs them, so ``--help`` and shell completion stay instant. Shell
-completion: ``eval "$(reportqa completion bash)"`` (or zsh, fish).
+Subcommands: ``index build|list|remove|check|repair``, ``ask``, ``figures``, ``eval``,
+``serve``, ``mcp`` and ``completion``; ``--json`` wherever one prints data. Heavy
+libraries are imported by the subcommand that needs them, so ``--help`` and shell
+completion stay instant. Shell completion: ``eval "$(reportqa completion bash)"`` (or zsh, fish).
 """
 
 from __future__ import annotations
@@ -284,6 +284,35 @@ def ask(question: str, region: str | None, year: int | None, as_json: bool) -> i
         where = f"{c.title}（{c.year or '-'}，{c.region or '-'}）{c.section} 第{c.paragraph}段"
         print(f"\n[{c.n}] {where}")
         print(f"    {c.quote}")
+    return 0
+
+
+@cli.command(help="print every report's key figures (its main targets) as a table")
+@click.option("--region", help="only the reports of this region (e.g. 北京)")
+@click.option("--year", type=int, help="only the reports of this plan year")
+@click.option("--csv", "as_csv", is_flag=True, help="print CSV (UTF-8 with BOM, for Excel)")
+@_JSON
+def figures(region: str | None, year: int | None, as_csv: bool, as_json: bool) -> int:
+    from assistant import ReportFilter
+    from assistant.figures import COLUMNS, key_figures
+
+    within = ReportFilter(region or "", year) if region or year else None
+    rows = key_figures(within)
+    if as_json:
+        _print_json([r.to_json() for r in rows])
+    elif as_csv:
+        import csv
+
+        sys.stdout.write("\ufeff")  # Excel reads UTF-8 only with its mark
+        writer = csv.DictWriter(sys.stdout, COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(r.to_json() for r in rows)
+    else:
+        for r in rows:
+            value = "" if r.value is None else f"{r.value:g}"
+            value += f"-{r.value_high:g}" if r.value_high else ""
+            said = f"{value}{r.unit or ''}{r.qualifier}"
+            print(f"{r.region}\t{r.year or '-'}\t{r.indicator}\t{said}\t{r.text}")
     return 0
 
 

@@ -1,0 +1,217 @@
+"""A report's key figures: the items of its main expected targets (主要预期目标), as rows.
+
+"地区生产总值增长5%左右，城镇调查失业率控制在5.5%以内，居民收入增长和经济增长同步" is three rows:
+indicator, value, unit, qualifier, each with the exact words it was read from. They are read
+from a report's stored passages whenever they are asked for, so they always belong to the
+live version of the report; a targets paragraph is one paragraph, so this costs little.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from index import vocab
+from index.model import Document, Passage
+from index.settings import Settings
+
+FigureKind = Literal["target", "result"]
+# Characters between the cue and the colon that opens the items ("主要预期目标是："); a
+# report may break the line there ("…的\n主要预期目标\n是：…").
+_TO_COLON = 8
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One item of a report's targets: "城镇新增就业1200万人以上".
+
+    Attributes:
+        indicator: As the report names it ("城镇新增就业", "地区生产总值增长").
+        canonical: The indicator's common name across reports ("GDP增长" for 地区生产总值增长,
+            国内生产总值增长 and 经济增长), or ``None`` where none is clear.
+        value: The figure (5.5 of 5.5%), ``None`` for an item without one ("…同步").
+        value_high: The upper end of a range (5.5 of 5%—5.5%), else ``None``.
+        unit: The unit as written ("%", "万人", "亿斤"), ``None`` without a figure.
+        qualifier: "左右", "以上", "以内", "以下", "不低于", "不超过", "同步",
+            "完成国家下达任务", or "" (the figure as is).
+        kind: "target" (of the year planned) or "result" (of the year under review).
+        text: The item's exact words in the report.
+        paragraph: The paragraph of the report that holds it.
+        start: Offset of ``text`` in the cleaned report.
+        end: End offset (exclusive) of ``text``.
+    """
+
+    indicator: str
+    canonical: str | None
+    value: float | None
+    value_high: float | None
+    unit: str | None
+    qualifier: str
+    kind: FigureKind
+    text: str
+    paragraph: int
+    start: int
+    end: int
+
+
+def target_figures(passages: Sequence[Passage]) -> list[Figure]:
+    """The items of the targets paragraph among a report's ``passages`` (in report order);
+    empty when the report states none."""
+    text, spans = _joined(passages)
+    cue = vocab.TARGETS_CUE.search(text)
+    if not cue:
+        return []
+    colon = text.find("：", cue.end(), cue.end() + _TO_COLON)
+    if colon < 0:
+        return []
+    stop = text.find("。", colon)
+    stop = len(text) if stop < 0 else stop
+    figures = []
+    for start, end in _items(text, colon + 1, stop):
+        figure = _figure(text[start:end])
+        if figure is None:
+            continue
+        paragraph, offset = _address(spans, start)
+        figures.append(
+            Figure(
+                **figure,
+                kind="target",
+                text=text[start:end],
+                paragraph=paragraph,
+                start=offset,
+                end=offset + end - start,
+            )
+        )
+    return figures
+
+
+def _joined(passages: Iterable[Passage]) -> tuple[str, list[tuple[int, Passage]]]:
+    """The passages' text as one string, a line break between paragraphs, with where each
+    passage starts in it."""
+    parts: list[str] = []
+    spans: list[tuple[int, Passage]] = []
+    at, last = 0, None
+    for passage in passages:
+        if last is not None and passage.start != last.end:
+            parts.append("\n")
+            at += 1
+        spans.append((at, passage))
+        parts.append(passage.text)
+        at += len(passage.text)
+        last = passage
+    return "".join(parts), spans
+
+
+def _address(spans: list[tuple[int, Passage]], at: int) -> tuple[int, int]:
+    """The paragraph and the report offset of character ``at`` of the joined text."""
+    begin, passage = next((b, p) for b, p in reversed(spans) if b <= at)
+    return passage.paragraph, passage.start + at - begin
+
+
+def _items(text: str, start: int, stop: int) -> Iterable[tuple[int, int]]:
+    """The items between ``start`` and ``stop``: clauses, each without a hedge joined to
+    it ("…左右、争取更优水平")."""
+    for clause in vocab.ITEM_SPLIT.finditer(text, start, stop):
+        a, b = clause.span()
+        hedge = vocab.TARGET_HEDGE.search(text, a, b)
+        if hedge:
+            b = hedge.start()
+        while a < b and text[a] in " \n":
+            a += 1
+        if b > a:
+            yield a, b
+
+
+def _figure(item: str) -> dict | None:
+    """The fields of one item, or ``None`` for a clause that states no target."""
+    number = vocab.TARGET_NUMBER.search(item)
+    if number is None:
+        return _statement(item)
+    indicator = vocab.INDICATOR_VERBS.sub("", item[: number.start()])
+    indicator = vocab.SCOPE_WORDS.sub("", indicator).strip("，,、 ")
+    if not indicator:
+        return None
+    after = item[number.end() :]
+    qualifier = next((q for q in vocab.QUALIFIERS if after.startswith(q)), "")
+    before = item[: number.start()]
+    qualifier = qualifier or next((q for q in vocab.QUALIFIERS_BEFORE if q in before), "")
+    high = number.group("high")
+    return {
+        "indicator": indicator,
+        "canonical": canonical(indicator),
+        "value": float(number.group("value")),
+        "value_high": float(high) if high else None,
+        "unit": number.group("unit"),
+        "qualifier": qualifier,
+    }
+
+
+def _statement(item: str) -> dict | None:
+    """An item without a figure: "居民收入增长和经济增长同步", "…完成国家下达任务"."""
+    step = vocab.IN_STEP.search(item)
+    task = vocab.STATE_TASK.search(item)
+    end = vocab.STATEMENT_VERB.search(item)
+    if step:
+        indicator, qualifier = item[: step.start()], "同步"
+    elif task:
+        indicator, qualifier = item[: task.start()], "完成国家下达任务"
+        if len(indicator) < 2:  # the task after the state's words: "完成国家下达的X目标任务"
+            indicator = vocab.TASK_TAIL.sub("", vocab.TASK_LEAD.sub("", item[task.end() :]))
+    elif end:
+        # "…保持在全国平均水平以上": the qualifier of a figure that is not a number
+        indicator = item[: end.start()]
+        qualifier = next((q for q in vocab.QUALIFIERS if item.endswith(q)), "")
+    else:
+        return None
+    indicator = vocab.SCOPE_WORDS.sub("", indicator).strip("，,、 ")
+    if len(indicator) < 2:
+        return None
+    return {
+        "indicator": indicator,
+        "canonical": canonical(indicator),
+        "value": None,
+        "value_high": None,
+        "unit": None,
+        "qualifier": qualifier,
+    }
+
+
+def canonical(indicator: str) -> str | None:
+    """The common name of ``indicator`` across reports, or ``None``."""
+    return next((name for name, words in vocab.INDICATORS if words.search(indicator)), None)
+
+
+def report_figures(
+    settings: Settings, documents: Sequence[Document] | None = None
+) -> list[tuple[Document, list[Figure]]]:
+    """Each live report's targets (of ``documents``, default every live report), in the
+    index's order, read from its stored passages.
+
+    Raises:
+        IndexMissingError: There is no index yet.
+        IndexCorruptError: A report's passages do not read back.
+        StoreUnavailableError: Its passages are on a Chroma server that does not answer.
+    """
+    from index.errors import IndexMissingError, chroma_errors
+    from index.shards import Shard
+    from index.store import IndexStore, close_client, open_client
+
+    store = IndexStore(settings)
+    manifest = store.read_manifest()
+    if manifest is None:
+        raise IndexMissingError("there is no index yet", "还没有建立索引。")
+    wanted = None if documents is None else {d.doc_id for d in documents}
+    docs = [d for d in manifest.documents if wanted is None or d.doc_id in wanted]
+    if any(not store.shard_path(d).is_file() for d in docs):  # a new home: fetch them
+        client = open_client(settings)
+        try:
+            with chroma_errors(settings):
+                store.open_index(manifest, store.records(manifest.model_id, client))
+        finally:
+            close_client(settings, client)
+    found = []
+    for doc in docs:
+        shard = Shard(store.shard_path(doc))
+        found.append((doc, target_figures([shard.passage(n) for n in range(shard.size)])))
+    return found

@@ -1,0 +1,104 @@
+"""Key figures: the items of a report's targets as rows, and the doors that list them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from index import build_index
+from index.figures import target_figures
+from index.model import Passage
+from ui.cli import main
+
+
+def _passages(*lines: str) -> list[Passage]:
+    """One passage per line, as consecutive paragraphs of a report."""
+    passages, at = [], 0
+    for n, line in enumerate(lines, 1):
+        passages.append(Passage("doc", line, "", n, at, at + len(line)))
+        at += len(line) + 1
+    return passages
+
+
+@pytest.mark.parametrize(
+    ("item", "row"),
+    [
+        ("地区生产总值增长5%左右", ("地区生产总值增长", "GDP增长", 5.0, None, "%", "左右")),
+        ("城镇调查失业率控制在5.5%以内", (
+            "城镇调查失业率", "城镇调查失业率", 5.5, None, "%", "以内")),
+        ("城镇新增就业1200万人以上", (
+            "城镇新增就业", "城镇新增就业", 1200.0, None, "万人", "以上")),
+        ("全省生产总值增长5%—5.5%", ("生产总值增长", "GDP增长", 5.0, 5.5, "%", "")),
+        ("地区生产总值增长4.5-5%", ("地区生产总值增长", "GDP增长", 4.5, 5.0, "%", "")),
+        ("地区生产总值按增长5%安排", ("地区生产总值增长", "GDP增长", 5.0, None, "%", "")),
+        ("粮食产量继续保持500亿斤以上", ("粮食产量", "粮食产量", 500.0, None, "亿斤", "以上")),
+        ("细颗粒物(PM2.5)年均浓度控制在29微克/立方米左右", (
+            "细颗粒物(PM2.5)年均浓度", "PM2.5浓度", 29.0, None, "微克/立方米", "左右")),
+        ("居民收入增长和经济增长基本同步", (
+            "居民收入增长", "居民收入增长", None, None, None, "同步")),
+        ("单位地区生产总值二氧化碳排放降低完成国家下达任务", (
+            "单位地区生产总值二氧化碳排放降低", None, None, None, None, "完成国家下达任务")),
+        ("完成国家下达的单位地区生产总值二氧化碳排放降低任务", (
+            "单位地区生产总值二氧化碳排放降低", None, None, None, None, "完成国家下达任务")),
+        ("固定资产投资增速保持在全国平均水平以上", (
+            "固定资产投资增速", "固定资产投资增长", None, None, None, "以上")),
+        ("国际收支保持基本平衡", ("国际收支", None, None, None, None, "")),
+    ],
+)  # fmt: skip
+def test_an_item_of_the_targets_is_one_row(item, row):
+    (figure,) = target_figures(_passages(f"今年主要预期目标是：{item}。"))
+    got = (figure.indicator, figure.canonical, figure.value, figure.value_high, figure.unit)
+    assert (*got, figure.qualifier) == row
+    assert figure.text == item
+
+
+def test_the_targets_read_across_a_broken_line_and_skip_hedges():
+    passages = _passages(
+        "2026年是开局之年。今年经济社会发展的",
+        "主要预期目标",
+        "是：地区生产总值增长4.5%—5%，在实际工作中全力争取更好结果；居民消费价格涨幅2%左右、"
+        "争取更优水平；居民收入增长与经济增长同步。这样的目标，是综合考虑的。",
+    )
+    figures = target_figures(passages)
+    assert [f.text for f in figures] == [
+        "地区生产总值增长4.5%—5%",
+        "居民消费价格涨幅2%左右",
+        "居民收入增长与经济增长同步",
+    ]
+    third = passages[2]
+    first = figures[0]
+    assert first.paragraph == 3
+    assert third.text[first.start - third.start : first.end - third.start] == first.text
+
+
+def test_a_report_without_targets_has_no_rows():
+    assert target_figures(_passages("今年新增养老床位2000张。", "城镇新增就业8万人。")) == []
+
+
+def test_the_cli_lists_every_reports_figures_as_json_and_csv(
+    tmp_path, settings, fake_embeddings, capsys, monkeypatch
+):
+    for name, region, growth in (("a", "大同市", "5%左右"), ("b", "朔州市", "6%以上")):
+        (tmp_path / f"{name}.txt").write_text(
+            f"2026年{region}政府工作报告\n\n今年主要预期目标是：地区生产总值增长{growth}，"
+            "城镇新增就业8万人。\n\n一、工作安排\n\n新建口袋公园30个。\n",
+            "utf-8",
+        )
+    build_index([tmp_path], settings=settings, embeddings=fake_embeddings)
+    monkeypatch.setenv("REPORTQA_HOME", str(settings.home))
+    assert main(["figures", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["region"], r["indicator"], r["value"], r["qualifier"]) for r in rows] == [
+        ("大同市", "地区生产总值增长", 5.0, "左右"),
+        ("大同市", "城镇新增就业", 8.0, ""),
+        ("朔州市", "地区生产总值增长", 6.0, "以上"),
+        ("朔州市", "城镇新增就业", 8.0, ""),
+    ]
+    assert main(["figures", "--region", "朔州", "--csv"]) == 0
+    table = list(csv.DictReader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
+    assert {r["region"] for r in table} == {"朔州市"} and table[0][
+        "text"
+    ] == "地区生产总值增长6%以上"
