@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from assistant.compare import comparison, comparison_answer
 from assistant.compose import (
     MAX_CITATIONS,
     MAX_REPORTS,
@@ -39,6 +40,7 @@ from assistant.regions import region_key
 from assistant.retrieval import Hit, Retriever
 from assistant.scope import search_plan
 from assistant.types import Answer, Citation, ReportFilter
+from assistant.within import admitted
 from index import vocab
 from index.model import Document
 from index.vocab import short_region
@@ -73,6 +75,9 @@ def extractive_answer(
         within: Only the reports this filter admits are searched.
     """
     model = model or load_model()
+    compared = comparison(standalone, admitted(retriever.documents.values(), within))
+    if compared is not None:  # several reports' figure at once: a table of them
+        return comparison_answer(question, standalone, compared, retriever.settings)
     plan = search_plan(standalone, retriever.documents.values(), within)
     if plan.refusal is not None:
         return Answer(question, plan.refusal, False, (), standalone)

@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from index.figures import FigureKind
+
 # What an answer gives: a figure, a name or list, whether/how, a statement, an overview of
 # a topic; or, not found, a near miss (what the report says instead) or a refusal.
-AnswerKind = Literal["figure", "name", "whether", "statement", "overview", "near_miss", "refusal"]
+AnswerKind = Literal[
+    "figure", "name", "whether", "statement", "overview", "table", "near_miss", "refusal"
+]
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,52 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class FigureRow:
+    """One key figure of one report, with the report it is from and where it says it.
+
+    Attributes:
+        report: The report's title.
+        doc_id: The report's id (as ``reportqa index list`` shows it).
+        region: The report's region.
+        year: The report's plan year.
+        indicator: As the report names it ("城镇新增就业").
+        canonical: Its common name across reports ("GDP增长"), or ``None``.
+        value: The figure, ``None`` for an item without one ("居民收入增长和经济增长同步").
+        value_high: The upper end of a range, else ``None``.
+        unit: The unit as written, ``None`` without a figure.
+        qualifier: "左右", "以上", "以内", "以下", "不低于", "不超过", "同步",
+            "完成国家下达任务" or "".
+        kind: "target" or "result".
+        text: The report's exact words for it.
+        paragraph: The paragraph that holds them.
+        start: Their offset in the cleaned report.
+        end: Their end offset (exclusive).
+        section: The section of the report that holds them.
+    """
+
+    report: str
+    doc_id: str
+    region: str
+    year: int | None
+    indicator: str
+    canonical: str | None
+    value: float | None
+    value_high: float | None
+    unit: str | None
+    qualifier: str
+    kind: FigureKind
+    text: str
+    paragraph: int
+    start: int
+    end: int
+    section: str = ""
+
+    def to_json(self) -> dict:
+        """The row as JSON-ready fields (the API's and ``reportqa figures --json``'s)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
     """The assistant's reply.
 
@@ -54,6 +104,8 @@ class Answer:
         kind: What was given (:data:`AnswerKind`); with ``near_miss`` the citations are
             related evidence about a neighbouring thing, not the answer.
         more_reports: Further reports that also answer, not shown (region and year).
+        table: With ``table``, the rows compared: one key figure of each report that
+            states it, in the answer's order (citation ``n`` of row ``n - 1``).
     """
 
     question: str
@@ -65,12 +117,14 @@ class Answer:
     note: str = ""
     kind: AnswerKind = "refusal"
     more_reports: tuple[str, ...] = ()
+    table: tuple[FigureRow, ...] = ()
 
     def to_json(self) -> dict:
         """The JSON form printed by ``reportqa ask --json`` and served at ``/ask``."""
         data = asdict(self)
         data["citations"] = [asdict(c) for c in self.citations]
         data["more_reports"] = list(self.more_reports)
+        data["table"] = [row.to_json() for row in self.table]
         return data
 
     @classmethod
@@ -78,7 +132,8 @@ class Answer:
         """The answer back from :meth:`to_json` (as a page keeps it between requests)."""
         citations = tuple(Citation(**c) for c in data.get("citations", ()))
         more = tuple(data.get("more_reports", ()))
-        return cls(**{**data, "citations": citations, "more_reports": more})
+        table = tuple(FigureRow(**row) for row in data.get("table", ()))
+        return cls(**{**data, "citations": citations, "more_reports": more, "table": table})
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ class Figure:
         paragraph: The paragraph of the report that holds it.
         start: Offset of ``text`` in the cleaned report.
         end: End offset (exclusive) of ``text``.
+        section: The section path of the passage that holds it.
+        passage: That passage's text (the citation's).
     """
 
     indicator: str
@@ -53,6 +55,8 @@ class Figure:
     paragraph: int
     start: int
     end: int
+    section: str = ""
+    passage: str = ""
 
 
 def target_figures(passages: Sequence[Passage]) -> list[Figure]:
@@ -72,18 +76,48 @@ def target_figures(passages: Sequence[Passage]) -> list[Figure]:
         figure = _figure(text[start:end])
         if figure is None:
             continue
-        paragraph, offset = _address(spans, start)
+        passage, offset = _address(spans, start)
         figures.append(
             Figure(
                 **figure,
                 kind="target",
                 text=text[start:end],
-                paragraph=paragraph,
+                paragraph=passage.paragraph,
                 start=offset,
                 end=offset + end - start,
+                section=passage.section,
+                passage=passage.text,
             )
         )
     return figures
+
+
+def stated_figure(passages: Sequence[Passage], canonical: str) -> Figure | None:
+    """The first target for ``canonical`` stated in the plan of the year outside the
+    targets paragraph ("城镇新增就业不少于28万人" in a section on jobs), or ``None``."""
+    words = dict(vocab.INDICATORS)[canonical]
+    for passage in passages:
+        if not vocab.PLAN_SECTION.search(passage.section) or vocab.REVIEW_SECTION.search(
+            passage.section
+        ):
+            continue
+        for clause in vocab.ITEM_SPLIT.finditer(passage.text):
+            item = clause.group().strip()
+            found = _figure(item) if words.search(item) else None
+            if found is None or found["value"] is None or found["canonical"] != canonical:
+                continue
+            at = passage.start + clause.start() + clause.group().index(item)
+            return Figure(
+                **found,
+                kind="target",
+                text=item,
+                paragraph=passage.paragraph,
+                start=at,
+                end=at + len(item),
+                section=passage.section,
+                passage=passage.text,
+            )
+    return None
 
 
 def _joined(passages: Iterable[Passage]) -> tuple[str, list[tuple[int, Passage]]]:
@@ -103,10 +137,10 @@ def _joined(passages: Iterable[Passage]) -> tuple[str, list[tuple[int, Passage]]
     return "".join(parts), spans
 
 
-def _address(spans: list[tuple[int, Passage]], at: int) -> tuple[int, int]:
-    """The paragraph and the report offset of character ``at`` of the joined text."""
+def _address(spans: list[tuple[int, Passage]], at: int) -> tuple[Passage, int]:
+    """The passage and the report offset of character ``at`` of the joined text."""
     begin, passage = next((b, p) for b, p in reversed(spans) if b <= at)
-    return passage.paragraph, passage.start + at - begin
+    return passage, passage.start + at - begin
 
 
 def _items(text: str, start: int, stop: int) -> Iterable[tuple[int, int]]:
@@ -183,10 +217,13 @@ def canonical(indicator: str) -> str | None:
 
 
 def report_figures(
-    settings: Settings, documents: Sequence[Document] | None = None
+    settings: Settings,
+    documents: Sequence[Document] | None = None,
+    asked: Sequence[str] | None = None,
 ) -> list[tuple[Document, list[Figure]]]:
     """Each live report's targets (of ``documents``, default every live report), in the
-    index's order, read from its stored passages.
+    index's order, read from its stored passages; for each indicator of ``asked`` (common
+    names) its targets paragraph lacks, the first target of it stated elsewhere in its plan.
 
     Raises:
         IndexMissingError: There is no index yet.
@@ -213,5 +250,11 @@ def report_figures(
     found = []
     for doc in docs:
         shard = Shard(store.shard_path(doc))
-        found.append((doc, target_figures([shard.passage(n) for n in range(shard.size)])))
+        passages = [shard.passage(n) for n in range(shard.size)]
+        figures = target_figures(passages)
+        have = {f.canonical for f in figures}
+        for name in asked or ():
+            if name not in have and (elsewhere := stated_figure(passages, name)):
+                figures.append(elsewhere)
+        found.append((doc, figures))
     return found

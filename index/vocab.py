@@ -493,7 +493,7 @@ EVERYDAY_TERMS = (
 # The paragraph of a report's targets for its year ("今年经济社会发展主要预期目标是：…").
 TARGETS_CUE = re.compile(r"主要预期目标")
 # The items of the targets are its clauses ("、" joins parts of one: "能源、水资源…等指标").
-ITEM_SPLIT = re.compile(r"[^，；,;]+")
+ITEM_SPLIT = re.compile(r"[^，；,;。！？]+")
 # A hedge joined to an item or standing alone ("…左右、争取更优水平", "在实际工作中努力争取更好
 # 结果"): no target of its own.
 TARGET_HEDGE = re.compile(r"、?(?:在实际工作中)?(?:全力|努力)?(?:力争|争取)")
@@ -504,11 +504,13 @@ TARGET_NUMBER = re.compile(
     r"(?P<unit>个百分点|%|％|万亿斤|亿斤|万吨|万人|万亿元|亿元|微克/立方米|万千瓦|千瓦|公里|万亩|亩)?"
 )
 # Words between an indicator and its figure that say how it is held, not what it is.
-INDICATOR_VERBS = re.compile(r"(?:继续)?(?:控制在|保持在|稳定在|保持|达到|实现|为|在)$|按(?=增长)")
+INDICATOR_VERBS = re.compile(
+    r"(?:继续)?(?:稳定)?(?:控制在|保持在|稳定在|保持|达到|实现|不少于|不低于|超过|为|在)$|按(?=增长)"
+)
 # Words that name the report's own area before an indicator ("全省生产总值").
-SCOPE_WORDS = re.compile(r"^(?:全省|全市|全区|全县|全国)")
+SCOPE_WORDS = re.compile(r"^(?:确保|力争)?(?:全省|全市|全区|全县|全国)?(?:确保|力争)?")
 QUALIFIERS = ("左右", "以上", "以内", "以下")  # after the figure
-QUALIFIERS_BEFORE = ("不低于", "不超过", "不高于")  # before it
+QUALIFIERS_BEFORE = ("不低于", "不少于", "不超过", "不高于", "超过")  # before it
 # Items without a figure: in step with growth, a task the state sets, a state kept.
 IN_STEP = re.compile(r"(?:和|与|同)经济增长(?:基本)?同步|(?:基本)?同步")
 STATE_TASK = re.compile(r"(?:目标)?(?:(?:达到|完成|按照).{0,4}国家|与国家.{0,12}衔接|国家下达)")
@@ -534,5 +536,36 @@ INDICATORS = tuple(
         ("研发经费投入增长", r"研发经费投入增长"),
         ("赤字率", r"赤字率"),
         ("GDP增长", r"^(?:地区|国内)?生产总值增长|^经济增长|GDP增长"),
+    )
+)
+
+# ---------------------------------------------------------------- comparisons
+# Every report of a kind at once ("各省", "各地"), or which of them ranks first.
+EVERY_REGION = re.compile(
+    r"各(?:省份|省区市|省市|地区|省|地|市)|(?:31|三十一)个省|所有(?:省|地区)|全部省"
+)
+PROVINCES_ASKED = re.compile(r"省|自治区")  # 各省, 哪个省: provinces, not the nation or cities
+RANKING = re.compile(r"哪(?:个|些|几个)(?:省|地方|地区|城市)|最高|最低|最多|最少|最大|最小|排名")
+LOWEST_FIRST = re.compile(r"最低|最少|最小")
+TREND = re.compile(r"历年|这几年|近几年|逐年|每年|历次|怎么变|如何变化|变化|走势|趋势")
+# The indicator a question asks for, in the words people use; GDP last: 增长目标 alone
+# means it.
+ASKED_INDICATORS = tuple(
+    (name, re.compile(words))
+    for name, words in (
+        ("城镇调查失业率", r"失业率"),
+        ("城镇新增就业", r"新增就业|就业目标|城镇就业"),
+        ("居民消费价格涨幅", r"CPI|物价|居民消费价格"),
+        ("居民收入增长", r"居民收入|收入增长"),
+        ("一般公共预算收入增长", r"一般公共预算收入|财政收入"),
+        ("固定资产投资增长", r"固定资产投资|投资增长"),
+        ("社会消费品零售总额增长", r"社会消费品零售|社零"),
+        ("进出口", r"进出口|外贸"),
+        ("粮食产量", r"粮食"),
+        ("单位GDP能耗降低", r"能耗"),
+        ("PM2.5浓度", r"PM2\.5|细颗粒物"),
+        ("研发经费投入增长", r"研发经费"),
+        ("赤字率", r"赤字率"),
+        ("GDP增长", r"GDP|生产总值|经济增长|经济增速|增长目标"),
     )
 )

@@ -1,0 +1,178 @@
+"""Comparisons across reports: one indicator of several reports as a table, a ranking or a
+series over one region's years, each row cited to the report's own words.
+
+"北京、上海、广东今年城镇新增就业目标分别是多少", "各省今年GDP增长目标", "今年哪个省GDP目标最高",
+"全国GDP增长目标这几年怎么变". A report that states no such figure is listed as such, never
+guessed; a ranking ranks only figures in one unit and says what it left out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from assistant.figures import figure_row
+from assistant.question import detect_intent
+from assistant.regions import held_regions, level, locate, region_key
+from assistant.scope import latest_per_region
+from assistant.types import Answer, Citation
+from index import vocab
+from index.figures import Figure, report_figures
+from index.model import Document
+from index.settings import Settings
+
+CompareMode = Literal["table", "ranking", "trend"]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a comparison question asks.
+
+    Attributes:
+        canonical: The indicator, by its common name ("GDP增长").
+        mode: A table of the reports, a ranking of them, or one region's years in order.
+        documents: The reports compared, in the answer's order.
+        lowest_first: A ranking asked from the lowest ("哪个省最低").
+    """
+
+    canonical: str
+    mode: CompareMode
+    documents: tuple[Document, ...]
+    lowest_first: bool = False
+
+
+def comparison(question: str, documents: Sequence[Document]) -> Comparison | None:
+    """The comparison ``question`` asks for over ``documents``, or ``None`` when it asks
+    about one report (or for a result of the year under review: the rows are targets)."""
+    canonical = next((n for n, words in vocab.ASKED_INDICATORS if words.search(question)), None)
+    if canonical is None or detect_intent(question).tense == "result":
+        return None
+    regions = held_regions(documents)
+    named = list(dict.fromkeys(m.region.key for m in locate(question, regions) if m.region))
+    year = vocab.YEAR_RE.search(question)
+    wanted = [d for d in documents if not year or d.year == int(year.group(1))]
+    ranking = bool(vocab.RANKING.search(question))
+    if len(named) == 1 and vocab.TREND.search(question):
+        own = sorted((d for d in documents if region_key(d.region) == named[0]), key=_year)
+        return Comparison(canonical, "trend", tuple(own)) if len(own) > 1 else None
+    if len(named) > 1:
+        chosen = [d for d in wanted if region_key(d.region) in named]
+    elif not named and (vocab.EVERY_REGION.search(question) or ranking):
+        provinces = vocab.PROVINCES_ASKED.search(question)
+        chosen = [d for d in wanted if not provinces or level(region_key(d.region)) == 1]
+    else:
+        return None
+    latest = sorted(latest_per_region(chosen), key=_place_order)
+    if len(latest) < 2:
+        return None
+    lowest = bool(vocab.LOWEST_FIRST.search(question))
+    return Comparison(canonical, "ranking" if ranking else "table", tuple(latest), lowest)
+
+
+def comparison_answer(
+    question: str, standalone: str, plan: Comparison, settings: Settings
+) -> Answer:
+    """The answer to ``plan``: a line per report that states the figure, cited, in the
+    order asked; the reports that do not, named; a ranking's left-out figures, named."""
+    stated: list[tuple[Document, Figure]] = []
+    silent: list[Document] = []
+    read = dict(
+        (doc.doc_id, figures)
+        for doc, figures in report_figures(settings, plan.documents, [plan.canonical])
+    )
+    for doc in plan.documents:
+        figures = read.get(doc.doc_id, [])
+        figure = next((f for f in figures if f.canonical == plan.canonical and _checked(f)), None)
+        if figure is None:
+            silent.append(doc)
+        else:
+            stated.append((doc, figure))
+    left_out: list[Document] = []
+    if plan.mode == "ranking":
+        stated, left_out = _ranked(stated, plan.lowest_first)
+    if not stated:
+        names = "、".join(_label(d) for d in silent)
+        text = f"这些报告都没有给出{plan.canonical}的目标：{names}。"
+        return Answer(question, text, False, (), standalone)
+    lines, citations, rows = [], [], []
+    for n, (doc, figure) in enumerate(stated, 1):
+        mark = f"{n}. " if plan.mode == "ranking" else "- "
+        lines.append(f"{mark}{_label(doc)}：{figure.text}[{n}]")
+        citations.append(_citation(n, doc, figure))
+        rows.append(figure_row(doc, figure))
+    heading = {
+        "table": f"各报告的{plan.canonical}目标：",
+        "ranking": f"{plan.canonical}目标，从{'低到高' if plan.lowest_first else '高到低'}：",
+        "trend": f"{_label(plan.documents[0], year=False)}历年报告的{plan.canonical}目标：",
+    }[plan.mode]
+    tail = []
+    if left_out:
+        tail.append(
+            "没有参与排序（没有可比的数字）：" + "、".join(_label(d) for d in left_out) + "。"
+        )
+    if silent:
+        tail.append("没有给出这一目标：" + "、".join(_label(d) for d in silent) + "。")
+    text = "\n".join([heading, *lines, *tail])
+    return Answer(
+        question, text, True, tuple(citations), standalone, kind="table", table=tuple(rows)
+    )
+
+
+def _ranked(
+    stated: list[tuple[Document, Figure]], lowest_first: bool
+) -> tuple[list[tuple[Document, Figure]], list[Document]]:
+    """The figures in the most common unit, by value; the reports whose figure is not one
+    of them (no number, another unit)."""
+    units = Counter(_unit(f) for _, f in stated if f.value is not None)
+    if not units:
+        return [], [d for d, _ in stated]
+    unit = units.most_common(1)[0][0]
+    like = [(d, f) for d, f in stated if f.value is not None and _unit(f) == unit]
+    like.sort(key=lambda df: df[1].value if lowest_first else -(df[1].value or 0.0))
+    return like, [d for d, f in stated if (d, f) not in like]
+
+
+def _unit(figure: Figure) -> str:
+    return (figure.unit or "").replace("％", "%")  # the full-width sign is the same unit
+
+
+def _checked(figure: Figure) -> bool:
+    """Whether the figure's words stand in its passage, its number in its words."""
+    number = "" if figure.value is None else f"{figure.value:g}"
+    return figure.text in figure.passage and number in figure.text
+
+
+def _place_order(doc: Document) -> tuple[int, int, str]:
+    """The nation, then provinces in their customary order (北京, 天津, 河北 …), then the
+    rest by name."""
+    key = region_key(doc.region)
+    return (level(key), _PROVINCE_ORDER.get(key, len(_PROVINCE_ORDER)), key)
+
+
+_PROVINCE_ORDER = {full: n for n, (full, _) in enumerate(vocab.PROVINCES)}
+
+
+def _year(doc: Document) -> int:
+    return doc.year or 0
+
+
+def _label(doc: Document, year: bool = True) -> str:
+    region = doc.region or doc.title
+    return f"{region}（{doc.year}年）" if year and doc.year else region
+
+
+def _citation(n: int, doc: Document, figure: Figure) -> Citation:
+    return Citation(
+        n=n,
+        text=figure.passage,
+        quote=figure.text,
+        source=doc.source,
+        title=doc.title,
+        year=doc.year,
+        region=doc.region,
+        section=figure.section,
+        paragraph=figure.paragraph,
+        score=1.0,
+    )

@@ -1,0 +1,72 @@
+"""Comparison questions: which ask for a table, a ranking or a series, and their answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import answer
+from assistant.compare import comparison
+from index import build_index
+from index.model import Document
+
+
+def _doc(region: str, year: int) -> Document:
+    return Document(f"{region}-{year}", f"{year}年{region}政府工作报告", year, region, "", "")
+
+
+DOCS = [
+    _doc("北京市", 2026),
+    _doc("上海市", 2026),
+    _doc("广东省", 2026),
+    _doc("太原市", 2025),
+    _doc("全国", 2024),
+    _doc("全国", 2025),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "canonical", "mode", "regions"),
+    [
+        ("各省今年GDP增长目标是多少", "GDP增长", "table", ["北京市", "上海市", "广东省"]),
+        ("北京、广东今年城镇新增就业目标分别是多少", "城镇新增就业", "table", ["北京市", "广东省"]),
+        ("今年哪个省GDP目标最高", "GDP增长", "ranking", ["北京市", "上海市", "广东省"]),
+        ("各地今年CPI目标", "居民消费价格涨幅", "table", [
+            "全国", "北京市", "上海市", "广东省", "太原市"]),
+        ("全国GDP增长目标这几年怎么变", "GDP增长", "trend", ["全国", "全国"]),
+        # one report, no indicator, or a result of the year reviewed: not a comparison
+        ("北京今年GDP增长目标是多少", None, None, None),
+        ("各省今年新增多少养老床位", None, None, None),
+        ("各省去年GDP实际增长了多少", None, None, None),
+    ],
+)  # fmt: skip
+def test_what_a_comparison_asks(question, canonical, mode, regions):
+    plan = comparison(question, DOCS)
+    if canonical is None:
+        assert plan is None
+    else:
+        assert (plan.canonical, plan.mode) == (canonical, mode)
+        assert [d.region for d in plan.documents] == regions
+
+
+def test_a_comparison_is_a_cited_table_and_names_the_silent(tmp_path, settings, fake_embeddings):
+    for region, targets in (
+        ("大同市", "地区生产总值增长5%左右，城镇新增就业5万人"),
+        ("朔州市", "地区生产总值增长6%以上"),
+        ("长治市", "城镇新增就业3万人"),
+    ):
+        (tmp_path / f"{region}.txt").write_text(
+            f"2026年{region}政府工作报告\n\n今年主要预期目标是：{targets}。\n", "utf-8"
+        )
+    build_index([tmp_path], settings=settings, embeddings=fake_embeddings)
+    got = answer("各地今年GDP增长目标是多少", settings=settings, embeddings=fake_embeddings)
+    assert got.kind == "table" and got.found
+    assert [(r.region, r.value, r.qualifier) for r in got.table] == [
+        ("大同市", 5.0, "左右"),
+        ("朔州市", 6.0, "以上"),
+    ]
+    assert [c.quote for c in got.citations] == ["地区生产总值增长5%左右", "地区生产总值增长6%以上"]
+    assert all(c.quote in c.text for c in got.citations)
+    assert "地区生产总值增长6%以上[2]" in got.text and "没有给出这一目标：长治市" in got.text
+    ranked = answer("哪个市GDP增长目标最高", settings=settings, embeddings=fake_embeddings)
+    assert ranked.text.splitlines()[1].startswith("1. 朔州市")
+    assert got.to_json()["table"][0]["canonical"] == "GDP增长"
