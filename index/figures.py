@@ -69,10 +69,8 @@ def target_figures(passages: Sequence[Passage]) -> list[Figure]:
     colon = text.find("：", cue.end(), cue.end() + _TO_COLON)
     if colon < 0:
         return []
-    stop = text.find("。", colon)
-    stop = len(text) if stop < 0 else stop
     figures = []
-    for start, end in _items(text, colon + 1, stop):
+    for start, end in _target_items(text, colon + 1):
         figure = _figure(text[start:end])
         if figure is None:
             continue
@@ -141,6 +139,23 @@ def _address(spans: list[tuple[int, Passage]], at: int) -> tuple[Passage, int]:
     """The passage and the report offset of character ``at`` of the joined text."""
     begin, passage = next((b, p) for b, p in reversed(spans) if b <= at)
     return passage, passage.start + at - begin
+
+
+def _target_items(text: str, start: int) -> Iterable[tuple[int, int]]:
+    """The items of the targets from ``start``: its first sentence's, and the next
+    sentences' of the paragraph while each begins with one ("…力争取得更好结果。规模以上工业
+    增加值增长6%左右，…"); a sentence that does not ("这样的目标，是…") ends them."""
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    first = True
+    while start < end:
+        stop = text.find("。", start, end)
+        stop = end if stop < 0 else stop
+        items = list(_items(text, start, stop))
+        if not first and (not items or _figure(text[slice(*items[0])]) is None):
+            return
+        yield from items
+        first, start = False, stop + 1
 
 
 def _items(text: str, start: int, stop: int) -> Iterable[tuple[int, int]]:
