@@ -578,3 +578,52 @@ def test_reports_panel_search_filter_edit_delete(open_page, tmp_path, size):
     _wait(driver, lambda d: new not in _docs(d) and "太原" in _docs(d))
     gone = _ask(driver, f"{new}今年新建口袋公园多少个", new)
     assert "rq-refusal" in gone.get_attribute("class")
+
+
+@pytest.fixture(scope="module")
+def compare_url(sample_settings, real_embeddings, tmp_path_factory):
+    """The real app over three small city reports that each state their targets."""
+    from index import build_index
+    from ui import create_app, serve
+
+    root = tmp_path_factory.mktemp("compare")
+    for region, targets in (
+        ("大同市", "地区生产总值增长5.5%左右，城镇新增就业5万人"),
+        ("朔州市", "地区生产总值增长6%以上"),
+        ("长治市", "地区生产总值增长5%左右"),
+    ):
+        (root / f"{region}.txt").write_text(
+            f"2026年{region}政府工作报告\n\n今年主要预期目标是：{targets}。\n", "utf-8"
+        )
+    settings = dataclasses.replace(sample_settings, home=root / "home")
+    build_index([root], settings=settings, embeddings=real_embeddings)
+    app = serve(create_app(settings, embeddings=real_embeddings), port=_free_port(), block=False)
+    yield app.local_url
+    app.close()
+
+
+def test_a_comparison_table_renders_sorts_and_downloads(open_page, compare_url, tmp_path):
+    driver = open_page(at=compare_url)
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    answer = _ask(driver, "各地今年GDP增长目标是多少", "GDP增长目标")
+    table = answer.find_element("css selector", ".rq-table")
+
+    def column(n: int) -> list[str]:
+        rows = table.find_elements("css selector", "tbody tr")
+        return [r.find_elements("css selector", "td")[n].text for r in rows]
+
+    assert column(0) == ["大同市", "朔州市", "长治市"]
+    assert column(3) == ["5.5", "6", "5"] and "[2]" in column(6)[1]
+    headers = table.find_elements("css selector", ".rq-sort")
+    headers[3].click()  # 数值: lowest first, then highest first
+    assert column(0) == ["长治市", "大同市", "朔州市"]
+    headers[3].click()
+    assert column(0) == ["朔州市", "大同市", "长治市"]
+    _shot(driver, tmp_path, "comparison-table.png")
+    answer.find_element("css selector", ".rq-csv").click()
+    done = _wait(driver, lambda d: list(tmp_path.glob("*.csv")))
+    text = done[0].read_text("utf-8-sig")
+    assert text.splitlines()[0].startswith('"地区","年份","指标","数值"')
+    assert '"朔州市","2026","地区生产总值增长","6"' in text.splitlines()[1]

@@ -150,9 +150,58 @@ def _note(answer) -> str:
     return f'<div class="rq-note">{esc(answer.note)}</div>' if answer.note else ""
 
 
+# The columns of a comparison's table: header, field of the row.
+_TABLE_COLUMNS = (
+    ("地区", "region"),
+    ("年份", "year"),
+    ("指标", "indicator"),
+    ("数值", "value"),
+    ("单位", "unit"),
+    ("限定", "qualifier"),
+    ("原文", "text"),
+)
+_ROW_LINE = re.compile(r"^(?:- |\d+\. )")  # a comparison's line per report, shown as a row
+
+
+def _cell(row, field: str, n: int) -> str:
+    if field == "text":
+        return with_markers(f"{row.text}[{n}]")
+    if field == "value":
+        shown = "" if row.value is None else f"{row.value:g}"
+        return esc(shown + (f"–{row.value_high:g}" if row.value_high is not None else ""))
+    value = getattr(row, field)
+    return esc("" if value is None else value)
+
+
+def table_html(answer) -> str:
+    """A comparison's rows as a table whose headers sort it (the page's script), with a
+    button that downloads it as CSV."""
+    head = "".join(
+        f'<th><button type="button" class="rq-sort" title="排序">{name}</button></th>'
+        for name, _ in _TABLE_COLUMNS
+    )
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(row, f, n)}</td>" for _, f in _TABLE_COLUMNS) + "</tr>"
+        for n, row in enumerate(answer.table, 1)
+    )
+    return (
+        f'<div class="rq-table-wrap"><table class="rq-table"><thead><tr>{head}</tr></thead>'
+        f'<tbody>{body}</tbody></table><button type="button" class="rq-csv">下载 CSV</button></div>'
+    )
+
+
 def answer_html(answer) -> str:
     """The final chat message for an :class:`assistant.Answer` (answer or refusal)."""
     kind = getattr(answer, "kind", "")
+    if kind == "table" and answer.table:  # its lines per report are the table's rows
+        lines = [x for x in answer.text.splitlines() if not _ROW_LINE.match(x)]
+        return (
+            f'<div class="rq-msg rq-answer rq-compare"><div class="rq-text">'
+            f"{with_markers(lines[0])}</div>{table_html(answer)}"
+            f'<div class="rq-text">{with_markers(chr(10).join(lines[1:]))}</div>'
+            f"{_sources(answer)}{_note(answer)}{cards_html(answer)}"
+            f'<div class="rq-tools">{_copy(answer)}</div></div>'
+        )
     if kind == "near_miss":
         return (
             '<div class="rq-msg rq-refusal rq-near-miss"><span class="rq-label">报告未给出</span>'

@@ -59,6 +59,18 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
 .rq-near-miss .rq-label { background: #d97706; }
 .rq-related .rq-card { border-left-color: #9ca3af; }
 .rq-label-overview { background: #2563eb; }
+/* A comparison's table: its own scroller on a phone, headers that sort it. */
+.rq-table-wrap { overflow-x: auto; margin: 6px 0; }
+.rq-table { border-collapse: collapse; font-size: 0.9em; width: 100%; }
+.rq-table th, .rq-table td { border: 1px solid var(--border-color-primary); padding: 3px 6px;
+  text-align: left; vertical-align: top; }
+.rq-sort { font-weight: 600; cursor: pointer; background: none; border: 0; padding: 0;
+  color: var(--body-text-color); }
+.rq-sort.rq-up::after { content: " ▲"; }
+.rq-sort.rq-down::after { content: " ▼"; }
+.rq-csv { font-size: 0.8em; padding: 1px 10px; border-radius: 999px; cursor: pointer;
+  margin-top: 4px; border: 1px solid var(--border-color-primary);
+  background: var(--background-fill-primary); color: var(--body-text-color); }
 .rq-error { background: #fef2f2; border: 1px solid #fecaca; border-radius: 8px;
   padding: 8px 10px; color: #7f1d1d; }
 .rq-error .rq-label { background: #dc2626; }
@@ -182,6 +194,37 @@ _ANSWER_TOOLS = """document.addEventListener('click', (e) => {
     card.classList.remove('rq-flash');
     void card.offsetWidth;
     card.classList.add('rq-flash');
+    return;
+  }
+  const sort = e.target.closest('#rq-chat .rq-sort');
+  if (sort) {
+    const table = sort.closest('table');
+    const col = sort.closest('th').cellIndex;
+    const up = !sort.classList.contains('rq-up');
+    table.querySelectorAll('.rq-sort').forEach((b) => b.classList.remove('rq-up', 'rq-down'));
+    sort.classList.add(up ? 'rq-up' : 'rq-down');
+    const key = (r) => r.cells[col].textContent.replace(/\\[\\d+\\]$/, '').trim();
+    const order = (a, b) => {
+      const x = parseFloat(key(a)), y = parseFloat(key(b));
+      if (!isNaN(x) || !isNaN(y)) return (isNaN(x) ? -Infinity : x) - (isNaN(y) ? -Infinity : y);
+      return key(a).localeCompare(key(b), 'zh');
+    };
+    const body = table.tBodies[0];
+    [...body.rows].sort((a, b) => (up ? 1 : -1) * order(a, b)).forEach((r) => body.append(r));
+    return;
+  }
+  const csv = e.target.closest('#rq-chat .rq-csv');
+  if (csv) {
+    const table = csv.closest('.rq-table-wrap').querySelector('table');
+    const field = (c) => '"' + c.textContent.replace(/\\[\\d+\\]$/, '').replace(/"/g, '""') + '"';
+    const lines = [...table.rows].map((r) => [...r.cells].map(field).join(','));
+    const blob = new Blob(['\\ufeff' + lines.join('\\n')], { type: 'text/csv;charset=utf-8' });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = '报告指标对比.csv';
+    document.body.append(link);
+    link.click();
+    link.remove();
     return;
   }
   const copy = e.target.closest('#rq-chat .rq-copy');
