@@ -34,7 +34,7 @@ from assistant.question import Intent
 from index import vocab
 from index.tokens import tokenize
 
-Reason = Literal["object", "unit", "tense", "ratio", "stock", "weak"]
+Reason = Literal["object", "unit", "tense", "period", "ratio", "stock", "weak"]
 
 
 @dataclass(frozen=True)
@@ -244,6 +244,15 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
     part = {"result": "review", "target": "plan"}.get(intent.tense)
     if part and pick.hit.part in ("review", "plan") and pick.hit.part != part:
         return Mismatch("tense", intent.tense)
+    # A result of one year is not told by a paragraph of several ("五年来，…6600万人以上" for
+    # 2017's new jobs; a report of a term's last year reviews the whole term first), nor
+    # several years' by a paragraph of one ("刚刚过去的2017年，…").
+    text = pick.hit.passage.text
+    if intent.several_years and vocab.ONE_YEAR_SAID.match(text):
+        return Mismatch("period", "")
+    one_asked = intent.tense == "result" and not intent.several_years
+    if one_asked and vocab.SEVERAL_YEARS_SAID.match(text):
+        return Mismatch("period", "")
     return None
 
 
@@ -418,6 +427,8 @@ def unstated(topic: str, query: str, why: Mismatch, intent_number: bool = True) 
         return f"“{thing or topic}”的人均（每千人）数字"
     if why.reason == "stock":
         return f"“{thing or topic}”的总数"
+    if why.reason == "period":
+        return f"“{thing or topic}”在所问年份的数字"
     if why.reason == "tense":
         return f"“{topic}”的{'目标' if why.missing == 'target' else '实际完成'}数字"
     return f"关于“{thing or topic}”的明确{'数字' if intent_number else '说法'}"

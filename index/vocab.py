@@ -182,6 +182,10 @@ TOPIC_PLACE_BEFORE = re.compile(
 # A yearly average ("年均增长6.3%") is a figure of several years, never one year's figure.
 YEARLY_AVERAGE = re.compile(r"年均|平均每年|每年平均")
 # A question that itself asks about several years may be answered with one.
+# A paragraph that tells several years at once ("五年来，", "过去五年，").
+SEVERAL_YEARS_SAID = re.compile(r"^\s*(?:过去|这|近)?(?:五|十|几)年(?:来|间|中)?[，,]")
+# A paragraph that tells one year ("刚刚过去的2017年，", "过去一年，").
+ONE_YEAR_SAID = re.compile(r"^\s*(?:刚刚)?过去的?(?:一年|(?:19|20)\d{2}年)[，,]")
 SEVERAL_YEARS_ASKED = re.compile(r"年均|平均|每年|几年来|五年|十[一二三四五六七八九]五|累计")
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 RELATIVE_YEARS = {

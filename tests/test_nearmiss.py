@@ -115,6 +115,16 @@ def test_asked_object(question, thing):
             "object",
         ),
         ("今年要打好几大攻坚战", "打好三大攻坚战", "plan", None),
+        # one year's result is not a paragraph of several years' (nor the other way round)
+        ("去年城镇新增就业多少人", "五年来，城镇新增就业6600万人以上", "review", "period"),
+        ("去年城镇新增就业多少人", "刚刚过去的2017年，城镇新增就业1351万人", "review", None),
+        (
+            "过去五年城镇新增就业多少人",
+            "刚刚过去的2017年，城镇新增就业1351万人",
+            "review",
+            "period",
+        ),
+        ("过去五年城镇新增就业多少人", "五年来，城镇新增就业6600万人以上", "review", None),
         (
             "小微企业减半交所得税的收入上限提到多少",
             "扩大小微企业减半征收所得税优惠的范围，年应纳税所得额上限由30万元提高到50万元",
