@@ -47,16 +47,16 @@ def comparison(question: str, documents: Sequence[Document]) -> Comparison | Non
     """The comparison ``question`` asks for over ``documents``, or ``None`` when it asks
     about one report (or for a result of the year under review: the rows are targets)."""
     canonical = next((n for n, words in vocab.ASKED_INDICATORS if words.search(question)), None)
-    if canonical is None or detect_intent(question).tense == "result":
+    if canonical is None:
         return None
-    regions = held_regions(documents)
-    named = list(dict.fromkeys(m.region.key for m in locate(question, regions) if m.region))
+    if detect_intent(question).tense == "result" and not vocab.TARGET_ASKED.search(question):
+        return None
+    named = _named(question, documents)
     year = vocab.YEAR_RE.search(question)
     wanted = [d for d in documents if not year or d.year == int(year.group(1))]
     ranking = bool(vocab.RANKING.search(question))
-    if len(named) == 1 and vocab.TREND.search(question):
-        own = sorted((d for d in documents if region_key(d.region) == named[0]), key=_year)
-        return Comparison(canonical, "trend", tuple(own)) if len(own) > 1 else None
+    if len(named) < 2 and vocab.TREND.search(question):
+        return _trend(canonical, named, documents)
     if len(named) > 1:
         chosen = [d for d in wanted if region_key(d.region) in named]
     elif not named and (vocab.EVERY_REGION.search(question) or ranking):
@@ -69,6 +69,34 @@ def comparison(question: str, documents: Sequence[Document]) -> Comparison | Non
         return None
     lowest = bool(vocab.LOWEST_FIRST.search(question))
     return Comparison(canonical, "ranking" if ranking else "table", tuple(latest), lowest)
+
+
+def _named(question: str, documents: Sequence[Document]) -> list[str]:
+    """The keys of the held regions ``question`` names, in order: by name, by a group's
+    name (京津冀), or by a run of one-character names (川渝黔滇藏)."""
+    regions = held_regions(documents)
+    found = [(m.start, m.region.key) for m in locate(question, regions) if m.region]
+    held = {r.key for r in regions}
+    for group, members in vocab.REGION_GROUPS.items():
+        found += [(question.find(group), key) for key in members if group in question]
+    for run in vocab.ABBREVIATION_RUN.finditer(question):
+        found += [
+            (run.start() + i, vocab.PROVINCE_ABBREVIATIONS[c])
+            for i, c in enumerate(run.group())
+            if c in vocab.PROVINCE_ABBREVIATIONS
+        ]
+    return list(dict.fromkeys(key for _, key in sorted(found) if key in held))
+
+
+def _trend(canonical: str, named: list[str], documents: Sequence[Document]) -> Comparison | None:
+    """One region's reports by year: the named one, else the one region with several."""
+    by_region: dict[str, list[Document]] = {}
+    for doc in documents:
+        by_region.setdefault(region_key(doc.region), []).append(doc)
+    several = [key for key, docs in by_region.items() if len(docs) > 1]
+    key = named[0] if named else (several[0] if len(several) == 1 else "")
+    own = sorted(by_region.get(key, []), key=_year)
+    return Comparison(canonical, "trend", tuple(own)) if len(own) > 1 else None
 
 
 def comparison_answer(

@@ -12,6 +12,7 @@ seconds per answer.
 Usage:
     REPORTQA_HOME=/tmp/reportqa-hook-34 .venv/bin/python benchmarks/compare_eval.py \\
         benchmarks/questions/compare_fresh.jsonl
+    … benchmarks/questions/compare_dev.jsonl --misses   # a dev set's misses too
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ from assistant import answer
 from assistant.regions import region_key
 
 
-def score(line: dict) -> dict[str, int]:
-    """The counts of one question's answer."""
+def score(line: dict, misses: bool = False) -> dict[str, int]:
+    """The counts of one question's answer (its misses printed with ``misses``)."""
     got = answer(line["question"])
     rows = {(region_key(r.region), r.year): r for r in got.table}
     quotes = {
         (region_key(r.region), r.year): c.quote
-        for r, c in zip(got.table, got.citations, strict=True)
+        for r, c in zip(got.table, got.citations if got.table else (), strict=True)
     }
     tally = defaultdict(int)
     expected = set()
@@ -45,6 +46,11 @@ def score(line: dict) -> dict[str, int]:
         if row is not None and row.value == want["value"]:
             tally["right"] += 1
             tally["cited"] += want["quote"] in quotes[key] or quotes[key] in want["quote"]
+        elif misses:
+            said = f"{row.value} «{row.text}»" if row else "no row"
+            print(
+                f"  {line['id']} {want['region']}: want {want['value']} «{want['quote']}», {said}"
+            )
     tally["invented"] = sum(key[0] not in expected for key in rows)
     silent_said = got.text.partition("没有给出这一目标")[2]
     for region in line["expect_silent"]:
@@ -59,12 +65,13 @@ def score(line: dict) -> dict[str, int]:
 
 def main() -> int:
     lines = [json.loads(x) for x in Path(sys.argv[1]).read_text("utf-8").splitlines() if x]
+    misses = "--misses" in sys.argv  # a dev set's: never the fresh set's
     answer("各省今年GDP增长目标是多少")  # warm: the first question reads the reports
     by_kind: dict[str, defaultdict] = defaultdict(lambda: defaultdict(int))
     seconds: list[float] = []
     for line in lines:
         started = time.perf_counter()
-        tally = score(line)
+        tally = score(line, misses)
         seconds.append(time.perf_counter() - started)
         for key, value in tally.items():
             by_kind[line["kind"]][key] += value

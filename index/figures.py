@@ -8,6 +8,7 @@ live version of the report; a targets paragraph is one paragraph, so this costs 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -63,10 +64,11 @@ def target_figures(passages: Sequence[Passage]) -> list[Figure]:
     """The items of the targets paragraph among a report's ``passages`` (in report order);
     empty when the report states none."""
     text, spans = _joined(passages)
-    cue = vocab.TARGETS_CUE.search(text)
-    if not cue:
-        return []
-    colon = text.find("：", cue.end(), cue.end() + _TO_COLON)
+    # The first cue the items follow: "全面完成主要预期目标" in the review is none.
+    colons = (
+        text.find("：", c.end(), c.end() + _TO_COLON) for c in vocab.TARGETS_CUE.finditer(text)
+    )
+    colon = next((at for at in colons if at >= 0), -1)
     if colon < 0:
         return []
     figures = []
@@ -91,31 +93,36 @@ def target_figures(passages: Sequence[Passage]) -> list[Figure]:
 
 
 def stated_figure(passages: Sequence[Passage], canonical: str) -> Figure | None:
-    """The first target for ``canonical`` stated in the plan of the year outside the
-    targets paragraph ("城镇新增就业不少于28万人" in a section on jobs), or ``None``."""
+    """The target for ``canonical`` stated in the plan of the year outside the targets
+    paragraph ("城镇新增就业不少于28万人" in a section on jobs), or ``None``: of several, the
+    one whose indicator begins with the canonical words (进出口总额增长 over 跨境电商进出口增长)."""
     words = dict(vocab.INDICATORS)[canonical]
+    found: list[tuple[int, int, Figure]] = []
     for passage in passages:
         if not vocab.PLAN_SECTION.search(passage.section) or vocab.REVIEW_SECTION.search(
             passage.section
         ):
             continue
         for clause in vocab.ITEM_SPLIT.finditer(passage.text):
-            item = clause.group().strip()
-            found = _figure(item) if words.search(item) else None
-            if found is None or found["value"] is None or found["canonical"] != canonical:
-                continue
-            at = passage.start + clause.start() + clause.group().index(item)
-            return Figure(
-                **found,
-                kind="target",
-                text=item,
-                paragraph=passage.paragraph,
-                start=at,
-                end=at + len(item),
-                section=passage.section,
-                passage=passage.text,
-            )
-    return None
+            # "城镇新增就业47万人以上、城镇调查失业率控制在5.5%以内": each part on its own too
+            for part in re.finditer(r"[^、]+", clause.group()):
+                item = part.group().strip()
+                fields = _figure(item) if words.search(item) else None
+                if fields is None or fields["value"] is None or fields["canonical"] != canonical:
+                    continue
+                at = passage.start + clause.start() + part.start() + part.group().index(item)
+                figure = Figure(
+                    **fields,
+                    kind="target",
+                    text=item,
+                    paragraph=passage.paragraph,
+                    start=at,
+                    end=at + len(item),
+                    section=passage.section,
+                    passage=passage.text,
+                )
+                found.append((words.search(fields["indicator"]).start(), len(found), figure))
+    return min(found)[2] if found else None
 
 
 def _joined(passages: Iterable[Passage]) -> tuple[str, list[tuple[int, Passage]]]:

@@ -495,7 +495,7 @@ EVERYDAY_TERMS = (
 
 # ---------------------------------------------------------------- key figures
 # The paragraph of a report's targets for its year ("今年经济社会发展主要预期目标是：…").
-TARGETS_CUE = re.compile(r"主要预期目标")
+TARGETS_CUE = re.compile(r"主要预期目标|(?:今年|年度)[^。：]{0,12}主要目标(?=是?：)")
 # The items of the targets are its clauses ("、" joins parts of one: "能源、水资源…等指标").
 ITEM_SPLIT = re.compile(r"[^，；,;。！？]+")
 # A hedge joined to an item or standing alone ("…左右、争取更优水平", "在实际工作中努力争取更好
@@ -551,7 +551,25 @@ EVERY_REGION = re.compile(
 PROVINCES_ASKED = re.compile(r"省|自治区")  # 各省, 哪个省: provinces, not the nation or cities
 RANKING = re.compile(r"哪(?:个|些|几个)(?:省|地方|地区|城市)|最高|最低|最多|最少|最大|最小|排名")
 LOWEST_FIRST = re.compile(r"最低|最少|最小")
-TREND = re.compile(r"历年|这几年|近几年|逐年|每年|历次|怎么变|如何变化|变化|走势|趋势")
+TREND = re.compile(
+    r"历年|这几年|近几年|这两年|近两年|逐年|每年|历次|怎么变|如何变化|变化|走势|趋势|"
+    r"去年和今年|(?:19|20)\d{2}年?(?:和|与|、|至|到)(?:19|20)\d{2}年"
+)
+# A target asked in so many words: a question that says 去年 may still ask last year's
+# target ("去年和今年的失业率目标").
+TARGET_ASKED = re.compile(r"目标|预期|计划|打算")
+# Provinces named together by their one-character names ("川渝黔滇藏", "渝、辽、皖"), two or
+# more in a row: one alone is too often a word's first character (新增, 青年).
+ABBREVIATION_RUN = re.compile(
+    "[" + "".join(PROVINCE_ABBREVIATIONS) + "](?:[、和]?[" + "".join(PROVINCE_ABBREVIATIONS) + "])+"
+)
+# Groups of provinces by the names people give them.
+REGION_GROUPS = {
+    "长三角": ("上海市", "江苏省", "浙江省", "安徽省"),
+    "东北三省": ("辽宁省", "吉林省", "黑龙江省"),
+    "东三省": ("辽宁省", "吉林省", "黑龙江省"),
+    "京津冀": ("北京市", "天津市", "河北省"),
+}
 # The indicator a question asks for, in the words people use; GDP last: 增长目标 alone
 # means it.
 ASKED_INDICATORS = tuple(

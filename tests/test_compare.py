@@ -16,6 +16,8 @@ def _doc(region: str, year: int) -> Document:
 
 DOCS = [
     _doc("北京市", 2026),
+    _doc("天津市", 2026),
+    _doc("河北省", 2026),
     _doc("上海市", 2026),
     _doc("广东省", 2026),
     _doc("太原市", 2025),
@@ -24,15 +26,25 @@ DOCS = [
 ]
 
 
+PROVINCES = ["北京市", "天津市", "上海市", "河北省", "广东省"]  # in their customary order
+
+
 @pytest.mark.parametrize(
     ("question", "canonical", "mode", "regions"),
     [
-        ("各省今年GDP增长目标是多少", "GDP增长", "table", ["北京市", "上海市", "广东省"]),
+        ("各省今年GDP增长目标是多少", "GDP增长", "table", PROVINCES),
         ("北京、广东今年城镇新增就业目标分别是多少", "城镇新增就业", "table", ["北京市", "广东省"]),
-        ("今年哪个省GDP目标最高", "GDP增长", "ranking", ["北京市", "上海市", "广东省"]),
+        ("今年哪个省GDP目标最高", "GDP增长", "ranking", PROVINCES),
         ("各地今年CPI目标", "居民消费价格涨幅", "table", [
-            "全国", "北京市", "上海市", "广东省", "太原市"]),
+            "全国", "北京市", "天津市", "上海市", "河北省", "广东省", "太原市"]),
         ("全国GDP增长目标这几年怎么变", "GDP增长", "trend", ["全国", "全国"]),
+        # provinces by one-character names in a row, by a group's name; a trend of the one
+        # region with several reports; last year's target asked with this year's
+        ("京津冀三地今年GDP增速目标分别定的多少", "GDP增长", "table", [*PROVINCES[:2], "河北省"]),
+        ("粤、沪今年CPI目标", "居民消费价格涨幅", "table", ["上海市", "广东省"]),
+        ("这两年报告里城镇新增就业的预期目标定的多少", "城镇新增就业", "trend", ["全国", "全国"]),
+        ("全国去年和今年的城镇调查失业率目标对比一下", "城镇调查失业率", "trend", ["全国", "全国"]),
+        ("新增就业目标京城定了多少", None, None, None),  # one region: 新 alone is no province
         # one report, no indicator, or a result of the year reviewed: not a comparison
         ("北京今年GDP增长目标是多少", None, None, None),
         ("各省今年新增多少养老床位", None, None, None),

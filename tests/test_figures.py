@@ -74,6 +74,30 @@ def test_the_targets_read_across_a_broken_line_and_skip_hedges():
     assert third.text[first.start - third.start : first.end - third.start] == first.text
 
 
+def test_a_target_stated_in_the_plan_is_found_and_the_plainest_wins():
+    from index.figures import stated_figure
+
+    passages = [
+        Passage("d", "过去一年，城镇新增就业50万人。", "一、2025年工作回顾", 1, 0, 15),
+        Passage(
+            "d",
+            "跨境电商进出口增长15%以上，进出口总额增长3.5%左右。城镇新增就业47万人以上、"
+            "城镇调查失业率控制在5.5%以内。",
+            "二、2026年工作安排",
+            2,
+            16,
+            70,
+        ),
+    ]
+    trade = stated_figure(passages, "进出口")
+    assert (trade.text, trade.value, trade.paragraph) == ("进出口总额增长3.5%左右", 3.5, 2)
+    assert passages[1].text[trade.start - 16 : trade.end - 16] == trade.text
+    jobs = stated_figure(passages, "城镇新增就业")  # the plan's, not the review's
+    assert (jobs.value, jobs.qualifier) == (47.0, "以上")
+    assert stated_figure(passages, "城镇调查失业率").text == "城镇调查失业率控制在5.5%以内"
+    assert stated_figure(passages, "粮食产量") is None
+
+
 def test_a_report_without_targets_has_no_rows():
     assert target_figures(_passages("今年新增养老床位2000张。", "城镇新增就业8万人。")) == []
 
