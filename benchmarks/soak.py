@@ -398,12 +398,7 @@ def server(env: dict[str, str], port: int, log_path: Path) -> Iterator[subproces
         try:
             yield proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
 
 
 def wait_until_ready(proc: subprocess.Popen, base: str, log_path: Path, api: str) -> float:
@@ -648,12 +643,17 @@ def chroma_server(root: Path) -> Iterator[str]:
                 time.sleep(0.5)
             yield f"http://127.0.0.1:{port}"
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """Terminate ``proc``, then kill it if it has not ended in 30 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def warm_up(base: str, page: PageWriter, no_writer: bool, clients: int) -> None:

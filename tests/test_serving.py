@@ -3,6 +3,7 @@ the store in a soak run); reading stays open, and a Chroma server lifts the rule
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import subprocess
@@ -29,11 +30,11 @@ _SERVER = (
 )
 
 
-@pytest.fixture
-def other_server(settings):
-    """A process that serves ``settings.home`` until the test ends."""
+@contextlib.contextmanager
+def serving_elsewhere(home: Path):
+    """A process that serves ``home`` until the block ends."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _SERVER, str(settings.home), URL],
+        [sys.executable, "-c", _SERVER, str(home), URL],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -44,6 +45,13 @@ def other_server(settings):
     finally:
         proc.stdin.close()
         proc.wait()
+
+
+@pytest.fixture
+def other_server(settings):
+    """A process that serves ``settings.home`` until the test ends."""
+    with serving_elsewhere(settings.home) as proc:
+        yield proc
 
 
 def _park(folder: Path) -> Path:
@@ -64,20 +72,10 @@ def test_a_build_in_another_process_is_refused_and_names_the_server(
 def test_a_removal_is_refused_too_and_reading_is_not(tmp_path, settings, fake_embeddings):
     path = _park(tmp_path)
     build_index([path], settings=settings, embeddings=fake_embeddings)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _SERVER, str(settings.home), URL],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout.readline().strip() == "ready"
+    with serving_elsewhere(settings.home):
         assert [d.title for d in list_documents(settings)]  # reading is open
         with pytest.raises(IndexServedError):
             remove_document(str(path), settings=settings, embeddings=fake_embeddings)
-    finally:
-        proc.stdin.close()
-        proc.wait()
     # The server gone, the same removal goes through.
     assert remove_document(str(path), settings=settings, embeddings=fake_embeddings).removed
 
