@@ -24,6 +24,7 @@ from index.model import Document
 from index.settings import Settings
 
 CompareMode = Literal["table", "ranking", "trend"]
+_LEADING = 0  # a group or run leads only at the start (spoken openings are cleaned away)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,10 @@ def comparison(question: str, documents: Sequence[Document]) -> Comparison | Non
     year = vocab.YEAR_RE.search(question)
     wanted = [d for d in documents if not year or d.year == int(year.group(1))]
     ranking = bool(vocab.RANKING.search(question))
-    if len(named) < 2 and vocab.TREND.search(question):
+    # With no region named, only years named as a span ("这两年") make a trend: "每年" or
+    # "变化" alone is said of one report's figure too.
+    spanned = vocab.TREND if named else vocab.YEARS_SPANNED
+    if len(named) < 2 and spanned.search(question):
         return _trend(canonical, named, documents)
     if len(named) > 1:
         chosen = [d for d in wanted if region_key(d.region) in named]
@@ -75,16 +79,28 @@ def _named(question: str, documents: Sequence[Document]) -> list[str]:
     """The keys of the held regions ``question`` names, in order: by name, by a group's
     name (京津冀), or by a run of one-character names (川渝黔滇藏)."""
     regions = held_regions(documents)
-    found = [(m.start, m.region.key) for m in locate(question, regions) if m.region]
+    mentions = locate(question, regions)
+    found = [(m.start, m.region.key) for m in mentions if m.region]
     held = {r.key for r in regions}
+    named_at = {i for m in mentions for i in range(m.start, m.end)}  # 辽宁 is not 辽 and 宁
+    # A group or a run is the reports asked when it leads the question or the question
+    # sets them side by side; elsewhere it is the topic ("推进京津冀协同发展…").
+    side_by_side = bool(vocab.SIDE_BY_SIDE.search(question))
     for group, members in vocab.REGION_GROUPS.items():
-        found += [(question.find(group), key) for key in members if group in question]
+        at = question.find(group)
+        if at >= 0 and (at <= _LEADING or side_by_side):
+            found += [(at, key) for key in members]
     for run in vocab.ABBREVIATION_RUN.finditer(question):
-        found += [
-            (run.start() + i, vocab.PROVINCE_ABBREVIATIONS[c])
-            for i, c in enumerate(run.group())
-            if c in vocab.PROVINCE_ABBREVIATIONS
-        ]
+        names = run.group().replace("、", "")
+        if len(set(names)) < len(names):
+            continue  # "新新" is a word's characters, no list of provinces
+        # Two characters are also a route or a pair's word (京沪高铁, 青藏铁路): they must lead.
+        if run.start() <= _LEADING or (side_by_side and len(names) > 2):
+            found += [
+                (run.start() + i, vocab.PROVINCE_ABBREVIATIONS[c])
+                for i, c in enumerate(run.group())
+                if c in vocab.PROVINCE_ABBREVIATIONS and run.start() + i not in named_at
+            ]
     return list(dict.fromkeys(key for _, key in sorted(found) if key in held))
 
 

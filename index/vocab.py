@@ -551,18 +551,21 @@ EVERY_REGION = re.compile(
 PROVINCES_ASKED = re.compile(r"省|自治区")  # 各省, 哪个省: provinces, not the nation or cities
 RANKING = re.compile(r"哪(?:个|些|几个)(?:省|地方|地区|城市)|最高|最低|最多|最少|最大|最小|排名")
 LOWEST_FIRST = re.compile(r"最低|最少|最小")
-TREND = re.compile(
-    r"历年|这几年|近几年|这两年|近两年|逐年|每年|历次|怎么变|如何变化|变化|走势|趋势|"
-    r"去年和今年|(?:19|20)\d{2}年?(?:和|与|、|至|到)(?:19|20)\d{2}年"
+YEARS_SPANNED = re.compile(
+    r"历年|这几年|近几年|这两年|近两年|去年和今年|(?:19|20)\d{2}年?(?:和|与|、|至|到)(?:19|20)\d{2}年"
 )
+TREND = re.compile(YEARS_SPANNED.pattern + r"|逐年|每年|历次|怎么变|如何变化|变化|走势|趋势")
 # A target asked in so many words: a question that says 去年 may still ask last year's
 # target ("去年和今年的失业率目标").
 TARGET_ASKED = re.compile(r"目标|预期|计划|打算")
 # Provinces named together by their one-character names ("川渝黔滇藏", "渝、辽、皖"), two or
 # more in a row: one alone is too often a word's first character (新增, 青年).
 ABBREVIATION_RUN = re.compile(
-    "[" + "".join(PROVINCE_ABBREVIATIONS) + "](?:[、和]?[" + "".join(PROVINCE_ABBREVIATIONS) + "])+"
+    "[" + "".join(PROVINCE_ABBREVIATIONS) + "](?:、?[" + "".join(PROVINCE_ABBREVIATIONS) + "])+"
 )
+# Words that set provinces side by side: a group or run of one-character names elsewhere
+# in a question (推进京津冀协同…) is its topic, not the reports asked.
+SIDE_BY_SIDE = re.compile(r"分别|各(?:是|自|为)|对比|比较|哪|谁|最|列")
 # Groups of provinces by the names people give them.
 REGION_GROUPS = {
     "长三角": ("上海市", "江苏省", "浙江省", "安徽省"),

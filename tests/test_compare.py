@@ -45,6 +45,8 @@ PROVINCES = ["北京市", "天津市", "上海市", "河北省", "广东省"]  #
         ("这两年报告里城镇新增就业的预期目标定的多少", "城镇新增就业", "trend", ["全国", "全国"]),
         ("全国去年和今年的城镇调查失业率目标对比一下", "城镇调查失业率", "trend", ["全国", "全国"]),
         ("新增就业目标京城定了多少", None, None, None),  # one region: 新 alone is no province
+        ("辽宁今年跨境电商进出口的增长目标是多少", None, None, None),  # 辽宁 is not 辽 and 宁
+        ("推进京津冀协同，北京今年GDP目标多少", None, None, None),  # a group in the topic
         # one report, no indicator, or a result of the year reviewed: not a comparison
         ("北京今年GDP增长目标是多少", None, None, None),
         ("各省今年新增多少养老床位", None, None, None),
