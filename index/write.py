@@ -80,7 +80,10 @@ def commit(
                 manifest = _with_sums(
                     store, manifest, (previous.shard_sums if previous else {}) | sums
                 )
-                store.keywords(manifest)  # made here, not by the first question
+                # The keyword index is made here, not by the first question; from the
+                # shards of the reports kept too, which a home on another machine than the
+                # builds before fetches first (it failed with FileNotFoundError).
+                store.open_index(manifest, records)
                 store.publish(manifest, records)
             except BaseException:
                 with contextlib.suppress(Exception):  # the disk gets its space back now

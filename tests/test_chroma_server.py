@@ -263,6 +263,23 @@ def test_builds_from_two_homes_exclude_each_other_through_the_server(
     assert not records.meta.get(where={"kind": "lock"})["ids"]
 
 
+def test_a_home_on_another_machine_adds_to_the_shared_index(chroma_url, settings, tmp_path):
+    from tests.conftest import CountingFakeEmbeddings
+
+    one = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "one")
+    two = dataclasses.replace(settings, chroma_url=chroma_url, home=tmp_path / "two")
+    shutil.copy(sample_report(), tmp_path / "taiyuan.txt")
+    build_index([tmp_path / "taiyuan.txt"], settings=one, embeddings=CountingFakeEmbeddings())
+    park = tmp_path / "more" / "park.txt"
+    park.parent.mkdir()
+    park.write_text("2026年阳曲县政府工作报告\n\n今年将新建口袋公园30个。\n", "utf-8")
+    # A fresh home holds none of the shards of the report built before: it fetches them.
+    report = build_index([park], settings=two, embeddings=CountingFakeEmbeddings())
+    assert report.added
+    assert sorted(d.region for d in list_documents(one)) == ["太原市", "阳曲县"]
+    assert list_documents(one) == list_documents(two)
+
+
 def _stored(settings, model_id: str) -> set[str]:
     """The report versions with records in the index's collections."""
     from index.store import close_client
