@@ -33,10 +33,11 @@ from assistant.extract import (
     lead,
     question_terms,
 )
-from assistant.nearmiss import Mismatch, asked, closest, counted_thing, mismatch, used_head
+from assistant.nearmiss import Mismatch, asked, counted_thing, mismatch, used_head
 from assistant.overview import overview_points, point_text
 from assistant.question import Intent
 from assistant.regions import region_key
+from assistant.related import closest
 from assistant.retrieval import Hit, Retriever
 from assistant.scope import search_plan
 from assistant.types import Answer, Citation, ReportFilter

@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.extract import Pick
-from assistant.nearmiss import Mismatch, unstated
+from assistant.nearmiss import Mismatch
 from assistant.overview import Point, point_text
 from assistant.question import Intent
+from assistant.related import unstated
 from assistant.retrieval import Hit
 from assistant.types import Answer, AnswerKind, Citation
 from assistant.verify import verify

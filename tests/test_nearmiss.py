@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.extract import Pick
-from assistant.nearmiss import Asked, asked, asked_object, closest, mismatch
+from assistant.nearmiss import Asked, asked, asked_object, mismatch
 from assistant.question import detect_intent
+from assistant.related import closest
 from assistant.retrieval import Hit
 from index.model import Document, Passage
 
