@@ -1,7 +1,8 @@
 """The Chinese vocabulary the code relies on, in one place.
 
 Region names and suffixes, measure words, question words, tense cues, spoken fillers and the
-everyday words people use for the reports' terms. Everything else imports from here, so a
+everyday words people use for the reports' terms; the words of key figures and comparisons
+are in :mod:`index.vocab.figures`, read in here. Everything else imports from here, so a
 new word is added once and every step (scope, intent, support, follow-ups) sees it.
 """
 
@@ -493,104 +494,6 @@ EVERYDAY_TERMS = (
     (re.compile(r"财政收入"), "一般公共预算收入"),
 )
 
-# ---------------------------------------------------------------- key figures
-# The paragraph of a report's targets for its year ("今年经济社会发展主要预期目标是：…").
-TARGETS_CUE = re.compile(r"主要预期目标|(?:今年|年度)[^。：]{0,12}主要目标(?=是?：)")
-# The items of the targets are its clauses ("、" joins parts of one: "能源、水资源…等指标").
-ITEM_SPLIT = re.compile(r"[^，；,;。！？]+")
-# A hedge joined to an item or standing alone ("…左右、争取更优水平", "在实际工作中努力争取更好
-# 结果"): no target of its own.
-TARGET_HEDGE = re.compile(r"、?(?:在实际工作中)?(?:全力|努力)?(?:力争|争取)")
-# An item's figure: a number (not of a name: PM2.5), a range's upper end, its unit.
-TARGET_NUMBER = re.compile(
-    r"(?<![A-Za-z.\d])(?P<value>\d+(?:\.\d+)?)\s*(?:[%％](?=\s*[—–~～至到-]))?"
-    r"(?:\s*[—–~～至到-]\s*(?P<high>\d+(?:\.\d+)?))?\s*"
-    r"(?P<unit>个百分点|%|％|万亿斤|亿斤|万吨|万人|万亿元|亿元|微克/立方米|万千瓦|千瓦|公里|万亩|亩)?"
-)
-# Words between an indicator and its figure that say how it is held, not what it is.
-INDICATOR_VERBS = re.compile(
-    r"(?:继续)?(?:稳定)?(?:控制在|保持在|稳定在|保持|达到|实现|不少于|不低于|超过|为|在)$|按(?=增长)"
-)
-# Words that name the report's own area before an indicator ("全省生产总值").
-SCOPE_WORDS = re.compile(r"^(?:确保|力争)?(?:全省|全市|全区|全县|全国)?(?:确保|力争)?")
-QUALIFIERS = ("左右", "以上", "以内", "以下")  # after the figure
-QUALIFIERS_BEFORE = ("不低于", "不少于", "不超过", "不高于", "超过")  # before it
-# Items without a figure: in step with growth, a task the state sets, a state kept.
-IN_STEP = re.compile(r"(?:和|与|同)经济增长(?:基本)?同步|(?:基本)?同步")
-STATE_TASK = re.compile(r"(?:目标)?(?:(?:达到|完成|按照).{0,4}国家|与国家.{0,12}衔接|国家下达)")
-# The task named after the state's words ("完成国家下达的X目标任务"): its lead and tail.
-TASK_LEAD = re.compile(r"^(?:下达的?|要求|的|完成)+")
-TASK_TAIL = re.compile(r"(?:目标任务|任务|目标)$")
-STATEMENT_VERB = re.compile(r"保持|持续|稳量|稳定|高于")
-# The common name of an indicator across reports, the most specific first.
-INDICATORS = tuple(
-    (name, re.compile(words))
-    for name, words in (
-        ("单位GDP能耗降低", r"单位.{0,6}(?:生产总值|GDP)能耗"),
-        ("一般公共预算收入增长", r"一般公共预算收入"),
-        ("城镇调查失业率", r"调查失业率"),
-        ("城镇新增就业", r"城镇新增就业"),
-        ("居民消费价格涨幅", r"居民消费价格|CPI"),
-        ("居民收入增长", r"居民(?:人均可支配)?收入"),
-        ("固定资产投资增长", r"固定资产投资"),
-        ("社会消费品零售总额增长", r"社会消费品零售总额|社零"),
-        ("进出口", r"进出口|外贸"),
-        ("粮食产量", r"粮食(?:总)?产量"),
-        ("PM2.5浓度", r"细颗粒物|PM2\.5"),
-        ("研发经费投入增长", r"研发经费投入增长"),
-        ("赤字率", r"赤字率"),
-        ("GDP增长", r"^(?:地区|国内)?生产总值增长|^经济增长|GDP增长"),
-    )
-)
 
-# ---------------------------------------------------------------- comparisons
-# Every report of a kind at once ("各省", "各地"), or which of them ranks first.
-EVERY_REGION = re.compile(
-    r"各(?:省份|省区市|省市|地区|省|地|市)|(?:31|三十一)个省|所有(?:省|地区)|全部省"
-)
-PROVINCES_ASKED = re.compile(r"省|自治区")  # 各省, 哪个省: provinces, not the nation or cities
-RANKING = re.compile(r"哪(?:个|些|几个)(?:省|地方|地区|城市)|最高|最低|最多|最少|最大|最小|排名")
-LOWEST_FIRST = re.compile(r"最低|最少|最小")
-YEARS_SPANNED = re.compile(
-    r"历年|这几年|近几年|这两年|近两年|去年和今年|(?:19|20)\d{2}年?(?:和|与|、|至|到)(?:19|20)\d{2}年"
-)
-TREND = re.compile(YEARS_SPANNED.pattern + r"|逐年|每年|历次|怎么变|如何变化|变化|走势|趋势")
-# A target asked in so many words: a question that says 去年 may still ask last year's
-# target ("去年和今年的失业率目标").
-TARGET_ASKED = re.compile(r"目标|预期|计划|打算")
-# Provinces named together by their one-character names ("川渝黔滇藏", "渝、辽、皖"), two or
-# more in a row: one alone is too often a word's first character (新增, 青年).
-ABBREVIATION_RUN = re.compile(
-    "[" + "".join(PROVINCE_ABBREVIATIONS) + "](?:、?[" + "".join(PROVINCE_ABBREVIATIONS) + "])+"
-)
-# Words that set provinces side by side: a group or run of one-character names elsewhere
-# in a question (推进京津冀协同…) is its topic, not the reports asked.
-SIDE_BY_SIDE = re.compile(r"分别|各(?:是|自|为)|对比|比较|哪|谁|最|列")
-# Groups of provinces by the names people give them.
-REGION_GROUPS = {
-    "长三角": ("上海市", "江苏省", "浙江省", "安徽省"),
-    "东北三省": ("辽宁省", "吉林省", "黑龙江省"),
-    "东三省": ("辽宁省", "吉林省", "黑龙江省"),
-    "京津冀": ("北京市", "天津市", "河北省"),
-}
-# The indicator a question asks for, in the words people use; GDP last: 增长目标 alone
-# means it.
-ASKED_INDICATORS = tuple(
-    (name, re.compile(words))
-    for name, words in (
-        ("城镇调查失业率", r"失业率"),
-        ("城镇新增就业", r"新增就业|就业目标|城镇就业"),
-        ("居民消费价格涨幅", r"CPI|物价|居民消费价格"),
-        ("居民收入增长", r"居民收入|收入增长"),
-        ("一般公共预算收入增长", r"一般公共预算收入|财政收入"),
-        ("固定资产投资增长", r"固定资产投资|投资增长"),
-        ("社会消费品零售总额增长", r"社会消费品零售|社零"),
-        ("进出口", r"进出口|外贸"),
-        ("粮食产量", r"粮食"),
-        ("单位GDP能耗降低", r"能耗"),
-        ("PM2.5浓度", r"PM2\.5|细颗粒物"),
-        ("研发经费投入增长", r"研发经费"),
-        ("赤字率", r"赤字率"),
-        ("GDP增长", r"GDP|生产总值|经济增长|经济增速|增长目标"),
-    )
-)
+# The key figures' and comparisons' words (index.vocab.figures), here with the rest.
+from index.vocab.figures import *  # noqa: E402, F403
