@@ -138,9 +138,11 @@ def _run(
                 result = extractive_answer(
                     question, standalone, retriever, answer_model, within=within
                 )
+                # A comparison's table is each report's own words already: no model
+                # rewrites it (a 31-row answer would fail the check and carry its note).
                 passages = (
                     ()
-                    if llm is None
+                    if llm is None or result.kind == "table"
                     else result.citations or passages_to_read(standalone, retriever, within=within)
                 )
             break

@@ -81,6 +81,15 @@ def test_a_comparison_is_a_cited_table_and_names_the_silent(tmp_path, settings, 
     assert [c.quote for c in got.citations] == ["地区生产总值增长5%左右", "地区生产总值增长6%以上"]
     assert all(c.quote in c.text for c in got.citations)
     assert "地区生产总值增长6%以上[2]" in got.text and "没有给出这一目标：长治市" in got.text
+
+    class NoModel:  # a comparison is not given to the model: any call fails the test
+        def __getattr__(self, name):
+            raise AssertionError(f"the model was asked ({name})")
+
+    with_model = answer(
+        "各地今年GDP增长目标是多少", settings=settings, embeddings=fake_embeddings, llm=NoModel()
+    )
+    assert with_model.text == got.text and with_model.mode == "extractive" and not with_model.note
     ranked = answer("哪个市GDP增长目标最高", settings=settings, embeddings=fake_embeddings)
     assert ranked.text.splitlines()[1].startswith("1. 朔州市")
     assert got.to_json()["table"][0]["canonical"] == "GDP增长"
