@@ -587,13 +587,14 @@ def compare_url(sample_settings, real_embeddings, tmp_path_factory):
     from ui import create_app, serve
 
     root = tmp_path_factory.mktemp("compare")
-    for region, targets in (
-        ("大同市", "地区生产总值增长5.5%左右，城镇新增就业5万人"),
-        ("朔州市", "地区生产总值增长6%以上"),
-        ("长治市", "地区生产总值增长5%左右"),
+    for region, year, targets in (
+        ("大同市", 2025, "地区生产总值增长6%左右"),
+        ("大同市", 2026, "地区生产总值增长5.5%左右，城镇新增就业5万人"),
+        ("朔州市", 2026, "地区生产总值增长6%以上"),
+        ("长治市", 2026, "地区生产总值增长5%左右"),
     ):
-        (root / f"{region}.txt").write_text(
-            f"2026年{region}政府工作报告\n\n今年主要预期目标是：{targets}。\n", "utf-8"
+        (root / f"{region}{year}.txt").write_text(
+            f"{year}年{region}政府工作报告\n\n今年主要预期目标是：{targets}。\n", "utf-8"
         )
     settings = dataclasses.replace(sample_settings, home=root / "home")
     build_index([root], settings=settings, embeddings=real_embeddings)
@@ -627,3 +628,15 @@ def test_a_comparison_table_renders_sorts_and_downloads(open_page, compare_url, 
     text = done[0].read_text("utf-8-sig")
     assert text.splitlines()[0].startswith('"地区","年份","指标","数值"')
     assert '"朔州市","2026","地区生产总值增长","6"' in text.splitlines()[1]
+
+
+def test_a_trend_is_a_chart_of_the_cited_points(open_page, compare_url, tmp_path):
+    driver = open_page(at=compare_url)
+    answer = _ask(driver, "大同市这几年GDP增长目标怎么变", "历年报告")
+    chart = answer.find_element("css selector", "svg.rq-chart")
+    assert len(chart.find_elements("css selector", "circle")) == 2
+    labels = [t.text for t in chart.find_elements("css selector", "text")]
+    assert "6% [1]" in labels and "5.5% [2]" in labels and {"2025", "2026"} <= set(labels)
+    first, second = (c.rect["y"] for c in chart.find_elements("css selector", "circle"))
+    assert first < second  # 6% is drawn above 5.5%
+    _shot(driver, tmp_path, "trend-chart.png")

@@ -190,6 +190,39 @@ def table_html(answer) -> str:
     )
 
 
+# The trend chart's size in CSS pixels, and its margin for the axis labels.
+_CHART_W, _CHART_H, _CHART_PAD = 360, 150, 28
+
+
+def trend_svg(answer) -> str:
+    """A line chart of a trend's rows (one region's years, each point its figure and its
+    ``[n]``), or "" when the rows are not one region's figures in one unit."""
+    rows = [r for r in answer.table if r.value is not None]
+    if len(rows) < 2 or len({(r.region, r.unit) for r in rows}) != 1:
+        return ""
+    low, high = min(r.value for r in rows), max(r.value for r in rows)
+    span = (high - low) or 1.0
+    inner_w, inner_h = _CHART_W - 2 * _CHART_PAD, _CHART_H - 2 * _CHART_PAD
+    points = []
+    for i, row in enumerate(rows):
+        x = _CHART_PAD + inner_w * i / (len(rows) - 1)
+        y = _CHART_PAD + inner_h * (1 - (row.value - low) / span)
+        n = answer.table.index(row) + 1
+        points.append((x, y, f"{row.value:g}{row.unit or ''} [{n}]", str(row.year or "")))
+    line = " ".join(f"{x:.0f},{y:.0f}" for x, y, _, _ in points)
+    marks = "".join(
+        f'<circle cx="{x:.0f}" cy="{y:.0f}" r="4"></circle>'
+        f'<text x="{x:.0f}" y="{y - 8:.0f}" text-anchor="middle">{esc(label)}</text>'
+        f'<text x="{x:.0f}" y="{_CHART_H - 6}" text-anchor="middle">{esc(year)}</text>'
+        for x, y, label, year in points
+    )
+    return (
+        f'<svg class="rq-chart" viewBox="0 0 {_CHART_W} {_CHART_H}" width="{_CHART_W}" '
+        f'height="{_CHART_H}" role="img" aria-label="{esc(rows[0].indicator)}历年目标">'
+        f'<polyline points="{line}" fill="none"></polyline>{marks}</svg>'
+    )
+
+
 def answer_html(answer) -> str:
     """The final chat message for an :class:`assistant.Answer` (answer or refusal)."""
     kind = getattr(answer, "kind", "")
@@ -197,7 +230,7 @@ def answer_html(answer) -> str:
         lines = [x for x in answer.text.splitlines() if not _ROW_LINE.match(x)]
         return (
             f'<div class="rq-msg rq-answer rq-compare"><div class="rq-text">'
-            f"{with_markers(lines[0])}</div>{table_html(answer)}"
+            f"{with_markers(lines[0])}</div>{trend_svg(answer)}{table_html(answer)}"
             f'<div class="rq-text">{with_markers(chr(10).join(lines[1:]))}</div>'
             f"{_sources(answer)}{_note(answer)}{cards_html(answer)}"
             f'<div class="rq-tools">{_copy(answer)}</div></div>'

@@ -68,6 +68,10 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
   color: var(--body-text-color); }
 .rq-sort.rq-up::after { content: " ▲"; }
 .rq-sort.rq-down::after { content: " ▼"; }
+.rq-chart { display: block; max-width: 100%; height: auto; margin: 4px 0; }
+.rq-chart polyline { stroke: #dc2626; stroke-width: 2; }
+.rq-chart circle { fill: #dc2626; }
+.rq-chart text { font-size: 11px; fill: var(--body-text-color); }
 .rq-csv { font-size: 0.8em; padding: 1px 10px; border-radius: 999px; cursor: pointer;
   margin-top: 4px; border: 1px solid var(--border-color-primary);
   background: var(--background-fill-primary); color: var(--body-text-color); }
