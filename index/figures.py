@@ -73,23 +73,45 @@ def target_figures(passages: Sequence[Passage]) -> list[Figure]:
         return []
     figures = []
     for start, end in _target_items(text, colon + 1):
-        figure = _figure(text[start:end])
-        if figure is None:
-            continue
+        item = text[start:end]
         passage, offset = _address(spans, start)
-        figures.append(
-            Figure(
-                **figure,
-                kind="target",
-                text=text[start:end],
-                paragraph=passage.paragraph,
-                start=offset,
-                end=offset + end - start,
-                section=passage.section,
-                passage=passage.text,
+        for fields in _respective(item) or [_figure(item)]:
+            if fields is None:
+                continue
+            figures.append(
+                Figure(
+                    **fields,
+                    kind="target",
+                    text=item,
+                    paragraph=passage.paragraph,
+                    start=offset,
+                    end=offset + end - start,
+                    section=passage.section,
+                    passage=passage.text,
+                )
             )
-        )
     return figures
+
+
+def _respective(item: str) -> list[dict]:
+    """The rows of an item that gives several indicators their figures in order ("一产、二产、
+    三产增加值分别增长5%左右、5%以上、5%左右": 一产增加值增长 5%左右 …), or [] when its subjects
+    and figures do not pair up."""
+    match = vocab.RESPECTIVE_ITEM.match(item)
+    if not match:
+        return []
+    subjects = vocab.RESPECTIVE_SPLIT.split(match.group("subject"))
+    parts = vocab.RESPECTIVE_SPLIT.split(match.group("figures"))
+    heads = {len(s) for s in subjects[:-1]}
+    if len(subjects) < 2 or len(subjects) != len(parts) or len(heads) != 1:
+        return []
+    # The last subject carries what all of them share after their heads: 增加值 of 三产增加值.
+    size = heads.pop()
+    shared = subjects[-1][size:]
+    names = [*subjects[:-1], subjects[-1][:size]]
+    verb = match.group("verb") or ""
+    rows = [_figure(f"{name}{shared}{verb}{part}") for name, part in zip(names, parts, strict=True)]
+    return rows if all(r and r["value"] is not None for r in rows) else []
 
 
 def stated_figure(passages: Sequence[Passage], canonical: str) -> Figure | None:

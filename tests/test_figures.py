@@ -55,6 +55,26 @@ def test_an_item_of_the_targets_is_one_row(item, row):
     assert figure.text == item
 
 
+@pytest.mark.parametrize(
+    ("item", "rows"),
+    [
+        ("一产、二产、三产增加值分别增长5%左右、5%以上、5%左右", [
+            ("一产增加值增长", 5.0, "左右"), ("二产增加值增长", 5.0, "以上"),
+            ("三产增加值增长", 5.0, "左右")]),
+        ("城镇和农村常住居民人均可支配收入分别增长4%左右和6%左右", [
+            ("城镇常住居民人均可支配收入增长", 4.0, "左右"),
+            ("农村常住居民人均可支配收入增长", 6.0, "左右")]),
+        # subjects that do not pair with the figures: one row, the first figure
+        ("城乡居民人均可支配收入分别增长5%、6.5%左右", [
+            ("城乡居民人均可支配收入分别增长", 5.0, "")]),
+    ],
+)  # fmt: skip
+def test_an_item_of_several_indicators_is_a_row_each(item, rows):
+    figures = target_figures(_passages(f"今年主要预期目标是：{item}。"))
+    assert [(f.indicator, f.value, f.qualifier) for f in figures] == rows
+    assert {f.text for f in figures} == {item}
+
+
 def test_the_targets_read_across_a_broken_line_and_skip_hedges():
     passages = _passages(
         "2026年是开局之年。今年经济社会发展的",

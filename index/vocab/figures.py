@@ -20,6 +20,8 @@ __all__ = [
     "QUALIFIERS_BEFORE",
     "RANKING",
     "REGION_GROUPS",
+    "RESPECTIVE_ITEM",
+    "RESPECTIVE_SPLIT",
     "SCOPE_WORDS",
     "SIDE_BY_SIDE",
     "STATEMENT_VERB",
@@ -63,6 +65,12 @@ STATE_TASK = re.compile(r"(?:目标)?(?:(?:达到|完成|按照).{0,4}国家|与
 TASK_LEAD = re.compile(r"^(?:下达的?|要求|的|完成)+")
 TASK_TAIL = re.compile(r"(?:目标任务|任务|目标)$")
 STATEMENT_VERB = re.compile(r"保持|持续|稳量|稳定|高于")
+# An item that gives several indicators their figures in order ("城镇、农村居民人均可支配收入
+# 分别增长4.5%、5.5%左右"), and what separates its subjects and its figures.
+RESPECTIVE_ITEM = re.compile(
+    r"^(?P<subject>.+?)分别(?P<verb>增长|提高|下降|降低|达到|为)?(?P<figures>.+)$"
+)
+RESPECTIVE_SPLIT = re.compile(r"、|和")
 # The common name of an indicator across reports, the most specific first.
 INDICATORS = tuple(
     (name, re.compile(words))
