@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from assistant.compose import label
 from assistant.figures import figure_row
 from assistant.question import detect_intent
 from assistant.regions import held_regions, level, locate, region_key
@@ -24,7 +25,6 @@ from index.model import Document
 from index.settings import Settings
 
 CompareMode = Literal["table", "ranking", "trend"]
-_LEADING = 0  # a group or run leads only at the start (spoken openings are cleaned away)
 
 
 @dataclass(frozen=True)
@@ -83,19 +83,20 @@ def _named(question: str, documents: Sequence[Document]) -> list[str]:
     found = [(m.start, m.region.key) for m in mentions if m.region]
     held = {r.key for r in regions}
     named_at = {i for m in mentions for i in range(m.start, m.end)}  # 辽宁 is not 辽 and 宁
-    # A group or a run is the reports asked when it leads the question or the question
-    # sets them side by side; elsewhere it is the topic ("推进京津冀协同发展…").
+    # A group or a run is the reports asked when it leads the question (spoken openings are
+    # cleaned away before) or the question sets them side by side; elsewhere it is the
+    # topic ("推进京津冀协同发展…").
     side_by_side = bool(vocab.SIDE_BY_SIDE.search(question))
     for group, members in vocab.REGION_GROUPS.items():
         at = question.find(group)
-        if at >= 0 and (at <= _LEADING or side_by_side):
+        if at == 0 or (at > 0 and side_by_side):
             found += [(at, key) for key in members]
     for run in vocab.ABBREVIATION_RUN.finditer(question):
         names = run.group().replace("、", "")
         if len(set(names)) < len(names):
             continue  # "新新" is a word's characters, no list of provinces
         # Two characters are also a route or a pair's word (京沪高铁, 青藏铁路): they must lead.
-        if run.start() <= _LEADING or (side_by_side and len(names) > 2):
+        if run.start() == 0 or (side_by_side and len(names) > 2):
             found += [
                 (run.start() + i, vocab.PROVINCE_ABBREVIATIONS[c])
                 for i, c in enumerate(run.group())
@@ -137,27 +138,28 @@ def comparison_answer(
     if plan.mode == "ranking":
         stated, left_out = _ranked(stated, plan.lowest_first)
     if not stated:
-        names = "、".join(_label(d) for d in silent)
+        names = "、".join(label(d) for d in silent)
         text = f"这些报告都没有给出{plan.canonical}的目标：{names}。"
         return Answer(question, text, False, (), standalone)
     lines, citations, rows = [], [], []
     for n, (doc, figure) in enumerate(stated, 1):
         mark = f"{n}. " if plan.mode == "ranking" else "- "
-        lines.append(f"{mark}{_label(doc)}：{figure.text}[{n}]")
+        lines.append(f"{mark}{label(doc)}：{figure.text}[{n}]")
         citations.append(_citation(n, doc, figure))
         rows.append(figure_row(doc, figure))
+    region = plan.documents[0].region or plan.documents[0].title  # a trend's one region
     heading = {
         "table": f"各报告的{plan.canonical}目标：",
         "ranking": f"{plan.canonical}目标，从{'低到高' if plan.lowest_first else '高到低'}：",
-        "trend": f"{_label(plan.documents[0], year=False)}历年报告的{plan.canonical}目标：",
+        "trend": f"{region}历年报告的{plan.canonical}目标：",
     }[plan.mode]
     tail = []
     if left_out:
         tail.append(
-            "没有参与排序（没有可比的数字）：" + "、".join(_label(d) for d in left_out) + "。"
+            "没有参与排序（没有可比的数字）：" + "、".join(label(d) for d in left_out) + "。"
         )
     if silent:
-        tail.append("没有给出这一目标：" + "、".join(_label(d) for d in silent) + "。")
+        tail.append("没有给出这一目标：" + "、".join(label(d) for d in silent) + "。")
     text = "\n".join([heading, *lines, *tail])
     return Answer(
         question, text, True, tuple(citations), standalone, kind="table", table=tuple(rows)
@@ -200,11 +202,6 @@ _PROVINCE_ORDER = {full: n for n, (full, _) in enumerate(vocab.PROVINCES)}
 
 def _year(doc: Document) -> int:
     return doc.year or 0
-
-
-def _label(doc: Document, year: bool = True) -> str:
-    region = doc.region or doc.title
-    return f"{region}（{doc.year}年）" if year and doc.year else region
 
 
 def _citation(n: int, doc: Document, figure: Figure) -> Citation:

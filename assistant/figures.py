@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from assistant.types import FigureRow, ReportFilter
 from assistant.within import admitted
 from index.errors import IndexMissingError
@@ -54,22 +56,9 @@ def key_figures(
 
 
 def figure_row(doc: Document, figure: Figure) -> FigureRow:
-    """The row of ``figure``, a key figure of the report ``doc``."""
+    """The row of ``figure``, a key figure of the report ``doc``: the figure's fields but
+    its passage, with the report's."""
+    fields = {k: v for k, v in asdict(figure).items() if k != "passage"}
     return FigureRow(
-        report=doc.title,
-        doc_id=doc.doc_id,
-        region=doc.region,
-        year=doc.year,
-        indicator=figure.indicator,
-        canonical=figure.canonical,
-        value=figure.value,
-        value_high=figure.value_high,
-        unit=figure.unit,
-        qualifier=figure.qualifier,
-        kind=figure.kind,
-        text=figure.text,
-        paragraph=figure.paragraph,
-        start=figure.start,
-        end=figure.end,
-        section=figure.section,
+        report=doc.title, doc_id=doc.doc_id, region=doc.region, year=doc.year, **fields
     )

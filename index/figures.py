@@ -127,7 +127,7 @@ def stated_figure(passages: Sequence[Passage], canonical: str) -> Figure | None:
             continue
         for clause in vocab.ITEM_SPLIT.finditer(passage.text):
             # "城镇新增就业47万人以上、城镇调查失业率控制在5.5%以内": each part on its own too
-            for part in re.finditer(r"[^、]+", clause.group()):
+            for part in re.finditer(f"[^{vocab.LIST_MARK}]+", clause.group()):
                 item = part.group().strip()
                 fields = _figure(item) if words.search(item) else None
                 if fields is None or fields["value"] is None or fields["canonical"] != canonical:
@@ -275,7 +275,7 @@ def report_figures(
         StoreUnavailableError: Its passages are on a Chroma server that does not answer.
     """
     from index.errors import IndexMissingError, chroma_errors
-    from index.shards import Shard
+    from index.shards import open_shard
     from index.store import IndexStore, close_client, open_client
 
     store = IndexStore(settings)
@@ -293,7 +293,7 @@ def report_figures(
             close_client(settings, client)
     found = []
     for doc in docs:
-        shard = Shard(store.shard_path(doc))
+        shard = open_shard(store.shard_path(doc))  # the process's open shards, as readers'
         passages = [shard.passage(n) for n in range(shard.size)]
         figures = target_figures(passages)
         have = {f.canonical for f in figures}
