@@ -2,8 +2,9 @@
 series over one region's years, each row cited to the report's own words.
 
 "北京、上海、广东今年城镇新增就业目标分别是多少", "各省今年GDP增长目标", "今年哪个省GDP目标最高",
-"全国GDP增长目标这几年怎么变". A report that states no such figure is listed as such, never
-guessed; a ranking ranks only figures in one unit and says what it left out.
+"全国GDP增长目标这几年怎么变", and the same of results ("去年各省GDP实际增长多少"). Targets and
+results are never mixed in one answer. A report that states no such figure is listed as
+such, never guessed; a ranking ranks only figures in one unit and says what it left out.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from assistant.regions import held_regions, level, locate, region_key
 from assistant.scope import latest_per_region
 from assistant.types import Answer, Citation
 from index import vocab
-from index.figures import Figure, report_figures
+from index.figures import Figure, FigureKind
+from index.keyfigures import report_figures
 from index.model import Document
 from index.settings import Settings
 
@@ -36,43 +38,76 @@ class Comparison:
         mode: A table of the reports, a ranking of them, or one region's years in order.
         documents: The reports compared, in the answer's order.
         lowest_first: A ranking asked from the lowest ("哪个省最低").
+        kind: The reports' targets, or the results of the years they review.
+        rate: Of an indicator with a growth and an amount (进出口), the growth is asked
+            (``True``), the amount (``False``), or either (``None``: the first stated).
     """
 
     canonical: str
     mode: CompareMode
     documents: tuple[Document, ...]
     lowest_first: bool = False
+    kind: FigureKind = "target"
+    rate: bool | None = None
 
 
 def comparison(question: str, documents: Sequence[Document]) -> Comparison | None:
     """The comparison ``question`` asks for over ``documents``, or ``None`` when it asks
-    about one report (or for a result of the year under review: the rows are targets)."""
+    about one report."""
     canonical = next((n for n, words in vocab.ASKED_INDICATORS if words.search(question)), None)
     if canonical is None:
         return None
-    if detect_intent(question).tense == "result" and not vocab.TARGET_ASKED.search(question):
-        return None
     named = _named(question, documents)
-    year = vocab.YEAR_RE.search(question)
-    wanted = [d for d in documents if not year or d.year == int(year.group(1))]
+    said = vocab.YEAR_RE.search(question)
+    year = int(said.group(1)) if said else None
     ranking = bool(vocab.RANKING.search(question))
     # With no region named, only years named as a span ("这两年") make a trend: "每年" or
     # "变化" alone is said of one report's figure too.
     spanned = vocab.TREND if named else vocab.YEARS_SPANNED
     if len(named) < 2 and spanned.search(question):
-        return _trend(canonical, named, documents)
+        trend = _trend(named, documents)
+        kind = _kind(question, canonical, year, trend)
+        return (
+            Comparison(canonical, "trend", trend, kind=kind, rate=_rate(question))
+            if trend
+            else None
+        )
     if len(named) > 1:
-        chosen = [d for d in wanted if region_key(d.region) in named]
+        pool = [d for d in documents if region_key(d.region) in named]
     elif not named and (vocab.EVERY_REGION.search(question) or ranking):
         provinces = vocab.PROVINCES_ASKED.search(question)
-        chosen = [d for d in wanted if not provinces or level(region_key(d.region)) == 1]
+        pool = [d for d in documents if not provinces or level(region_key(d.region)) == 1]
     else:
         return None
+    kind = _kind(question, canonical, year, pool)
+    # A year's result is in the next year's report.
+    plan_year = None if year is None else year + (kind == "result")
+    chosen = [d for d in pool if plan_year is None or d.year == plan_year]
     latest = sorted(latest_per_region(chosen), key=_place_order)
     if len(latest) < 2:
         return None
     lowest = bool(vocab.LOWEST_FIRST.search(question))
-    return Comparison(canonical, "ranking" if ranking else "table", tuple(latest), lowest)
+    mode = "ranking" if ranking else "table"
+    return Comparison(canonical, mode, tuple(latest), lowest, kind, _rate(question))
+
+
+def _kind(question: str, canonical: str, year: int | None, pool: Sequence[Document]) -> FigureKind:
+    """Whether ``question`` asks the reports' targets or their results: a result when it
+    says what happened ("实际", "去年…了多少") and not a plan word, when the indicator is
+    never a target (GDP总量), or when it names a year none of ``pool`` plans but the next
+    year's reports review."""
+    if vocab.TARGET_ASKED.search(question):
+        return "target"
+    if detect_intent(question).tense == "result" or canonical not in dict(vocab.INDICATORS):
+        return "result"
+    years = {d.year for d in pool}
+    return "result" if year is not None and year not in years and year + 1 in years else "target"
+
+
+def _rate(question: str) -> bool | None:
+    """Whether ``question`` asks an indicator's growth, its amount, or does not say."""
+    rate, amount = vocab.RATE_ASKED.search(question), vocab.AMOUNT_ASKED.search(question)
+    return None if bool(rate) == bool(amount) else bool(rate)
 
 
 def _named(question: str, documents: Sequence[Document]) -> list[str]:
@@ -105,15 +140,16 @@ def _named(question: str, documents: Sequence[Document]) -> list[str]:
     return list(dict.fromkeys(key for _, key in sorted(found) if key in held))
 
 
-def _trend(canonical: str, named: list[str], documents: Sequence[Document]) -> Comparison | None:
-    """One region's reports by year: the named one, else the one region with several."""
+def _trend(named: list[str], documents: Sequence[Document]) -> tuple[Document, ...]:
+    """One region's reports by year (the named one, else the one region with several), or
+    nothing when it has fewer than two."""
     by_region: dict[str, list[Document]] = {}
     for doc in documents:
         by_region.setdefault(region_key(doc.region), []).append(doc)
     several = [key for key, docs in by_region.items() if len(docs) > 1]
     key = named[0] if named else (several[0] if len(several) == 1 else "")
     own = sorted(by_region.get(key, []), key=_year)
-    return Comparison(canonical, "trend", tuple(own)) if len(own) > 1 else None
+    return tuple(own) if len(own) > 1 else ()
 
 
 def comparison_answer(
@@ -129,7 +165,14 @@ def comparison_answer(
     )
     for doc in plan.documents:
         figures = read.get(doc.doc_id, [])
-        figure = next((f for f in figures if f.canonical == plan.canonical and _checked(f)), None)
+        like = [
+            f
+            for f in figures
+            if f.canonical == plan.canonical and f.kind == plan.kind and _checked(f)
+        ]
+        # "进出口增速": its growth before its amount, whichever the report states first
+        like.sort(key=lambda f: plan.rate is not None and _is_rate(f) != plan.rate)
+        figure = like[0] if like else None
         if figure is None:
             silent.append(doc)
         else:
@@ -137,9 +180,10 @@ def comparison_answer(
     left_out: list[Document] = []
     if plan.mode == "ranking":
         stated, left_out = _ranked(stated, plan.lowest_first)
+    what = "目标" if plan.kind == "target" else "上年实际"
     if not stated:
         names = "、".join(label(d) for d in silent)
-        text = f"这些报告都没有给出{plan.canonical}的目标：{names}。"
+        text = f"这些报告都没有给出{plan.canonical}的{what}数字：{names}。"
         return Answer(question, text, False, (), standalone)
     lines, citations, rows = [], [], []
     for n, (doc, figure) in enumerate(stated, 1):
@@ -149,9 +193,9 @@ def comparison_answer(
         rows.append(figure_row(doc, figure))
     region = plan.documents[0].region or plan.documents[0].title  # a trend's one region
     heading = {
-        "table": f"各报告的{plan.canonical}目标：",
-        "ranking": f"{plan.canonical}目标，从{'低到高' if plan.lowest_first else '高到低'}：",
-        "trend": f"{region}历年报告的{plan.canonical}目标：",
+        "table": f"各报告的{plan.canonical}{what}：",
+        "ranking": f"{plan.canonical}{what}，从{'低到高' if plan.lowest_first else '高到低'}：",
+        "trend": f"{region}历年报告的{plan.canonical}{what}：",
     }[plan.mode]
     tail = []
     if left_out:
@@ -159,7 +203,7 @@ def comparison_answer(
             "没有参与排序（没有可比的数字）：" + "、".join(label(d) for d in left_out) + "。"
         )
     if silent:
-        tail.append("没有给出这一目标：" + "、".join(label(d) for d in silent) + "。")
+        tail.append(f"没有给出这一{what}数字：" + "、".join(label(d) for d in silent) + "。")
     text = "\n".join([heading, *lines, *tail])
     return Answer(
         question, text, True, tuple(citations), standalone, kind="table", table=tuple(rows)
@@ -184,9 +228,14 @@ def _unit(figure: Figure) -> str:
     return (figure.unit or "").replace("％", "%")  # the full-width sign is the same unit
 
 
+def _is_rate(figure: Figure) -> bool:
+    return _unit(figure) in ("%", "个百分点")
+
+
 def _checked(figure: Figure) -> bool:
-    """Whether the figure's words stand in its passage, its number in its words."""
-    number = "" if figure.value is None else f"{figure.value:g}"
+    """Whether the figure's words stand in its passage, its number in its words (a fall's
+    without its sign: "下降3.3%" is -3.3)."""
+    number = "" if figure.value is None else f"{abs(figure.value):g}"
     return figure.text in figure.passage and number in figure.text
 
 

@@ -8,7 +8,8 @@ from dataclasses import asdict
 from assistant.types import FigureRow, ReportFilter
 from assistant.within import admitted
 from index.errors import IndexMissingError
-from index.figures import Figure, report_figures
+from index.figures import Figure
+from index.keyfigures import report_figures
 from index.model import Document
 from index.settings import Settings
 
@@ -34,10 +35,14 @@ COLUMNS = (
 
 
 def key_figures(
-    within: ReportFilter | None = None, *, settings: Settings | None = None
+    within: ReportFilter | None = None,
+    *,
+    doc_id: str | None = None,
+    settings: Settings | None = None,
 ) -> list[FigureRow]:
-    """The key figures of the indexed reports ``within`` admits (all without a filter), by
-    region, then year, then the report's order.
+    """The key figures (targets and results) of the indexed reports ``within`` admits (all
+    without a filter; only the report ``doc_id`` with one), by region, then year, then the
+    report's order.
 
     Raises:
         IndexMissingError: There is no index yet.
@@ -48,7 +53,7 @@ def key_figures(
     documents = list_documents(settings)
     if not documents:
         raise IndexMissingError("there is no index yet", "还没有建立索引。")
-    chosen = admitted(documents, within)
+    chosen = [d for d in admitted(documents, within) if doc_id in (None, d.doc_id)]
     rows = [
         figure_row(doc, f) for doc, figures in report_figures(settings, chosen) for f in figures
     ]
@@ -59,6 +64,7 @@ def figure_row(doc: Document, figure: Figure) -> FigureRow:
     """The row of ``figure``, a key figure of the report ``doc``: the figure's fields but
     its passage, with the report's."""
     fields = {k: v for k, v in asdict(figure).items() if k != "passage"}
-    return FigureRow(
-        report=doc.title, doc_id=doc.doc_id, region=doc.region, year=doc.year, **fields
-    )
+    year = doc.year
+    if year is not None and figure.kind == "result":  # the year the report reviews
+        year -= 1
+    return FigureRow(report=doc.title, doc_id=doc.doc_id, region=doc.region, year=year, **fields)

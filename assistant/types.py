@@ -51,7 +51,8 @@ class FigureRow:
         report: The report's title.
         doc_id: The report's id (as ``reportqa index list`` shows it).
         region: The report's region.
-        year: The report's plan year.
+        year: The year the figure is of: the report's plan year for a target, the year it
+            reviews for a result.
         indicator: As the report names it ("城镇新增就业").
         canonical: Its common name across reports ("GDP增长"), or ``None``.
         value: The figure, ``None`` for an item without one ("居民收入增长和经济增长同步").

@@ -52,7 +52,7 @@ def score(line: dict, misses: bool = False) -> dict[str, int]:
                 f"  {line['id']} {want['region']}: want {want['value']} «{want['quote']}», {said}"
             )
     tally["invented"] = sum(key[0] not in expected for key in rows)
-    silent_said = got.text.partition("没有给出这一目标")[2]
+    silent_said = got.text.partition("没有给出这一")[2]
     for region in line["expect_silent"]:
         tally["silent"] += 1
         tally["silent_named"] += region in silent_said

@@ -1,18 +1,18 @@
 """Key figures: extraction precision and recall against hand labels (issue 24).
 
-Reads ``benchmarks/figures/targets_labels.jsonl`` (every item of the targets paragraph of
-sixteen real reports, labelled by reading; see its README), parses each report with the
-index's own parser, extracts its targets (``index.figures``) and prints, per split,
-precision and recall of whole items (indicator,
-value and qualifier all right) and of each field alone. ``dev`` and ``dev2`` are tuned on;
-``holdout2`` never is.
+Reads the hand labels under ``benchmarks/figures/`` (see its README): ``targets_*.jsonl``,
+every item of the targets paragraph of 28 real reports, and ``results_*.jsonl``, the headline
+results of the year reviewed in 17. It parses each report with the index's own parser,
+extracts its figures (``index.figures``, ``index.results``) and prints, per split, precision
+and recall of whole items (indicator, value and qualifier all right) and of each field
+alone. A ``dev*`` split is tuned on; a ``holdout*`` one never is.
 
 Usage:
-    .venv/bin/python benchmarks/figures_eval.py [--corpus ../shared/corpus] [--misses dev]
+    .venv/bin/python benchmarks/figures_eval.py [--kind target|result] [--misses dev]
 
 The corpus is ``../shared/corpus`` (or ``REPORTQA_FIT_DATA``/corpus): the labels name the
-files under ``national/`` and ``provincial-2026/``. ``--misses dev`` prints that split's misses
-(never the holdout's: it would become a tuned set).
+files under ``national/`` and ``provincial-2026/``. ``--misses SPLIT`` prints a dev split's
+misses (never a holdout's: it would become a tuned set).
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from pathlib import Path
 
 from index.figures import target_figures
 from index.parse import parse_file
+from index.results import result_figures
+from index.shards import report_parts
 
 HERE = Path(__file__).parent
-LABELS = HERE / "figures" / "targets_labels.jsonl"
-DEV_SPLITS = ("dev", "dev2")  # tuned on; holdout2 never (its misses are never printed)
+KINDS = {"target": "targets_*.jsonl", "result": "results_*.jsonl"}
 
 
 def _key(row: dict) -> tuple:
@@ -48,14 +49,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = Path(os.environ.get("REPORTQA_FIT_DATA", HERE.parent.parent / "shared"))
     parser.add_argument("--corpus", type=Path, default=default / "corpus")
-    parser.add_argument("--misses", choices=DEV_SPLITS, help="print a dev split's misses")
+    parser.add_argument("--kind", choices=KINDS, default="target")
+    parser.add_argument("--misses", help="print a dev split's misses")
     args = parser.parse_args()
+    if args.misses and not args.misses.startswith("dev"):
+        sys.exit("figures_eval: only a dev split's misses are printed")
     labels: dict[str, list[dict]] = defaultdict(list)
     splits: dict[str, str] = {}
-    for line in LABELS.read_text("utf-8").splitlines():
-        row = json.loads(line)
-        labels[row["report"]].append(row)
-        splits[row["report"]] = row["split"]
+    for path in sorted((HERE / "figures").glob(KINDS[args.kind])):
+        for line in path.read_text("utf-8").splitlines():
+            row = json.loads(line)
+            labels[row["report"]].append(row)
+            splits[row["report"]] = row.get("split", "dev")
     fields = ("indicator", "value", "qualifier", "unit", "canonical")
     tally: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
     for name, wanted in labels.items():
@@ -69,7 +74,7 @@ def main() -> int:
                 "canonical": f.canonical,
                 "quote": f.text,
             }
-            for f in target_figures(parsed.passages)
+            for f in _extract(args.kind, parsed)
         ]
         split = splits[name]
         _count(tally[split]["item"], [_key(r) for r in got], [_key(r) for r in wanted])
@@ -81,7 +86,7 @@ def main() -> int:
             )
         if args.misses == split:
             _print_misses(name, got, wanted)
-    for split in (*DEV_SPLITS, "holdout2"):
+    for split in sorted(tally, key=lambda s: (s.startswith("holdout"), s)):
         print(f"{split}:")
         for what, (hit, n_got, n_wanted) in tally[split].items():
             precision = hit / n_got if n_got else float("nan")
@@ -89,6 +94,14 @@ def main() -> int:
             scores = f"precision {precision:.3f}  recall {recall:.3f}"
             print(f"  {what:<10} {scores}  ({n_wanted} labelled)")
     return 0
+
+
+def _extract(kind: str, parsed):
+    if kind == "target":
+        return target_figures(parsed.passages)
+    passages = list(parsed.passages)
+    parts = report_parts(passages, {parsed.document.doc_id: parsed.document})
+    return result_figures(passages, parts, parsed.document.year)
 
 
 def _count(cell: list[int], got: list, wanted: list) -> None:

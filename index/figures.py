@@ -2,20 +2,19 @@
 
 "地区生产总值增长5%左右，城镇调查失业率控制在5.5%以内，居民收入增长和经济增长同步" is three rows:
 indicator, value, unit, qualifier, each with the exact words it was read from. They are read
-from a report's stored passages whenever they are asked for, so they always belong to the
-live version of the report; a targets paragraph is one paragraph, so this costs little.
+when a report is indexed and kept beside its shard (:mod:`index.keyfigures`).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from index import vocab
-from index.model import Document, Passage
-from index.settings import Settings
+from index.model import Passage
 
 FigureKind = Literal["target", "result"]
 # Characters between the cue and the colon that opens the items ("主要预期目标是："); a
@@ -97,21 +96,33 @@ def _respective(item: str) -> list[dict]:
     """The rows of an item that gives several indicators their figures in order ("一产、二产、
     三产增加值分别增长5%左右、5%以上、5%左右": 一产增加值增长 5%左右 …), or [] when its subjects
     and figures do not pair up."""
-    match = vocab.RESPECTIVE_ITEM.match(item)
+    match = vocab.RESPECTIVE_ITEM.match(vocab.SCOPE_WORDS.sub("", item))
     if not match:
         return []
-    subjects = vocab.RESPECTIVE_SPLIT.split(match.group("subject"))
+    subject = match.group("subject")
+    joined = next(((p, n) for p, n in vocab.RESPECTIVE_JOINED if p.match(subject)), None)
+    if joined:  # "城乡居民…": 城镇居民… and 农村居民…
+        pattern, names = joined
+        shared = pattern.sub("", subject)
+    else:
+        subjects = vocab.RESPECTIVE_SPLIT.split(subject)
+        heads = {len(s) for s in subjects[:-1]}
+        if len(subjects) < 2 or len(heads) != 1:
+            return []
+        # The last subject carries what all share after their heads: 增加值 of 三产增加值.
+        size = heads.pop()
+        shared = subjects[-1][size:]
+        names = (*subjects[:-1], subjects[-1][:size])
     parts = vocab.RESPECTIVE_SPLIT.split(match.group("figures"))
-    heads = {len(s) for s in subjects[:-1]}
-    if len(subjects) < 2 or len(subjects) != len(parts) or len(heads) != 1:
+    if len(names) != len(parts):
         return []
-    # The last subject carries what all of them share after their heads: 增加值 of 三产增加值.
-    size = heads.pop()
-    shared = subjects[-1][size:]
-    names = [*subjects[:-1], subjects[-1][:size]]
     verb = match.group("verb") or ""
     rows = [_figure(f"{name}{shared}{verb}{part}") for name, part in zip(names, parts, strict=True)]
-    return rows if all(r and r["value"] is not None for r in rows) else []
+    if not all(r and r["value"] is not None for r in rows):
+        return []
+    # "增长4.5%、5.5%左右": the last figure's qualifier is every figure's
+    last = rows[-1]["qualifier"]
+    return [{**r, "qualifier": r["qualifier"] or last} for r in rows]
 
 
 def stated_figure(passages: Sequence[Passage], canonical: str) -> Figure | None:
@@ -198,7 +209,21 @@ def _items(text: str, start: int, stop: int) -> Iterable[tuple[int, int]]:
         while a < b and text[a] in " \n":
             a += 1
         if b > a:
-            yield a, b
+            yield from _joined_items(text, a, b)
+
+
+def _joined_items(text: str, a: int, b: int) -> Iterable[tuple[int, int]]:
+    """A clause as its items: one, or several joined by "、" when each names an indicator
+    and gives it a figure ("城镇新增就业47万人以上、城镇调查失业率控制在5.5%以内"); a list of
+    things one target is of ("能源、水资源…等指标") is one."""
+    cuts = [a] + [a + m.start() for m in re.finditer("、", text[a:b])] + [b]
+    spans = [(x + (x > a), y) for x, y in itertools.pairwise(cuts)]
+    if len(spans) > 1 and all(
+        (f := _figure(text[x:y])) is not None and f["value"] is not None for x, y in spans
+    ):
+        yield from spans
+    else:
+        yield a, b
 
 
 def _figure(item: str) -> dict | None:
@@ -234,15 +259,20 @@ def _statement(item: str) -> dict | None:
         indicator, qualifier = item[: step.start()], "同步"
     elif task:
         indicator, qualifier = item[: task.start()], "完成国家下达任务"
-        if len(indicator) < 2:  # the task after the state's words: "完成国家下达的X目标任务"
+        # the task after the state's words: "(全面)完成国家下达的X目标任务"
+        if len(vocab.SCOPE_WORDS.sub("", indicator)) < 2:
             indicator = vocab.TASK_TAIL.sub("", vocab.TASK_LEAD.sub("", item[task.end() :]))
     elif end:
         # "…保持在全国平均水平以上": the qualifier of a figure that is not a number
         indicator = item[: end.start()]
-        qualifier = next((q for q in vocab.QUALIFIERS if item.endswith(q)), "")
+        # "Ⅱ类及以上": a class and the ones above it, not a figure's qualifier
+        qualifier = next(
+            (q for q in vocab.QUALIFIERS if item.endswith(q) and not item.endswith("及" + q)), ""
+        )
     else:
         return None
-    indicator = vocab.SCOPE_WORDS.sub("", indicator).strip("，,、 ")
+    indicator = vocab.INDICATOR_VERBS.sub("", vocab.SCOPE_WORDS.sub("", indicator))
+    indicator = indicator.strip("，,、 ")
     if len(indicator) < 2:
         return None
     return {
@@ -258,47 +288,3 @@ def _statement(item: str) -> dict | None:
 def canonical(indicator: str) -> str | None:
     """The common name of ``indicator`` across reports, or ``None``."""
     return next((name for name, words in vocab.INDICATORS if words.search(indicator)), None)
-
-
-def report_figures(
-    settings: Settings,
-    documents: Sequence[Document] | None = None,
-    asked: Sequence[str] | None = None,
-) -> list[tuple[Document, list[Figure]]]:
-    """Each live report's targets (of ``documents``, default every live report), in the
-    index's order, read from its stored passages; for each indicator of ``asked`` (common
-    names) its targets paragraph lacks, the first target of it stated elsewhere in its plan.
-
-    Raises:
-        IndexMissingError: There is no index yet.
-        IndexCorruptError: A report's passages do not read back.
-        StoreUnavailableError: Its passages are on a Chroma server that does not answer.
-    """
-    from index.errors import IndexMissingError, chroma_errors
-    from index.shards import open_shard
-    from index.store import IndexStore, close_client, open_client
-
-    store = IndexStore(settings)
-    manifest = store.read_manifest()
-    if manifest is None:
-        raise IndexMissingError("there is no index yet", "还没有建立索引。")
-    wanted = None if documents is None else {d.doc_id for d in documents}
-    docs = [d for d in manifest.documents if wanted is None or d.doc_id in wanted]
-    if any(not store.shard_path(d).is_file() for d in docs):  # a new home: fetch them
-        client = open_client(settings)
-        try:
-            with chroma_errors(settings):
-                store.open_index(manifest, store.records(manifest.model_id, client))
-        finally:
-            close_client(settings, client)
-    found = []
-    for doc in docs:
-        shard = open_shard(store.shard_path(doc))  # the process's open shards, as readers'
-        passages = [shard.passage(n) for n in range(shard.size)]
-        figures = target_figures(passages)
-        have = {f.canonical for f in figures}
-        for name in asked or ():
-            if name not in have and (elsewhere := stated_figure(passages, name)):
-                figures.append(elsewhere)
-        found.append((doc, figures))
-    return found

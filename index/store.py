@@ -169,6 +169,12 @@ class IndexStore:
     def shard_path(self, doc: Document) -> Path:
         return self.shards / f"{shard_name(doc)}{SHARD_SUFFIX}"
 
+    def figures_path(self, doc: Document) -> Path:
+        """Where the key figures of ``doc``'s version are kept (:mod:`index.keyfigures`)."""
+        from index.keyfigures import FIGURES_SUFFIX
+
+        return self.shards / f"{shard_name(doc)}{FIGURES_SUFFIX}"
+
     def open_index(self, manifest: Manifest, records: Records) -> OpenIndex:
         """The live reports' keyword shards opened as one index; a shard this home lacks
         is its report's record's document, written as it comes.
@@ -230,7 +236,11 @@ class IndexStore:
             records.drop_other_models()
         if self.shards.is_dir():
             now = time.time()
-            files = {f"{name}{SHARD_SUFFIX}" for name in wanted}
+            from index.keyfigures import FIGURES_SUFFIX
+
+            files = {
+                f"{name}{suffix}" for name in wanted for suffix in (SHARD_SUFFIX, FIGURES_SUFFIX)
+            }
             for entry in self.shards.iterdir():
                 if entry.name in files or now - entry.stat().st_mtime < RETIRED_GRACE_SECONDS:
                     continue

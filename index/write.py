@@ -11,10 +11,11 @@ from functools import partial
 from typing import Literal
 
 from index.errors import chroma_errors, storage_errors
+from index.keyfigures import extract_figures, write_figures
 from index.manifest import Manifest
 from index.model import Document, ParsedDocument, Passage
 from index.settings import Settings
-from index.shards import file_sum, shard_keys, shard_name, shard_sum, shard_text, write_shard
+from index.shards import PARTS, file_sum, shard_keys, shard_name, shard_sum, shard_text, write_shard
 from index.store import IndexStore, close_client, open_client
 from index.tokens import tokenize
 
@@ -164,6 +165,8 @@ def _write_reports(
                 rewrite=rebuild,
             )
             write_shard(store.shard_path(doc), text)  # over one an earlier format wrote
+            parts = [PARTS[c] for c in keys.parts]
+            write_figures(store.figures_path(doc), extract_figures(doc, own, parts))
             sums[shard_name(doc)] = shard_sum(text)
             done += len(own)
             if progress:

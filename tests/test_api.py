@@ -263,7 +263,8 @@ def test_figures_lists_each_reports_targets_and_takes_a_region(tmp_path, fake_em
 
     for name, region, growth in (("a", "大同市", "5%左右"), ("b", "朔州市", "6%以上")):
         (tmp_path / f"{name}.txt").write_text(
-            f"2026年{region}政府工作报告\n\n今年主要预期目标是：地区生产总值增长{growth}，"
+            f"2026年{region}政府工作报告\n\n一、2025年工作回顾\n\n过去一年，城镇新增就业4万人。\n\n"
+            f"二、2026年工作安排\n\n今年主要预期目标是：地区生产总值增长{growth}，"
             "居民收入增长和经济增长同步。\n",
             "utf-8",
         )
@@ -273,12 +274,18 @@ def test_figures_lists_each_reports_targets_and_takes_a_region(tmp_path, fake_em
     servers = [serve(create_app(s), port=free_port(), block=False) for s in (settings, empty)]
     try:
         every = httpx.get(f"{servers[0].local_url}api/figures", timeout=60)
-        one = httpx.get(f"{servers[0].local_url}api/figures", params={"region": "朔州"}, timeout=60)
+        params = {"region": "朔州", "kind": "target"}
+        one = httpx.get(f"{servers[0].local_url}api/figures", params=params, timeout=60)
+        done = httpx.get(
+            f"{servers[0].local_url}api/figures", params={"kind": "result"}, timeout=60
+        )
         none = httpx.get(f"{servers[1].local_url}api/figures", timeout=60)
     finally:
         for server in servers:
             server.close()
-    assert every.status_code == 200 and len(every.json()) == 4
+    assert every.status_code == 200 and len(every.json()) == 6
+    results = [(r["region"], r["year"], r["indicator"], r["value"]) for r in done.json()]
+    assert results == [("大同市", 2025, "城镇新增就业", 4.0), ("朔州市", 2025, "城镇新增就业", 4.0)]
     rows = one.json()
     assert [(r["region"], r["indicator"], r["value"], r["unit"], r["qualifier"]) for r in rows] == [
         ("朔州市", "地区生产总值增长", 6.0, "%", "以上"),

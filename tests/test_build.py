@@ -505,4 +505,5 @@ def test_a_home_of_an_earlier_layout_is_upgraded_once_from_the_cache(
         os.utime(entry, (aged, aged))
     (reports / "more.txt").write_text("示例区2026年政府工作报告\n\n新建公园3个。\n", "utf-8")
     build_index([reports], settings=settings, embeddings=fake_embeddings)
-    assert sorted(e.suffix for e in store.shards.iterdir()) == [".jsonl"] * 3
+    kept = sorted(e.name.partition(".")[2] for e in store.shards.iterdir())
+    assert kept == ["figures.json"] * 3 + ["jsonl"] * 3  # each report's shard and figures

@@ -47,10 +47,12 @@ PROVINCES = ["北京市", "天津市", "上海市", "河北省", "广东省"]  #
         ("新增就业目标京城定了多少", None, None, None),  # one region: 新 alone is no province
         ("辽宁今年跨境电商进出口的增长目标是多少", None, None, None),  # 辽宁 is not 辽 and 宁
         ("推进京津冀协同，北京今年GDP目标多少", None, None, None),  # a group in the topic
-        # one report, no indicator, or a result of the year reviewed: not a comparison
+        # one report, or no indicator: not a comparison
         ("北京今年GDP增长目标是多少", None, None, None),
         ("各省今年新增多少养老床位", None, None, None),
-        ("各省去年GDP实际增长了多少", None, None, None),
+        # results of the years reviewed, not targets
+        ("各省去年GDP实际增长了多少", "GDP增长", "table", PROVINCES),
+        ("全国这几年GDP实际增长了多少", "GDP增长", "trend", ["全国", "全国"]),
     ],
 )  # fmt: skip
 def test_what_a_comparison_asks(question, canonical, mode, regions):
@@ -60,6 +62,7 @@ def test_what_a_comparison_asks(question, canonical, mode, regions):
     else:
         assert (plan.canonical, plan.mode) == (canonical, mode)
         assert [d.region for d in plan.documents] == regions
+        assert plan.kind == ("result" if "实际" in question else "target")
 
 
 def test_a_comparison_is_a_cited_table_and_names_the_silent(tmp_path, settings, fake_embeddings):
@@ -80,7 +83,7 @@ def test_a_comparison_is_a_cited_table_and_names_the_silent(tmp_path, settings, 
     ]
     assert [c.quote for c in got.citations] == ["地区生产总值增长5%左右", "地区生产总值增长6%以上"]
     assert all(c.quote in c.text for c in got.citations)
-    assert "地区生产总值增长6%以上[2]" in got.text and "没有给出这一目标：长治市" in got.text
+    assert "地区生产总值增长6%以上[2]" in got.text and "没有给出这一目标数字：长治市" in got.text
 
     class NoModel:  # a comparison is not given to the model: any call fails the test
         def __getattr__(self, name):
@@ -93,3 +96,22 @@ def test_a_comparison_is_a_cited_table_and_names_the_silent(tmp_path, settings, 
     ranked = answer("哪个市GDP增长目标最高", settings=settings, embeddings=fake_embeddings)
     assert ranked.text.splitlines()[1].startswith("1. 朔州市")
     assert got.to_json()["table"][0]["canonical"] == "GDP增长"
+
+
+def test_results_are_compared_apart_from_targets(tmp_path, settings, fake_embeddings):
+    for region, growth, target in (("大同市", "5.1", "5.5"), ("朔州市", "4.2", "6")):
+        (tmp_path / f"{region}.txt").write_text(
+            f"2026年{region}政府工作报告\n\n一、2025年工作回顾\n\n过去一年，地区生产总值增长"
+            f"{growth}%，城镇新增就业4万人。\n\n二、2026年工作安排\n\n今年主要预期目标是："
+            f"地区生产总值增长{target}%左右。\n",
+            "utf-8",
+        )
+    build_index([tmp_path], settings=settings, embeddings=fake_embeddings)
+    done = answer("各地去年GDP实际增长多少", settings=settings, embeddings=fake_embeddings)
+    assert [(r.region, r.year, r.value, r.kind) for r in done.table] == [
+        ("大同市", 2025, 5.1, "result"),
+        ("朔州市", 2025, 4.2, "result"),
+    ]
+    assert "上年实际" in done.text.splitlines()[0]
+    planned = answer("各地今年GDP增长目标", settings=settings, embeddings=fake_embeddings)
+    assert [(r.value, r.kind) for r in planned.table] == [(5.5, "target"), (6.0, "target")]

@@ -593,8 +593,11 @@ def compare_url(sample_settings, real_embeddings, tmp_path_factory):
         ("朔州市", 2026, "地区生产总值增长6%以上"),
         ("长治市", 2026, "地区生产总值增长5%左右"),
     ):
+        review = "过去一年，地区生产总值增长5.1%。" if (region, year) == ("大同市", 2026) else ""
         (root / f"{region}{year}.txt").write_text(
-            f"{year}年{region}政府工作报告\n\n今年主要预期目标是：{targets}。\n", "utf-8"
+            f"{year}年{region}政府工作报告\n\n一、工作回顾\n\n{review}各项工作取得新进展。\n\n"
+            f"二、今年工作安排\n\n今年主要预期目标是：{targets}。\n",
+            "utf-8",
         )
     settings = dataclasses.replace(sample_settings, home=root / "home")
     build_index([root], settings=settings, embeddings=real_embeddings)
@@ -640,3 +643,32 @@ def test_a_trend_is_a_chart_of_the_cited_points(open_page, compare_url, tmp_path
     first, second = (c.rect["y"] for c in chart.find_elements("css selector", "circle"))
     assert first < second  # 6% is drawn above 5.5%
     _shot(driver, tmp_path, "trend-chart.png")
+
+
+def test_a_reports_key_figures_show_as_tables_that_sort_and_download(
+    open_page, compare_url, tmp_path
+):
+    driver = open_page(at=compare_url)
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    _tab(driver, "figures")
+    _choose(driver, "#rq-figures-pick", "2026年大同市政府工作报告 · 2026 · 大同市")
+    tables = _wait(driver, lambda d: len(_find(d, "#rq-figures .rq-table")) == 2 and d)
+    headings = [h.text for h in _find(tables, "#rq-figures .rq-figures-heading")]
+    assert headings == ["主要预期目标（2026年）", "上年主要指标完成情况（2025年）"]
+    targets, results = _find(driver, "#rq-figures .rq-table")
+
+    def column(table, n: int) -> list[str]:
+        rows = table.find_elements("css selector", "tbody tr")
+        return [r.find_elements("css selector", "td")[n].text for r in rows]
+
+    assert column(targets, 2) == ["地区生产总值增长", "城镇新增就业"]
+    assert column(results, 3) == ["5.1"] and column(results, 6) == ["地区生产总值增长5.1%"]
+    targets.find_elements("css selector", ".rq-sort")[3].click()  # 数值, lowest first
+    assert column(targets, 3) == ["5", "5.5"]
+    _shot(driver, tmp_path, "key-figures.png")
+    _find(driver, "#rq-figures .rq-csv")[0].click()
+    done = _wait(driver, lambda d: list(tmp_path.glob("*.csv")))
+    assert done[0].name == "2026年大同市政府工作报告主要预期目标.csv"
+    assert '"大同市","2026","城镇新增就业","5"' in done[0].read_text("utf-8-sig")

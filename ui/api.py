@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel, Field
@@ -150,13 +151,20 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
         summary="各报告的主要指标",
         tags=["报告"],
     )
-    def figures(region: Text | None = None, year: int | None = None) -> list[dict]:
-        """Every indexed report's key figures (the items of its main targets), as
-        `reportqa figures --json`: region, year, indicator, canonical, value, unit,
-        qualifier, kind, text (the report's words), report, doc_id, paragraph, offsets.
-        `region` and `year` choose reports as in `/api/ask`."""
+    def figures(
+        region: Text | None = None,
+        year: int | None = None,
+        kind: Literal["target", "result"] | None = None,
+    ) -> list[dict]:
+        """Every indexed report's key figures (the items of its main targets and the
+        headline results of the year it reviews), as `reportqa figures --json`: region,
+        year (a result's is the year reviewed), indicator, canonical, value, unit,
+        qualifier, kind (`target`|`result`), text (the report's words), report, doc_id,
+        paragraph, offsets. `region` and `year` choose reports as in `/api/ask`; `kind`
+        keeps one kind."""
         within = ReportFilter(region or "", year) if region or year else None
-        return [row.to_json() for row in key_figures(within, settings=core.settings)]
+        rows = key_figures(within, settings=core.settings)
+        return [row.to_json() for row in rows if kind in (None, row.kind)]
 
     @app.delete(
         "/api/reports/{doc_id}",

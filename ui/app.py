@@ -22,6 +22,7 @@ from index import ReportQAError, Settings, list_documents
 from index.readers import format_mb, max_file_bytes
 from ui import render, reports
 from ui.builds import DESK
+from ui.figures_view import figures_tab
 from ui.style import CSS, SHOW_LAST_QUESTION, head, theme
 from ui.uploads import ALLOWED_SUFFIXES, add_reports, edit_report, remove_report
 
@@ -524,6 +525,7 @@ def _reports_column(core: _Core, demo, scope: tuple[gr.Dropdown, gr.Dropdown]) -
             _report_editor(core, panel)
         with gr.Tab("上传报告", elem_id="rq-tab-upload"):
             _upload_area(core, panel)
+        figures_tab(core)
     for control in (panel.search, panel.region, panel.year, panel.sort):
         control.input(trigger_mode="always_last", **_refreshing(core, panel))
     demo.load(**_refreshing(core, panel))

@@ -287,17 +287,24 @@ def ask(question: str, region: str | None, year: int | None, as_json: bool) -> i
     return 0
 
 
-@cli.command(help="print every report's key figures (its main targets) as a table")
+@cli.command(
+    help="print every report's key figures (its main targets, last year's results) as a table"
+)
 @click.option("--region", help="only the reports of this region (e.g. 北京)")
 @click.option("--year", type=int, help="only the reports of this plan year")
+@click.option(
+    "--kind", type=click.Choice(["target", "result"]), help="only targets, or only results"
+)
 @click.option("--csv", "as_csv", is_flag=True, help="print CSV (UTF-8 with BOM, for Excel)")
 @_JSON
-def figures(region: str | None, year: int | None, as_csv: bool, as_json: bool) -> int:
+def figures(
+    region: str | None, year: int | None, kind: str | None, as_csv: bool, as_json: bool
+) -> int:
     from assistant import ReportFilter
     from assistant.figures import COLUMNS, key_figures
 
     within = ReportFilter(region or "", year) if region or year else None
-    rows = key_figures(within)
+    rows = [r for r in key_figures(within) if kind in (None, r.kind)]
     if as_json:
         _print_json([r.to_json() for r in rows])
     elif as_csv:
@@ -312,7 +319,8 @@ def figures(region: str | None, year: int | None, as_csv: bool, as_json: bool) -
             value = "" if r.value is None else f"{r.value:g}"
             value += f"-{r.value_high:g}" if r.value_high else ""
             said = f"{value}{r.unit or ''}{r.qualifier}"
-            print(f"{r.region}\t{r.year or '-'}\t{r.indicator}\t{said}\t{r.text}")
+            kind_said = "目标" if r.kind == "target" else "实际"
+            print(f"{r.region}\t{r.year or '-'}\t{kind_said}\t{r.indicator}\t{said}\t{r.text}")
     return 0
 
 

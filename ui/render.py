@@ -163,9 +163,9 @@ _TABLE_COLUMNS = (
 _ROW_LINE = re.compile(r"^(?:- |\d+\. )")  # a comparison's line per report, shown as a row
 
 
-def _cell(row, field: str, n: int) -> str:
+def _cell(row, field: str, n: int | None) -> str:
     if field == "text":
-        return with_markers(f"{row.text}[{n}]")
+        return with_markers(f"{row.text}[{n}]") if n else esc(row.text)
     if field == "value":
         shown = "" if row.value is None else f"{row.value:g}"
         return esc(shown + (f"–{row.value_high:g}" if row.value_high is not None else ""))
@@ -173,21 +173,40 @@ def _cell(row, field: str, n: int) -> str:
     return esc("" if value is None else value)
 
 
-def table_html(answer) -> str:
-    """A comparison's rows as a table whose headers sort it (the page's script), with a
-    button that downloads it as CSV."""
+def table_html(rows, cited: bool = True, name: str = "报告指标对比") -> str:
+    """Rows of figures as a table whose headers sort it (the page's script), with a button
+    that downloads it as CSV (``name``.csv); ``cited``: each row's words end with its [n]."""
     head = "".join(
-        f'<th><button type="button" class="rq-sort" title="排序">{name}</button></th>'
-        for name, _ in _TABLE_COLUMNS
+        f'<th><button type="button" class="rq-sort" title="排序">{label}</button></th>'
+        for label, _ in _TABLE_COLUMNS
     )
     body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(row, f, n)}</td>" for _, f in _TABLE_COLUMNS) + "</tr>"
-        for n, row in enumerate(answer.table, 1)
+        "<tr>"
+        + "".join(f"<td>{_cell(row, f, n if cited else None)}</td>" for _, f in _TABLE_COLUMNS)
+        + "</tr>"
+        for n, row in enumerate(rows, 1)
     )
     return (
-        f'<div class="rq-table-wrap"><table class="rq-table"><thead><tr>{head}</tr></thead>'
-        f'<tbody>{body}</tbody></table><button type="button" class="rq-csv">下载 CSV</button></div>'
+        f'<div class="rq-table-wrap" data-name="{esc(name)}"><table class="rq-table"><thead>'
+        f"<tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        '<button type="button" class="rq-csv">下载 CSV</button></div>'
     )
+
+
+def figures_html(title: str, rows) -> str:
+    """One report's key figures: its targets and the results of the year it reviews, each
+    a table to sort and download; what it states none of, said."""
+    parts = []
+    for kind, heading in (("target", "主要预期目标"), ("result", "上年主要指标完成情况")):
+        own = [r for r in rows if r.kind == kind]
+        year = f"（{own[0].year}年）" if own and own[0].year else ""
+        parts.append(f'<div class="rq-figures-heading">{heading}{year}</div>')
+        parts.append(
+            table_html(own, cited=False, name=f"{title}{heading}")
+            if own
+            else f'<div class="rq-note">报告中没有读到{heading}的数字。</div>'
+        )
+    return "".join(parts)
 
 
 # The trend chart's size in CSS pixels, and its margin for the axis labels.
@@ -230,7 +249,7 @@ def answer_html(answer) -> str:
         lines = [x for x in answer.text.splitlines() if not _ROW_LINE.match(x)]
         return (
             f'<div class="rq-msg rq-answer rq-compare"><div class="rq-text">'
-            f"{with_markers(lines[0])}</div>{trend_svg(answer)}{table_html(answer)}"
+            f"{with_markers(lines[0])}</div>{trend_svg(answer)}{table_html(answer.table)}"
             f'<div class="rq-text">{with_markers(chr(10).join(lines[1:]))}</div>'
             f"{_sources(answer)}{_note(answer)}{cards_html(answer)}"
             f'<div class="rq-tools">{_copy(answer)}</div></div>'

@@ -61,6 +61,7 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
 .rq-label-overview { background: #2563eb; }
 /* A comparison's table: its own scroller on a phone, headers that sort it. */
 .rq-table-wrap { overflow-x: auto; margin: 6px 0; }
+.rq-figures-heading { font-weight: 600; margin-top: 10px; }
 .rq-table { border-collapse: collapse; font-size: 0.9em; width: 100%; }
 .rq-table th, .rq-table td { border: 1px solid var(--border-color-primary); padding: 3px 6px;
   text-align: left; vertical-align: top; }
@@ -200,7 +201,7 @@ _ANSWER_TOOLS = """document.addEventListener('click', (e) => {
     card.classList.add('rq-flash');
     return;
   }
-  const sort = e.target.closest('#rq-chat .rq-sort');
+  const sort = e.target.closest('#rq-chat .rq-sort, #rq-figures .rq-sort');
   if (sort) {
     const table = sort.closest('table');
     const col = sort.closest('th').cellIndex;
@@ -217,15 +218,16 @@ _ANSWER_TOOLS = """document.addEventListener('click', (e) => {
     [...body.rows].sort((a, b) => (up ? 1 : -1) * order(a, b)).forEach((r) => body.append(r));
     return;
   }
-  const csv = e.target.closest('#rq-chat .rq-csv');
+  const csv = e.target.closest('#rq-chat .rq-csv, #rq-figures .rq-csv');
   if (csv) {
-    const table = csv.closest('.rq-table-wrap').querySelector('table');
+    const wrap = csv.closest('.rq-table-wrap');
+    const table = wrap.querySelector('table');
     const field = (c) => '"' + c.textContent.replace(/\\[\\d+\\]$/, '').replace(/"/g, '""') + '"';
     const lines = [...table.rows].map((r) => [...r.cells].map(field).join(','));
     const blob = new Blob(['\\ufeff' + lines.join('\\n')], { type: 'text/csv;charset=utf-8' });
     const link = document.createElement('a');
     link.href = URL.createObjectURL(blob);
-    link.download = '报告指标对比.csv';
+    link.download = (wrap.dataset.name || '报告指标对比') + '.csv';
     document.body.append(link);
     link.click();
     link.remove();
