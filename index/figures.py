@@ -70,8 +70,12 @@ def target_figures(passages: Sequence[Passage]) -> list[Figure]:
     colon = next((at for at in colons if at >= 0), -1)
     if colon < 0:
         return []
+    # "…主要预期目标是：" may end its paragraph, the items the next one
+    first = colon + 1
+    while first < len(text) and text[first] in " \n\u3000":
+        first += 1
     figures = []
-    for start, end in _target_items(text, colon + 1):
+    for start, end in _target_items(text, first):
         item = text[start:end]
         passage, offset = _address(spans, start)
         for fields in _respective(item) or [_figure(item)]:
@@ -206,9 +210,9 @@ def _items(text: str, start: int, stop: int) -> Iterable[tuple[int, int]]:
         hedge = vocab.TARGET_HEDGE.search(text, a, b)
         if hedge:
             b = hedge.start()
-        while a < b and text[a] in " \n":
+        while a < b and text[a] in " \n\u3000":
             a += 1
-        if b > a:
+        if b > a and not vocab.TARGET_CONNECTIVE.fullmatch(text, a, b):
             yield from _joined_items(text, a, b)
 
 
@@ -239,6 +243,7 @@ def _figure(item: str) -> dict | None:
     qualifier = next((q for q in vocab.QUALIFIERS if after.startswith(q)), "")
     before = item[: number.start()]
     qualifier = qualifier or next((q for q in vocab.QUALIFIERS_BEFORE if q in before), "")
+    qualifier = vocab.QUALIFIER_SAME.get(qualifier, qualifier)
     high = number.group("high")
     return {
         "indicator": indicator,

@@ -46,6 +46,25 @@ def _passages(*lines: str) -> list[Passage]:
         ("固定资产投资增速保持在全国平均水平以上", (
             "固定资产投资增速", "固定资产投资增长", None, None, None, "以上")),
         ("国际收支保持基本平衡", ("国际收支", None, None, None, None, "")),
+        # a qualifier before the figure said as the one after it means
+        ("粮食产量超过840亿斤", ("粮食产量", "粮食产量", 840.0, None, "亿斤", "以上")),
+        ("城镇登记失业率低于4.6%", ("城镇登记失业率", None, 4.6, None, "%", "以下")),
+        ("城镇调查失业率全年控制在5.5%以内", (
+            "城镇调查失业率", "城镇调查失业率", 5.5, None, "%", "以内")),
+        ("农村贫困人口减少1000万以上", ("农村贫困人口减少", None, 1000.0, None, "万", "以上")),
+        # in step with another thing; statements without a figure, named by their subject
+        ("劳动报酬增长和劳动生产率提高同步", ("劳动报酬增长", None, None, None, None, "同步")),
+        ("努力实现居民收入增长和经济发展同步", (
+            "居民收入增长", "居民收入增长", None, None, None, "同步")),
+        ("进出口回稳向好", ("进出口", "进出口", None, None, None, "")),
+        ("宏观杠杆率基本稳定", ("宏观杠杆率", None, None, None, None, "")),
+        ("生态环境质量稳定改善", ("生态环境质量", None, None, None, None, "")),
+        ("固定资产投资实现正增长", ("固定资产投资", "固定资产投资增长", None, None, None, "")),
+        ("长江、黄河干流水质稳定保持在Ⅱ类及以上", (
+            "长江、黄河干流水质", None, None, None, None, "")),
+        ("全面完成国家下达的节能减排目标", (
+            "节能减排", None, None, None, None, "完成国家下达任务")),
+        ("减排降碳控制在国家下达目标内", ("减排降碳", None, None, None, None, "完成国家下达任务")),
     ],
 )  # fmt: skip
 def test_an_item_of_the_targets_is_one_row(item, row):
@@ -127,6 +146,23 @@ def test_a_target_stated_in_the_plan_is_found_and_the_plainest_wins():
     assert (jobs.value, jobs.qualifier) == (47.0, "以上")
     assert stated_figure(passages, "城镇调查失业率").text == "城镇调查失业率控制在5.5%以内"
     assert stated_figure(passages, "粮食产量") is None
+
+
+def test_items_on_the_line_after_the_lead_and_in_a_sentence_joined_by_a_connective():
+    passages = _passages(
+        "今年经济社会发展的主要预期目标是：",
+        "国内生产总值增长7.5％；城镇新增就业900万人以上，国际收支状况继续改善。同时，要在产业结构"
+        "调整、节能减排等方面取得新进展，城乡居民收入实际增长和经济增长保持同步。这里要着重说明的是，…",
+    )
+    rows = [(f.indicator, f.value, f.qualifier) for f in target_figures(passages)]
+    assert rows == [
+        ("国内生产总值增长", 7.5, ""),
+        ("城镇新增就业", 900.0, "以上"),
+        ("国际收支状况", None, ""),
+        ("产业结构调整、节能减排等方面", None, ""),
+        ("城乡居民收入实际增长", None, "同步"),
+    ]
+    assert {f.paragraph for f in target_figures(passages)} == {2}
 
 
 def test_a_report_without_targets_has_no_rows():

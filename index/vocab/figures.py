@@ -19,6 +19,7 @@ __all__ = [
     "PROVINCES_ASKED",
     "QUALIFIERS",
     "QUALIFIERS_BEFORE",
+    "QUALIFIER_SAME",
     "RANKING",
     "RATE_ASKED",
     "REGION_GROUPS",
@@ -47,6 +48,7 @@ __all__ = [
     "STATE_TASK",
     "TARGETS_CUE",
     "TARGET_ASKED",
+    "TARGET_CONNECTIVE",
     "TARGET_HEDGE",
     "TARGET_NUMBER",
     "TASK_LEAD",
@@ -57,9 +59,13 @@ __all__ = [
 
 # ---------------------------------------------------------------- key figures
 # The paragraph of a report's targets for its year ("今年经济社会发展主要预期目标是：…").
-TARGETS_CUE = re.compile(r"主要预期目标|(?:今年|年度)[^。：]{0,12}主要目标(?=是?：)")
+TARGETS_CUE = re.compile(
+    r"主要预期目标|(?:今年|年度)[^。：]{0,12}主要目标(?=是?：)|(?:今年|年度)[^。：]{0,16}预期目标(?=是?：)"
+)
 # The items of the targets are its clauses ("、" joins parts of one: "能源、水资源…等指标").
 ITEM_SPLIT = re.compile(r"[^，；,;。！？]+")
+# A clause that only joins the next sentence's items to the targets ("同时，要在…取得新进展").
+TARGET_CONNECTIVE = re.compile(r"同时|此外|另外|与此同时")
 # A hedge joined to an item or standing alone ("…左右、争取更优水平", "在实际工作中努力争取更好
 # 结果"): no target of its own.
 TARGET_HEDGE = re.compile(r"(?:^|、)(?:在实际工作中)?(?:全力|努力)?(?:力争|争取)")
@@ -67,28 +73,38 @@ TARGET_HEDGE = re.compile(r"(?:^|、)(?:在实际工作中)?(?:全力|努力)?(?
 TARGET_NUMBER = re.compile(
     r"(?<![A-Za-z.\d])(?P<value>\d+(?:\.\d+)?)\s*(?:[%％](?=\s*[—–~～至到-]))?"
     r"(?:\s*[—–~～至到-]\s*(?P<high>\d+(?:\.\d+)?))?\s*"
-    r"(?P<unit>个百分点|%|％|万亿斤|亿斤|万吨|万人次|万人|万亿元|亿元|微克/立方米|万千瓦|千瓦|公里|万亩|亩)?"
+    r"(?P<unit>个百分点|%|％|万亿斤|亿斤|万吨|万人次|万人|万亿元|亿元|微克/立方米|万千瓦|千瓦|公里|万亩|亩|万)?"
 )
 # Words between an indicator and its figure that say how it is held, not what it is.
 INDICATOR_VERBS = re.compile(
-    r"(?:继续)?(?:稳定)?(?:控制在|保持在|稳定在|保持|达到|达|实现|不少于|不低于|超过|为|在)$|按(?=增长)"
+    r"(?:全年)?(?:继续)?(?:稳定)?(?:控制在|保持在|稳定在|保持|达到|达|实现|不少于|不低于|超过|低于|为|在)$"
+    r"|按(?=增长)"
     r"|(?:争取|力争|不折不扣|全面|坚决)$"
 )
 # Words that name the report's own area before an indicator ("全省生产总值").
 SCOPE_WORDS = re.compile(
-    r"^(?:其中)?(?:确保|力争|全面)?(?:全省|全市|全区|全县|全国)?(?:确保|力争|全面)?"
+    r"^(?:其中)?(?:要在|要)?(?:确保|力争|全面)?(?:全省|全市|全区|全县|全国)?(?:确保|力争|全面)?"
+    r"(?:努力)?(?:实现)?"
 )
 QUALIFIERS = ("左右", "以上", "以内", "以下")  # after the figure
-QUALIFIERS_BEFORE = ("不低于", "不少于", "不超过", "不高于", "超过")  # before it
+QUALIFIERS_BEFORE = ("不低于", "不少于", "不超过", "不高于", "超过", "低于")  # before it
+# A qualifier before the figure said as the one after it means: "超过840亿斤" is 840亿斤以上.
+QUALIFIER_SAME = {"超过": "以上", "低于": "以下"}
 # Items without a figure: in step with growth, a task the state sets, a state kept.
-IN_STEP = re.compile(r"(?:和|与|同)经济增长(?:保持)?(?:基本)?同步|(?:保持)?(?:基本)?同步")
+# "居民收入增长和经济增长同步", "劳动报酬增长和劳动生产率提高同步": in step with another thing.
+IN_STEP = re.compile(
+    r"(?:和|与|同)[^，；。和与同]{2,10}?(?:保持)?(?:基本)?同步|(?:保持)?(?:基本)?同步"
+)
 STATE_TASK = re.compile(
-    r"(?:目标)?(?:(?:达到|完成|按照).{0,4}国家|与国家.{0,12}衔接|国家下达|完成(?:约束性)?目标任务$)"
+    r"(?:目标)?(?:(?:达到|完成|按照).{0,4}国家|与国家.{0,12}衔接|国家下达|完成(?:约束性)?(?:目标)?任务$)"
 )
 # The task named after the state's words ("完成国家下达的X目标任务"): its lead and tail.
 TASK_LEAD = re.compile(r"^(?:下达的?|要求|的|完成|我省|我市|我区)+")
 TASK_TAIL = re.compile(r"(?:目标任务|任务|目标)$")
-STATEMENT_VERB = re.compile(r"保持|持续|稳量|稳定|高于|稳步|提质|进一步|只增不减|(?:实现)?正增长")
+STATEMENT_VERB = re.compile(
+    r"保持|持续|继续|稳量|稳中|回稳|(?<!质)量稳|保稳|促稳|基本|稳定|有序|有效|有所|改善|合理|回升|高于|稳步|提质|进一步|取得"
+    r"|目标在|只增不减|(?:实现)?正增长"
+)
 # An item that gives several indicators their figures in order ("城镇、农村居民人均可支配收入
 # 分别增长4.5%、5.5%左右"), and what separates its subjects and its figures.
 RESPECTIVE_ITEM = re.compile(
