@@ -67,6 +67,7 @@ def comparison(question: str, documents: Sequence[Document]) -> Comparison | Non
     if len(named) < 2 and spanned.search(question):
         trend = _trend(named, documents)
         kind = _kind(question, canonical, year, trend)
+        trend = _span(question, trend, kind)
         return (
             Comparison(canonical, "trend", trend, kind=kind, rate=_rate(question))
             if trend
@@ -89,6 +90,18 @@ def comparison(question: str, documents: Sequence[Document]) -> Comparison | Non
     lowest = bool(vocab.LOWEST_FIRST.search(question))
     mode = "ranking" if ranking else "table"
     return Comparison(canonical, mode, tuple(latest), lowest, kind, _rate(question))
+
+
+def _span(question: str, docs: tuple[Document, ...], kind: FigureKind) -> tuple[Document, ...]:
+    """The reports of a trend whose figures are of the years asked: a range ("2015年到2020年"),
+    the last few ("这两年"), or all ("历年")."""
+    shift = 1 if kind == "result" else 0  # a result is of the year before its report's
+    if asked := vocab.YEAR_RANGE.search(question):
+        low, high = sorted(int(y) for y in asked.groups())
+        return tuple(d for d in docs if d.year and low <= d.year - shift <= high)
+    if recent := vocab.RECENT_YEARS.search(question):
+        return docs[-vocab.RECENT_COUNT[recent.group(1)] :]
+    return docs
 
 
 def _kind(question: str, canonical: str, year: int | None, pool: Sequence[Document]) -> FigureKind:
@@ -188,7 +201,7 @@ def comparison_answer(
     lines, citations, rows = [], [], []
     for n, (doc, figure) in enumerate(stated, 1):
         mark = f"{n}. " if plan.mode == "ranking" else "- "
-        lines.append(f"{mark}{label(doc)}：{figure.text}[{n}]")
+        lines.append(f"{mark}{_named_as(doc, plan.kind)}：{figure.text}[{n}]")
         citations.append(_citation(n, doc, figure))
         rows.append(figure_row(doc, figure))
     region = plan.documents[0].region or plan.documents[0].title  # a trend's one region
@@ -202,6 +215,14 @@ def comparison_answer(
         tail.append(
             "没有参与排序（没有可比的数字）：" + "、".join(label(d) for d in left_out) + "。"
         )
+    if plan.mode == "trend" and stated:  # the years around the series: a count, not a list
+        years = [d.year or 0 for d, _ in stated]
+        inside = [d for d in silent if min(years) <= (d.year or 0) <= max(years)]
+        if len(inside) < len(silent):
+            tail.append(
+                f"另有{len(silent) - len(inside)}份更早或更晚的报告没有给出这一{what}数字。"
+            )
+        silent = inside
     if silent:
         tail.append(f"没有给出这一{what}数字：" + "、".join(label(d) for d in silent) + "。")
     text = "\n".join([heading, *lines, *tail])
@@ -226,6 +247,14 @@ def _ranked(
 
 def _unit(figure: Figure) -> str:
     return (figure.unit or "").replace("％", "%")  # the full-width sign is the same unit
+
+
+def _named_as(doc: Document, kind: FigureKind) -> str:
+    """A row's report as the answer names it; a result by the year it is of: "全国2024年
+    （2025年报告）"."""
+    if kind == "result" and doc.year:
+        return f"{doc.region or doc.title}{doc.year - 1}年（{doc.year}年报告）"
+    return label(doc)
 
 
 def _is_rate(figure: Figure) -> bool:

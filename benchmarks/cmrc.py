@@ -8,8 +8,8 @@ case, no whitespace or punctuation, as CMRC's evaluation compares; refusals coun
 misses) and the median latency per question.
 
 Removal test: ``--removed N`` (default 100) gold passages of the asked questions, chosen at
-random with a fixed ``--seed``, are left out of a second index (``HOME-removed``; its
-embedding cache is seeded from the first home, so nothing is embedded twice) and every asked
+random with a fixed ``--seed``, are left out of a second index (``HOME-removed``; the user's
+embedding cache serves both homes, so nothing is embedded twice) and every asked
 question whose gold passage was removed is asked again there: those should be refused.
 
 ``--modes`` adds the older per-mode table (BM25 / dense / hybrid recall@1/@5 and answers);
@@ -29,7 +29,6 @@ import argparse
 import dataclasses
 import json
 import random
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -79,33 +78,15 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def copy_cache(source: Path, target: Path) -> None:
-    """Copy an embedding cache with SQLite's backup API (safe even with a WAL beside it)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-
-
-def build(
-    passages: list[dict], home: Path, seed_cache: Path | None = None
-) -> tuple[Settings, object, float, int]:
+def build(passages: list[dict], home: Path) -> tuple[Settings, object, float, int]:
     """Index ``passages`` (one report each) in ``home``; drop report files of other passages.
-
-    ``seed_cache``: an ``embeddings.sqlite`` to copy in first, so that passages embedded
-    for another home are not embedded again (the cache is keyed by model id and text hash).
-    """
+    Passages another home embedded come from the user's embedding cache."""
     base = Settings.from_env()
     settings = dataclasses.replace(base, home=home, chroma_url=None, llm=None)
     started = time.perf_counter()
     embeddings = load_embeddings(settings)
     docs = home / "docs"
     docs.mkdir(parents=True, exist_ok=True)
-    if seed_cache is not None and seed_cache.exists():
-        copy_cache(seed_cache, home / "embeddings.sqlite")
     bodies = {f"{p['passage_id']}.txt": safe(f"{p['title']}\n\n{p['text']}\n") for p in passages}
     for file in docs.glob("*.txt"):
         if file.name not in bodies:
@@ -280,7 +261,7 @@ def main() -> None:
         if removed:
             other = home.with_name(home.name + "-removed")
             kept = [p for p in passages if p["passage_id"] not in removed]
-            built = build(kept, other, seed_cache=home / "embeddings.sqlite")
+            built = build(kept, other)
             removed_build = built[2]
             print(f"asking {len(orphans)} questions whose gold passage was removed", flush=True)
             t0 = time.perf_counter()

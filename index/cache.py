@@ -1,4 +1,6 @@
-"""Content-hash embedding cache: a passage whose text did not change is never re-embedded.
+"""Content-hash embedding cache: a text one of the user's builds embedded is never embedded
+again, in any of their index homes (one cache per user and model, see
+:meth:`index.store.IndexStore.cache_path`).
 
 The cache only saves time, so a corrupt cache file is moved aside and started afresh
 rather than failing the build.
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
 _BATCH = 64
+# How long a write waits for another process's: far more than one batch's insert takes.
+_WAIT_SECONDS = 60.0
 # Vectors read back at once when filling an array: 4096 x 384 floats is a few MB.
 _LOOKUP_CHUNK = 4096
 # Primary result codes of a damaged file (extended codes keep these in their low byte).
@@ -191,8 +195,12 @@ class CachedEmbeddings:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(str(path), check_same_thread=False)
+    # One cache serves every home of the user: builds in other processes write it at the
+    # same time. WAL lets them read while one writes; a writer waits for another's batch
+    # (milliseconds) rather than failing.
+    db = sqlite3.connect(str(path), check_same_thread=False, timeout=_WAIT_SECONDS)
     try:
+        db.execute("PRAGMA journal_mode=WAL")
         db.execute(
             "CREATE TABLE IF NOT EXISTS emb"
             " (model TEXT, hash TEXT, vec BLOB, PRIMARY KEY(model, hash))"

@@ -235,7 +235,12 @@ def _figure(item: str) -> dict | None:
     number = vocab.TARGET_NUMBER.search(item)
     if number is None:
         return _statement(item)
-    indicator = vocab.INDICATOR_VERBS.sub("", item[: number.start()])
+    named_end = number.start()
+    change = vocab.FROM_TO.search(item)
+    if change and change.start() < number.start() < change.end():  # "从2.1%提高到2.3%"
+        named_end = change.start()
+        number = vocab.TARGET_NUMBER.search(item, change.end()) or number
+    indicator = vocab.INDICATOR_VERBS.sub("", item[:named_end])
     indicator = vocab.SCOPE_WORDS.sub("", indicator).strip("，,、 ")
     if not indicator:
         return None

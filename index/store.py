@@ -16,7 +16,9 @@ answers from the Chroma server without copying any vector.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
 import shutil
 import threading
 import time
@@ -83,9 +85,12 @@ class IndexStore:
     def lock_path(self) -> Path:
         return self.home / "build.lock"
 
-    @property
-    def cache_path(self) -> Path:
-        return self.home / "embeddings.sqlite"
+    def cache_path(self, model_id: str) -> Path:
+        """The embedding cache of ``model_id``: the user's, shared by all their homes (a
+        second home indexing the same reports embeds nothing)."""
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", model_id).strip("-")[:60]
+        digest = hashlib.sha256(model_id.encode("utf-8")).hexdigest()[:12]
+        return self.settings.embedding_cache_dir() / f"{slug}-{digest}.sqlite"
 
     def records(self, model_id: str, client=None) -> Records:
         """The index's Chroma records of ``model_id``, through ``client`` (default: the
@@ -230,6 +235,9 @@ class IndexStore:
         :meth:`~index.records.Records.mark_pending`) that none of ``keep`` (the live manifest
         and the one before) names, the collections of other models, and the shards of this
         home that ``keep`` does not use."""
+        # Each home kept its own embedding cache before the user's was shared by all.
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            (self.home / f"embeddings.sqlite{suffix}").unlink(missing_ok=True)
         wanted = {shard_name(d) for m in keep for d in m.documents}
         with chroma_errors(self.settings):
             records.drop_reports(sorted(records.pending_reports() - wanted))

@@ -125,7 +125,9 @@ def _write_reports(
         from index.embeddings import load_embeddings
 
         embeddings = partial(load_embeddings, settings)  # loaded only if the cache misses
-    cached = CachedEmbeddings(embeddings, store.cache_path, model_id, use_cache=not rebuild)
+    cached = CachedEmbeddings(
+        embeddings, store.cache_path(model_id), model_id, use_cache=not rebuild
+    )
     try:
         if progress:
             cached.progress = lambda done, total: progress(done, total, "embedding")

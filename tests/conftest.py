@@ -23,6 +23,8 @@ DATA = Path(__file__).parent / "data"
 def _isolated_home(tmp_path, monkeypatch):
     """Every test gets its own index home; no LLM or Chroma server leaks in from the shell."""
     monkeypatch.setenv("REPORTQA_HOME", str(tmp_path / "home"))
+    # the user's embedding cache is shared by homes: a test's own keeps tests apart
+    monkeypatch.setenv("REPORTQA_EMBEDDING_CACHE", str(tmp_path / "embedding-cache"))
     for name in ("REPORTQA_LLM", "REPORTQA_CHROMA_URL", "REPORTQA_EMBEDDING_MODEL"):
         monkeypatch.delenv(name, raising=False)
 

@@ -115,3 +115,32 @@ def test_results_are_compared_apart_from_targets(tmp_path, settings, fake_embedd
     assert "上年实际" in done.text.splitlines()[0]
     planned = answer("各地今年GDP增长目标", settings=settings, embeddings=fake_embeddings)
     assert [(r.value, r.kind) for r in planned.table] == [(5.5, "target"), (6.0, "target")]
+
+
+NATIONAL = [_doc("全国", year) for year in range(2012, 2026) if year != 2020]
+
+
+@pytest.mark.parametrize(
+    ("question", "years", "kind"),
+    [
+        ("2015年到2018年的经济增长目标", [2015, 2016, 2017, 2018], "target"),
+        # results of 2015–2018 are in the reports of 2016–2019
+        ("2015年至2018年GDP实际增长了多少", [2016, 2017, 2018, 2019], "result"),
+        ("这两年的CPI目标", [2024, 2025], "target"),
+        ("近几年GDP实际增长了多少", [2021, 2022, 2023, 2024, 2025], "result"),
+        ("这些年城镇新增就业目标是多少", [y for y in range(2012, 2026) if y != 2020], "target"),
+    ],
+)
+def test_a_trend_covers_the_years_asked(question, years, kind):
+    plan = comparison(question, NATIONAL)
+    assert plan.mode == "trend" and plan.kind == kind
+    assert [d.year for d in plan.documents] == years
+
+
+def test_a_change_from_one_figure_to_another_is_the_second():
+    from index.figures import target_figures
+    from index.model import Passage
+
+    text = "今年主要预期目标是：赤字率从去年的2.1%提高到2.3%，城镇新增就业1000万人以上。"
+    rows = [(f.indicator, f.value) for f in target_figures([Passage("d", text, "", 1, 0, 40)])]
+    assert rows == [("赤字率", 2.3), ("城镇新增就业", 1000.0)]

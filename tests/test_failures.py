@@ -137,7 +137,9 @@ def test_unwritable_home_is_a_message(reports, settings, fake_embeddings, monkey
 
 
 def test_corrupt_cache_is_set_aside_and_rebuilt(reports, settings, fake_embeddings, caplog):
-    cache = IndexStore(settings).cache_path
+    from index.write import model_id_for
+
+    cache = IndexStore(settings).cache_path(model_id_for(settings, fake_embeddings))
     cache.parent.mkdir(parents=True)
     cache.write_bytes(b"not a database\0" * 512)
 

@@ -11,6 +11,7 @@ __all__ = [
     "AMOUNT_ASKED",
     "ASKED_INDICATORS",
     "EVERY_REGION",
+    "FROM_TO",
     "INDICATORS",
     "INDICATOR_VERBS",
     "IN_STEP",
@@ -22,6 +23,8 @@ __all__ = [
     "QUALIFIER_SAME",
     "RANKING",
     "RATE_ASKED",
+    "RECENT_COUNT",
+    "RECENT_YEARS",
     "REGION_GROUPS",
     "RESPECTIVE_ITEM",
     "RESPECTIVE_JOINED",
@@ -55,6 +58,7 @@ __all__ = [
     "TASK_TAIL",
     "TREND",
     "YEARS_SPANNED",
+    "YEAR_RANGE",
 ]
 
 # ---------------------------------------------------------------- key figures
@@ -217,7 +221,29 @@ LOWEST_FIRST = re.compile(r"最低|最少|最小|最慢|垫底|倒数")
 RATE_ASKED = re.compile(r"增速|增幅|涨幅|增长|涨了|降了|速度|百分")
 AMOUNT_ASKED = re.compile(r"总额|总量|总值|规模|多少亿|多少万亿|多少万人|多少斤|多少吨")
 YEARS_SPANNED = re.compile(
-    r"历年|这几年|近几年|这两年|近两年|去年和今年|(?:19|20)\d{2}年?(?:和|与|、|至|到)(?:19|20)\d{2}年"
+    r"历年|这些年|近年来|多年来|这几年|近几年|这两年|近两年|去年和今年"
+    r"|(?:19|20)\d{2}年?(?:和|与|、|至|到)(?:19|20)\d{2}年"
+)
+# The years a trend asks: a range ("2015年到2020年"), or the last few ("这两年": the last
+# two reports; "这几年"/"近几年": five, the span of one plan period, which people mean by it).
+YEAR_RANGE = re.compile(r"((?:19|20)\d{2})年?(?:至|到|-|—|－)((?:19|20)\d{2})年")
+RECENT_YEARS = re.compile(r"(?:这|近|最近)(两|三|四|五|六|七|八|九|十|几)年")
+RECENT_COUNT = {
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+    "几": 5,
+}
+# An item that gives a change from one figure to another ("赤字率从去年的2.1%提高到2.3%"):
+# its figure is the second.
+FROM_TO = re.compile(
+    r"(?:从|由)[^，；。]*?\d[^，；。]*?(?:提高|增加|下降|降低|调整|上升)?(?:到|至)"
 )
 TREND = re.compile(YEARS_SPANNED.pattern + r"|逐年|每年|历次|怎么变|如何变化|变化|走势|趋势")
 # A target asked in so many words: a question that says 去年 may still ask last year's
