@@ -116,7 +116,7 @@ def _kept(match: re.Match) -> str:
     ("2016年政府工作报告里" -> "2016年报告里，"), which is not the year asked."""
     kept = (match.groupdict().get("keep") or "").replace("的", "")
     year = vocab.YEAR_RE.search(kept)
-    if not year:
+    if not year or len(vocab.YEAR_RE.findall(kept)) > 1:  # "2008年到2015年": the years asked
         return kept
     place = (kept[: year.start()] + kept[year.end() :]).strip(" ，,")
     return f"{place}{year.group(1)}年报告里，"

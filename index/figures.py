@@ -129,16 +129,17 @@ def _respective(item: str) -> list[dict]:
     return [{**r, "qualifier": r["qualifier"] or last} for r in rows]
 
 
-def stated_figure(passages: Sequence[Passage], canonical: str) -> Figure | None:
+def stated_figure(
+    passages: Sequence[Passage], canonical: str, parts: Sequence[str]
+) -> Figure | None:
     """The target for ``canonical`` stated in the plan of the year outside the targets
     paragraph ("城镇新增就业不少于28万人" in a section on jobs), or ``None``: of several, the
-    one whose indicator begins with the canonical words (进出口总额增长 over 跨境电商进出口增长)."""
+    one whose indicator begins with the canonical words (进出口总额增长 over 跨境电商进出口增长).
+    ``parts``: each passage's part of the report (only the ``plan``'s are read)."""
     words = dict(vocab.INDICATORS)[canonical]
     found: list[tuple[int, int, Figure]] = []
-    for passage in passages:
-        if not vocab.PLAN_SECTION.search(passage.section) or vocab.REVIEW_SECTION.search(
-            passage.section
-        ):
+    for passage, part in zip(passages, parts, strict=True):
+        if part != "plan":
             continue
         for clause in vocab.ITEM_SPLIT.finditer(passage.text):
             # "城镇新增就业47万人以上、城镇调查失业率控制在5.5%以内": each part on its own too

@@ -28,7 +28,7 @@ from index.settings import Settings
 FIGURES_SUFFIX = ".figures.json"
 # Raised whenever what the extractors return changes: figures an earlier version kept are
 # read again from their shards (the shards themselves do not change).
-FIGURES_VERSION = 4
+FIGURES_VERSION = 6
 
 
 def extract_figures(doc: Document, passages: Sequence[Passage], parts: Sequence[str]) -> dict:
@@ -39,7 +39,7 @@ def extract_figures(doc: Document, passages: Sequence[Passage], parts: Sequence[
     elsewhere = [
         found
         for name, _ in vocab.INDICATORS
-        if name not in have and (found := stated_figure(passages, name))
+        if name not in have and (found := stated_figure(passages, name, parts))
     ]
     results = result_figures(passages, parts, doc.year)
     return {

@@ -139,13 +139,14 @@ def test_a_target_stated_in_the_plan_is_found_and_the_plainest_wins():
             70,
         ),
     ]
-    trade = stated_figure(passages, "进出口")
+    parts = ["review", "plan"]
+    trade = stated_figure(passages, "进出口", parts)
     assert (trade.text, trade.value, trade.paragraph) == ("进出口总额增长3.5%左右", 3.5, 2)
     assert passages[1].text[trade.start - 16 : trade.end - 16] == trade.text
-    jobs = stated_figure(passages, "城镇新增就业")  # the plan's, not the review's
+    jobs = stated_figure(passages, "城镇新增就业", parts)  # the plan's, not the review's
     assert (jobs.value, jobs.qualifier) == (47.0, "以上")
-    assert stated_figure(passages, "城镇调查失业率").text == "城镇调查失业率控制在5.5%以内"
-    assert stated_figure(passages, "粮食产量") is None
+    assert stated_figure(passages, "城镇调查失业率", parts).text == "城镇调查失业率控制在5.5%以内"
+    assert stated_figure(passages, "粮食产量", parts) is None
 
 
 def test_items_on_the_line_after_the_lead_and_in_a_sentence_joined_by_a_connective():

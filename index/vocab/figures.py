@@ -160,7 +160,7 @@ RESULT_SENTENCE = re.compile(r"[^；;。！？]+")
 RESULT_PIECE = re.compile(r"[^，、,：:]+")
 # Words before an indicator that say where or when, not what ("全年", "全省", "2025年").
 RESULT_LEAD = re.compile(
-    r"^\s*(?:其中|全年|全省|全市|全区|全县|全国|去年|当年|(?:19|20)\d{2}年|实现|完成)*"
+    r"^\s*(?:其中|全年|年末|全省|全市|全区|全县|全国|去年|当年|(?:19|20)\d{2}年|实现|完成)*"
 )
 # A piece that goes on with the figures of the indicator before it ("，增长5.2%", "、达到4211
 # 亿元"); one that opens on another thing ("、支出首次超过7000亿元") does not.
@@ -221,7 +221,7 @@ LOWEST_FIRST = re.compile(r"最低|最少|最小|最慢|垫底|倒数")
 RATE_ASKED = re.compile(r"增速|增幅|涨幅|增长|涨了|降了|速度|百分")
 AMOUNT_ASKED = re.compile(r"总额|总量|总值|规模|多少亿|多少万亿|多少万人|多少斤|多少吨")
 YEARS_SPANNED = re.compile(
-    r"历年|这些年|近年来|多年来|这几年|近几年|这两年|近两年|去年和今年"
+    r"历年|这些年|近年来|多年来|(?:这|近|最近)[两三四五六七八九十几]年|去年和今年"
     r"|(?:19|20)\d{2}年?(?:和|与|、|至|到)(?:19|20)\d{2}年"
 )
 # The years a trend asks: a range ("2015年到2020年"), or the last few ("这两年": the last
