@@ -96,8 +96,15 @@ def _span(question: str, docs: tuple[Document, ...], kind: FigureKind) -> tuple[
     """The reports of a trend whose figures are of the years asked: a range ("2015年到2020年"),
     the last few ("这两年"), or all ("历年")."""
     shift = 1 if kind == "result" else 0  # a result is of the year before its report's
+    low, high = None, None
     if asked := vocab.YEAR_RANGE.search(question):
         low, high = sorted(int(y) for y in asked.groups())
+    elif period := vocab.PLAN_PERIOD.search(question):
+        low = 2001 + 5 * vocab.PLAN_PERIOD_DIGIT[period.group(1)]
+        high = low + 4 if "以来" not in period.group() else 9999
+    elif since := vocab.SINCE_YEAR.search(question):
+        low, high = int(since.group(1)), 9999
+    if low is not None:
         return tuple(d for d in docs if d.year and low <= d.year - shift <= high)
     if recent := vocab.RECENT_YEARS.search(question):
         return docs[-vocab.RECENT_COUNT[recent.group(1)] :]

@@ -19,6 +19,16 @@ from index import Settings, build_index, sample_report
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _session_embedding_cache(tmp_path_factory):
+    """Fixtures built before a test's own settings (session and module ones) keep their
+    vectors in the session's embedding cache, never the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        cache = tmp_path_factory.mktemp("embedding-cache")
+        patch.setenv("REPORTQA_EMBEDDING_CACHE", str(cache))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
     """Every test gets its own index home; no LLM or Chroma server leaks in from the shell."""
@@ -43,11 +53,16 @@ class CountingFakeEmbeddings(Embeddings):
     新增养老床位2000张, far from 高新技术企业), so a bug on the dense side can fail a test.
     """
 
-    model_id = "fake-ngrams-v1"
+    name = "fake-ngrams-v1"
 
     def __init__(self, size: int = 256, calls: list | None = None) -> None:
         self.size = size
         self.calls = [] if calls is None else calls
+
+    @property
+    def model_id(self) -> str:
+        """Names the vectors: another size is another model (the embedding cache keys by it)."""
+        return f"{self.name}-{self.size}"
 
     def _vector(self, text: str) -> list[float]:
         chars = [c for c in text if c.isalnum()]

@@ -129,6 +129,10 @@ NATIONAL = [_doc("全国", year) for year in range(2012, 2026) if year != 2020]
         ("这两年的CPI目标", [2024, 2025], "target"),
         ("近几年GDP实际增长了多少", [2021, 2022, 2023, 2024, 2025], "result"),
         ("这些年城镇新增就业目标是多少", [y for y in range(2012, 2026) if y != 2020], "target"),
+        # a five-year plan's years, the years since one
+        ("十三五期间GDP增长目标都是多少", [2016, 2017, 2018, 2019], "target"),
+        ("十四五时期全国粮食产量实际是多少", [2022, 2023, 2024, 2025], "result"),
+        ("2018年以来的赤字率目标", [2018, 2019, 2021, 2022, 2023, 2024, 2025], "target"),
     ],
 )
 def test_a_trend_covers_the_years_asked(question, years, kind):

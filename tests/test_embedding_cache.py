@@ -31,14 +31,14 @@ def test_another_model_has_its_own_cache(tmp_path, reports, settings, fake_embed
     build_index([reports], settings=settings, embeddings=fake_embeddings)
 
     class OtherModel(CountingFakeEmbeddings):
-        model_id = "fake-ngrams-v2"
+        name = "fake-ngrams-v2"
 
     other_model = OtherModel()
     other = dataclasses.replace(settings, home=tmp_path / "other-home")
     again = build_index([reports], settings=other, embeddings=other_model)
     assert again.embedded > 20 and other_model.embedded > 0
     store = IndexStore(settings)
-    paths = {store.cache_path(m) for m in ("fake-ngrams-v1", "fake-ngrams-v2")}
+    paths = {store.cache_path(m.model_id) for m in (fake_embeddings, other_model)}
     assert len(paths) == 2 and all(p.is_file() for p in paths)
 
 

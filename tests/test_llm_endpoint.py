@@ -142,7 +142,9 @@ def index_settings(tmp_path_factory) -> Settings:
     """An index of the sample report with fake embeddings, built once for this module."""
     home = tmp_path_factory.mktemp("llm-home")
     shutil.copy(sample_report(), home / "taiyuan.txt")
-    settings = dataclasses.replace(Settings(), home=home / "index")
+    settings = dataclasses.replace(
+        Settings.from_env(), home=home / "index", llm=None, chroma_url=None
+    )
     build_index([home / "taiyuan.txt"], settings=settings, embeddings=EMBEDDINGS)
     return settings
 

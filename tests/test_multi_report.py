@@ -21,7 +21,11 @@ def multi(tmp_path_factory):
         shutil.copy(path, folder / path.name)
     shutil.copy(sample_report(), folder / "taiyuan-2025.txt")
     home = tmp_path_factory.mktemp("multi-home")
-    settings = Settings(home=home, cache_dir=Settings.from_env().cache_dir)
+    settings = Settings(
+        home=home,
+        cache_dir=Settings.from_env().cache_dir,
+        embedding_cache=home / "embedding-cache",  # not the user's: a module's own
+    )
     embeddings = CountingFakeEmbeddings(size=64, calls=[])
     report = build_index([folder], settings=settings, embeddings=embeddings)
     assert len(report.added) == 6 and not report.failed

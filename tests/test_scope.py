@@ -328,7 +328,11 @@ def districts(tmp_path_factory):
     for path in files:
         shutil.copy(path, folder / path.name)
     home = tmp_path_factory.mktemp("districts-home")
-    settings = Settings(home=home, cache_dir=Settings.from_env().cache_dir)
+    settings = Settings(
+        home=home,
+        cache_dir=Settings.from_env().cache_dir,
+        embedding_cache=home / "embedding-cache",  # not the user's: a module's own
+    )
     embeddings = CountingFakeEmbeddings(size=64, calls=[])
     report = build_index([folder], settings=settings, embeddings=embeddings)
     assert len(report.added) == len(files) and not report.failed

@@ -17,6 +17,8 @@ __all__ = [
     "IN_STEP",
     "ITEM_SPLIT",
     "LOWEST_FIRST",
+    "PLAN_PERIOD",
+    "PLAN_PERIOD_DIGIT",
     "PROVINCES_ASKED",
     "QUALIFIERS",
     "QUALIFIERS_BEFORE",
@@ -47,6 +49,7 @@ __all__ = [
     "SCOPE_WORDS",
     "SEVERAL_YEARS_VERB",
     "SIDE_BY_SIDE",
+    "SINCE_YEAR",
     "STATEMENT_VERB",
     "STATE_TASK",
     "TARGETS_CUE",
@@ -222,12 +225,18 @@ RATE_ASKED = re.compile(r"增速|增幅|涨幅|增长|涨了|降了|速度|百�
 AMOUNT_ASKED = re.compile(r"总额|总量|总值|规模|多少亿|多少万亿|多少万人|多少斤|多少吨")
 YEARS_SPANNED = re.compile(
     r"历年|这些年|近年来|多年来|(?:这|近|最近)[两三四五六七八九十几]年|去年和今年"
+    r"|十[一二三四五六七八九]五(?:时期|期间|以来)|(?:19|20)\d{2}年?(?:以来|之后|以后)"
     r"|(?:19|20)\d{2}年?(?:和|与|、|至|到)(?:19|20)\d{2}年"
 )
 # The years a trend asks: a range ("2015年到2020年"), or the last few ("这两年": the last
 # two reports; "这几年"/"近几年": five, the span of one plan period, which people mean by it).
 YEAR_RANGE = re.compile(r"((?:19|20)\d{2})年?(?:至|到|-|—|－)((?:19|20)\d{2})年")
 RECENT_YEARS = re.compile(r"(?:这|近|最近)(两|三|四|五|六|七|八|九|十|几)年")
+# A five-year plan's years ("十三五期间": 2016–2020; the Xth plan of 十X五 starts in 2001+5X)
+# and the years since one ("2018年以来").
+PLAN_PERIOD = re.compile(r"十([一二三四五六七八九])五(?:时期|期间|以来)")
+PLAN_PERIOD_DIGIT = dict(zip("一二三四五六七八九", range(1, 10), strict=True))
+SINCE_YEAR = re.compile(r"((?:19|20)\d{2})年?(?:以来|之后|以后)")
 RECENT_COUNT = {
     "两": 2,
     "三": 3,
