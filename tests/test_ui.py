@@ -230,15 +230,19 @@ def test_the_box_is_busy_not_emptied_while_answering():
 
     from ui.app import BUSY, PLACEHOLDER, _release, _take
 
-    asked, box, ask, stop, *others = _take("  今年新增多少养老床位 ")
-    assert asked == "今年新增多少养老床位"
+    asked, box, ask, stop, *others, note = _take("  今年新增多少养老床位 ")
+    assert asked == "今年新增多少养老床位" and note == ""
     assert box["interactive"] is False and box["value"] == "" and box["placeholder"] == BUSY
     assert ask["visible"] is False and stop["visible"] is True
     assert others and all(o["interactive"] is False for o in others)
     box, ask, stop, *others = _release()
     assert box == gr.update(interactive=True, placeholder=PLACEHOLDER)  # no value: kept
     assert ask["visible"] and not stop["visible"] and all(o["interactive"] for o in others)
-    assert _take("   ")[0] == "" and all(u == gr.skip() for u in _take("   ")[1:])
+    assert _take("   ")[0] == "" and all(u == gr.skip() for u in _take("   ")[1:-1])
+    # over the core's limit: not sent, the box untouched, the note says why
+    asked, *updates, note = _take("新增养老床位" * 100)
+    assert asked == "" and all(u == gr.skip() for u in updates)
+    assert "600字" in note and "300字以内" in note
 
 
 def test_a_stopped_reply_stays_shown_but_out_of_the_history():

@@ -468,10 +468,14 @@ def test_dark_theme_is_readable(open_page, tmp_path, size):
     driver = open_page(*size, path="?__theme=dark")
     assert "dark" in driver.find_element("tag name", "body").get_attribute("class")
     _ask(driver, "城镇新增就业目标是多少", "8万人")
+    refused = _ask(driver, "今年要在月球上建几座基地", "没有")  # a refusal reads too
+    assert "rq-refusal" in refused.get_attribute("class")
     _wait(driver, lambda d: _find(d, "#rq-docs td"))
     ratios = driver.execute_script(_CONTRAST, READ)
     kinds = {kind.split()[0] for kind, _ in ratios}
     assert {"rq-text", "rq-passage", "rq-where", "rq-quote"} <= kinds
+    refusal = driver.execute_script(_CONTRAST, "#rq-chat .rq-refusal .rq-text")
+    assert refusal and min(r for _, r in refusal) >= 4.5, refusal
     assert min(r for _, r in ratios) >= 4.5, sorted(ratios, key=lambda kr: kr[1])[:3]
     _shot(driver, tmp_path, f"dark-{size[0]}.png")
 
@@ -672,3 +676,47 @@ def test_a_reports_key_figures_show_as_tables_that_sort_and_download(
     done = _wait(driver, lambda d: list(tmp_path.glob("*.csv")))
     assert done[0].name == "2026年大同市政府工作报告主要预期目标.csv"
     assert '"大同市","2026","城镇新增就业","5"' in done[0].read_text("utf-8-sig")
+
+
+def test_an_empty_send_keeps_the_conversation_and_focus_returns_to_the_box(open_page, gated):
+    from selenium.webdriver.common.keys import Keys
+
+    at, gate = gated
+    gate.set()
+    driver = open_page(at=at)
+    _ask(driver, "第一个问题", "（第一个问题）")
+    box = _find(driver, "#rq-question textarea")[0]
+    # focus is back in the box: the next question is just typed
+    assert driver.switch_to.active_element == box
+    box.send_keys(Keys.ENTER)  # nothing typed: nothing happens
+    box.send_keys("  ", Keys.ENTER)
+    _ask(driver, "第二个问题", "（第二个问题）")  # the page still answers after them
+    questions = [q.text for q in _find(driver, "#rq-chat .rq-question")]
+    assert questions == ["第一个问题", "第二个问题"]  # and the first exchange never went
+
+
+def test_a_long_paste_is_kept_and_told_its_limit(open_page, gated):
+    from selenium.webdriver.common.keys import Keys
+
+    from assistant.question import MAX_CHARS
+
+    at, gate = gated
+    gate.set()
+    driver = open_page(at=at)
+    pasted = "新增养老床位" * 500  # 3,000 characters
+    box = _find(driver, "#rq-question textarea")[0]
+    driver.execute_script(
+        "const box = arguments[0]; box.value = arguments[1];"
+        "box.dispatchEvent(new Event('input', {bubbles: true}));",
+        box,
+        pasted,
+    )
+    box.send_keys(Keys.END, Keys.ENTER)
+    note = _wait(driver, lambda d: _find(d, "#rq-input-note .rq-input-note"))[0]
+    assert f"{MAX_CHARS}字以内" in note.text and "3000字" in note.text
+    assert box.get_attribute("value") == pasted  # kept whole, to shorten
+    assert not _find(driver, "#rq-chat .rq-question")  # and not sent
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("新增养老床位多少张", Keys.ENTER)  # shortened: sent, and the note goes
+    _wait(driver, lambda d: not _find(d, "#rq-input-note .rq-input-note"))
+    _wait(driver, lambda d: _find(d, "#rq-chat .rq-question"))

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 import gradio as gr
 
 from assistant.feedback import record_feedback
-from assistant.question import excerpt
+from assistant.question import QuestionError, clean_question, excerpt
 from assistant.types import Answer, ReportFilter
 from index import ReportQAError, Settings, list_documents
 from index.readers import format_mb, max_file_bytes
 from ui import render, reports
 from ui.builds import DESK
 from ui.figures_view import figures_tab
-from ui.style import CSS, SHOW_LAST_QUESTION, head, theme
+from ui.style import CSS, FOCUS_BOX, SHOW_LAST_QUESTION, head, theme
 from ui.uploads import ALLOWED_SUFFIXES, add_reports, edit_report, remove_report
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,8 @@ def _make_respond(core: _Core):
         """
         question = (question or "").strip()
         state = state or _new_state()
-        if not question:
+        if not question:  # nothing was sent: the conversation stays as it is on screen
+            yield gr.skip(), gr.skip(), gr.skip()
             return
         yield _chat(state, question, render.streaming_html("")), state, gr.skip()
         for reply, final, answer in _replies(core, question, state["pairs"], _within(region, year)):
@@ -198,9 +199,15 @@ def _take(question: str):
     erased, and Enter cannot send a second question into the running one.
     """
     question = (question or "").strip()
+    unsent = ("", *(gr.skip(),) * (1 + len(_busy(True))))
     if not question:
-        return "", *(gr.skip(),) * (1 + len(_busy(True)))
-    return question, gr.update(value="", interactive=False, placeholder=BUSY), *_busy(True)
+        return *unsent, ""
+    try:
+        clean_question(question)  # the core's own limit: one limit, the page's and the API's
+    except QuestionError as exc:  # the text stays in the box, to shorten, and is told why
+        return *unsent, render.input_note_html(exc.message_zh)
+    sent = gr.update(value="", interactive=False, placeholder=BUSY)
+    return question, sent, *_busy(True), ""
 
 
 def _busy(busy: bool) -> tuple:
@@ -464,12 +471,12 @@ def _chat_column(core: _Core, demo, state, saved) -> tuple[gr.Dropdown, gr.Dropd
             elem_id="rq-question",
             scale=5,
             max_lines=4,
-            max_length=500,
         )
         ask_btn = gr.Button("提问", variant="primary", elem_id="rq-ask", scale=1, min_width=72)
         stop_btn = gr.Button(
             "停止", variant="stop", elem_id="rq-stop", scale=1, min_width=72, visible=False
         )
+    note = gr.HTML("", elem_id="rq-input-note")
     with gr.Row(elem_id="rq-scope"):
         gr.HTML('<span class="rq-scope-label">查找范围：</span>', elem_id="rq-scope-label")
         scope_region = _choice([ANY_REGION], "rq-scope-region", 120, scale=0)
@@ -485,7 +492,9 @@ def _chat_column(core: _Core, demo, state, saved) -> tuple[gr.Dropdown, gr.Dropd
     answering = []
     triggers = [(box.submit, box), (ask_btn.click, box)] + [(b.click, b) for b in buttons]
     for trigger, source in triggers:
-        event = trigger(_take, inputs=source, outputs=[asked, *controls], queue=False, **private)
+        event = trigger(
+            _take, inputs=source, outputs=[asked, *controls, note], queue=False, **private
+        )
         event = event.then(
             respond,
             inputs=[asked, state, scope_region, scope_year],
@@ -494,7 +503,7 @@ def _chat_column(core: _Core, demo, state, saved) -> tuple[gr.Dropdown, gr.Dropd
             **private,
         )
         answering.append(event)
-        event.then(_release, outputs=controls, **private)
+        event.then(_release, outputs=controls, **private).then(None, js=FOCUS_BOX, **private)
     stop_btn.click(
         _stopped,
         inputs=[asked, state],

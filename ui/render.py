@@ -292,6 +292,11 @@ def loading_html(message: str) -> str:
     return f'<div class="rq-loading" role="status">{esc(message)}</div>'
 
 
+def input_note_html(message: str) -> str:
+    """A note under the question box: why what is in it was not sent."""
+    return f'<div class="rq-input-note" role="alert">{esc(message)}</div>'
+
+
 def error_html(message: str) -> str:
     """A failure the user should read (a :class:`ReportQAError`'s ``message_zh``)."""
     return (

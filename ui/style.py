@@ -55,6 +55,9 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
 .rq-refusal { background: #f3f4f6; border: 1px dashed #9ca3af; border-radius: 8px;
   padding: 8px 10px; color: #374151; }
 .rq-refusal .rq-card { background: #fff; color: #1f2937; }
+/* A refusal on the dark theme: a dark box, so the theme's light text reads on it. */
+.dark .rq-refusal { background: #1f2937; border-color: #6b7280; color: #e5e7eb; }
+.dark .rq-refusal .rq-card { background: #111827; color: #e5e7eb; }
 .rq-near-miss { border-color: #d97706; }
 .rq-near-miss .rq-label { background: #d97706; }
 .rq-related .rq-card { border-left-color: #9ca3af; }
@@ -62,6 +65,7 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
 /* A comparison's table: its own scroller on a phone, headers that sort it. */
 .rq-table-wrap { overflow-x: auto; margin: 6px 0; }
 .rq-figures-heading { font-weight: 600; margin-top: 10px; }
+.rq-input-note { color: var(--error-text-color, #b91c1c); font-size: 0.9em; margin: 2px 4px; }
 .rq-table { border-collapse: collapse; font-size: 0.9em; width: 100%; }
 .rq-table th, .rq-table td { border: 1px solid var(--border-color-primary); padding: 3px 6px;
   text-align: left; vertical-align: top; }
@@ -139,6 +143,8 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
 }
 """
 
+# After an answer the question box has the focus again: the next question is just typed.
+FOCUS_BOX = "() => { document.querySelector('#rq-question textarea')?.focus(); }"
 # The chat keeps the newest question at the top of its view while the answer streams in
 # below it, so the answer text is read first and the cards follow (Gradio's own autoscroll
 # follows the bottom, which hides the answer behind long citation cards).
