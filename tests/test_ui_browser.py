@@ -720,3 +720,24 @@ def test_a_long_paste_is_kept_and_told_its_limit(open_page, gated):
     box.send_keys("新增养老床位多少张", Keys.ENTER)  # shortened: sent, and the note goes
     _wait(driver, lambda d: not _find(d, "#rq-input-note .rq-input-note"))
     _wait(driver, lambda d: _find(d, "#rq-chat .rq-question"))
+
+
+def test_esc_stops_and_up_recalls_the_last_question(open_page, gated):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    at, gate = gated
+    gate.clear()
+    driver = open_page(at=at)
+    box = _find(driver, "#rq-question textarea")[0]
+    box.send_keys("第一个问题", Keys.ENTER)
+    _wait(driver, lambda d: _find(d, "#rq-chat .rq-streaming"))
+    ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+    _wait(driver, lambda d: _find(d, "#rq-chat .rq-stopped"))
+    _wait(driver, lambda d: box.is_enabled())
+    gate.set()
+    box.click()
+    box.send_keys(Keys.ARROW_UP)
+    assert box.get_attribute("value") == "第一个问题"
+    box.send_keys(Keys.ENTER)  # sent again as it was
+    _wait(driver, lambda d: "（第一个问题）" in d.find_element("css selector", "#rq-chat").text)

@@ -263,6 +263,25 @@ _ANSWER_TOOLS = """document.addEventListener('click', (e) => {
 });"""
 
 
+# Keys of a chat app: Esc stops the answer coming in; ↑ in the empty box brings back the
+# last question, to edit and send again.
+_KEYS = """document.addEventListener('keydown', (e) => {
+  const box = document.querySelector('#rq-question textarea');
+  if (e.key === 'Escape') {
+    const stop = document.querySelector('#rq-stop');
+    if (stop && stop.offsetParent) { e.preventDefault(); stop.click(); }
+    return;
+  }
+  if (e.key === 'ArrowUp' && box && e.target === box && !box.value) {
+    const all = document.querySelectorAll('#rq-chat .rq-question');
+    if (!all.length) return;
+    e.preventDefault();
+    box.value = all[all.length - 1].textContent;
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+});"""
+
+
 def head(accept: str) -> str:
     """Extra ``<head>`` markup.
 
@@ -271,7 +290,7 @@ def head(accept: str) -> str:
     because Gradio rejects other types with an English message; the upload handler checks
     types itself and answers in Chinese. Files over the size limit are stopped before they
     are sent, with a Chinese message. Answers' ``[n]`` links and copy buttons work
-    through one listener on the document.
+    through one listener on the document; Esc and ↑ through another.
     """
     return (
         "<style>@media (max-width: 640px) { .gradio-container .main.app "
@@ -280,7 +299,7 @@ def head(accept: str) -> str:
         "'#rq-upload input[type=file]').forEach((i) => { if (i.accept !== "
         f"'{accept}') i.accept = '{accept}'; }}); new MutationObserver(set).observe("
         "document.documentElement, { childList: true, subtree: true }); "
-        f"{_TOO_BIG} {_ANSWER_TOOLS} }})();</script>"
+        f"{_TOO_BIG} {_ANSWER_TOOLS} {_KEYS} }})();</script>"
     )
 
 
