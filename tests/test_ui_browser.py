@@ -741,3 +741,44 @@ def test_esc_stops_and_up_recalls_the_last_question(open_page, gated):
     assert box.get_attribute("value") == "第一个问题"
     box.send_keys(Keys.ENTER)  # sent again as it was
     _wait(driver, lambda d: "（第一个问题）" in d.find_element("css selector", "#rq-chat").text)
+
+
+@pytest.fixture(scope="module")
+def forty_url(sample_settings, tmp_path_factory):
+    """The real app over forty small reports (fake embeddings: the list is what is tried)."""
+    from index import build_index
+    from tests.conftest import CountingFakeEmbeddings
+    from ui import create_app, serve
+
+    root = tmp_path_factory.mktemp("forty")
+    for n in range(40):
+        (root / f"r{n:02d}.txt").write_text(
+            f"{1990 + n}年示例市政府工作报告\n\n今年新建公园{n + 1}个。\n", "utf-8"
+        )
+    settings = dataclasses.replace(sample_settings, home=root / "home")
+    fake = CountingFakeEmbeddings()
+    build_index([root], settings=settings, embeddings=fake)
+    app = serve(create_app(settings, embeddings=fake), port=_free_port(), block=False)
+    yield app.local_url
+    app.close()
+
+
+# The rows of the list that cannot be brought into view, or are then not what is at their
+# centre (past a box that does not scroll, or under the section below: both happened). One
+# script, so the list cannot be redrawn between rows.
+_UNREACHABLE = """return [...document.querySelectorAll('#rq-docs tbody tr')].filter((row) => {
+  row.scrollIntoView({block: 'center'}); const r = row.getBoundingClientRect();
+  const x = r.left + r.width / 2, y = r.top + r.height / 2;
+  if (y < 0 || y > window.innerHeight || x < 0 || x > window.innerWidth) return true;
+  const hit = document.elementFromPoint(x, y); return !hit || hit.closest('tr') !== row;
+}).map((row) => row.textContent);"""
+
+
+@SIZES
+def test_every_report_of_forty_is_reachable_in_the_list(open_page, forty_url, size, tmp_path):
+    driver = open_page(*size, at=forty_url)
+    _tab(driver, "reports")
+    _wait(driver, lambda d: "共 40 份报告" in _docs(d))
+    assert len(_find(driver, "#rq-docs tbody tr")) == 40
+    assert driver.execute_script(_UNREACHABLE) == []
+    _shot(driver, tmp_path, f"reports-40-{size[0]}.png")

@@ -339,9 +339,9 @@ def documents_html(documents: Sequence, total: int | None = None) -> str:
         return f'<div class="rq-docs"><div class="rq-count">{count}</div>没有符合条件的报告。</div>'
     head = "<tr><th>标题</th><th>年份</th><th>地区</th><th>段落</th></tr>"
     return (
-        f'<div class="rq-docs"><div class="rq-count">{count}</div>'
+        f'<div class="rq-docs"><div class="rq-count">{count}</div><div class="rq-docs-scroll">'
         f'<table class="rq-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
-        f"{hint}</div>"
+        f"</div>{hint}</div>"
     )
 
 

@@ -109,7 +109,9 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
   padding: 4px 6px; text-align: left; vertical-align: top; word-break: break-word; }
 .rq-table th { color: var(--rq-subdued); font-weight: 600; white-space: nowrap; }
 .rq-table td.rq-year { white-space: nowrap; }
-#rq-docs { max-height: 60vh; overflow-y: auto; }
+/* The list scrolls inside its own box (Gradio keeps an HTML block's overflow visible: a long
+   list ran under the sections below it). */
+.rq-docs-scroll { max-height: 55vh; overflow-y: auto; }
 #rq-filters { gap: 6px; flex-wrap: wrap; }
 #rq-filters > * { flex: 1 1 110px !important; }
 #rq-filters > #rq-search { flex: 2 1 160px !important; }
@@ -138,7 +140,7 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
     overflow: visible !important; }
   #rq-chat .scroll-down-button-container { display: none !important; }
   .rq-passage { max-height: none; overflow: visible; }
-  #rq-docs { max-height: none; overflow: visible; }
+  .rq-docs-scroll { max-height: none; overflow: visible; }
   .rq-card { padding: 6px 8px; }
 }
 """
