@@ -214,7 +214,20 @@ def test_laptop_answer_with_highlighted_citation(open_page, tmp_path):
     assert _no_horizontal_scroll(driver)
     ratios = driver.execute_script(_CONTRAST, READ)  # the light theme is readable too
     assert min(r for _, r in ratios) >= 4.5, sorted(ratios, key=lambda kr: kr[1])[:3]
-    _find(driver, "#rq-clear")[0].click()
+
+    # 清空对话 asks first: cancelled, the conversation stays; confirmed, it goes
+    def asking(d) -> bool:
+        found = _find(d, "#rq-clear-yes")
+        return bool(found) and found[0].is_displayed()
+
+    _click(driver, "#rq-clear")
+    _wait(driver, asking)
+    assert "清空整个对话" in _find(driver, "#rq-clear-confirm")[0].text
+    _click(driver, "#rq-clear-no")
+    _wait(driver, lambda d: not asking(d))
+    assert _find(driver, "#rq-chat .rq-msg")
+    _click(driver, "#rq-clear")
+    _click(driver, "#rq-clear-yes")
     _wait(driver, lambda d: not _find(d, "#rq-chat .rq-msg"))
 
 

@@ -485,6 +485,10 @@ def _chat_column(core: _Core, demo, state, saved) -> tuple[gr.Dropdown, gr.Dropd
         gr.HTML('<span class="rq-examples-label">示例问题：</span>', elem_id="rq-examples-label")
         buttons = [gr.Button(q, size="sm", elem_classes="rq-example") for q in EXAMPLES]
         clear = gr.Button("清空对话", size="sm", variant="secondary", elem_id="rq-clear")
+    with gr.Row(visible=False, elem_id="rq-clear-confirm") as confirming:
+        gr.HTML('<span class="rq-confirm">清空整个对话？清空后不能恢复。</span>')
+        clear_yes = gr.Button("确认清空", variant="stop", size="sm", elem_id="rq-clear-yes")
+        clear_no = gr.Button("取消", size="sm", elem_id="rq-clear-no")
     asked = gr.State("")
     respond = _make_respond(core)
     private = dict(api_visibility="private")
@@ -515,7 +519,14 @@ def _chat_column(core: _Core, demo, state, saved) -> tuple[gr.Dropdown, gr.Dropd
     chat.change(None, js=SHOW_LAST_QUESTION, **private)
     chat.like(_make_feedback(core), inputs=[state], **private)
     cleared = (lambda: ([], _new_state(), _new_state()), [chat, state, saved])
-    clear.click(cleared[0], outputs=cleared[1], **private)
+    # 清空对话 asks first: a whole conversation is gone with one click otherwise.
+    clear.click(lambda: gr.update(visible=True), outputs=confirming, queue=False, **private)
+    clear_no.click(lambda: gr.update(visible=False), outputs=confirming, queue=False, **private)
+    clear_yes.click(
+        lambda: ([], _new_state(), _new_state(), gr.update(visible=False)),
+        outputs=[*cleared[1], confirming],
+        **private,
+    )
     chat.clear(cleared[0], outputs=cleared[1], **private)
 
     def restore(kept):
