@@ -795,3 +795,18 @@ def test_every_report_of_forty_is_reachable_in_the_list(open_page, forty_url, si
     assert len(_find(driver, "#rq-docs tbody tr")) == 40
     assert driver.execute_script(_UNREACHABLE) == []
     _shot(driver, tmp_path, f"reports-40-{size[0]}.png")
+
+
+_BUTTONS = """return [...document.querySelectorAll('#rq-chat button')]
+  .filter((b) => b.offsetParent).map((b) => { const r = b.getBoundingClientRect();
+    return [b.getAttribute('aria-label') || b.title || b.className, r.width, r.height]; });"""
+
+
+def test_feedback_buttons_are_tap_targets_and_only_the_asking_clear_is_shown(open_page):
+    driver = open_page(390, 844)
+    _ask(driver, "今年新增多少养老床位", "2000")
+    shown = driver.execute_script(_BUTTONS)
+    votes = [(w, h) for label, w, h in shown if label in ("赞", "踩")]
+    assert len(votes) == 2 and all(w >= 44 and h >= 44 for w, h in votes), shown
+    assert not [s for s in shown if s[0] == "清空对话"]  # the chat's own icon: it did not ask
+    assert _find(driver, "#rq-clear")[0].is_displayed()

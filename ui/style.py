@@ -65,6 +65,10 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
 /* A comparison's table: its own scroller on a phone, headers that sort it. */
 .rq-table-wrap { overflow-x: auto; margin: 6px 0; }
 .rq-figures-heading { font-weight: 600; margin-top: 10px; }
+/* 👍/👎 are tapped on phones: 44 px targets. The chat's own clear icon would empty the
+   conversation without asking; 清空对话 under the box asks first. */
+#rq-chat .message-buttons .icon-button { min-width: 44px; min-height: 44px; }
+#rq-chat .top-panel .icon-button { display: none; }
 .rq-input-note { color: var(--error-text-color, #b91c1c); font-size: 0.9em; margin: 2px 4px; }
 .rq-table { border-collapse: collapse; font-size: 0.9em; width: 100%; }
 .rq-table th, .rq-table td { border: 1px solid var(--border-color-primary); padding: 3px 6px;
