@@ -21,7 +21,7 @@ from assistant.regions import held_regions, level, locate, region_key
 from assistant.scope import latest_per_region
 from assistant.types import Answer, Citation
 from index import vocab
-from index.figures import Figure, FigureKind
+from index.figures import Figure, FigureKind, year_of
 from index.keyfigures import report_figures
 from index.model import Document
 from index.settings import Settings
@@ -81,9 +81,7 @@ def comparison(question: str, documents: Sequence[Document]) -> Comparison | Non
     else:
         return None
     kind = _kind(question, canonical, year, pool)
-    # A year's result is in the next year's report.
-    plan_year = None if year is None else year + (kind == "result")
-    chosen = [d for d in pool if plan_year is None or d.year == plan_year]
+    chosen = [d for d in pool if year is None or year_of(d.year, kind) == year]
     latest = sorted(latest_per_region(chosen), key=_place_order)
     if len(latest) < 2:
         return None
@@ -95,7 +93,6 @@ def comparison(question: str, documents: Sequence[Document]) -> Comparison | Non
 def _span(question: str, docs: tuple[Document, ...], kind: FigureKind) -> tuple[Document, ...]:
     """The reports of a trend whose figures are of the years asked: a range ("2015年到2020年"),
     the last few ("这两年"), or all ("历年")."""
-    shift = 1 if kind == "result" else 0  # a result is of the year before its report's
     low, high = None, None
     if asked := vocab.YEAR_RANGE.search(question):
         low, high = sorted(int(y) for y in asked.groups())
@@ -105,7 +102,7 @@ def _span(question: str, docs: tuple[Document, ...], kind: FigureKind) -> tuple[
     elif since := vocab.SINCE_YEAR.search(question):
         low, high = int(since.group(1)), 9999
     if low is not None:
-        return tuple(d for d in docs if d.year and low <= d.year - shift <= high)
+        return tuple(d for d in docs if d.year and low <= year_of(d.year, kind) <= high)
     if recent := vocab.RECENT_YEARS.search(question):
         return docs[-vocab.RECENT_COUNT[recent.group(1)] :]
     return docs
@@ -260,7 +257,7 @@ def _named_as(doc: Document, kind: FigureKind) -> str:
     """A row's report as the answer names it; a result by the year it is of: "全国2024年
     （2025年报告）"."""
     if kind == "result" and doc.year:
-        return f"{doc.region or doc.title}{doc.year - 1}年（{doc.year}年报告）"
+        return f"{doc.region or doc.title}{year_of(doc.year, kind)}年（{doc.year}年报告）"
     return label(doc)
 
 

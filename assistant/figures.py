@@ -8,7 +8,7 @@ from dataclasses import asdict
 from assistant.types import FigureRow, ReportFilter
 from assistant.within import admitted
 from index.errors import IndexMissingError
-from index.figures import Figure
+from index.figures import Figure, FigureKind, year_of
 from index.keyfigures import report_figures
 from index.model import Document
 from index.settings import Settings
@@ -38,11 +38,12 @@ def key_figures(
     within: ReportFilter | None = None,
     *,
     doc_id: str | None = None,
+    kind: FigureKind | None = None,
     settings: Settings | None = None,
 ) -> list[FigureRow]:
-    """The key figures (targets and results) of the indexed reports ``within`` admits (all
-    without a filter; only the report ``doc_id`` with one), by region, then year, then the
-    report's order.
+    """The key figures (targets and results, or only ``kind``) of the indexed reports
+    ``within`` admits (all without a filter; only the report ``doc_id`` with one), by region,
+    then year, then the report's order.
 
     Raises:
         IndexMissingError: There is no index yet.
@@ -55,7 +56,10 @@ def key_figures(
         raise IndexMissingError("there is no index yet", "还没有建立索引。")
     chosen = [d for d in admitted(documents, within) if doc_id in (None, d.doc_id)]
     rows = [
-        figure_row(doc, f) for doc, figures in report_figures(settings, chosen) for f in figures
+        figure_row(doc, f)
+        for doc, figures in report_figures(settings, chosen)
+        for f in figures
+        if kind in (None, f.kind)
     ]
     return sorted(rows, key=lambda r: (r.region, r.year or 0))
 
@@ -64,7 +68,5 @@ def figure_row(doc: Document, figure: Figure) -> FigureRow:
     """The row of ``figure``, a key figure of the report ``doc``: the figure's fields but
     its passage, with the report's."""
     fields = {k: v for k, v in asdict(figure).items() if k != "passage"}
-    year = doc.year
-    if year is not None and figure.kind == "result":  # the year the report reviews
-        year -= 1
+    year = year_of(doc.year, figure.kind)
     return FigureRow(report=doc.title, doc_id=doc.doc_id, region=doc.region, year=year, **fields)

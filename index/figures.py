@@ -59,6 +59,14 @@ class Figure:
     passage: str = ""
 
 
+def year_of(report_year: int | None, kind: FigureKind) -> int | None:
+    """The year a report's figure is of: the report's own for a target, the year it reviews
+    for a result."""
+    if report_year is None or kind == "target":
+        return report_year
+    return report_year - 1
+
+
 def target_figures(passages: Sequence[Passage]) -> list[Figure]:
     """The items of the targets paragraph among a report's ``passages`` (in report order);
     empty when the report states none."""

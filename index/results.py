@@ -9,7 +9,9 @@ review states is its result; an indicator it states no figure for has no row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from index import vocab
 from index.figures import Figure
@@ -60,11 +62,23 @@ def _year_reviewed(
             yield passage
 
 
+@dataclass
+class _Run:
+    """An indicator that opens a piece of a sentence, and the figures said of it with the
+    words before each ("国内生产总值" with 134.9万亿元 after "达到", 5% after "增长")."""
+
+    row: tuple
+    name: str
+    begin: int
+    numbers: list[tuple[re.Match, str]] = field(default_factory=list)
+
+
 def _sentence_results(passage: Passage, at: int, sentence: str) -> Iterable[Figure]:
     """The results one sentence states. An indicator opens a piece ("、" and "，" end one);
     the figures of the pieces after it that open on their figure are its too ("国内生产总值
     超过126万亿元，增长5.2%"), past a remark without one ("…、稳居全国前十强、增长4.8%")."""
-    runs: list[tuple[tuple, int, list]] = []
+    runs: list[_Run] = []
+    current: _Run | None = None
     for piece in vocab.RESULT_PIECE.finditer(sentence):
         lead = vocab.RESULT_LEAD.match(piece.group())
         begin = piece.start() + (lead.end() if lead else 0)
@@ -74,34 +88,33 @@ def _sentence_results(passage: Passage, at: int, sentence: str) -> Iterable[Figu
         )
         if named is not None:
             row, name = named
-            runs.append(((row, name.group()), begin, []))
+            current = _Run(row, name.group(), begin)
+            runs.append(current)
             after = name.end()
-        elif runs and runs[-1][2] is not None:
-            after = piece.start()
+        elif current is None or not vocab.RESULT_NUMBER.search(
+            sentence, piece.start(), piece.end()
+        ):
+            continue  # no indicator yet, or a remark without a figure ("、稳居全国前十强")
+        elif not vocab.RESULT_GOES_ON.match(sentence, piece.start()):
+            current = None  # another thing's figure ("、支出首次超过7000亿元"): the run ends
+            continue
         else:
-            continue
-        if named is None and not vocab.RESULT_NUMBER.search(sentence, after, piece.end()):
-            continue  # a remark without a figure ("、稳居全国前十强") between its figures
-        if named is None and not vocab.RESULT_GOES_ON.match(sentence, after):
-            runs.append(((None, ""), piece.start(), None))  # another thing's: the run ends
-            continue
-        numbers = vocab.RESULT_NUMBER.finditer(sentence, after, piece.end())
-        for number in numbers:
-            runs[-1][2].append((number, sentence[after : number.start()].strip("、， ")))
+            after = piece.start()
+        for number in vocab.RESULT_NUMBER.finditer(sentence, after, piece.end()):
+            current.numbers.append((number, sentence[after : number.start()].strip("、， ")))
             after = number.end()
-    for (row, indicator), begin, numbers in runs:
-        if row is not None:
-            yield from _run_results(passage, at, sentence, row, indicator, begin, numbers)
+    for run in runs:
+        yield from _run_results(passage, at, sentence, run)
 
 
-def _run_results(passage, at, sentence, row, indicator, begin, numbers) -> Iterable[Figure]:
+def _run_results(passage: Passage, at: int, sentence: str, run: _Run) -> Iterable[Figure]:
     """An indicator's results from its figures in one sentence: of several amounts the last
     ("突破4000亿元、达到4211亿元": a milestone passed, then the figure), the first rate that
     is its growth (or its level, for a rate such as 失业率)."""
-    _, growth, amount = row
+    _, growth, amount = run.row
     amounts: list | None = []
     rates = []
-    for number, verb in numbers:
+    for number, verb in run.numbers:
         if vocab.SEVERAL_YEARS_VERB.search(verb):  # "年均增长6%", "累计完成3.7万亿元"
             continue
         grew = vocab.RESULT_GROWTH.search(verb)
@@ -115,10 +128,10 @@ def _run_results(passage, at, sentence, row, indicator, begin, numbers) -> Itera
     picked = []
     if amount and amounts:
         number, qualifier = amounts[-1]
-        picked.append((amount, indicator, number, qualifier))
+        picked.append((amount, run.name, number, qualifier))
     if growth and rates:
         number, grew = rates[0]
-        picked.append((growth, indicator + grew, number, ""))
+        picked.append((growth, run.name + grew, number, ""))
     for canonical, name_said, number, qualifier in picked:
         value = float(number.group("value"))
         fell = canonical == growth and vocab.RESULT_FALL.search(name_said)
@@ -130,9 +143,9 @@ def _run_results(passage, at, sentence, row, indicator, begin, numbers) -> Itera
             unit=number.group("unit"),
             qualifier=qualifier,
             kind="result",
-            text=sentence[begin : number.end()],
+            text=sentence[run.begin : number.end()],
             paragraph=passage.paragraph,
-            start=passage.start + at + begin,
+            start=passage.start + at + run.begin,
             end=passage.start + at + number.end(),
             section=passage.section,
             passage=passage.text,

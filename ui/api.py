@@ -163,8 +163,7 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
         paragraph, offsets. `region` and `year` choose reports as in `/api/ask`; `kind`
         keeps one kind."""
         within = ReportFilter(region or "", year) if region or year else None
-        rows = key_figures(within, settings=core.settings)
-        return [row.to_json() for row in rows if kind in (None, row.kind)]
+        return [row.to_json() for row in key_figures(within, kind=kind, settings=core.settings)]
 
     @app.delete(
         "/api/reports/{doc_id}",

@@ -304,7 +304,7 @@ def figures(
     from assistant.figures import COLUMNS, key_figures
 
     within = ReportFilter(region or "", year) if region or year else None
-    rows = [r for r in key_figures(within) if kind in (None, r.kind)]
+    rows = key_figures(within, kind=kind)
     if as_json:
         _print_json([r.to_json() for r in rows])
     elif as_csv:

@@ -13,9 +13,7 @@ from ui import render, reports
 def figures_tab(core) -> None:
     """The tab, its report picker (filled each time it is opened) and its tables."""
     with gr.Tab("关键指标", elem_id="rq-tab-figures") as tab:
-        pick = gr.Dropdown(
-            [], value=None, label="选择报告", elem_id="rq-figures-pick", allow_custom_value=False
-        )
+        pick = gr.Dropdown([], value=None, label="选择报告", elem_id="rq-figures-pick")
         view = gr.HTML(
             '<div class="rq-note">选择一份报告，查看它的主要预期目标和上年主要指标。</div>',
             elem_id="rq-figures",
