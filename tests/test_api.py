@@ -97,7 +97,7 @@ def test_bad_requests_get_422_with_a_chinese_message(served, body):
 def test_plain_api_keeps_no_gradio_session(served):
     from gradio_client import Client
 
-    from ui.app import SESSIONS_KEPT
+    from ui.server import SESSIONS_KEPT
 
     server, _, http = served
     # Mounted, not launched: the page still keeps only the last SESSIONS_KEPT sessions.

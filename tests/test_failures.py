@@ -214,16 +214,18 @@ def test_cli_wait_says_it_is_waiting(reports, settings, monkeypatch, capsys):
 
 def test_server_logs_a_refused_question_as_one_info_line(settings, caplog):
     from index import QuestionError
-    from ui.app import _Core, _make_respond, _new_state
+    from ui.chat import make_respond
+    from ui.conversation import new_state
+    from ui.core import Core
 
     def refuse(*args, **kwargs):
         raise QuestionError("question too long", "问题太长了，请精简到500字以内。")
 
-    respond = _make_respond(_Core(settings, refuse, refuse))
-    with caplog.at_level(logging.INFO, logger="ui.app"):
-        *_, (chat, _, _) = respond("长" * 100_000, _new_state())
+    respond = make_respond(Core(settings, refuse, refuse))
+    with caplog.at_level(logging.INFO, logger="ui.chat"):
+        *_, (chat, _, _) = respond("长" * 100_000, new_state())
     assert "问题太长了" in chat[-1]["content"]
-    (record,) = [r for r in caplog.records if r.name == "ui.app"]
+    (record,) = [r for r in caplog.records if r.name == "ui.chat"]
     assert record.levelno == logging.INFO and record.exc_info is None
     assert "question too long" in record.getMessage()
     assert len(record.getMessage()) < 300  # a short prefix of the question, not all of it

@@ -69,22 +69,23 @@ def test_the_list_shows_the_count_and_marks_an_unknown_region():
 
 @pytest.fixture
 def core(settings, fake_embeddings, tmp_path):
-    from ui.app import _Core
+    from ui.core import Core
 
     folder = tmp_path / "reports"
     folder.mkdir()
     (folder / "2025年示例市政府工作报告.txt").write_text(REPORT, encoding="utf-8")
     (folder / "notes.txt").write_text("一些笔记，没有地区。\n\n修路10公里。", encoding="utf-8")
     build_index([folder], settings=settings, embeddings=fake_embeddings)
-    return _Core(settings, None, None, fake_embeddings)
+    return Core(settings, None, None, fake_embeddings)
 
 
 def refresh(core, **view):
-    from ui.app import ANY_REGION, ANY_YEAR, _make_refresh
+    from ui.chat import ANY_REGION, ANY_YEAR
+    from ui.panel import make_refresh
 
     args = dict(region="全部地区", year="全部年份", pick=None, query="", sort=None)
     args.update(scope_region=ANY_REGION, scope_year=ANY_YEAR)
-    return _make_refresh(core)(**{**args, **view})
+    return make_refresh(core)(**{**args, **view})
 
 
 def test_refresh_filters_the_list_and_offers_what_is_held(core):
@@ -106,24 +107,24 @@ def test_refresh_filters_the_list_and_offers_what_is_held(core):
 
 
 def test_edit_then_delete_from_the_panel(core, settings):
-    from ui.app import _make_confirm, _make_delete, _make_fill, _make_save
+    from ui.panel import make_confirm, make_delete, make_fill, make_save
 
     notes = next(d for d in list_documents(settings) if d.title == "notes")
-    title, year, region, *_ = _make_fill(core)(notes.doc_id)
+    title, year, region, *_ = make_fill(core)(notes.doc_id)
     assert (title, year, region) == ("notes", "", "")
-    said = _make_save(core)(notes.doc_id, "会议笔记", "2025", "示例县")
+    said = make_save(core)(notes.doc_id, "会议笔记", "2025", "示例县")
     assert "已保存并重新索引：会议笔记 · 2025 · 示例县" in said
     meta = json.loads((settings.home.parent / "reports" / "notes.txt.meta.json").read_text())
     assert meta == {"title": "会议笔记", "year": 2025, "region": "示例县"}
     assert "示例县" in refresh(core)[0]
-    assert "年份应为" in _make_save(core)(notes.doc_id, "会议笔记", "今年", "")
-    row, question, _ = _make_confirm(core)(notes.doc_id)
+    assert "年份应为" in make_save(core)(notes.doc_id, "会议笔记", "今年", "")
+    row, question, _ = make_confirm(core)(notes.doc_id)
     assert row["visible"] is True and "确定从索引中删除《会议笔记》吗" in question
-    row, said = _make_delete(core)(notes.doc_id)
+    row, said = make_delete(core)(notes.doc_id)
     assert row["visible"] is False and "已删除：会议笔记" in said
     assert [d.title for d in list_documents(settings)] == ["2025年示例市政府工作报告"]
     assert (settings.home.parent / "reports" / "notes.txt").exists()  # not ours to delete
-    assert "请先选择" in _make_delete(core)(None)[1]
+    assert "请先选择" in make_delete(core)(None)[1]
 
 
 def test_deleting_an_upload_deletes_its_kept_file(settings, fake_embeddings, tmp_path):

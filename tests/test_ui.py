@@ -193,11 +193,13 @@ def test_error_question_and_documents_are_escaped():
 def test_chat_streams_then_shows_cards_and_keeps_history(settings):
     import gradio as gr
 
-    from ui.app import _Core, _make_respond, _new_state
+    from ui.chat import make_respond
+    from ui.conversation import new_state
+    from ui.core import Core
 
     fake = FakeCore()
-    respond = _make_respond(_Core(settings, fake.answer, fake.stream, "EMB"))
-    steps = list(respond("今年新增多少养老床位", _new_state()))
+    respond = make_respond(Core(settings, fake.answer, fake.stream, "EMB"))
+    steps = list(respond("今年新增多少养老床位", new_state()))
     assert "检索中" in steps[0][0][-1]["content"]
     assert any("rq-streaming" in s[0][-1]["content"] for s in steps[1:-1])
     # The browser keeps only finished exchanges.
@@ -215,12 +217,12 @@ def test_chat_streams_then_shows_cards_and_keeps_history(settings):
 
 
 def test_chat_shows_chinese_error(settings):
-    from ui.app import _Core, _make_respond, _new_state
+    from ui.chat import make_respond
+    from ui.conversation import new_state
+    from ui.core import Core
 
     fake = FakeCore(error=QuestionError("question too long", "问题太长了，请精简到500字以内。"))
-    *_, (chat, state, _) = _make_respond(_Core(settings, fake.answer, fake.stream))(
-        "长", _new_state()
-    )
+    *_, (chat, state, _) = make_respond(Core(settings, fake.answer, fake.stream))("长", new_state())
     assert "rq-error" in chat[-1]["content"] and "问题太长了" in chat[-1]["content"]
     assert state["pairs"] == [] and state["messages"] == chat and state["turns"] == [None]
 
@@ -228,46 +230,49 @@ def test_chat_shows_chinese_error(settings):
 def test_the_box_is_busy_not_emptied_while_answering():
     import gradio as gr
 
-    from ui.app import BUSY, PLACEHOLDER, _release, _take
+    from ui.chat import BUSY, PLACEHOLDER, release, take
 
-    asked, box, ask, stop, *others, note = _take("  今年新增多少养老床位 ")
+    asked, box, ask, stop, *others, note = take("  今年新增多少养老床位 ")
     assert asked == "今年新增多少养老床位" and note == ""
     assert box["interactive"] is False and box["value"] == "" and box["placeholder"] == BUSY
     assert ask["visible"] is False and stop["visible"] is True
     assert others and all(o["interactive"] is False for o in others)
-    box, ask, stop, *others = _release()
+    box, ask, stop, *others = release()
     assert box == gr.update(interactive=True, placeholder=PLACEHOLDER)  # no value: kept
     assert ask["visible"] and not stop["visible"] and all(o["interactive"] for o in others)
-    assert _take("   ")[0] == "" and all(u == gr.skip() for u in _take("   ")[1:-1])
+    assert take("   ")[0] == "" and all(u == gr.skip() for u in take("   ")[1:-1])
     # over the core's limit: not sent, the box untouched, the note says why
-    asked, *updates, note = _take("新增养老床位" * 100)
+    asked, *updates, note = take("新增养老床位" * 100)
     assert asked == "" and all(u == gr.skip() for u in updates)
     assert "600字" in note and "300字以内" in note
 
 
 def test_a_stopped_reply_stays_shown_but_out_of_the_history():
-    from ui.app import _added, _chat, _new_state, _stopped
+    from ui.chat import stopped
+    from ui.conversation import added, chat_with, new_state
 
-    first = _added(_new_state(), "甲", _chat(_new_state(), "甲", "答"), found("甲"))
-    chat, state, saved, box, *_ = _stopped("乙", first)
+    first = added(new_state(), "甲", chat_with(new_state(), "甲", "答"), found("甲"))
+    chat, state, saved, box, *_ = stopped("乙", first)
     assert len(chat) == 4 and "已停止" in chat[-1]["content"] and "乙" in chat[-2]["content"]
     assert state["pairs"] == first["pairs"] and state["turns"][-1] is None
     assert saved == state and box["interactive"] is True
 
 
 def test_the_browser_keeps_the_last_exchanges_and_a_bad_copy_starts_afresh(monkeypatch):
-    import ui.app as app
+    import ui.conversation as conversation
 
-    monkeypatch.setattr(app, "EXCHANGES_SAVED", 2)
-    state = app._new_state()
+    monkeypatch.setattr(conversation, "EXCHANGES_SAVED", 2)
+    state = conversation.new_state()
     for q in ("甲", "乙", "丙"):
-        state = app._added(state, q, app._chat(state, q, "答"), found(q) if q != "乙" else None)
-    saved = app._saved(state)
+        state = conversation.added(
+            state, q, conversation.chat_with(state, q, "答"), found(q) if q != "乙" else None
+        )
+    saved = conversation.saved(state)
     assert len(saved["messages"]) == 4 and len(saved["turns"]) == 2
     assert [q for q, _ in saved["pairs"]] == ["丙"]  # 乙 failed: never in the history
-    assert app._restored(saved) == {**saved, "pairs": [tuple(p) for p in saved["pairs"]]}
+    assert conversation.restored(saved) == {**saved, "pairs": [tuple(p) for p in saved["pairs"]]}
     for broken in (None, {}, {"pairs": [], "messages": [{"role": "user"}], "turns": []}):
-        assert app._restored(broken) == app._new_state()
+        assert conversation.restored(broken) == conversation.new_state()
 
 
 def test_feedback_goes_to_the_core_with_the_whole_answer(settings):
@@ -275,11 +280,13 @@ def test_feedback_goes_to_the_core_with_the_whole_answer(settings):
 
     import gradio as gr
 
-    from ui.app import _added, _chat, _Core, _make_feedback, _new_state
+    from ui.chat import make_feedback
+    from ui.conversation import added, chat_with, new_state
+    from ui.core import Core
 
-    state = _added(_new_state(), "今年新增多少养老床位", [{}, {}], found())
-    state = _added(state, "出错的问题", _chat(state, "出错的问题", "错"), None)
-    feedback = _make_feedback(_Core(settings, None, None))
+    state = added(new_state(), "今年新增多少养老床位", [{}, {}], found())
+    state = added(state, "出错的问题", chat_with(state, "出错的问题", "错"), None)
+    feedback = make_feedback(Core(settings, None, None))
 
     def vote(index, liked):
         return gr.LikeData(None, {"index": index, "value": "", "liked": liked})
@@ -293,16 +300,17 @@ def test_feedback_goes_to_the_core_with_the_whole_answer(settings):
 
 
 def test_page_says_loading_until_the_server_is_ready(settings):
-    from ui.app import LOADING, _Core, _make_loading
+    from ui.app import LOADING, make_loading
+    from ui.core import Core
 
     fake = FakeCore()
     ready = threading.Event()
-    steps = _make_loading(_Core(settings, fake.answer, fake.stream, None, ready))()
+    steps = make_loading(Core(settings, fake.answer, fake.stream, None, ready))()
     assert LOADING in next(steps)
     ready.set()
     assert next(steps) == ""
     # A server that was ready before the page opened says nothing.
-    assert list(_make_loading(_Core(settings, fake.answer, fake.stream, None, ready))()) == [""]
+    assert list(make_loading(Core(settings, fake.answer, fake.stream, None, ready))()) == [""]
 
 
 def test_warm_up_opens_the_index_and_says_when_there_is_none(settings, fake_embeddings, tmp_path):

@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import os
 
-
-def _app():
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is first imported
-    from ui import app
-
-    return app
+# Before gradio is first imported, by whichever module of ui/ imports it.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 
 def create_app(settings=None, *, answer_fn=None, stream_fn=None, embeddings=None):
     """Build the chat app (a ``gradio.Blocks``); see :func:`ui.app.create_app`."""
-    return _app().create_app(
-        settings, answer_fn=answer_fn, stream_fn=stream_fn, embeddings=embeddings
-    )
+    from ui.app import create_app
+
+    return create_app(settings, answer_fn=answer_fn, stream_fn=stream_fn, embeddings=embeddings)
 
 
 def serve(app, *, host="127.0.0.1", port=7860, auth=None, block=True):
-    """Serve a built app and the JSON API; see :func:`ui.app.serve`."""
-    return _app().serve(app, host=host, port=port, auth=auth, block=block)
+    """Serve a built app and the JSON API; see :func:`ui.server.serve`."""
+    from ui.server import serve
+
+    return serve(app, host=host, port=port, auth=auth, block=block)
 
 
 def launch(*, host="127.0.0.1", port=7860, auth=None, settings=None) -> None:
-    """Serve the chat until interrupted (``reportqa serve``); see :func:`ui.app.launch`.
+    """Serve the chat until interrupted (``reportqa serve``); see :func:`ui.server.launch`.
 
     Raises:
         IndexServedError: Another server serves this embedded home (see ``index.serving``).
@@ -38,7 +36,9 @@ def launch(*, host="127.0.0.1", port=7860, auth=None, settings=None) -> None:
     settings = settings or Settings.from_env()
     with serving(settings, f"http://{host}:{port}"):
         wait_for_builds(settings, _say_waiting)
-        _app().launch(host=host, port=port, auth=auth, settings=settings)
+        from ui.server import launch as serve_until_interrupted
+
+        serve_until_interrupted(host=host, port=port, auth=auth, settings=settings)
 
 
 def _say_waiting() -> None:

@@ -64,7 +64,7 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
     one exception handler (:mod:`ui.http`).
 
     Args:
-        core: The page's core (``ui.app._Core``): settings, embeddings and the answer
+        core: The page's core (``ui.core.Core``): settings, embeddings and the answer
             functions (the assistant's, or a test's fake).
         auth: ``(user, password)`` every route requires, as the page does: HTTP Basic, or
             ``Authorization: Bearer USER:PASS`` (an OpenAI or MCP client's API key).

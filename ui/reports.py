@@ -1,7 +1,7 @@
 """The reports panel's view of the index: search, filter and sort the list, label reports.
 
 Pure functions over ``IndexedDocument`` records, so that the panel's behaviour is tested
-without a browser; the handlers in :mod:`ui.app` call them and :mod:`ui.render` draws.
+without a browser; the handlers in :mod:`ui.panel` call them and :mod:`ui.render` draws.
 """
 
 from __future__ import annotations

@@ -1,0 +1,274 @@
+"""The chat column: the question box, streamed cited answers, stop, 👍/👎, the question
+scope and the examples; and the ``/ask`` endpoint of the page."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import gradio as gr
+
+from assistant.feedback import record_feedback
+from assistant.question import QuestionError, clean_question, excerpt
+from assistant.types import ReportFilter
+from index import ReportQAError
+from ui import render
+from ui.conversation import added, chat_with, new_state, restored, saved, turn_answer
+from ui.core import Core
+from ui.style import FOCUS_BOX, SHOW_LAST_QUESTION
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = ("今年新增多少养老床位", "城镇新增就业目标是多少", "六条优势赛道是哪些")
+STREAM_INTERVAL = 0.05
+INTERNAL_ERROR = "内部错误，请稍后再试；如果一直出现，请查看服务器日志。"
+BUSY = "正在回答上一个问题…可点“停止”"
+PLACEHOLDER = "输入问题，按回车提问"
+ANY_REGION, ANY_YEAR = "不限地区", "不限年份"
+
+
+def within(region: str | None, year: str | None) -> ReportFilter | None:
+    """The report filter chosen under the chat, or None when it admits everything."""
+    region = "" if region in (None, ANY_REGION) else region
+    number = int(year) if year and str(year).isdigit() else None
+    return ReportFilter(region, number) if region or number else None
+
+
+def _replies(core: Core, question: str, pairs, scope: ReportFilter | None):
+    """Yield ``(reply_html, final, answer)``; the final reply is an answer or an error."""
+    try:
+        stream = core.stream_fn(
+            question,
+            core.history(pairs),
+            settings=core.settings,
+            embeddings=core.embeddings,
+            within=scope,
+        )
+        text, shown = "", 0.0
+        for delta in stream:
+            text += delta
+            if time.monotonic() - shown >= STREAM_INTERVAL:
+                shown = time.monotonic()
+                yield render.streaming_html(text), False, None
+        answer = stream.answer
+    except ReportQAError as exc:
+        log_refusal(question, exc)
+        yield render.error_html(exc.message_zh), True, None
+        return
+    except Exception:
+        log.exception("answering %r failed", excerpt(question))
+        yield render.error_html(INTERNAL_ERROR), True, None
+        return
+    yield render.answer_html(answer), True, answer
+
+
+def log_refusal(question: str, exc: ReportQAError) -> None:
+    """One INFO line for a question answered with a message (empty, no index, …)."""
+    log.info("not answered %r: %s: %s", excerpt(question), type(exc).__name__, exc)
+
+
+def make_respond(core: Core):
+    """The handler that answers a question into the conversation."""
+
+    def respond(question: str, state: dict, region: str | None = None, year: str | None = None):
+        """Stream an answer to ``question`` into the chat, then show its citation cards.
+
+        Yields ``(messages, state, saved)``; ``saved`` (what the browser keeps) changes
+        only with a finished exchange.
+        """
+        question = (question or "").strip()
+        state = state or new_state()
+        if not question:  # nothing was sent: the conversation stays as it is on screen
+            yield gr.skip(), gr.skip(), gr.skip()
+            return
+        yield chat_with(state, question, render.streaming_html("")), state, gr.skip()
+        for reply, final, answer in _replies(core, question, state["pairs"], within(region, year)):
+            messages = chat_with(state, question, reply)
+            if final:  # failed exchanges stay on screen but out of the assistant's history
+                state = added(state, question, messages, answer)
+                yield messages, state, saved(state)
+            else:
+                yield messages, state, gr.skip()
+
+    return respond
+
+
+def take(question: str):
+    """Move the question out of the box and show the page busy until the answer is in.
+
+    The box is disabled (not emptied later): nothing typed meanwhile can be dropped or
+    erased, and Enter cannot send a second question into the running one.
+    """
+    question = (question or "").strip()
+    unsent = ("", *(gr.skip(),) * (1 + len(busy(True))))
+    if not question:
+        return *unsent, ""
+    try:
+        clean_question(question)  # the core's own limit: one limit, the page's and the API's
+    except QuestionError as exc:  # the text stays in the box, to shorten, and is told why
+        return *unsent, render.input_note_html(exc.message_zh)
+    sent = gr.update(value="", interactive=False, placeholder=BUSY)
+    return question, sent, *busy(True), ""
+
+
+def busy(on: bool) -> tuple:
+    """Updates of the ask and stop buttons, then of the clear and example buttons (which
+    would start a second answer into the same conversation)."""
+    others = (gr.update(interactive=not on),) * (1 + len(EXAMPLES))
+    return gr.update(visible=not on), gr.update(visible=on), *others
+
+
+def release():
+    """The box and buttons back to normal once the answer is in (or stopped)."""
+    return gr.update(interactive=True, placeholder=PLACEHOLDER), *busy(False)
+
+
+def stopped(question: str, state: dict):
+    """The reply the user stopped: shown as stopped, kept out of the assistant's history."""
+    state = state or new_state()
+    if not question:
+        return gr.skip(), gr.skip(), gr.skip(), *release()
+    messages = chat_with(state, question, render.stopped_html())
+    state = added(state, question, messages, None)
+    return messages, state, saved(state), *release()
+
+
+def make_feedback(core: Core):
+    """The handler of 👍/👎 on an answer."""
+
+    def feedback(state: dict, vote: gr.LikeData):
+        """Record 👍/👎 on an answer (``assistant.record_feedback``)."""
+        index = vote.index if isinstance(vote.index, int) else vote.index[0]
+        answer = turn_answer(state, index // 2)
+        if answer is None or vote.liked not in (True, False):
+            return
+        try:
+            record_feedback(answer, "up" if vote.liked else "down", settings=core.settings)
+        except ReportQAError as exc:
+            gr.Warning(exc.message_zh)
+            return
+        gr.Info("谢谢，反馈已记录。")
+
+    return feedback
+
+
+def make_ask(core: Core):
+    """The page's ``/ask`` endpoint (Gradio's API, for ``gradio_client``)."""
+
+    def ask(question: str) -> dict:
+        """Answer one question; returns the JSON of `reportqa ask --json`."""
+        try:
+            answer = core.answer_fn(
+                question, None, settings=core.settings, embeddings=core.embeddings
+            )
+        except ReportQAError as exc:
+            log_refusal(question, exc)
+            # print_exception=False: the line above is the whole story, not a traceback
+            raise gr.Error(exc.message_zh, print_exception=False) from exc
+        return answer.to_json()
+
+    return ask
+
+
+def choice(choices: list[str], elem_id: str, min_width: int, **kwargs) -> gr.Dropdown:
+    """An unlabelled dropdown set to its first choice (filters, sort, question scope)."""
+    return gr.Dropdown(
+        choices,
+        value=choices[0],
+        show_label=False,
+        container=False,
+        elem_id=elem_id,
+        min_width=min_width,
+        **kwargs,
+    )
+
+
+def chat_column(core: Core, demo, state, saved_state) -> tuple[gr.Chatbot, tuple]:
+    """The chat and everything under it; returns the chat and the scope dropdowns
+    (region, year), which the reports panel fills."""
+    chat = gr.Chatbot(
+        label="对话",
+        show_label=False,
+        elem_id="rq-chat",
+        autoscroll=False,
+        height="calc(100vh - 360px)",
+        min_height=360,
+        buttons=[],  # Gradio's copy copies the HTML; each answer has its own plain copy
+        feedback_options=("Like", "Dislike"),
+        sanitize_html=True,
+        placeholder="在下方输入问题，或点击示例问题。",
+    )
+    with gr.Row(equal_height=True, elem_id="rq-input-row"):
+        box = gr.Textbox(
+            label="提问",
+            show_label=False,
+            container=False,
+            placeholder=PLACEHOLDER,
+            elem_id="rq-question",
+            scale=5,
+            max_lines=4,
+        )
+        ask_btn = gr.Button("提问", variant="primary", elem_id="rq-ask", scale=1, min_width=72)
+        stop_btn = gr.Button(
+            "停止", variant="stop", elem_id="rq-stop", scale=1, min_width=72, visible=False
+        )
+    note = gr.HTML("", elem_id="rq-input-note")
+    with gr.Row(elem_id="rq-scope"):
+        gr.HTML('<span class="rq-scope-label">查找范围：</span>', elem_id="rq-scope-label")
+        scope_region = choice([ANY_REGION], "rq-scope-region", 120, scale=0)
+        scope_year = choice([ANY_YEAR], "rq-scope-year", 110, scale=0)
+    with gr.Row(elem_id="rq-examples"):
+        gr.HTML('<span class="rq-examples-label">示例问题：</span>', elem_id="rq-examples-label")
+        buttons = [gr.Button(q, size="sm", elem_classes="rq-example") for q in EXAMPLES]
+        clear = gr.Button("清空对话", size="sm", variant="secondary", elem_id="rq-clear")
+    with gr.Row(visible=False, elem_id="rq-clear-confirm") as confirming:
+        gr.HTML('<span class="rq-confirm">清空整个对话？清空后不能恢复。</span>')
+        clear_yes = gr.Button("确认清空", variant="stop", size="sm", elem_id="rq-clear-yes")
+        clear_no = gr.Button("取消", size="sm", elem_id="rq-clear-no")
+    asked = gr.State("")
+    respond = make_respond(core)
+    private = dict(api_visibility="private")
+    controls = [box, ask_btn, stop_btn, clear, *buttons]  # what release() sets
+    answering = []
+    triggers = [(box.submit, box), (ask_btn.click, box)] + [(b.click, b) for b in buttons]
+    for trigger, source in triggers:
+        event = trigger(
+            take, inputs=source, outputs=[asked, *controls, note], queue=False, **private
+        )
+        event = event.then(
+            respond,
+            inputs=[asked, state, scope_region, scope_year],
+            outputs=[chat, state, saved_state],
+            concurrency_id="chat",
+            **private,
+        )
+        answering.append(event)
+        event.then(release, outputs=controls, **private).then(None, js=FOCUS_BOX, **private)
+    stop_btn.click(
+        stopped,
+        inputs=[asked, state],
+        outputs=[chat, state, saved_state, *controls],
+        cancels=answering,
+        queue=False,
+        **private,
+    )
+    chat.change(None, js=SHOW_LAST_QUESTION, **private)
+    chat.like(make_feedback(core), inputs=[state], **private)
+    cleared = (lambda: ([], new_state(), new_state()), [chat, state, saved_state])
+    # 清空对话 asks first: a whole conversation is gone with one click otherwise.
+    clear.click(lambda: gr.update(visible=True), outputs=confirming, queue=False, **private)
+    clear_no.click(lambda: gr.update(visible=False), outputs=confirming, queue=False, **private)
+    clear_yes.click(
+        lambda: ([], new_state(), new_state(), gr.update(visible=False)),
+        outputs=[*cleared[1], confirming],
+        **private,
+    )
+    chat.clear(cleared[0], outputs=cleared[1], **private)
+
+    def restore(kept):
+        """The conversation the browser kept, back on the page after a reload."""
+        state = restored(kept)
+        return state, state["messages"]
+
+    demo.load(restore, inputs=saved_state, outputs=[state, chat], **private)
+    return chat, (scope_region, scope_year)

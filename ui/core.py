@@ -1,0 +1,24 @@
+"""What the page's handlers share: the core they call and the settings they read."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from index import Settings
+
+
+@dataclass
+class Core:
+    """What the handlers call: the assistant (or test fakes) and the index settings."""
+
+    settings: Settings
+    answer_fn: Callable
+    stream_fn: Callable
+    embeddings: object = None
+    ready: threading.Event | None = None  # set once the model and index are loaded
+
+    def history(self, pairs) -> list[tuple[str, str]]:
+        """The conversation's answered turns as the assistant reads them."""
+        return [(q, a) for q, a in pairs]
