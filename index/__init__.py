@@ -31,6 +31,7 @@ from index.errors import (
 from index.model import BuildReport, Document, IndexedDocument, Passage
 from index.repair import check_index, repair_index
 from index.settings import Settings
+from index.write import BuildStep
 
 
 def sample_report() -> Path:
@@ -41,6 +42,7 @@ def sample_report() -> Path:
 
 __all__ = [
     "BuildReport",
+    "BuildStep",
     "Document",
     "IndexBusyError",
     "IndexCorruptError",

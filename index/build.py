@@ -29,7 +29,7 @@ from index.model import (
 from index.serving import check_not_served
 from index.settings import Settings
 from index.store import IndexStore
-from index.write import Progress, commit, model_id_for
+from index.write import BuildStep, Progress, commit, model_id_for
 
 
 @contextmanager
@@ -88,11 +88,9 @@ def build_index(
         embeddings: A langchain ``Embeddings``; default the model named in ``settings``.
         rebuild: Start from nothing: re-read and re-embed every file, drop all others.
         override: ``title``/``year``/``region`` that win over inferred metadata.
-        progress: Called with ``(0, 0, "waiting")`` when another build holds the index and
-            this one waits for it, then with ``(done, total, stage)`` as files are read
-            (``reading``), passages embedded (``embedding``), sentences embedded (``sentences``) and
-            passages stored (``storing``). Texts already in the embedding cache are not
-            counted.
+        progress: Called with a :class:`~index.write.BuildStep` as files are read, texts
+            embedded (passages and sentences the embedding cache lacks) and passages
+            stored, and when another build holds the index and this one waits for it.
         wait: Seconds to wait for another build to finish before giving up.
 
     Returns:
@@ -107,7 +105,7 @@ def build_index(
     settings = settings or Settings.from_env()
     store = IndexStore(settings)
     started = time.perf_counter()
-    waiting = partial(progress, 0, 0, "waiting") if progress else None
+    waiting = partial(progress, BuildStep("waiting", 0, 0)) if progress else None
     with build_lock(store, wait, waiting):
         previous = _previous(store, rebuild)
         model_id = model_id_for(settings, embeddings)
@@ -210,7 +208,7 @@ def _read_files(
     files = list(dict.fromkeys(files))
     for done, file in enumerate(files):
         if progress:
-            progress(done, len(files), "reading")
+            progress(BuildStep("reading", done, len(files)))
         # Taken before the file is read, so that a change while it is read shows next time;
         # none with an override, whose values are part of the hash a stamp stands for.
         stamp = None if override else file_stamp(file)

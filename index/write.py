@@ -13,18 +13,39 @@ from typing import Literal
 from index.errors import chroma_errors, storage_errors
 from index.keyfigures import extract_figures, write_figures
 from index.manifest import Manifest
-from index.model import Document, ParsedDocument, Passage
+from index.model import Document, ParsedDocument, Passage, content_hash
 from index.settings import Settings
 from index.shards import PARTS, file_sum, shard_keys, shard_name, shard_sum, shard_text, write_shard
 from index.store import IndexStore, close_client, open_client
 from index.tokens import tokenize
 
-Stage = Literal["waiting", "reading", "embedding", "sentences", "storing"]
-# (done, total, stage): files read, passages embedded, sentences embedded, passages stored;
-# each stage is heard with done=0 before its work starts (loading the model, the first
-# batch), so that a progress bar never sits on the previous stage's "all done". "waiting"
-# (0, 0) is heard when another build holds the index and this one waits for it.
-Progress = Callable[[int, int, Stage], None]
+Stage = Literal["waiting", "reading", "embedding", "storing"]
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildStep:
+    """Where a build is, as heard by its ``progress`` callback.
+
+    Each stage is heard with ``done=0`` before its work starts (loading the model, the
+    first batch), so that a progress bar never sits on the previous stage's "all done";
+    ``waiting`` (0 of 0) is heard when another build holds the index and this one waits.
+
+    Attributes:
+        stage: ``reading`` files, ``embedding`` texts (passages and their sentences, what
+            the embedding cache lacks), ``storing`` passages, or ``waiting``.
+        done: Files read, texts embedded or passages stored so far.
+        total: Of how many.
+        seconds_left: While embedding, the time its rest takes at the speed seen so far;
+            ``None`` until measured (and in the other stages, which take seconds).
+    """
+
+    stage: Stage
+    done: int
+    total: int
+    seconds_left: float | None = None
+
+
+Progress = Callable[[BuildStep], None]
 
 
 def model_id_for(settings: Settings, embeddings=None) -> str:
@@ -130,17 +151,18 @@ def _write_reports(
     )
     try:
         if progress:
-            cached.progress = lambda done, total: progress(done, total, "embedding")
-        cached.fill([p.text for p in passages])
-        embedded = cached.embedded  # the report counts passages; sentences follow them
-        if progress:
-            cached.progress = lambda done, total: progress(done, total, "sentences")
+            cached.progress = lambda done, total, left: progress(
+                BuildStep("embedding", done, total, left)
+            )
         # Sentence vectors let the answerer judge meaning clause by clause (see
-        # assistant.extract); the cache keeps rebuilds incremental for them too.
-        cached.fill(sentence_texts(passages))
+        # assistant.extract); the cache keeps rebuilds incremental for them too. One fill
+        # embeds both, longest first, and times them as one stage.
+        texts = [p.text for p in passages]
+        fresh = cached.fill(texts + sentence_texts(passages))
+        embedded = len({h for h in map(content_hash, texts) if h in fresh})  # passages
         cached.use_cache = True  # everything is fresh now: reading it back must not embed again
         if progress:
-            progress(0, len(passages), "storing")
+            progress(BuildStep("storing", 0, len(passages)))
         done = 0
         sums: dict[str, str] = {}
         tokens: dict[str, list[str]] = {}  # a repeated passage is tokenised once
@@ -172,7 +194,7 @@ def _write_reports(
             sums[shard_name(doc)] = shard_sum(text)
             done += len(own)
             if progress:
-                progress(done, len(passages), "storing")
+                progress(BuildStep("storing", done, len(passages)))
     finally:
         cached.close()
     return embedded, sums

@@ -47,9 +47,9 @@ def test_a_cancelled_upload_leaves_index_and_folder_as_they_were(
     kept = sorted(p.name for p in (settings.home / "uploads").iterdir())
     stages = []
 
-    def step(done: int, total: int, stage: str) -> None:
-        stages.append(stage)
-        if stage == "embedding":  # asked while the build writes: its next step stops it
+    def step(at) -> None:
+        stages.append(at.stage)
+        if at.stage == "embedding":  # asked while the build writes: its next step stops it
             assert desk.cancel().startswith("已请求取消为「新报告.txt」建立索引")
 
     text = REPORT.replace("200张", "300张").replace("示例县", "某县")
@@ -142,9 +142,9 @@ def test_a_build_waiting_for_another_process_says_so(settings, fake_embeddings, 
 
     heard, stages, done = threading.Event(), [], []
 
-    def step(d: int, total: int, stage: str) -> None:
-        stages.append(stage)
-        if stage == "waiting":
+    def step(at) -> None:
+        stages.append(at.stage)
+        if at.stage == "waiting":
             heard.set()
 
     store = IndexStore(settings)

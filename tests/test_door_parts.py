@@ -103,3 +103,26 @@ def test_cli_usage_errors_exit_2_and_help_exits_0(capsys):
     assert main(["nonsense"]) == 2
     assert main(["completion", "bash"]) == 0
     assert "_REPORTQA_COMPLETE" in capsys.readouterr().out
+
+
+def test_the_cli_bar_says_the_builds_time_left(capsys):
+    from index import BuildStep
+    from ui.cli import _progress_bar
+
+    with _progress_bar(enabled=True) as step:
+        step(BuildStep("embedding", 0, 640))
+        step(BuildStep("embedding", 64, 640, None))
+        step(BuildStep("embedding", 128, 640, 125.0))
+        step(BuildStep("storing", 0, 10))  # under a bar's worth: none shown
+    err = capsys.readouterr().err
+    assert "128/640" in err and "about 2 min 05 s left" in err
+    assert "storing" not in err
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"), [(0.4, "0秒"), (45, "45秒"), (59.6, "1分00秒"), (185, "3分05秒")]
+)
+def test_the_page_says_a_time_left_in_minutes_and_seconds(seconds, said):
+    from ui.panel import time_left_zh
+
+    assert time_left_zh(seconds) == said

