@@ -440,6 +440,10 @@ def test_copy_link_feedback_and_history_after_reload(open_page, ui_settings, tmp
     _wait(driver, lambda d: "rq-flash" in card.get_attribute("class"))
     top = driver.execute_script("return arguments[0].getBoundingClientRect().top", card)
     assert 0 <= top < driver.execute_script("return window.innerHeight")
+    # and opens the source viewer over the page (tests/test_ui_viewer.py): closed again
+    _wait(driver, lambda d: (v := _find(d, ".rq-viewer .rq-view-close")) and v[0].is_displayed())
+    _find(driver, ".rq-viewer .rq-view-close")[0].click()
+    _wait(driver, lambda d: not _find(d, ".rq-viewer")[0].is_displayed())
     # 👎 goes to the feedback file, with the question, the answer and its citations.
     before = len(_feedback_lines(ui_settings))
     dislike = "#rq-chat button[aria-label='踩'], #rq-chat button[aria-label='Dislike']"

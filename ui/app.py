@@ -14,6 +14,7 @@ from ui.chat import chat_column, make_ask
 from ui.conversation import SAVED_KEY, new_state
 from ui.core import Core
 from ui.panel import reports_column
+from ui.viewer import source_viewer
 
 TITLE = "政府工作报告问答"
 CONCURRENCY = 8
@@ -48,6 +49,7 @@ def create_app(
                 _, scope = chat_column(core, demo, state, saved)
             with gr.Column(scale=2, min_width=300, elem_id="rq-side-column"):
                 reports_column(core, demo, scope)
+        source_viewer(core, state)
         gr.api(make_ask(core), api_name="ask", concurrency_limit=CONCURRENCY)
         # Unlimited: every page opened while loading waits here, not in the answer queue.
         demo.load(

@@ -12,6 +12,8 @@ from index import Settings
 from index.readers import max_file_bytes
 from ui.style import CSS, head, theme
 from ui.uploads import ALLOWED_SUFFIXES
+from ui.viewer import CSS as VIEWER_CSS
+from ui.viewer import SCRIPT as VIEWER_SCRIPT
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +97,8 @@ def serve(
         mcp_server=False,
         enable_monitoring=False,
         theme=theme(),
-        css=CSS,
-        head=head(",".join(ALLOWED_SUFFIXES)),
+        css=CSS + VIEWER_CSS,
+        head=head(",".join(ALLOWED_SUFFIXES)) + f"<script>{VIEWER_SCRIPT}</script>",
     )
     server = Server(app, api, host, port)
     if not block:
