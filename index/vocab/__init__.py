@@ -492,6 +492,22 @@ EVERYDAY_TERMS = (
     (re.compile(r"老小区|(?<!老)旧小区"), "老旧小区"),
     (re.compile(r"外贸总额|进出口额"), "进出口总值"),
     (re.compile(r"财政收入"), "一般公共预算收入"),
+    # Everyday names of people and things the reports name in their own terms.
+    (re.compile(r"老年痴呆|失智"), "认知障碍"),
+    (
+        re.compile(r"(?:丢了?|没了?|失去|找不到)工作的?(?:人员|人|职工)|下岗(?:职工|人员)"),
+        "失业人员",
+    ),
+    (re.compile(r"重新(?:上岗|就业|找到工作)"), "再就业"),
+    (re.compile(r"退伍军人|复员军人"), "退役军人"),
+    (re.compile(r"生孩子|生娃|生小孩"), "生育"),
+    (re.compile(r"楼市|房市"), "房地产市场"),
+    (re.compile(r"堵车"), "交通拥堵"),
+    (re.compile(r"暖气"), "供暖"),
+    (re.compile(r"看病(?!贵|难|就医)"), "就医"),
+    (re.compile(r"退休金|养老钱"), "基本养老金"),
+    # A verb of speech for the reports' one: an old thing made over is 改造 in writing.
+    (re.compile(r"翻新"), "改造"),
 )
 
 
