@@ -58,6 +58,18 @@ def test_choices_and_labels():
     assert reports.pick_label(DOCS[3]) == "一篇文章 · 未识别 · 未识别"
 
 
+def test_reports_of_the_same_title_are_told_apart_in_the_pick_list():
+    same = [
+        doc("2025年示例市政府工作报告", 2025, "示例市", source="/a/示例市.txt"),
+        doc("2025年示例市政府工作报告", 2025, "示例市", source="/a/示例市-修订.pdf"),
+        doc("2025年示例市政府工作报告", 2025, "示例市", source="/b/示例市.txt"),
+    ]
+    labels = reports.pick_labels([*same, DOCS[0]])
+    assert len(set(labels)) == 4 and labels[3] == reports.pick_label(DOCS[0])
+    assert labels[1] == "2025年示例市政府工作报告 · 2025 · 示例市 · 示例市-修订.pdf"
+    assert labels[0].endswith("/a/示例市.txt") and labels[2].endswith("/b/示例市.txt")
+
+
 def test_the_list_shows_the_count_and_marks_an_unknown_region():
     html = render.documents_html(DOCS[2:], total=4)
     assert "显示 2 / 4 份报告" in html and 'class="rq-year">2025<' in html

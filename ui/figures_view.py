@@ -32,7 +32,7 @@ def _make_choices(core):
             return gr.update(choices=[], value=None)
         shown = reports.select(documents, reports.View())
         held = {d.doc_id for d in shown}
-        picks = [(reports.pick_label(d), d.doc_id) for d in shown]
+        picks = list(zip(reports.pick_labels(shown), [d.doc_id for d in shown], strict=True))
         return gr.update(choices=picks, value=picked if picked in held else None)
 
     return choices

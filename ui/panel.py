@@ -86,7 +86,7 @@ def make_refresh(core: Core):
         year = year if year in years else reports.ALL_YEARS
         view = reports.View(query or "", region, year, sort or reports.SORTS[0])
         shown = reports.select(documents, view)
-        picks = [(reports.pick_label(d), d.doc_id) for d in shown]
+        picks = list(zip(reports.pick_labels(shown), [d.doc_id for d in shown], strict=True))
         pick = pick if pick in {d.doc_id for d in shown} else None
         scope_regions = [ANY_REGION, *sorted({d.region for d in documents if d.region})]
         scope_years = [ANY_YEAR, *[y for y in years if y.isdigit()]]
@@ -211,7 +211,10 @@ def reports_column(core: Core, demo, scope: tuple[gr.Dropdown, gr.Dropdown]) -> 
         with gr.Tab("上传报告", elem_id="rq-tab-upload"):
             _upload_area(core, panel)
         figures_tab(core)
-    for control in (panel.search, panel.region, panel.year, panel.sort):
+    # The search box on change: its input event carried the text before the keystroke,
+    # so the list stayed filtered after the box was emptied.
+    panel.search.change(trigger_mode="always_last", **_refreshing(core, panel))
+    for control in (panel.region, panel.year, panel.sort):
         control.input(trigger_mode="always_last", **_refreshing(core, panel))
     demo.load(**_refreshing(core, panel))
 

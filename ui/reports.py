@@ -7,8 +7,10 @@ without a browser; the handlers in :mod:`ui.panel` call them and :mod:`ui.render
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
 ALL_REGIONS = "全部地区"
 ALL_YEARS = "全部年份"
@@ -82,3 +84,20 @@ def year_choices(documents: Sequence) -> list[str]:
 def pick_label(doc) -> str:
     """How a report is named in the "choose a report" list."""
     return f"{doc.title} · {year_label(doc)} · {region_label(doc)}"
+
+
+def pick_labels(documents: Sequence) -> list[str]:
+    """The "choose a report" list's label of each of ``documents``, in order: reports of
+    the same title, year and region are told apart by their file's name (or, of the same
+    name, its path)."""
+    labels = [pick_label(d) for d in documents]
+    shared = Counter(labels)
+    named = [
+        f"{label} · {PurePath(d.source).name}" if shared[label] > 1 else label
+        for label, d in zip(labels, documents, strict=True)
+    ]
+    shared = Counter(named)
+    return [
+        f"{label} · {d.source}" if shared[label] > 1 else label
+        for label, d in zip(named, documents, strict=True)
+    ]

@@ -120,6 +120,11 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
 #rq-filters > * { flex: 1 1 110px !important; }
 #rq-filters > #rq-search { flex: 2 1 160px !important; }
 .rq-confirm { color: #b91c1c; font-weight: 600; }
+/* The delete question on a line of its own, the buttons under it: beside them it was
+   squeezed into a column four characters wide. */
+#rq-confirm-row { flex-wrap: wrap; gap: 6px; }
+#rq-confirm-row > #rq-confirm-text { flex: 1 1 100% !important; min-width: 100% !important; }
+#rq-confirm-row > button { flex: 0 1 auto !important; }
 .dark .rq-confirm { color: #f87171; }
 .rq-status { list-style: none; padding: 0; margin: 4px 0; font-size: 0.9em; }
 .rq-status .rq-ok { color: #15803d; }
