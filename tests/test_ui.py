@@ -247,15 +247,31 @@ def test_the_box_is_busy_not_emptied_while_answering():
     assert "600字" in note and "300字以内" in note
 
 
-def test_a_stopped_reply_stays_shown_but_out_of_the_history():
-    from ui.chat import stopped
+def test_a_stopped_reply_stays_shown_but_out_of_the_history(settings):
+    from ui.chat import make_respond
     from ui.conversation import added, chat_with, new_state
+    from ui.core import Core
+    from ui.runs import Runs
 
+    fake, gate, runs = FakeCore(), threading.Event(), Runs()
+
+    def waiting(question, history=None, **kw):  # the answer comes only once let in
+        gate.wait()
+        return fake.stream(question, history, **kw)
+
+    respond = make_respond(Core(settings, fake.answer, waiting), runs)
     first = added(new_state(), "甲", chat_with(new_state(), "甲", "答"), found("甲"))
-    chat, state, saved, box, *_ = stopped("乙", first)
+    run = runs.start()
+    steps = respond("乙", first, None, None, run)
+    next(steps)  # 检索中…
+    runs.stop(run)
+    runs.stop(run)  # a second press changes nothing
+    *_, (chat, state, saved) = steps
+    gate.set()  # the answer comes after the stop: it is not shown
     assert len(chat) == 4 and "已停止" in chat[-1]["content"] and "乙" in chat[-2]["content"]
     assert state["pairs"] == first["pairs"] and state["turns"][-1] is None
-    assert saved == state and box["interactive"] is True
+    assert saved == state
+    runs.stop(run)  # a stop after the end: nothing to stop
 
 
 def test_the_browser_keeps_the_last_exchanges_and_a_bad_copy_starts_afresh(monkeypatch):

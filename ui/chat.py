@@ -4,6 +4,7 @@ scope and the examples; and the ``/ask`` endpoint of the page."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import gradio as gr
@@ -15,6 +16,7 @@ from index import ReportQAError
 from ui import render
 from ui.conversation import added, chat_with, new_state, restored, saved, turn_answer
 from ui.core import Core
+from ui.runs import DONE, PIECE, STOP, Run, Runs
 from ui.style import FOCUS_BOX, SHOW_LAST_QUESTION
 
 log = logging.getLogger(__name__)
@@ -34,8 +36,10 @@ def within(region: str | None, year: str | None) -> ReportFilter | None:
     return ReportFilter(region, number) if region or number else None
 
 
-def _replies(core: Core, question: str, pairs, scope: ReportFilter | None):
-    """Yield ``(reply_html, final, answer)``; the final reply is an answer or an error."""
+def _produce(core: Core, question: str, pairs, scope: ReportFilter | None, run: Run) -> None:
+    """Answer into ``run``'s inbox: its pieces, then ``(reply_html, answer)`` (an answer or
+    an error). On a thread of its own, so that a stop is read at once, not after the next
+    piece the model sends."""
     try:
         stream = core.stream_fn(
             question,
@@ -44,22 +48,18 @@ def _replies(core: Core, question: str, pairs, scope: ReportFilter | None):
             embeddings=core.embeddings,
             within=scope,
         )
-        text, shown = "", 0.0
         for delta in stream:
-            text += delta
-            if time.monotonic() - shown >= STREAM_INTERVAL:
-                shown = time.monotonic()
-                yield render.streaming_html(text), False, None
-        answer = stream.answer
+            if run.ended.is_set():  # stopped: the rest is not wanted
+                return
+            run.put(PIECE, delta)
+        final = render.answer_html(stream.answer), stream.answer
     except ReportQAError as exc:
         log_refusal(question, exc)
-        yield render.error_html(exc.message_zh), True, None
-        return
+        final = render.error_html(exc.message_zh), None
     except Exception:
         log.exception("answering %r failed", excerpt(question))
-        yield render.error_html(INTERNAL_ERROR), True, None
-        return
-    yield render.answer_html(answer), True, answer
+        final = render.error_html(INTERNAL_ERROR), None
+    run.put(DONE, final)
 
 
 def log_refusal(question: str, exc: ReportQAError) -> None:
@@ -67,30 +67,70 @@ def log_refusal(question: str, exc: ReportQAError) -> None:
     log.info("not answered %r: %s: %s", excerpt(question), type(exc).__name__, exc)
 
 
-def make_respond(core: Core):
-    """The handler that answers a question into the conversation."""
+def make_respond(core: Core, runs: Runs | None = None):
+    """The handler that answers a question into the conversation (stoppable by the run
+    id ``runs`` gave its page)."""
+    runs = runs or Runs()
 
-    def respond(question: str, state: dict, region: str | None = None, year: str | None = None):
-        """Stream an answer to ``question`` into the chat, then show its citation cards.
+    def respond(
+        question: str,
+        state: dict,
+        region: str | None = None,
+        year: str | None = None,
+        run_id: str = "",
+    ):
+        """Stream an answer to ``question`` into the chat, then show its citation cards;
+        or what had arrived, marked "已停止", if the page stopped the run first.
 
         Yields ``(messages, state, saved)``; ``saved`` (what the browser keeps) changes
-        only with a finished exchange.
+        only with a finished exchange. This handler is the only one writing the exchange,
+        so nothing can show after its end: not a late piece, not a second end.
         """
         question = (question or "").strip()
         state = state or new_state()
         if not question:  # nothing was sent: the conversation stays as it is on screen
             yield gr.skip(), gr.skip(), gr.skip()
             return
-        yield chat_with(state, question, render.streaming_html("")), state, gr.skip()
-        for reply, final, answer in _replies(core, question, state["pairs"], within(region, year)):
-            messages = chat_with(state, question, reply)
-            if final:  # failed exchanges stay on screen but out of the assistant's history
+        run = runs.take(run_id)
+        try:
+            yield chat_with(state, question, render.streaming_html("")), state, gr.skip()
+            scope = within(region, year)
+            args = (core, question, state["pairs"], scope, run)
+            threading.Thread(target=_produce, args=args, daemon=True).start()
+            text, shown = "", 0.0
+            while True:
+                kind, value = run.inbox.get()
+                if kind == PIECE:
+                    text += value
+                    if time.monotonic() - shown >= STREAM_INTERVAL:
+                        shown = time.monotonic()
+                        yield (
+                            chat_with(state, question, render.streaming_html(text)),
+                            state,
+                            gr.skip(),
+                        )
+                    continue
+                runs.end(run_id, run)  # claimed: by the answer's end or by the stop
+                reply, answer = (render.stopped_html(text), None) if kind == STOP else value
+                # failed and stopped exchanges stay on screen but out of the assistant's history
+                messages = chat_with(state, question, reply)
                 state = added(state, question, messages, answer)
                 yield messages, state, saved(state)
-            else:
-                yield messages, state, gr.skip()
+                return
+        finally:  # the page went away mid-answer: the worker stops reading the stream
+            runs.end(run_id, run)
 
     return respond
+
+
+def make_take(runs: Runs):
+    """:func:`take`, and the id of the run a question sent starts (what its stop names)."""
+
+    def taking(question: str):
+        updates = take(question)
+        return *updates, (runs.start() if updates[0] else gr.skip())
+
+    return taking
 
 
 def take(question: str):
@@ -121,16 +161,6 @@ def busy(on: bool) -> tuple:
 def release():
     """The box and buttons back to normal once the answer is in (or stopped)."""
     return gr.update(interactive=True, placeholder=PLACEHOLDER), *busy(False)
-
-
-def stopped(question: str, state: dict):
-    """The reply the user stopped: shown as stopped, kept out of the assistant's history."""
-    state = state or new_state()
-    if not question:
-        return gr.skip(), gr.skip(), gr.skip(), *release()
-    messages = chat_with(state, question, render.stopped_html())
-    state = added(state, question, messages, None)
-    return messages, state, saved(state), *release()
 
 
 def make_feedback(core: Core):
@@ -226,32 +256,32 @@ def chat_column(core: Core, demo, state, saved_state) -> tuple[gr.Chatbot, tuple
         clear_yes = gr.Button("确认清空", variant="stop", size="sm", elem_id="rq-clear-yes")
         clear_no = gr.Button("取消", size="sm", elem_id="rq-clear-no")
     asked = gr.State("")
-    respond = make_respond(core)
+    # The id of the run the page started, for its stop: a page's own value, sent with the
+    # click, so a stop names the answer it was pressed on (a State would be read later).
+    run_box = gr.Textbox("", visible="hidden", elem_id="rq-run", interactive=False)
+    runs = Runs()
+    respond = make_respond(core, runs)
     private = dict(api_visibility="private")
     controls = [box, ask_btn, stop_btn, clear, *buttons]  # what release() sets
-    answering = []
     triggers = [(box.submit, box), (ask_btn.click, box)] + [(b.click, b) for b in buttons]
     for trigger, source in triggers:
         event = trigger(
-            take, inputs=source, outputs=[asked, *controls, note], queue=False, **private
+            make_take(runs),
+            inputs=source,
+            outputs=[asked, *controls, note, run_box],
+            queue=False,
+            **private,
         )
         event = event.then(
             respond,
-            inputs=[asked, state, scope_region, scope_year],
+            inputs=[asked, state, scope_region, scope_year, run_box],
             outputs=[chat, state, saved_state],
             concurrency_id="chat",
             **private,
         )
-        answering.append(event)
         event.then(release, outputs=controls, **private).then(None, js=FOCUS_BOX, **private)
-    stop_btn.click(
-        stopped,
-        inputs=[asked, state],
-        outputs=[chat, state, saved_state, *controls],
-        cancels=answering,
-        queue=False,
-        **private,
-    )
+    # Not cancels=: the answer's handler ends the exchange itself (see ui/runs.py).
+    stop_btn.click(runs.stop, inputs=run_box, queue=False, **private)
     chat.change(None, js=SHOW_LAST_QUESTION, **private)
     chat.like(make_feedback(core), inputs=[state], **private)
     cleared = (lambda: ([], new_state(), new_state()), [chat, state, saved_state])

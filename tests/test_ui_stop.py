@@ -1,0 +1,173 @@
+"""Stop in headless chromium, pressed at ten points of an answer's life: each time the
+question shows once and its reply is the whole answer or one "已停止", never both or neither.
+
+The answers come from a fake core that waits at a named point of its life until the test
+lets it on, so each point is reached for certain (no timing); the page, its server and the
+helpers are those of ``tests/test_ui_browser.py``.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests import test_ui_browser as browser
+from tests.test_ui_browser import WAIT, _find, _wait
+
+pytestmark = browser.pytestmark
+ui_settings, url, open_page = browser.ui_settings, browser.url, browser.open_page
+
+
+class Plan:
+    """Where one question's answer waits (``hold``: start, piece1…, end) and whether it
+    fails once let on."""
+
+    def __init__(self, hold: str | None = None, fail: bool = False) -> None:
+        self.hold, self.fail = hold, fail
+        self.reached, self.go = threading.Event(), threading.Event()
+
+    def at(self, point: str) -> None:
+        if point == self.hold:
+            self.reached.set()
+            self.go.wait()
+
+
+@pytest.fixture(scope="module")
+def stepped(ui_settings):
+    """The app with a fake core whose answers follow the plans of their questions."""
+    from index import ReportQAError
+    from tests.test_ui import FakeCore, FakeStream
+    from ui import create_app, serve
+
+    plans: dict[str, Plan] = {}
+
+    class Stepped(FakeCore):
+        def stream(self, question, history=None, **kw):
+            plan = plans[question]
+            plan.at("start")  # retrieving: nothing streamed yet
+            if plan.fail:
+                raise ReportQAError("failed", "检索失败。")
+            answer = self.answer(question, history, **kw)
+
+            class Steps(FakeStream):
+                def __iter__(inner):
+                    text = answer.text
+                    for n, i in enumerate(range(0, len(text), 3), 1):
+                        yield text[i : i + 3]
+                        plan.at(f"piece{n}")
+                    plan.at("end")  # every piece is in, the answer not yet
+                    inner.answer = answer
+
+            return Steps(answer)
+
+    fake = Stepped()
+    app = create_app(ui_settings, answer_fn=fake.answer, stream_fn=fake.stream)
+    server = serve(app, port=browser._free_port(), block=False)
+    yield server.local_url, plans
+    for plan in plans.values():  # a stopped answer's thread may still wait
+        plan.go.set()
+    server.close()
+
+
+# The conversation as shown: each question's text, each reply's kind.
+_SHOWN = """return [...document.querySelectorAll('#rq-chat .rq-question, #rq-chat .rq-msg')]
+  .map((e) => e.classList.contains('rq-question') ? 'Q ' + e.textContent
+    : ['rq-answer', 'rq-stopped', 'rq-error', 'rq-streaming', 'rq-pending']
+        .filter((c) => e.classList.contains(c)).join(' ') || e.className);"""
+
+# Clicks stop the moment the answer is shown (before the page has put the ask button
+# back), and says whether stop was still there to click.
+_STOP_WHEN_ANSWERED = """const chat = document.querySelector('#rq-chat');
+const seen = chat.querySelectorAll('.rq-answer').length; window.__late = null;
+const watch = new MutationObserver(() => {
+  if (chat.querySelectorAll('.rq-answer').length <= seen) return;
+  watch.disconnect(); const stop = document.querySelector('#rq-stop');
+  window.__late = !!(stop && stop.offsetParent); if (window.__late) stop.click();
+});
+watch.observe(chat, {childList: true, subtree: true, characterData: true});"""
+
+# Clicks stop the moment it shows: before the answer's handler has started, most times.
+_STOP_WHEN_SHOWN = """window.__early = null;
+const watch = new MutationObserver(() => {
+  const stop = document.querySelector('#rq-stop');
+  if (!(stop && stop.offsetParent)) return;
+  watch.disconnect(); window.__early = true; stop.click();
+});
+watch.observe(document.body, {childList: true, subtree: true, attributes: true});"""
+
+
+def _settled(driver):
+    """The exchange is over: the box takes questions and 提问 is back."""
+    return browser._enabled(driver, "#rq-question textarea") and _find(driver, "#rq-ask")
+
+
+def _stop(driver, how: str) -> None:
+    if how == "click":
+        driver.execute_script("document.querySelector('#rq-stop').click();")
+    elif how == "twice":
+        driver.execute_script("const s = document.querySelector('#rq-stop'); s.click(); s.click();")
+    elif how == "esc":
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.keys import Keys
+
+        ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+
+
+# (hold, stop how, fails, expected reply: "answer", "stopped" or None for either)
+POINTS = [
+    ("start", "click", False, "stopped"),  # retrieving, nothing streamed
+    ("piece1", "click", False, "stopped"),  # the first piece shown
+    ("piece3", "click", False, "stopped"),  # mid-stream
+    ("end", "click", False, "stopped"),  # every piece in, the answer not yet
+    ("piece2", "twice", False, "stopped"),  # a double click
+    ("start", "esc", False, "stopped"),  # Esc
+    ("start", "click", True, "stopped"),  # an answer that would have failed
+    ("end", "racing", False, None),  # stop and the answer's end at once
+    (None, "answered", False, "answer"),  # just after the answer is shown
+    (None, "shown", False, None),  # as soon as stop shows, before the answer starts
+]
+
+
+def test_stop_is_one_state_change_at_ten_points_of_an_answer(open_page, stepped):
+    from selenium.webdriver.common.keys import Keys
+
+    at, plans = stepped
+    driver = open_page(at=at)
+    box = _find(driver, "#rq-question textarea")[0]
+    expected: list[str] = []
+    for n, (hold, how, fails, reply) in enumerate(POINTS, 1):
+        question = f"第{n}个问题"
+        plan = plans[question] = Plan(hold, fails)
+        if how == "answered":
+            driver.execute_script(_STOP_WHEN_ANSWERED)
+        elif how == "shown":
+            driver.execute_script(_STOP_WHEN_SHOWN)
+        box.send_keys(question, Keys.ENTER)
+        if hold:
+            assert plan.reached.wait(WAIT), f"{question}: never reached {hold}"
+            shown = "#rq-chat .rq-pending" if hold == "start" else "#rq-chat .rq-streaming"
+            _wait(driver, lambda d, css=shown: _find(d, css))
+            if how == "racing":
+                plan.go.set()
+                _stop(driver, "click")
+            else:
+                _stop(driver, how)
+                plan.go.set()
+        _wait(driver, _settled)
+        if how == "answered":  # the point was reached: stop was pressed on the answer
+            assert driver.execute_script("return window.__late") is True
+        if how == "shown":
+            assert driver.execute_script("return window.__early") is True
+        shown = driver.execute_script(_SHOWN)
+        got = shown[-1]
+        assert got in ("rq-answer", "rq-stopped"), (question, shown)
+        assert reply is None or got == f"rq-{reply}", (question, shown)
+        expected += [f"Q {question}", got]
+        assert shown == expected, question  # the question once, one reply, earlier kept
+        if got == "rq-stopped" and hold and hold.startswith("piece"):
+            stopped = _find(driver, "#rq-chat .rq-stopped")[-1].text
+            assert "新增养" in stopped  # what had arrived stays, marked stopped
+    driver.refresh()  # the conversation the browser kept is the one shown
+    _wait(driver, lambda d: len(d.execute_script(_SHOWN)) == len(expected))
+    assert driver.execute_script(_SHOWN) == expected
