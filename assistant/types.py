@@ -107,6 +107,10 @@ class Answer:
         more_reports: Further reports that also answer, not shown (region and year).
         table: With ``table``, the rows compared: one key figure of each report that
             states it, in the answer's order (citation ``n`` of row ``n - 1``).
+        suggestions: Up to three follow-up questions the index can answer (the same topic
+            in another year or region it holds, a neighbouring key figure of the cited
+            report); filled by the doors that offer them (the page, ``POST /api/ask``)
+            with :func:`assistant.suggest.follow_ups`, else empty.
     """
 
     question: str
@@ -119,6 +123,7 @@ class Answer:
     kind: AnswerKind = "refusal"
     more_reports: tuple[str, ...] = ()
     table: tuple[FigureRow, ...] = ()
+    suggestions: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         """The JSON form printed by ``reportqa ask --json`` and served at ``/ask``."""
@@ -126,6 +131,7 @@ class Answer:
         data["citations"] = [asdict(c) for c in self.citations]
         data["more_reports"] = list(self.more_reports)
         data["table"] = [row.to_json() for row in self.table]
+        data["suggestions"] = list(self.suggestions)
         return data
 
     @classmethod
@@ -134,7 +140,16 @@ class Answer:
         citations = tuple(Citation(**c) for c in data.get("citations", ()))
         more = tuple(data.get("more_reports", ()))
         table = tuple(FigureRow(**row) for row in data.get("table", ()))
-        return cls(**{**data, "citations": citations, "more_reports": more, "table": table})
+        suggestions = tuple(data.get("suggestions", ()))
+        return cls(
+            **{
+                **data,
+                "citations": citations,
+                "more_reports": more,
+                "table": table,
+                "suggestions": suggestions,
+            }
+        )
 
 
 @dataclass(frozen=True)

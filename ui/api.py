@@ -21,6 +21,7 @@ from assistant.types import Answer, ReportFilter
 from index import list_documents
 from index.model import IndexedDocument
 from index.readers import format_mb, max_file_bytes
+from ui.followups import with_suggestions
 from ui.http import ApiError, BodyLimit, Text, guard, install_error_handler
 from ui.upload_folder import UploadGuard, UploadJanitor
 from ui.uploads import MAX_FILES, recover_staged, remove_report
@@ -120,8 +121,10 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
         """Answer one question from the indexed reports, with citations.
 
         The JSON is that of `reportqa ask --json`: `text` with `[n]` markers, `found`
-        (false when the reports do not say), and `citations` (passage, quote, report title,
-        year, region, section, paragraph).
+        (false when the reports do not say), `citations` (passage, quote, report title,
+        year, region, section, paragraph), and `suggestions`: up to three follow-up
+        questions the index can answer (the same topic in another year or region it holds,
+        a neighbouring key figure of the cited report), empty for a refusal without evidence.
         """
         answer = core.answer_fn(
             request.question,
@@ -130,7 +133,7 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
             embeddings=core.embeddings,
             within=request.within(),
         )
-        return answer.to_json()
+        return with_suggestions(answer, core.settings, core.embeddings).to_json()
 
     @app.get(
         "/api/reports",

@@ -13,6 +13,7 @@ from ui import render
 from ui.chat import chat_column, make_ask
 from ui.conversation import SAVED_KEY, new_state
 from ui.core import Core
+from ui.followups import suggesting_stream
 from ui.panel import reports_column
 from ui.viewer import source_viewer
 
@@ -38,6 +39,7 @@ def create_app(
         from assistant import answer, stream_answer
 
         answer_fn, stream_fn = answer_fn or answer, stream_fn or stream_answer
+    stream_fn = suggesting_stream(stream_fn)  # the chat's answers carry their follow-ups
     core = Core(settings or Settings.from_env(), answer_fn, stream_fn, embeddings, ready)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         _header()

@@ -252,27 +252,36 @@ def answer_html(answer) -> str:
             f"{with_markers(lines[0])}</div>{trend_svg(answer)}{table_html(answer.table)}"
             f'<div class="rq-text">{with_markers(chr(10).join(lines[1:]))}</div>'
             f"{_sources(answer)}{_note(answer)}{cards_html(answer)}"
-            f'<div class="rq-tools">{_copy(answer)}</div></div>'
+            f"{_tools(answer)}</div>"
         )
     if kind == "near_miss":
         return (
             '<div class="rq-msg rq-refusal rq-near-miss"><span class="rq-label">报告未给出</span>'
             f'<div class="rq-text">{with_markers(answer.text)}</div>{_note(answer)}'
-            f'{cards_html(answer)}<div class="rq-tools">{_copy(answer)}</div></div>'
+            f"{cards_html(answer)}{_tools(answer)}</div>"
         )
     if not answer.found:
         return (
             '<div class="rq-msg rq-refusal"><span class="rq-label">未找到</span>'
             f'<div class="rq-text">{_lines(esc(answer.text))}</div>{_note(answer)}'
-            f'{cards_html(answer)}<div class="rq-tools">{_copy(answer)}</div></div>'
+            f"{cards_html(answer)}{_tools(answer)}</div>"
         )
     overview = kind == "overview"
     return (
         f'<div class="rq-msg rq-answer{" rq-overview" if overview else ""}">'
         + ('<span class="rq-label rq-label-overview">概览</span>' if overview else "")
         + f'<div class="rq-text">{with_markers(answer.text)}</div>{_sources(answer)}'
-        f'{_note(answer)}{cards_html(answer)}<div class="rq-tools">{_copy(answer)}</div></div>'
+        f"{_note(answer)}{cards_html(answer)}{_tools(answer)}</div>"
     )
+
+
+def _tools(answer) -> str:
+    """Under an answer: its copy button, then its suggested follow-up questions as buttons
+    (:mod:`ui.followups`)."""
+    from ui.followups import suggestions_html
+
+    follow = suggestions_html(getattr(answer, "suggestions", ()))
+    return f'<div class="rq-tools">{_copy(answer)}</div>{follow}'
 
 
 def streaming_html(text: str) -> str:

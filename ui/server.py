@@ -10,6 +10,8 @@ import gradio as gr
 
 from index import Settings
 from index.readers import max_file_bytes
+from ui.followups import CSS as FOLLOWUPS_CSS
+from ui.followups import SCRIPT as FOLLOWUPS_SCRIPT
 from ui.style import CSS, head, theme
 from ui.uploads import ALLOWED_SUFFIXES
 from ui.viewer import CSS as VIEWER_CSS
@@ -97,8 +99,9 @@ def serve(
         mcp_server=False,
         enable_monitoring=False,
         theme=theme(),
-        css=CSS + VIEWER_CSS,
-        head=head(",".join(ALLOWED_SUFFIXES)) + f"<script>{VIEWER_SCRIPT}</script>",
+        css=CSS + VIEWER_CSS + FOLLOWUPS_CSS,
+        head=head(",".join(ALLOWED_SUFFIXES))
+        + f"<script>{VIEWER_SCRIPT}</script><script>{FOLLOWUPS_SCRIPT}</script>",
     )
     server = Server(app, api, host, port)
     if not block:

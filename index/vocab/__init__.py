@@ -511,5 +511,18 @@ EVERYDAY_TERMS = (
 )
 
 
+# ---------------------------------------------------------------- follow-up suggestions
+# What is left before the topic once a question's place and year are taken out ("去年的
+# 经济总量" -> "的经济总量", "黑龙江全省城镇新增就业", "国务院…报告把…"): no part of the topic.
+SUGGEST_LEAD = re.compile(r"^(?:[，,、：:\s]|的|在|把|对|全省|全市|全区|全县|全国|本省|本市)+")
+# A suggested question: the place, the year, then what is asked.
+SUGGEST_YEAR = "{year}年"
+SUGGEST_SWAPPED = "{place}{when}{rest}"
+SUGGEST_TARGET = "{place}{when}{indicator}的目标是多少？"
+SUGGEST_RESULT_RATE = "{place}{when}{indicator}了多少？"  # a growth or a rate of the review
+SUGGEST_RESULT_AMOUNT = "{place}{when}{indicator}是多少？"
+# A key figure's name longer than this is a clause, not a name to ask by.
+SUGGEST_MAX_NAME = 16
+
 # The key figures' and comparisons' words (index.vocab.figures), here with the rest.
 from index.vocab.figures import *  # noqa: E402, F403
