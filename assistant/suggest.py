@@ -94,7 +94,8 @@ def asked_topic(question: str, documents: Sequence[Document], report_year: int |
     text = vocab.YEAR_RE.sub("", text)
     regions = held_regions(documents)
     for mention in sorted(locate(text, regions), key=lambda m: -m.start):
-        if mention.region is not None or mention.place is not None:
+        topical = vocab.TOPIC_PLACE_BEFORE.search(mention.before)  # "和天津协同发展"
+        if (mention.region is not None or mention.place is not None) and not topical:
             text = text[: mention.start] + text[mention.end :]
     if any(r.key == vocab.NATIONAL for r in regions):
         text = vocab.NATIONAL_ALIAS_RE.sub("", text)
@@ -352,7 +353,8 @@ def follow_ups(
         words = [t for t in terms if t not in vocab.GENERIC_WORDS and len(t) > 1]
         held = [t for t in words if retriever.holds(t, {cited.doc_id})]
         held = held or [t for t in words if retriever.holds(t)]
-        number = bool(vocab.NUMBER_ASKED.search(asked.rest))
+        # Several figures asked ("多少件…、多少部…") are said in several clauses.
+        number = len(vocab.NUMBER_ASKED.findall(asked.rest)) == 1
         return suggest(
             answer, documents, figures, lambda doc: _says(retriever, doc, held, number), limit
         )
@@ -363,8 +365,9 @@ _PASSAGES_READ = 8
 
 
 def _says(retriever, doc: Document, words: Sequence[str], number: bool) -> bool:
-    """Whether one sentence of report ``doc`` holds all ``words`` (and a figure, when
-    ``number``): the report speaks of the topic, not only uses its words apart."""
+    """Whether one sentence of report ``doc`` holds all ``words`` (one clause, with a
+    figure, when ``number``: one figure is asked): the report speaks of the topic, not only
+    uses its words apart ("新增医疗卫生机构床位6639张，…养老服务…" states no 养老床位)."""
     if not words or doc.doc_id not in retriever.codes:
         return False
     rows = retriever.bm25.rows_with(words[0])
@@ -373,10 +376,11 @@ def _says(retriever, doc: Document, words: Sequence[str], number: bool) -> bool:
     code = retriever.codes[doc.doc_id]
     rows = [int(r) for r in rows if retriever.index.doc_code[r] == code]
     for row in rows[:_PASSAGES_READ]:
-        for sentence in vocab.RESULT_SENTENCE.findall(retriever.passage(row).text):
-            lowered = sentence.lower()
-            if all(w in lowered for w in words) and (
-                not number or vocab.NUMBER_RE.search(sentence)
-            ):
+        pieces = vocab.RESULT_SENTENCE.findall(retriever.passage(row).text)
+        if number:
+            pieces = [c for p in pieces for c in vocab.SUGGEST_CLAUSE.findall(p)]
+        for piece in pieces:
+            lowered = piece.lower()
+            if all(w in lowered for w in words) and (not number or vocab.NUMBER_RE.search(piece)):
                 return True
     return False

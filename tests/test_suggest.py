@@ -77,6 +77,10 @@ def questions(found) -> list[tuple[str, str]]:
         ("国务院2025年政府工作报告把居民消费价格涨幅目标定为多少？", 2025,
          Asked("居民消费价格涨幅目标定为多少？", 0)),
         ("上海要新建多少公里绿道", 2026, Asked("要新建多少公里绿道？", None)),
+        # a place the topic names stays: it is what is asked about, not whose report
+        ("北京今年和天津协同发展有哪些打算", 2026, Asked("和天津协同发展有哪些打算？", 0)),
+        ("山西今年打算给老楼加装电梯不？装多少部？", 2026,
+         Asked("打算给老楼加装电梯不，装多少部？", 0)),
     ],
 )  # fmt: skip
 def test_the_asked_topic_is_the_question_without_its_place_and_year(question, report_year, expect):
@@ -205,3 +209,47 @@ def test_the_json_api_answer_carries_its_suggestions(multi):
     asked_again = [q for q in data["suggestions"] if "北京市2026年城镇新增就业" in q]
     assert all(q.endswith("？") for q in data["suggestions"]) and not asked_again
     assert not refused["citations"] and refused["suggestions"] == []
+
+
+class _Keywords:
+    """The keyword index of a few passages, one report each (as the retriever has it)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        import types
+
+        import numpy as np
+
+        self.texts = texts
+        self.codes = {f"d{i}": i for i in range(len(texts))}
+        self.index = types.SimpleNamespace(doc_code=np.arange(len(texts)))
+        self.bm25 = self
+
+    def rows_with(self, term: str):
+        import numpy as np
+
+        return np.array([i for i, t in enumerate(self.texts) if term in t], dtype=np.int64)
+
+    def passage(self, row: int):
+        import types
+
+        return types.SimpleNamespace(text=self.texts[row])
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "says"),
+    [
+        ("今年新增养老床位2000张。", True, True),
+        # the words in one sentence but another clause's figure: not the asked figure
+        ("新增医疗卫生机构床位6639张，提升养老服务水平。", True, False),
+        ("新增医疗卫生机构床位6639张，提升养老服务水平。", False, True),  # no figure asked
+        ("推进养老床位建设。", True, False),  # no figure at all
+        ("扩大养老服务。新增医院床位300张。", False, False),  # the words in two sentences
+    ],
+)
+def test_a_report_says_a_topic_in_one_sentence(text, number, says):
+    from assistant.suggest import _says
+
+    keywords = _Keywords(["无关的段落。", text])
+    report = doc("d1", "天津市", 2026)
+    assert _says(keywords, report, ["养老", "床位"], number) is says
+    assert not _says(keywords, doc("d0", "河北省", 2026), ["养老", "床位"], number)

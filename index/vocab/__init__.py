@@ -523,6 +523,8 @@ SUGGEST_RESULT_RATE = "{place}{when}{indicator}了多少？"  # a growth or a ra
 SUGGEST_RESULT_AMOUNT = "{place}{when}{indicator}是多少？"
 # A key figure's name longer than this is a clause, not a name to ask by.
 SUGGEST_MAX_NAME = 16
+# The clauses of a sentence ("、" joins the parts of one: "新建绿道1000公里、绿地500公顷").
+SUGGEST_CLAUSE = re.compile(r"[^，,；;：:]+")
 
 # The key figures' and comparisons' words (index.vocab.figures), here with the rest.
 from index.vocab.figures import *  # noqa: E402, F403
