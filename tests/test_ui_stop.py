@@ -97,9 +97,17 @@ const watch = new MutationObserver(() => {
 watch.observe(document.body, {childList: true, subtree: true, attributes: true});"""
 
 
-def _settled(driver):
-    """The exchange is over: the box takes questions and 提问 is back."""
-    return browser._enabled(driver, "#rq-question textarea") and _find(driver, "#rq-ask")
+def _settled(question: str):
+    """The exchange of ``question`` is over: shown, its reply in, the box takes questions
+    and 提问 is back (the box and 提问 are so before the question has been taken, too)."""
+
+    def over(driver):
+        shown = driver.execute_script(_SHOWN)
+        if f"Q {question}" not in shown or shown[-1] in ("rq-streaming", "rq-pending"):
+            return False
+        return browser._enabled(driver, "#rq-question textarea") and _find(driver, "#rq-ask")
+
+    return over
 
 
 def _stop(driver, how: str) -> None:
@@ -154,7 +162,7 @@ def test_stop_is_one_state_change_at_ten_points_of_an_answer(open_page, stepped)
             else:
                 _stop(driver, how)
                 plan.go.set()
-        _wait(driver, _settled)
+        _wait(driver, _settled(question))
         if how == "answered":  # the point was reached: stop was pressed on the answer
             assert driver.execute_script("return window.__late") is True
         if how == "shown":
