@@ -274,6 +274,19 @@ def test_a_stopped_reply_stays_shown_but_out_of_the_history(settings):
     runs.stop(run)  # a stop after the end: nothing to stop
 
 
+def test_asking_again_from_an_exchange_drops_it_and_what_followed():
+    from ui.conversation import added, chat_with, new_state, question_at, upto
+
+    state = new_state()
+    for question, answer in (("甲", found("甲")), ("乙 <b>&$\n二", None), ("丙", found("丙"))):
+        state = added(state, question, chat_with(state, question, "答"), answer)
+    assert question_at(state, 1) == "乙 <b>&$\n二"  # the text asked, not its HTML
+    kept = upto(state, 2)  # a stopped exchange before: the history keeps 甲's answer only
+    assert kept["pairs"] == state["pairs"][:1] and kept["turns"] == state["turns"][:2]
+    assert kept["messages"] == state["messages"][:4]
+    assert upto(state, 0) == new_state()
+
+
 def test_the_browser_keeps_the_last_exchanges_and_a_bad_copy_starts_afresh(monkeypatch):
     import ui.conversation as conversation
 

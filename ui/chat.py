@@ -16,6 +16,7 @@ from index import ReportQAError
 from ui import render
 from ui.conversation import added, chat_with, new_state, restored, saved, turn_answer
 from ui.core import Core
+from ui.redo import make_redo
 from ui.runs import DONE, PIECE, STOP, Run, Runs
 from ui.style import FOCUS_BOX, SHOW_LAST_QUESTION
 
@@ -225,6 +226,7 @@ def chat_column(core: Core, demo, state, saved_state) -> tuple[gr.Chatbot, tuple
         min_height=360,
         buttons=[],  # Gradio's copy copies the HTML; each answer has its own plain copy
         feedback_options=("Like", "Dislike"),
+        editable="user",  # 编辑 on a question asks it anew (ui/redo.py)
         sanitize_html=True,
         placeholder="在下方输入问题，或点击示例问题。",
     )
@@ -264,14 +266,22 @@ def chat_column(core: Core, demo, state, saved_state) -> tuple[gr.Chatbot, tuple
     private = dict(api_visibility="private")
     controls = [box, ask_btn, stop_btn, clear, *buttons]  # what release() sets
     triggers = [(box.submit, box), (ask_btn.click, box)] + [(b.click, b) for b in buttons]
-    for trigger, source in triggers:
-        event = trigger(
+    starts = [
+        trigger(
             make_take(runs),
             inputs=source,
             outputs=[asked, *controls, note, run_box],
             queue=False,
             **private,
         )
+        for trigger, source in triggers
+    ]
+    # 重试 under the last answer, 编辑 on a question: asked again from that exchange on.
+    again, edited = make_redo(runs, (gr.update(interactive=False, placeholder=BUSY), *busy(True)))
+    for listen, redo in ((chat.retry, again), (chat.edit, edited)):
+        outputs = [asked, state, *controls, note, run_box]
+        starts.append(listen(redo, inputs=state, outputs=outputs, queue=False, **private))
+    for event in starts:
         event = event.then(
             respond,
             inputs=[asked, state, scope_region, scope_year, run_box],

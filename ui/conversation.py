@@ -9,6 +9,9 @@ again and follow-ups still work. Plain dicts and lists: Gradio stores them as th
 
 from __future__ import annotations
 
+import html
+import re
+
 from assistant.types import Answer
 from ui import render
 
@@ -80,3 +83,23 @@ def turn_answer(state: dict | None, turn: int) -> Answer | None:
         return Answer.from_json(data)
     except (TypeError, ValueError):  # a browser's copy from another version
         return None
+
+
+def question_at(state: dict, turn: int) -> str:
+    """The question of exchange ``turn`` as it was asked, read back from its message
+    (:func:`ui.render.user_html`: escaped text, lines joined by ``<br>``)."""
+    content = state["messages"][2 * turn]["content"]
+    return html.unescape(re.sub(r"<[^>]*>", "", content.replace("<br>", "\n")))
+
+
+def upto(state: dict, turn: int) -> dict:
+    """``state`` with its first ``turn`` exchanges: what a question asked again replaces
+    (that exchange and every one after it) leaves the conversation and its history."""
+    turns = state["turns"][:turn]
+    answered = sum(t is not None for t in turns)  # the pairs are the answered turns'
+    return {
+        **state,
+        "pairs": state["pairs"][:answered],
+        "messages": state["messages"][: 2 * turn],
+        "turns": turns,
+    }

@@ -293,6 +293,20 @@ _KEYS = """document.addEventListener('keydown', (e) => {
 });"""
 
 
+# Gradio's 编辑 fills its box with the message's content, which is the question's HTML
+# (ui.render.user_html): the question's own text goes there instead, once the box is drawn.
+_EDIT_AS_TEXT = """new MutationObserver(() => {
+  document.querySelectorAll('#rq-chat textarea.edit-textarea:not([data-rq-text])')
+    .forEach((area) => { area.dataset.rqText = '1'; requestAnimationFrame(() => {
+      if (!area.value.startsWith('<div class="rq-question">')) return;
+      const parsed = document.createElement('template');
+      parsed.innerHTML = area.value.replace(/<br>/g, '\\n');
+      area.value = parsed.content.textContent;
+      area.dispatchEvent(new Event('input', { bubbles: true }));
+    }); });
+}).observe(document.documentElement, { childList: true, subtree: true });"""
+
+
 def head(accept: str) -> str:
     """Extra ``<head>`` markup.
 
@@ -301,7 +315,8 @@ def head(accept: str) -> str:
     because Gradio rejects other types with an English message; the upload handler checks
     types itself and answers in Chinese. Files over the size limit are stopped before they
     are sent, with a Chinese message. Answers' ``[n]`` links and copy buttons work
-    through one listener on the document; Esc and ↑ through another.
+    through one listener on the document; Esc and ↑ through another; 编辑 on a question
+    opens on its text, not its HTML.
     """
     return (
         "<style>@media (max-width: 640px) { .gradio-container .main.app "
@@ -310,7 +325,7 @@ def head(accept: str) -> str:
         "'#rq-upload input[type=file]').forEach((i) => { if (i.accept !== "
         f"'{accept}') i.accept = '{accept}'; }}); new MutationObserver(set).observe("
         "document.documentElement, { childList: true, subtree: true }); "
-        f"{_TOO_BIG} {_ANSWER_TOOLS} {_KEYS} }})();</script>"
+        f"{_TOO_BIG} {_ANSWER_TOOLS} {_KEYS} {_EDIT_AS_TEXT} }})();</script>"
     )
 
 
