@@ -287,6 +287,32 @@ def test_asking_again_from_an_exchange_drops_it_and_what_followed():
     assert upto(state, 0) == new_state()
 
 
+def test_retry_and_edit_restart_from_their_exchange_and_an_edit_too_long_is_kept():
+    import gradio as gr
+
+    from ui.conversation import added, chat_with, new_state, upto
+    from ui.redo import make_redo
+    from ui.runs import Runs
+
+    state = new_state()
+    for question in ("甲", "乙"):
+        state = added(state, question, chat_with(state, question, "答"), found(question))
+    busy = ("BOX", "ASK", "STOP")
+    again, edited = make_redo(Runs(), busy)
+    asked, kept, *updates, note, run = again(state, gr.RetryData(None, {"index": 2, "value": ""}))
+    assert (asked, kept, updates, note) == ("乙", upto(state, 1), list(busy), "") and run
+    edit = {"index": 0, "value": " 丙 ", "previous_value": ""}
+    asked, kept, *_ = edited(state, gr.EditData(None, edit))
+    assert (asked, kept) == ("丙", new_state())
+    long = "新增养老床位" * 100
+    edit = {"index": 2, "value": long, "previous_value": ""}
+    asked, kept, box, *updates, note, run = edited(state, gr.EditData(None, edit))
+    assert asked == "" and kept == gr.skip() and box == gr.update(value=long)
+    assert "300字以内" in note and all(u == gr.skip() for u in (*updates, run))
+    stale = again(state, gr.RetryData(None, {"index": 8, "value": ""}))  # an old page
+    assert stale[0] == "" and all(u == gr.skip() for u in stale[1:-2])
+
+
 def test_the_browser_keeps_the_last_exchanges_and_a_bad_copy_starts_afresh(monkeypatch):
     import ui.conversation as conversation
 
