@@ -4,7 +4,8 @@ Each build runs in its own process, from an empty home and an empty embedding ca
 the code of a git commit (``--before``, default the commit before issue 26) or of this
 checkout; the runs alternate (before, after) per corpus so that the machine's load falls on
 both alike. Prints per build: reports, passages, sentence units, seconds (model load
-included), units per second, peak RSS, and the load average before and after; then
+included), CPU seconds (less moved by other work on a shared machine), units per second,
+peak RSS, and the load average before and after; then
 after/before per corpus. With this checkout's code it also prints the time-left estimates
 heard at a quarter and at half of the embedding, against the time it really took.
 
@@ -65,6 +66,7 @@ if heard:
 print(json.dumps({
     "reports": len(report.added), "failed": len(report.failed), "passages": report.chunks,
     "units": units, "seconds": seconds, "guesses": guesses,
+    "cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
     "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
 """
@@ -100,8 +102,11 @@ def main() -> None:
     parser.add_argument("--corpus", nargs="*", default=list(CORPORA))
     args = parser.parse_args()
     print(f"before: {args.before}; after: this checkout; {os.cpu_count()} cores")
-    print("| set | code | reports | passages | units | seconds | units/s | peak RSS MB | load |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    head = (
+        "set | code | reports | passages | units | seconds | CPU s | units/s | peak RSS MB | load"
+    )
+    print(f"| {head} |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     ratios = {}
     with tempfile.TemporaryDirectory() as tree:
         subprocess.run(
@@ -117,11 +122,11 @@ def main() -> None:
                 for code, r in rows.items():
                     print(
                         f"| {name} | {code} | {r['reports']} | {r['passages']} | {r['units']} "
-                        f"| {r['seconds']:.0f} | {r['units'] / r['seconds']:.1f} "
+                        f"| {r['seconds']:.0f} | {r['cpu']:.0f} | {r['units'] / r['seconds']:.1f} "
                         f"| {r['rss_mb']:.0f} | {r['load'][0]:.1f}–{r['load'][1]:.1f} |",
                         flush=True,
                     )
-                ratios[name] = rows["after"]["seconds"] / rows["before"]["seconds"]
+                ratios[name] = [rows["after"][k] / rows["before"][k] for k in ("seconds", "cpu")]
                 for share, (left, took) in rows["after"]["guesses"].items():
                     print(
                         f"  {name} after, at {float(share):.0%} of the embedding: "
@@ -129,8 +134,8 @@ def main() -> None:
                     )
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", tree], cwd=ROOT, check=False)
-    for name, ratio in ratios.items():
-        print(f"{name}: after/before {ratio:.2f} ({1 / ratio:.1f}x faster)")
+    for name, (wall, cpu) in ratios.items():
+        print(f"{name}: after/before {wall:.2f} ({1 / wall:.1f}x faster); CPU time {cpu:.2f}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ _BATCH = 64
 _WAIT_SECONDS = 60.0
 # Vectors read back at once when filling an array: 4096 x 384 floats is a few MB.
 _LOOKUP_CHUNK = 4096
+# What a text costs to embed beyond its characters, in characters (its prompt, [CLS] and
+# [SEP], the per-text work): fitted by benchmarks/fit_time_left.py (bf16, 2 cores: 13).
+TEXT_COST = 13
 # Primary result codes of a damaged file (extended codes keep these in their low byte).
 _CORRUPT = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 
@@ -162,7 +165,7 @@ class CachedEmbeddings:
         known = self._known(hashes) if self.use_cache else set()
         text_of = {content_hash(t): t for t in texts}
         missing = sorted((h for h in hashes if h not in known), key=lambda h: -len(text_of[h]))
-        clock = TimeLeft(sum(len(text_of[h]) for h in missing))
+        clock = TimeLeft(sum(cost(text_of[h]) for h in missing))
         for i in range(0, len(missing), _BATCH):
             batch = missing[i : i + _BATCH]
             if self.progress and i == 0:  # the first batch may load the model: seconds
@@ -170,7 +173,7 @@ class CachedEmbeddings:
             vectors = self.base.embed_documents([text_of[h] for h in batch])
             self._store(list(zip(batch, vectors, strict=True)))
             self.embedded += len(batch)
-            clock.done(sum(len(text_of[h]) for h in batch))
+            clock.done(sum(cost(text_of[h]) for h in batch))
             if self.progress:
                 self.progress(min(i + _BATCH, len(missing)), len(missing), clock.seconds_left())
         return set(missing)
@@ -228,30 +231,34 @@ def _is_corrupt(exc: sqlite3.Error) -> bool:
     return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _CORRUPT
 
 
+def cost(text: str) -> int:
+    """What embedding ``text`` costs, in characters: its own, and TEXT_COST for being one."""
+    return len(text) + TEXT_COST
+
+
 class TimeLeft:
-    """How long the rest of an embedding takes, at the speed seen so far: seconds per
-    character (a character is about a token of the model) since the first batch, which
-    also loads the model, times the characters left.
+    """How long the rest of an embedding takes, at the speed seen so far: seconds per unit
+    of :func:`cost` since the first batch (which also loads the model), times the cost left.
 
     Args:
-        total: Characters to embed.
+        total: The cost of the texts to embed.
     """
 
     def __init__(self, total: int) -> None:
         self.left = total
         self._since: float | None = None  # when the first batch ended
-        self._chars = 0  # characters embedded since then
+        self._cost = 0  # cost embedded since then
 
-    def done(self, chars: int) -> None:
-        """``chars`` more characters are embedded."""
-        self.left -= chars
+    def done(self, cost: int) -> None:
+        """Texts costing ``cost`` more are embedded."""
+        self.left -= cost
         if self._since is None:
             self._since = time.monotonic()
         else:
-            self._chars += chars
+            self._cost += cost
 
     def seconds_left(self) -> float | None:
         """The estimate; ``None`` until a batch after the first has been timed."""
-        if self._since is None or not self._chars:
+        if self._since is None or not self._cost:
             return None
-        return max(0.0, self.left) * (time.monotonic() - self._since) / self._chars
+        return max(0.0, self.left) * (time.monotonic() - self._since) / self._cost

@@ -80,7 +80,7 @@ def test_a_build_embeds_longest_first_and_tells_the_time_left(
 ):
     """Texts go to the model longest first (a batch of one length pads little), passages
     and sentences in one stage, whose steps say the time left once a batch after the
-    first (which loads the model) is timed: characters left at the speed seen so far."""
+    first (which loads the model) is timed: the cost left at the speed seen so far."""
     import index.cache as cache
 
     clock = iter(range(0, 10**6, 2))  # two seconds a batch, whatever the machine
@@ -89,16 +89,17 @@ def test_a_build_embeds_longest_first_and_tells_the_time_left(
     build_index([reports], settings=settings, embeddings=fake_embeddings, progress=steps.append)
     sizes = [len(t) for batch in fake_embeddings.calls for t in batch]
     assert len(fake_embeddings.calls) >= 3 and sizes == sorted(sizes, reverse=True)
+    costs = [n + cache.TEXT_COST for n in sizes]
     embedding = [s for s in steps if s.stage == "embedding"]
     assert embedding[0].done == 0 and embedding[-1].done == embedding[-1].total == len(sizes)
     assert [s.seconds_left for s in embedding[:2]] == [None, None]  # nothing timed yet
     left = [s.seconds_left for s in embedding[2:]]
     assert all(x is not None for x in left) and left == sorted(left, reverse=True)
     assert left[-1] == 0.0
-    # after the second batch: its 2 s per its characters, times the characters left
-    done = sum(sizes[: len(fake_embeddings.calls[0]) + len(fake_embeddings.calls[1])])
-    second = sum(len(t) for t in fake_embeddings.calls[1])
-    assert left[0] == (sum(sizes) - done) * 2 / second
+    # after the second batch: its 2 s per its cost, times the cost left
+    done = sum(costs[: len(fake_embeddings.calls[0]) + len(fake_embeddings.calls[1])])
+    second = sum(cache.cost(t) for t in fake_embeddings.calls[1])
+    assert left[0] == (sum(costs) - done) * 2 / second
 
 
 def test_time_left_is_unknown_until_a_second_batch(monkeypatch):
@@ -111,7 +112,7 @@ def test_time_left_is_unknown_until_a_second_batch(monkeypatch):
     clock.done(400)  # the first batch, which loaded the model
     now[0] += 5
     assert clock.seconds_left() is None
-    clock.done(100)  # 100 characters in 5 s; 500 left
+    clock.done(100)  # a cost of 100 in 5 s; 500 left
     assert clock.seconds_left() == 25.0
     clock.done(500)
     assert clock.seconds_left() == 0.0
