@@ -147,9 +147,10 @@ def test_editing_one_paragraph_reembeds_only_that_passage(reports, settings, fak
     report = build_index([reports], settings=settings, embeddings=fake_embeddings)
     assert report.updated == (str(path.resolve()),)
     assert report.embedded == 1
-    passage, sentences = fake_embeddings.calls  # the passage, then its changed sentences
-    assert len(passage) == 1 and "2500张" in passage[0]
-    assert sentences and all("2500张" in s for s in sentences)
+    # one batch: the passage (the longest text, first), then its changed sentences
+    ((passage, *sentences),) = fake_embeddings.calls
+    assert "2500张" in passage and passage in text.replace("2000张", "2500张")
+    assert sentences and all("2500张" in s and s in passage and s != passage for s in sentences)
 
 
 def test_interrupted_build_keeps_previous_index(reports, settings, fake_embeddings):

@@ -33,6 +33,28 @@ class Plan:
             self.go.wait()
 
 
+class Stops:
+    """The stops the server has taken in: a stop clicked reaches the server after the
+    click returns, so a plan let on before may end its answer first (which then rightly
+    wins)."""
+
+    def __init__(self) -> None:
+        self.count, self._heard = 0, threading.Condition()
+
+    def heard(self) -> None:
+        with self._heard:
+            self.count += 1
+            self._heard.notify_all()
+
+    def past(self, count: int) -> bool:
+        """Wait until more than ``count`` stops were taken in."""
+        with self._heard:
+            return self._heard.wait_for(lambda: self.count > count, WAIT)
+
+
+STOPS = Stops()
+
+
 @pytest.fixture(scope="module")
 def stepped(ui_settings):
     """The app with a fake core whose answers follow the plans of their questions."""
@@ -61,13 +83,23 @@ def stepped(ui_settings):
 
             return Steps(answer)
 
+    from ui.runs import Runs
+
+    taken_in = Runs.stop
+
+    def stop(runs, run_id):
+        taken_in(runs, run_id)
+        STOPS.heard()
+
     fake = Stepped()
-    app = create_app(ui_settings, answer_fn=fake.answer, stream_fn=fake.stream)
-    server = serve(app, port=browser._free_port(), block=False)
-    yield server.local_url, plans
-    for plan in plans.values():  # a stopped answer's thread may still wait
-        plan.go.set()
-    server.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Runs, "stop", stop)  # before the page takes the runs' methods
+        app = create_app(ui_settings, answer_fn=fake.answer, stream_fn=fake.stream)
+        server = serve(app, port=browser._free_port(), block=False)
+        yield server.local_url, plans
+        for plan in plans.values():  # a stopped answer's thread may still wait
+            plan.go.set()
+        server.close()
 
 
 # The conversation as shown: each question's text, each reply's kind.
@@ -160,7 +192,9 @@ def test_stop_is_one_state_change_at_ten_points_of_an_answer(open_page, stepped)
                 plan.go.set()
                 _stop(driver, "click")
             else:
+                stops = STOPS.count
                 _stop(driver, how)
+                assert STOPS.past(stops), f"{question}: the stop never reached the server"
                 plan.go.set()
         _wait(driver, _settled(question))
         if how == "answered":  # the point was reached: stop was pressed on the answer

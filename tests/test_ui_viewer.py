@@ -128,7 +128,8 @@ def test_the_report_downloads_as_text(open_page, tmp_path, ui_settings):
     answer = _ask(driver, "城镇新增就业目标是多少", "8万人")
     view = _open(driver, answer, 1)
     view.find_element("css selector", ".rq-view-download").click()
-    done = _wait(driver, lambda d: list(tmp_path.glob("*.txt")))
+    # the file is there once whole (a download may show its name before its bytes)
+    done = _wait(driver, lambda d: [f for f in tmp_path.glob("*.txt") if f.stat().st_size])
     assert done[0].name == "2025年太原市政府工作报告.txt"
     text = done[0].read_text("utf-8")
     assert text.startswith("2025年太原市政府工作报告\n") and "城镇新增就业" in text
