@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.errors import IndexMissingError, ReportNotFoundError, chroma_errors
+from index.errors import IndexMissingError, ReportNotFoundError
 from index.model import Document, Passage
 from index.settings import Settings
 
@@ -35,7 +35,7 @@ def report_text(doc_or_source: str, *, settings: Settings | None = None) -> Repo
         StoreUnavailableError: Its passages are on a Chroma server that does not answer.
     """
     from index.shards import open_shard
-    from index.store import IndexStore, close_client, open_client
+    from index.store import IndexStore
 
     settings = settings or Settings.from_env()
     store = IndexStore(settings)
@@ -48,13 +48,6 @@ def report_text(doc_or_source: str, *, settings: Settings | None = None) -> Repo
             f"no indexed report {doc_or_source}", "这份报告已不在索引中（可能已被删除或修改）。"
         )
     document = found[0]
-    path = store.shard_path(document)
-    if not path.is_file():  # a home that serves another's index: fetch its shards first
-        client = open_client(settings)
-        try:
-            with chroma_errors(settings):
-                store.open_index(manifest, store.records(manifest.model_id, client))
-        finally:
-            close_client(settings, client)
-    shard = open_shard(path)  # the process's open shards: a question reads them too
+    store.with_shards(manifest, [document])
+    shard = open_shard(store.shard_path(document))  # the process's open shards, as a question
     return ReportText(document, tuple(shard.passage(n) for n in range(shard.size)))

@@ -80,9 +80,9 @@ def report_figures(
         IndexCorruptError: A report's passages do not read back.
         StoreUnavailableError: Its passages are on a Chroma server that does not answer.
     """
-    from index.errors import IndexMissingError, chroma_errors
+    from index.errors import IndexMissingError
     from index.shards import PARTS, open_shard
-    from index.store import IndexStore, close_client, open_client
+    from index.store import IndexStore
 
     store = IndexStore(settings)
     manifest = store.read_manifest()
@@ -90,13 +90,7 @@ def report_figures(
         raise IndexMissingError("there is no index yet", "还没有建立索引。")
     wanted = None if documents is None else {d.doc_id for d in documents}
     docs = [d for d in manifest.documents if wanted is None or d.doc_id in wanted]
-    if any(not store.shard_path(d).is_file() for d in docs):  # a new home: fetch them
-        client = open_client(settings)
-        try:
-            with chroma_errors(settings):
-                store.open_index(manifest, store.records(manifest.model_id, client))
-        finally:
-            close_client(settings, client)
+    store.with_shards(manifest, docs)
     found = []
     for doc in docs:
         path = store.figures_path(doc)

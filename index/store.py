@@ -180,6 +180,22 @@ class IndexStore:
 
         return self.shards / f"{shard_name(doc)}{FIGURES_SUFFIX}"
 
+    def with_shards(self, manifest: Manifest, documents: list[Document]) -> None:
+        """Make sure this home has the shards of ``documents`` (live reports of ``manifest``):
+        a home that serves another's index (a Chroma server) fetches what it lacks.
+
+        Raises:
+            StoreUnavailableError: The Chroma server does not answer.
+        """
+        if all(self.shard_path(d).is_file() for d in documents):
+            return
+        client = open_client(self.settings)
+        try:
+            with chroma_errors(self.settings):
+                self.open_index(manifest, self.records(manifest.model_id, client))
+        finally:
+            close_client(self.settings, client)
+
     def open_index(self, manifest: Manifest, records: Records) -> OpenIndex:
         """The live reports' keyword shards opened as one index; a shard this home lacks
         is its report's record's document, written as it comes.
