@@ -202,6 +202,15 @@ _TOO_BIG = """document.addEventListener('change', (e) => {
 #   [n]: open, scroll to and flash card n of the same answer (it may be folded away).
 #   复制: copy the answer's plain text (its hidden .rq-plain, made on the server), with a
 #   fallback where the clipboard API is missing (a plain-http page on another host).
+# Saves text as a file named ``name`` (a comparison's CSV, the source viewer's report).
+_SAVE = """window.rqSave = (text, name, type) => {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([text], { type: type + ';charset=utf-8' }));
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+};"""
 _ANSWER_TOOLS = """document.addEventListener('click', (e) => {
   const link = e.target.closest('#rq-chat .rq-link');
   if (link) {
@@ -241,13 +250,8 @@ _ANSWER_TOOLS = """document.addEventListener('click', (e) => {
     const table = wrap.querySelector('table');
     const field = (c) => '"' + c.textContent.replace(/\\[\\d+\\]$/, '').replace(/"/g, '""') + '"';
     const lines = [...table.rows].map((r) => [...r.cells].map(field).join(','));
-    const blob = new Blob(['\\ufeff' + lines.join('\\n')], { type: 'text/csv;charset=utf-8' });
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(blob);
-    link.download = (wrap.dataset.name || '报告指标对比') + '.csv';
-    document.body.append(link);
-    link.click();
-    link.remove();
+    window.rqSave('\\ufeff' + lines.join('\\n'), (wrap.dataset.name || '报告指标对比') + '.csv',
+      'text/csv');
     return;
   }
   const copy = e.target.closest('#rq-chat .rq-copy');
@@ -325,7 +329,7 @@ def head(accept: str) -> str:
         "'#rq-upload input[type=file]').forEach((i) => { if (i.accept !== "
         f"'{accept}') i.accept = '{accept}'; }}); new MutationObserver(set).observe("
         "document.documentElement, { childList: true, subtree: true }); "
-        f"{_TOO_BIG} {_ANSWER_TOOLS} {_KEYS} {_EDIT_AS_TEXT} }})();</script>"
+        f"{_SAVE} {_TOO_BIG} {_ANSWER_TOOLS} {_KEYS} {_EDIT_AS_TEXT} }})();</script>"
     )
 
 

@@ -249,13 +249,8 @@ SCRIPT = """(() => {
       view.querySelectorAll('.rq-view-h, .rq-view-t').forEach((el) => {
         lines.push(el.innerText.trim());
       });
-      const blob = new Blob([lines.join('\\n') + '\\n'], { type: 'text/plain;charset=utf-8' });
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(blob);
-      a.download = (view.dataset.name || '报告') + '.txt';
-      document.body.append(a);
-      a.click();
-      a.remove();
+      const name = (view.dataset.name || '报告') + '.txt';
+      window.rqSave(lines.join('\\n') + '\\n', name, 'text/plain');
     }
   });
   document.addEventListener('keydown', (e) => {
