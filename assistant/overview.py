@@ -45,6 +45,7 @@ class Point:
     sentence: str
     start: int  # offset of the sentence in its passage, for report order
     task: bool = False  # a main task of the report: the title of a section of it
+    sim: float = 0.0  # its similarity to the question
 
 
 def overview_points(
@@ -74,7 +75,7 @@ def overview_points(
     tried = [_points(hits, lambda h, s, k=key: _about(k, h, s)) for key in keys[:_KEYS]]
     best = next((points for points in tried if len(points) >= MIN_POINTS), None)
     if best:
-        return _in_order(best)
+        return _in_order(best + _nearby(query, best, retriever, wanted))
     mentions = [(k, p.sentence) for k, points in zip(keys, tried, strict=False) for p in points]
     if any(not _in_passing(k, sentence) for k, sentence in mentions):
         return []  # the report says it in a sentence or two: one of them answers
@@ -84,7 +85,36 @@ def overview_points(
     section = _titled_section(hits, set("".join(named)))
     whole = retriever.report_hits(query, report, section) if section else []
     best = _points([h for h in whole if not (wanted and h.part != wanted)], lambda h, s: True)
-    return _in_order(best) if len(best) >= MIN_POINTS else []
+    if len(best) < MIN_POINTS:
+        return []
+    return _in_order(best + _nearby(query, best, retriever, wanted))
+
+
+def _nearby(query: str, points: list[Point], retriever: Retriever, part: str) -> list[Point]:
+    """Up to :data:`MAX_POINTS`, the sentences of the section one level above the points'
+    one that are as close in meaning to the question as the least close point: a report
+    often gives a topic one paragraph (推进“病有良医”) and more measures in the paragraphs
+    beside it, in words of their own (蓝天, 水质 and 无废城市 beside 生态治理)."""
+    sections = {p.hit.passage.section for p in points}
+    if len(points) >= MAX_POINTS or len(sections) != 1:
+        return []
+    path = next(iter(sections)).split(" > ")
+    if len(path) < 3:  # a main task's section is the report's whole plan one level up
+        return []
+    parent = " > ".join(path[:-1]) + " > "
+    least = min(p.sim for p in points)
+    shown = {(p.hit.passage.paragraph, p.start) for p in points}
+    hits = [
+        h
+        for h in retriever.report_hits(query, points[0].hit.document.doc_id)
+        if h.passage.section.startswith(parent) and not (part and h.part != part)
+    ]
+    more = [
+        p
+        for p in _points(hits, lambda h, s: True)
+        if p.sim >= least and (p.hit.passage.paragraph, p.start) not in shown
+    ]
+    return more[: MAX_POINTS - len(points)]
 
 
 def _in_passing(key: str, sentence: str) -> bool:
@@ -151,7 +181,7 @@ def _points(hits: list[Hit], belongs) -> list[Point]:
             if _heading(sentence) or _title(sentence, hit) or not belongs(hit, sentence):
                 continue
             sim = hit.sentence_sims[i] if i < len(hit.sentence_sims) else 0.0
-            points.append((sim, Point(hit, sentence, a)))
+            points.append((sim, Point(hit, sentence, a, sim=sim)))
     return [p for _, p in sorted(points, key=lambda sp: -sp[0])[:MAX_POINTS]]
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.overview import _in_passing, point_text
+from assistant.overview import _in_passing, _nearby, _points, point_text
 from assistant.question import clean_question, detect_intent
+from assistant.retrieval import Hit
+from index.model import Document, Passage
 
 
 @pytest.mark.parametrize(
@@ -76,3 +78,47 @@ def test_point_text(sentence, said):
 )
 def test_a_topic_named_only_in_a_list_is_named_in_passing(key, sentence, passing):
     assert _in_passing(key, sentence) is passing
+
+
+class _Report:
+    """A retriever over one report's passages, each one sentence with its similarity."""
+
+    def __init__(self, rows: list[tuple[str, str, float, str]]) -> None:
+        doc = Document("d", "t", 2025, "某市", "d.txt", "h")
+        self.hits = []
+        for n, (section, sentence, sim, part) in enumerate(rows, start=1):
+            passage = Passage("d", sentence, section, n, 0, len(sentence), ((0, len(sentence)),))
+            self.hits.append(Hit(passage, doc, 0, 0, 0, (sim,), part))
+
+    def report_hits(self, query, doc_id, section=None):
+        return list(self.hits)
+
+
+_OWN = "二、工作安排 > （六）治山治水 > 强化生态治理"
+_BESIDE = "二、工作安排 > （六）治山治水 > 打好保卫战"
+_OTHER = "二、工作安排 > （七）惠民生 > 推进病有良医"
+_LONG = "这是一个足够长的句子，说的是一项具体的举措"  # past the heading length
+
+
+@pytest.mark.parametrize(
+    ("rows", "shown", "added"),
+    [
+        # the paragraphs beside the points' one, as close to the question as they are
+        ([(_BESIDE, "蓝天" + _LONG, 0.8, "plan"), (_BESIDE, "碧水" + _LONG, 0.7, "plan")], 3, 2),
+        # never more than five points
+        ([(_BESIDE, f"第{n}" + _LONG, 0.9, "plan") for n in range(4)], 3, 2),
+        # less close than the least close point: another topic of the section
+        ([(_BESIDE, "收官" + _LONG, 0.5, "plan")], 3, 0),
+        # another task of the plan, or the other part of the report
+        ([(_OTHER, "医院" + _LONG, 0.9, "plan"), (_BESIDE, "去年" + _LONG, 0.9, "review")], 3, 0),
+        # five points already
+        ([(_BESIDE, "蓝天" + _LONG, 0.8, "plan")], 5, 0),
+    ],
+)
+def test_an_overview_adds_the_close_measures_beside_its_paragraph(rows, shown, added):
+    own = [(_OWN, f"第{n}条" + _LONG, 0.6 + n / 100, "plan") for n in range(shown)]
+    report = _Report(own + rows)
+    points = _points(report.hits[:shown], lambda h, s: True)
+    more = _nearby("生态环境怎么搞", points, report, "plan")
+    assert len(more) == added
+    assert all(p.hit.passage.section == _BESIDE and p.sim >= 0.6 for p in more)
