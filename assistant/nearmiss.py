@@ -31,7 +31,7 @@ from assistant.question import Intent
 from index import vocab
 from index.tokens import tokenize
 
-Reason = Literal["object", "unit", "tense", "period", "ratio", "stock", "weak"]
+Reason = Literal["object", "unit", "tense", "period", "ratio", "stock", "new", "weak"]
 
 
 @dataclass(frozen=True)
@@ -278,6 +278,9 @@ def _other_kind(wanted: Asked, said: str) -> Mismatch | None:
     done = {kind for kind, words in vocab.ACTIONS.items() if words.search(said)}
     if wanted.stock and "new" in done:
         return Mismatch("stock", "")
+    # New ones asked (新增了多少), how many there are given (高技能人才达843万人).
+    if "new" in wanted.actions and not done and vocab.LEVEL_SAID.search(said):
+        return Mismatch("new", "")
     if wanted.actions and done and not wanted.actions & done:
         return Mismatch("object", "")
     return None

@@ -56,6 +56,8 @@ def unstated(topic: str, query: str, why: Mismatch, intent_number: bool = True) 
         return f"“{thing or topic}”的人均（每千人）数字"
     if why.reason == "stock":
         return f"“{thing or topic}”的总数"
+    if why.reason == "new":
+        return f"新增“{thing or topic}”的数字"
     if why.reason == "period":
         return f"“{thing or topic}”在所问年份的数字"
     if why.reason == "tense":

@@ -200,6 +200,11 @@ def test_a_thing_the_reports_never_name(question, answer, reason):
         ("现在一共有多少家高新技术企业", "新认定高新技术企业680家", "stock"),
         ("全市一共有多少部电梯", "保障全市5.3万部电梯实时预警救援全覆盖", None),
         ("今年新建多少套共有产权房", "新建共有产权房2000套", None),  # 共有产权: no stock
+        # new ones asked, how many there are given
+        ("今年要新增多少高技能人才", "高技能人才达到850万人", "new"),
+        ("今年新增多少张养老床位", "养老服务床位增至52.4万张", "new"),
+        ("今年新增多少张养老床位", "新增养老床位达到3852张", None),  # new ones, so many
+        ("全市有多少高技能人才", "高技能人才达到850万人", None),  # no new ones asked
         # another kind of action on the things counted
         ("今年要改造多少个社会足球场", "新建40个社会足球场", "object"),
         ("今年计划新建多少个社区微型消防站", "改造完善100个社区微型消防站", "object"),

@@ -319,6 +319,9 @@ RATIO_WORDS = re.compile(
 RATE_ASKED = re.compile(r"百分之(?:多少|几)|百分点|多少%|几成|增长率|增速是?多少|涨幅是?多少")
 # A stock asked ("一共有多少", "现有"): a figure of new ones (新认定680家) is no answer.
 STOCK_ASKED = re.compile(r"一共有|总共有|(?<!公)共有(?!产权)|现有|现在有|目前有|总数|总量|累计有")
+# How many there are said of a thing ("高技能人才达843万人", "床位增至52.4万张"): no figure
+# of new ones.
+LEVEL_SAID = re.compile(r"达到?|增至|增加到|提高到|总数|总量|累计|共有")
 # What is done to the things counted, by kind: building new ones, renewing old ones,
 # starting and finishing works. A figure of one kind does not answer another
 # ("改造多少个足球场" is not "新建40个社会足球场"); 改扩建 is both new and renewed.
