@@ -137,6 +137,8 @@ def detect_intent(question: str) -> Intent:
         figures = max(1, len(re.findall(r"多少|几(?=[\u4e00-\u9fff])", question)))
         if vocab.RESPECTIVELY.search(question):
             figures = max(figures, 2)
+        if vocab.JOINED_THINGS.search(question):
+            figures = max(figures, 2)  # "多少个精品示范村和提档升级村": one figure each
         several = bool(vocab.SEVERAL_YEARS_ASKED.search(question))
         return Intent("number", units, tense, figures, several)
     if vocab.OVERVIEW_CUE.search(question) and not when:

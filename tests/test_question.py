@@ -215,6 +215,8 @@ def test_strip_scope_reads_the_year_as_the_report_says_it():
         ("看病就医", "看病就医"),
         ("退休金涨多少", "基本养老金涨多少"),
         ("翻新多少公园", "改造多少公园"),
+        ("老年大学要多出多少个学位", "老年大学要新增多少个学位"),
+        ("多出来的钱怎么花", "多出来的钱怎么花"),  # no count after it
     ],
 )
 def test_everyday_words_become_report_words(question: str, expect: str) -> None:
@@ -252,3 +254,17 @@ def test_scoped_attempts_try_undated_documents_last(question, attempts):
     assert [([d.year for d in found if d is not undated] or [None], w) for found, w in tried] == [
         (years, w) for years, w in attempts
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [
+        ("今年要打造多少个精品示范村和提档升级村", 2),  # two things counted: a figure each
+        ("新增多少家企业与个体工商户", 2),
+        ("今年新增多少养老床位", 1),
+        ("中小学和幼儿园要建多少所", 1),  # the things before the count: one figure of both
+        ("免费给多少妇女查乳腺癌和宫颈癌", 1),  # whom it is done for, then what is done
+    ],
+)
+def test_two_things_counted_at_once_ask_two_figures(question: str, figures: int) -> None:
+    assert detect_intent(question).figures == figures

@@ -349,6 +349,12 @@ MODALS = frozenset("要想再还能将会可得")
 # Which one(s) or who: a question with one of these and no NUMBER_ASKED word wants names.
 WHICH_CUE = re.compile(r"哪|谁")
 # "Respectively": the question asks one figure for each of several things.
+# Two things counted at once, by a measure word ("多少个精品示范村和提档升级村"); without
+# one what follows the count may be whom a thing is done for ("多少妇女查乳腺癌和宫颈癌").
+JOINED_THINGS = re.compile(
+    r"(?:多少|几)[个家所座处条项名位张套户间台辆部][\u4e00-\u9fff]{2,}?"
+    r"(?:和|与|以及|及|跟)[\u4e00-\u9fff]{2}"
+)
 RESPECTIVELY = re.compile(r"分别|各自|各(?=[是为有增涨降达提减])")
 # A question that asks when, and the time expressions that answer it.
 TIME_ASKED = re.compile(

@@ -88,6 +88,8 @@ EVERYDAY_TERMS = (
     (re.compile(r"退休金|养老钱"), "基本养老金"),
     # A verb of speech for the reports' one: an old thing made over is 改造 in writing.
     (re.compile(r"翻新"), "改造"),
+    # "多出/多添多少个": more of them than now, which reports write as 新增.
+    (re.compile(r"多(?:出|添|加)了?(?=多少|几)"), "新增"),
 )
 
 
