@@ -168,9 +168,12 @@ def _unused(wanted: Asked, said: str) -> str:
         # any character of it in the clause may be the thing in the reports' words.
         shared = set(counted) if wanted.subject else own
         return "" if shared & set(said) else head
-    # A modifier is read from a counted thing only: a subject is no modifier and head.
+    # A modifier is read from a counted thing, or a subject that ends with it and its head
+    # (规上服务业企业): a subject ending otherwise is a phrase (地铁今年还能再多开), no
+    # modifier and head.
     at = said.find(head)
-    if wanted.subject or at < 2 or said[at - 2 : at] in counted:
+    phrase = wanted.subject and not any(counted.endswith(w + head) for w in wanted.absent)
+    if phrase or at < 2 or said[at - 2 : at] in counted:
         return ""
     return wanted.absent[0]
 

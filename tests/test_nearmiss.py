@@ -174,6 +174,9 @@ def test_closest_is_the_same_kind_of_thing_or_nothing():
         # a modifier the reports never use, before a head word they do
         ("今年引进多少家外资企业", "新认定高新技术企业680家", "object"),
         ("今年新增多少个基础教育公办学位", "新增基础教育学位9000个左右", None),  # as asked
+        # a subject ending with such a modifier and its head is a thing too
+        ("今年规上服务业企业要新增多少户", "力争新增规上工业企业100户", "object"),
+        ("今年服务业发展期间新增多少户", "力争新增规上工业企业100户", None),  # a phrase
         # after a span of time what follows is what happens in it, no thing
         ("快速路是几小时通达", "打造连接四市1小时城市快速路", None),
         # every word of the thing is used: the other checks decide
