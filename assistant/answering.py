@@ -214,7 +214,8 @@ def choose(
     else:
         shown = [p for p in reports if p.probability >= reports[0].probability - model.tie]
     how = intent.kind != "number" and bool(vocab.HOW_ASKED.search(query))
-    shown = [_finished(p, terms, intent, how) for p in shown[:MAX_REPORTS]]
+    listed = intent.kind == "entity" and bool(vocab.LIST_ASKED.search(query))
+    shown = [_finished(p, terms, intent, how, listed) for p in shown[:MAX_REPORTS]]
     used = {p.hit.passage for p in shown}
     related = one_per_passage([p for p in answers if p.hit.passage not in used])
     shown_docs = {p.hit.document.doc_id for p in shown}
@@ -334,7 +335,7 @@ def _report(pick: Pick) -> bool:
     return threshold_group(pick.hit.document) == "report"
 
 
-def _finished(pick: Pick, terms, intent, how: bool = False) -> Pick:
+def _finished(pick: Pick, terms, intent, how: bool = False, listed: bool = False) -> Pick:
     # "怎么解决X" is answered by the whole sentence: it names X in one clause and what will
     # be done about it in the others. "能不能X" likewise, when the sentence is a line: it
     # says whether and on what terms ("…设立中小型银行…，成熟一家、批准一家，不设限额").
@@ -342,4 +343,32 @@ def _finished(pick: Pick, terms, intent, how: bool = False) -> Pick:
     if _report(pick) and (how or intent.kind == "yesno"):
         whole = point_text(pick.quote)
         said = whole if how or not whole.endswith("…") else said
+    if _report(pick) and listed:
+        said = _with_list(said, pick.quote)
     return Pick(pick.hit, said, pick.quote, pick.probability)
+
+
+# Items a clause lists to be the list a "哪些" question asks: three ("工业、科研、教育").
+_LIST_ITEMS = 3
+
+
+def _with_list(said: str, sentence: str) -> str:
+    """A "哪些" answer with the list its sentence gives, when the span lists nothing and
+    another clause lists three or more ("实施“人工智能+”行动" and "扩大在工业、科研、教育、
+    医疗、文旅等领域融合应用"): the span and the clauses up to the list, or the list alone
+    when that runs past a line."""
+    if vocab.LIST_MARK in said or said not in sentence:  # a list already, or cut short
+        return said
+    start = sentence.find(said)
+    clauses = [m for m in re.finditer(r"[^，,；;。]+", sentence)]
+    lists = [m for m in clauses if m.group().count(vocab.LIST_MARK) >= _LIST_ITEMS - 1]
+    if not lists:
+        return said
+    item = min(lists, key=lambda m: abs(m.start() - start))
+    a, b = min(start, item.start()), max(start + len(said), item.end())
+    whole = sentence[a:b]
+    return whole if len(whole) <= _LINE_CHARS else item.group()
+
+
+# A line of the chat: an answer longer than this is cut to its list.
+_LINE_CHARS = 90

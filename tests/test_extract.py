@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answering import _with_list
 from assistant.extract import (
     _number_fit,
     _other_period,
@@ -350,3 +351,32 @@ def test_a_span_names_the_kind_asked_when_it_says_which_one(head, span, names):
     from assistant.answering import _names
 
     assert _names(head, span) is names
+
+
+@pytest.mark.parametrize(
+    ("said", "sentence", "listed"),
+    [
+        # the span names the thing, another clause lists them: both
+        (
+            "实施“人工智能+”行动",
+            "实施“人工智能+”行动，扩大在工业、科研、教育、医疗等领域融合应用。",
+            "实施“人工智能+”行动，扩大在工业、科研、教育、医疗等领域融合应用",
+        ),
+        # a list already, even of two
+        (
+            "规划布局空天信息、零碳煤基能源等未来产业",
+            "推动低空设施、保障设施与场景一体布局，规划布局空天信息、零碳煤基能源等未来产业。",
+            "规划布局空天信息、零碳煤基能源等未来产业",
+        ),
+        # no clause of three items or more
+        ("建设国家中心城市", "建设国家中心城市，打造科技、产业高地。", "建设国家中心城市"),
+        # past a line: the list alone
+        (
+            "甲" * 60,
+            "甲" * 60 + "，" + "乙" * 30 + "，覆盖工业、科研、教育。",
+            "覆盖工业、科研、教育",
+        ),
+    ],
+)
+def test_a_which_answer_keeps_the_list_of_its_sentence(said, sentence, listed):
+    assert _with_list(said, sentence) == listed

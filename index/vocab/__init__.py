@@ -348,6 +348,8 @@ MODAL_TAIL = re.compile(r"[了过的]+$")
 MODALS = frozenset("要想再还能将会可得")
 # Which one(s) or who: a question with one of these and no NUMBER_ASKED word wants names.
 WHICH_CUE = re.compile(r"哪|谁")
+# Several names asked ("哪些行业", "哪几个"): a list answers, whole.
+LIST_ASKED = re.compile(r"哪些|哪几")
 # "Respectively": the question asks one figure for each of several things.
 # Two things counted at once, by a measure word ("多少个精品示范村和提档升级村"); without
 # one what follows the count may be whom a thing is done for ("多少妇女查乳腺癌和宫颈癌").
