@@ -10,6 +10,7 @@ import gradio as gr
 
 from index import Settings
 from index.readers import max_file_bytes
+from ui.chat_list import CSS as CHATS_CSS
 from ui.followups import CSS as FOLLOWUPS_CSS
 from ui.followups import SCRIPT as FOLLOWUPS_SCRIPT
 from ui.style import CSS, head, theme
@@ -99,7 +100,7 @@ def serve(
         mcp_server=False,
         enable_monitoring=False,
         theme=theme(),
-        css=CSS + VIEWER_CSS + FOLLOWUPS_CSS,
+        css=CSS + VIEWER_CSS + FOLLOWUPS_CSS + CHATS_CSS,
         head=head(",".join(ALLOWED_SUFFIXES))
         + f"<script>{VIEWER_SCRIPT}</script><script>{FOLLOWUPS_SCRIPT}</script>",
     )
