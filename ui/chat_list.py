@@ -46,6 +46,26 @@ OPEN_WIDE = """() => { const toggle = document.querySelector('#rq-chats-bar .tog
   if (window.innerWidth > 768 && !toggle.closest('.open')) toggle.click(); }"""
 CLOSE_NARROW = """() => { if (window.innerWidth <= 768)
   document.querySelector('#rq-chats-bar.open .toggle-button')?.click(); }"""
+# On a wide screen the source viewer (ui/viewer.py) covers the right of the page: while it
+# is open the list folds away, so the chat beside the viewer keeps its box and buttons, and
+# comes back once it closes (only if it was folded for the viewer). A list opened by hand
+# while the viewer is open stays open.
+SCRIPT = """(() => {
+  let viewing = false, folded = false;
+  const sync = () => {
+    const bar = document.querySelector('#rq-chats-bar');
+    const now = !!document.querySelector('#rq-viewer-holder .rq-viewer:not([hidden])');
+    if (!bar || now === viewing) return;
+    viewing = now;
+    const open = bar.classList.contains('open');
+    const toggle = bar.querySelector('.toggle-button');
+    if (window.innerWidth <= 768 || !toggle) return;
+    if (viewing && open) { folded = true; toggle.click(); }
+    if (!viewing && folded) { folded = false; if (!open) toggle.click(); }
+  };
+  new MutationObserver(sync).observe(document.documentElement,
+    { childList: true, subtree: true, attributes: true, attributeFilter: ['hidden'] });
+})();"""
 # The export's Markdown comes from the server in a hidden box, as JSON {text, name}.
 SAVE = """(payload) => { if (!payload) return;
   const file = JSON.parse(payload); window.rqSave(file.text, file.name, 'text/markdown'); }"""
