@@ -255,6 +255,8 @@ def wire(demo, parts: ChatList, chat, state, saved) -> None:
 # The list: one line per conversation, the whole line a 44 px tap target, the one on
 # screen marked; the radio dot hidden (the line is what is tapped), kept for the keyboard.
 CSS = """
+#rq-chats-bar { --rq-subdued: #4b5563; }
+.dark #rq-chats-bar { --rq-subdued: #a3aab5; }
 #rq-chats .wrap { display: flex; flex-direction: column; gap: 4px; }
 #rq-chats label { position: relative; width: 100%; min-height: 44px; box-sizing: border-box;
   margin: 0; padding: 6px 10px; border-radius: 8px; cursor: pointer;

@@ -23,7 +23,9 @@ from ui.conversation import new_state, question_at, restored, saved
 log = logging.getLogger(__name__)
 
 # The key the one conversation was kept under before: a browser's copy of it (that shape)
-# is read as the first conversation of the book.
+# is read as the first conversation of the book. (Only a copy encrypted with this home's
+# key reads: before the key was kept (browser_key), every server start made its own, and
+# what a browser kept then reads as nothing once that process has gone.)
 SAVED_KEY = "reportqa-chat"
 # A browser gives a page's localStorage about 5 MB, and Gradio drops a copy that does not
 # fit without a word (every conversation would be lost, not the oldest). The book is sent
