@@ -15,6 +15,7 @@ import pytest
 
 from tests import test_ui_browser as browser
 from tests.test_ui_browser import SIZES, _ask, _click, _find, _shot, _wait
+from tests.test_ui_redo import _press
 
 pytestmark = browser.pytestmark
 ui_settings, url, open_page = browser.ui_settings, browser.url, browser.open_page
@@ -42,6 +43,7 @@ def counting(ui_settings):
 
     class Counting(FakeCore):
         def answer(self, question, history=None, **kw):
+            self.calls.append(question)
             text = f"新增养老床位2000张[1]（{question}）前文{len(history or [])}轮"
             return Answer(question, text, True, (cited,), kind="figure")
 
@@ -124,7 +126,7 @@ def _visible(driver, css: str) -> bool:
 
 @SIZES
 def test_conversations_new_switch_rename_export_delete_and_reload(
-    open_page, counted, ui_settings, tmp_path, size
+    open_page, counted, counting, ui_settings, tmp_path, size
 ):
     laptop = size[0] > 600
     driver = open_page(*size, at=counted)
@@ -141,6 +143,11 @@ def test_conversations_new_switch_rename_export_delete_and_reload(
     # Switched back: its messages, and the history of its follow-ups, 👍/👎 and sources.
     _pick(driver, "甲", ["甲", "甲二"])
     _ask(driver, "甲三", "（甲三）前文2轮")
+    asked = len(counting.calls)
+    _press(driver, "重试")  # asked again with the same history, in place
+    _wait(driver, lambda d: len(counting.calls) > asked and browser._enabled(d, "#rq-ask"))
+    assert counting.calls[-1] == "甲三" and _questions(driver) == ["甲", "甲二", "甲三"]
+    _wait(driver, lambda d: _texts(d, "#rq-chat .rq-answer .rq-text")[-1].endswith("前文2轮"))
     first = _find(driver, "#rq-chat .rq-answer")[0]
     first.find_element("css selector", ".rq-link").click()
     view = "#rq-viewer-holder .rq-viewer"
