@@ -223,7 +223,7 @@ def test_server_logs_a_refused_question_as_one_info_line(settings, caplog):
 
     respond = make_respond(Core(settings, refuse, refuse))
     with caplog.at_level(logging.INFO, logger="ui.chat"):
-        *_, (chat, _, _) = respond("长" * 100_000, new_state())
+        *_, (chat, _) = respond("长" * 100_000, new_state())
     assert "问题太长了" in chat[-1]["content"]
     (record,) = [r for r in caplog.records if r.name == "ui.chat"]
     assert record.levelno == logging.INFO and record.exc_info is None

@@ -191,8 +191,6 @@ def test_error_question_and_documents_are_escaped():
 
 
 def test_chat_streams_then_shows_cards_and_keeps_history(settings):
-    import gradio as gr
-
     from ui.chat import make_respond
     from ui.conversation import new_state
     from ui.core import Core
@@ -202,15 +200,15 @@ def test_chat_streams_then_shows_cards_and_keeps_history(settings):
     steps = list(respond("今年新增多少养老床位", new_state()))
     assert "检索中" in steps[0][0][-1]["content"]
     assert any("rq-streaming" in s[0][-1]["content"] for s in steps[1:-1])
-    # The browser keeps only finished exchanges.
-    assert all(s[2] == gr.skip() for s in steps[:-1])
-    chat, state, saved = steps[-1]
-    assert [m["role"] for m in chat] == ["user", "assistant"] and saved == state
+    # The session's conversation has the exchange only once it is over.
+    assert all(s[1] == new_state() for s in steps[:-1])
+    chat, state = steps[-1]
+    assert [m["role"] for m in chat] == ["user", "assistant"] and state["messages"] == chat
     assert "rq-card" in chat[-1]["content"] and "<mark" in chat[-1]["content"]
     assert fake.calls[0][1:] == ([], settings, "EMB") and fake.within is None
     (turn,) = state["turns"]
     assert turn["text"] == found().text + "（今年新增多少养老床位）" and turn["citations"]
-    *_, (chat, state, _) = respond("那城镇新增就业呢", state, "太原市", "2025")
+    *_, (chat, state) = respond("那城镇新增就业呢", state, "太原市", "2025")
     assert fake.calls[-1][1] == [("今年新增多少养老床位", turn["text"])]
     assert len(chat) == 4 and len(state["pairs"]) == 2 and len(state["turns"]) == 2
     assert (fake.within.region, fake.within.year) == ("太原市", 2025)
@@ -222,7 +220,7 @@ def test_chat_shows_chinese_error(settings):
     from ui.core import Core
 
     fake = FakeCore(error=QuestionError("question too long", "问题太长了，请精简到500字以内。"))
-    *_, (chat, state, _) = make_respond(Core(settings, fake.answer, fake.stream))("长", new_state())
+    *_, (chat, state) = make_respond(Core(settings, fake.answer, fake.stream))("长", new_state())
     assert "rq-error" in chat[-1]["content"] and "问题太长了" in chat[-1]["content"]
     assert state["pairs"] == [] and state["messages"] == chat and state["turns"] == [None]
 
@@ -266,11 +264,11 @@ def test_a_stopped_reply_stays_shown_but_out_of_the_history(settings):
     next(steps)  # 检索中…
     runs.stop(run)
     runs.stop(run)  # a second press changes nothing
-    *_, (chat, state, saved) = steps
+    *_, (chat, state) = steps
     gate.set()  # the answer comes after the stop: it is not shown
     assert len(chat) == 4 and "已停止" in chat[-1]["content"] and "乙" in chat[-2]["content"]
     assert state["pairs"] == first["pairs"] and state["turns"][-1] is None
-    assert saved == state
+    assert state["messages"] == chat
     runs.stop(run)  # a stop after the end: nothing to stop
 
 

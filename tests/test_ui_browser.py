@@ -447,7 +447,10 @@ def test_copy_link_feedback_and_history_after_reload(open_page, ui_settings, tmp
     # 👎 goes to the feedback file, with the question, the answer and its citations.
     before = len(_feedback_lines(ui_settings))
     dislike = "#rq-chat button[aria-label='踩'], #rq-chat button[aria-label='Dislike']"
-    _find(driver, dislike)[-1].click()  # the last answer's (Gradio's labels follow the locale)
+    button = _find(driver, dislike)[-1]  # the last answer's (Gradio's labels follow the locale)
+    # mid-screen: on a phone the question box covers the bottom of the screen
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
     _wait(driver, lambda d: len(_feedback_lines(ui_settings)) > before)
     record = _feedback_lines(ui_settings)[-1]
     assert record["verdict"] == "down" and record["question"] == "今年新增多少养老床位"

@@ -70,8 +70,8 @@ def test_a_citation_opens_the_whole_report_at_the_cited_sentence(open_page, tmp_
     if width > 600:  # a side panel: the chat and its box stay usable beside it
         right = driver.execute_script("return document.documentElement.clientWidth")
         assert top == 0 and h == height and left >= width / 2 and left + w == right
-        for usable in ("#rq-question textarea", "#rq-ask"):
-            assert driver.execute_script(_UNCOVERED, _find(driver, usable)[0]), usable
+        for usable in ("#rq-question textarea", "#rq-ask"):  # the list folds away for it
+            _wait(driver, lambda d, css=usable: d.execute_script(_UNCOVERED, _find(d, css)[0]))
         _shot(driver, tmp_path, "source-viewer.png")
     else:  # the whole screen on a phone
         assert (left, top, w, h) == (0, 0, width, height)
@@ -80,6 +80,8 @@ def test_a_citation_opens_the_whole_report_at_the_cited_sentence(open_page, tmp_
     view.find_element("css selector", ".rq-view-close").click()
     _wait(driver, lambda d: not _find(d, VIEW)[0].is_displayed())
     assert driver.switch_to.active_element.text == "[1]"
+    if width > 600:  # the conversation list is back
+        _wait(driver, lambda d: _find(d, "#rq-chats-bar.open"))
 
 
 def test_previous_and_next_go_through_the_answers_citations(open_page, tmp_path):

@@ -11,7 +11,9 @@ import gradio as gr
 from index import Settings
 from ui import render
 from ui.chat import chat_column, make_ask
-from ui.conversation import SAVED_KEY, new_state
+from ui.chat_list import chat_list
+from ui.chats import SAVED_KEY, browser_key
+from ui.conversation import new_state
 from ui.core import Core
 from ui.followups import suggesting_stream
 from ui.panel import reports_column
@@ -44,11 +46,15 @@ def create_app(
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         _header()
         loading = gr.HTML("", elem_id="rq-loading")
-        state = gr.State(new_state())
-        saved = gr.BrowserState(new_state(), storage_key=SAVED_KEY)
+        state = gr.State(new_state())  # the conversation on screen
+        # Every conversation, in the browser (ui/chats.py); one key for every start of the
+        # server, or a restart could read none of them back.
+        key = browser_key(core.settings.home)
+        saved = gr.BrowserState(None, storage_key=SAVED_KEY, secret=key)
+        chats = chat_list()
         with gr.Row(equal_height=False, elem_id="rq-main"):
             with gr.Column(scale=3, min_width=340, elem_id="rq-chat-column"):
-                _, scope = chat_column(core, demo, state, saved)
+                _, scope = chat_column(core, demo, state, saved, chats)
             with gr.Column(scale=2, min_width=300, elem_id="rq-side-column"):
                 reports_column(core, demo, scope)
         source_viewer(core, state)

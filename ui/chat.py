@@ -13,8 +13,9 @@ from assistant.feedback import record_feedback
 from assistant.question import QuestionError, clean_question, excerpt
 from assistant.types import ReportFilter
 from index import ReportQAError
-from ui import render
-from ui.conversation import added, chat_with, new_state, restored, saved, turn_answer
+from ui import chat_list, render
+from ui.chat_list import ChatList
+from ui.conversation import added, chat_with, new_state, turn_answer
 from ui.core import Core
 from ui.redo import make_redo
 from ui.runs import DONE, PIECE, STOP, Run, Runs
@@ -83,18 +84,18 @@ def make_respond(core: Core, runs: Runs | None = None):
         """Stream an answer to ``question`` into the chat, then show its citation cards;
         or what had arrived, marked "已停止", if the page stopped the run first.
 
-        Yields ``(messages, state, saved)``; ``saved`` (what the browser keeps) changes
-        only with a finished exchange. This handler is the only one writing the exchange,
-        so nothing can show after its end: not a late piece, not a second end.
+        Yields ``(messages, state)``; the browser keeps the exchange once it is over
+        (:func:`ui.chat_list.keep`, next). This handler is the only one writing the
+        exchange, so nothing can show after its end: not a late piece, not a second end.
         """
         question = (question or "").strip()
         state = state or new_state()
         if not question:  # nothing was sent: the conversation stays as it is on screen
-            yield gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip()
             return
         run = runs.take(run_id)
         try:
-            yield chat_with(state, question, render.streaming_html("")), state, gr.skip()
+            yield chat_with(state, question, render.streaming_html("")), state
             scope = within(region, year)
             args = (core, question, state["pairs"], scope, run)
             threading.Thread(target=_produce, args=args, daemon=True).start()
@@ -105,18 +106,13 @@ def make_respond(core: Core, runs: Runs | None = None):
                     text += value
                     if time.monotonic() - shown >= STREAM_INTERVAL:
                         shown = time.monotonic()
-                        yield (
-                            chat_with(state, question, render.streaming_html(text)),
-                            state,
-                            gr.skip(),
-                        )
+                        yield chat_with(state, question, render.streaming_html(text)), state
                     continue
                 runs.end(run_id, run)  # claimed: by the answer's end or by the stop
                 reply, answer = (render.stopped_html(text), None) if kind == STOP else value
                 # failed and stopped exchanges stay on screen but out of the assistant's history
                 messages = chat_with(state, question, reply)
-                state = added(state, question, messages, answer)
-                yield messages, state, saved(state)
+                yield messages, added(state, question, messages, answer)
                 return
         finally:  # the page went away mid-answer: the worker stops reading the stream
             runs.end(run_id, run)
@@ -154,8 +150,9 @@ def take(question: str):
 
 def busy(on: bool) -> tuple:
     """Updates of the ask and stop buttons, then of the clear and example buttons (which
-    would start a second answer into the same conversation)."""
-    others = (gr.update(interactive=not on),) * (1 + len(EXAMPLES))
+    would start a second answer into the same conversation) and of the conversation
+    list's (which would show another conversation under the answer coming in)."""
+    others = (gr.update(interactive=not on),) * (1 + len(EXAMPLES) + chat_list.LOCKED)
     return gr.update(visible=not on), gr.update(visible=on), *others
 
 
@@ -214,9 +211,10 @@ def choice(choices: list[str], elem_id: str, min_width: int, **kwargs) -> gr.Dro
     )
 
 
-def chat_column(core: Core, demo, state, saved_state) -> tuple[gr.Chatbot, tuple]:
-    """The chat and everything under it; returns the chat and the scope dropdowns
-    (region, year), which the reports panel fills."""
+def chat_column(core: Core, demo, state, saved_state, chats: ChatList) -> tuple:
+    """The chat and everything under it, wired with the conversation list ``chats``
+    (``saved_state`` is the browser's copy of the conversations); returns the chat and
+    the scope dropdowns (region, year), which the reports panel fills."""
     chat = gr.Chatbot(
         label="对话",
         show_label=False,
@@ -264,7 +262,7 @@ def chat_column(core: Core, demo, state, saved_state) -> tuple[gr.Chatbot, tuple
     runs = Runs()
     respond = make_respond(core, runs)
     private = dict(api_visibility="private")
-    controls = [box, ask_btn, stop_btn, clear, *buttons]  # what release() sets
+    controls = [box, ask_btn, stop_btn, clear, *buttons, *chats.locked()]  # what release() sets
     triggers = [(box.submit, box), (ask_btn.click, box)] + [(b.click, b) for b in buttons]
     starts = [
         trigger(
@@ -285,30 +283,28 @@ def chat_column(core: Core, demo, state, saved_state) -> tuple[gr.Chatbot, tuple
         event = event.then(
             respond,
             inputs=[asked, state, scope_region, scope_year, run_box],
-            outputs=[chat, state, saved_state],
+            outputs=[chat, state],
             concurrency_id="chat",
             **private,
+        )
+        event = event.then(
+            chat_list.keep, inputs=[state, saved_state], outputs=[saved_state, chats.pick]
         )
         event.then(release, outputs=controls, **private).then(None, js=FOCUS_BOX, **private)
     # Not cancels=: the answer's handler ends the exchange itself (see ui/runs.py).
     stop_btn.click(runs.stop, inputs=run_box, queue=False, **private)
     chat.change(None, js=SHOW_LAST_QUESTION, **private)
     chat.like(make_feedback(core), inputs=[state], **private)
-    cleared = (lambda: ([], new_state(), new_state()), [chat, state, saved_state])
     # 清空对话 asks first: a whole conversation is gone with one click otherwise.
     clear.click(lambda: gr.update(visible=True), outputs=confirming, queue=False, **private)
     clear_no.click(lambda: gr.update(visible=False), outputs=confirming, queue=False, **private)
+    emptied = [state, chat, saved_state, chats.pick]
     clear_yes.click(
-        lambda: ([], new_state(), new_state(), gr.update(visible=False)),
-        outputs=[*cleared[1], confirming],
+        lambda kept: (*chat_list.cleared(kept), gr.update(visible=False)),
+        inputs=saved_state,
+        outputs=[*emptied, confirming],
         **private,
     )
-    chat.clear(cleared[0], outputs=cleared[1], **private)
-
-    def restore(kept):
-        """The conversation the browser kept, back on the page after a reload."""
-        state = restored(kept)
-        return state, state["messages"]
-
-    demo.load(restore, inputs=saved_state, outputs=[state, chat], **private)
+    chat.clear(chat_list.cleared, inputs=saved_state, outputs=emptied, **private)
+    chat_list.wire(demo, chats, chat, state, saved_state)
     return chat, (scope_region, scope_year)

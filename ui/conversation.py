@@ -3,8 +3,9 @@
 ``messages`` as shown; ``pairs``, the answered (question, answer text) turns the assistant
 reads for follow-ups; ``turns``, per exchange (a user message and its reply) the answer's
 JSON, or None for an error or a stopped reply, for the 👍/👎 and the source viewer of that
-reply. It is kept in the browser too (gr.BrowserState), so a reload shows the conversation
-again and follow-ups still work. Plain dicts and lists: Gradio stores them as they are.
+reply. It is kept in the browser too, as one of the page's conversations (:mod:`ui.chats`),
+so a reload shows it again and follow-ups still work. Plain dicts and lists: Gradio stores
+them as they are.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ import re
 from assistant.types import Answer
 from ui import render
 
-# Exchanges kept in the browser across reloads: about 15 KB each, well inside the 5 MB a
-# browser gives a page's localStorage.
+# Exchanges of one conversation kept in the browser across reloads: about 15 KB each, so
+# one conversation stays well inside what the browser keeps of all (ui.chats.BYTES_SAVED).
 EXCHANGES_SAVED = 50
-SAVED_KEY = "reportqa-chat"
 
 
 def new_state() -> dict:

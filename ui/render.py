@@ -109,13 +109,21 @@ def _cited(answer) -> list:
     return [c for c in answer.citations if c.n in cited] or list(answer.citations[:1])
 
 
+def listed_citations(answer) -> list:
+    """The citations an answer's plain text lists (its copy, its export): those its
+    markers point to, or a near miss's related passages; none for a refusal."""
+    if answer.citations and (answer.found or getattr(answer, "kind", "") == "near_miss"):
+        return _cited(answer)
+    return []
+
+
 def answer_text(answer) -> str:
     """The answer as plain text, as the copy button copies it: the answer, then per cited
     passage "[n] 标题 · 年份 · 地区 · 章节 · 第N段：引文"."""
     lines = [answer.text]
-    if answer.citations and (answer.found or getattr(answer, "kind", "") == "near_miss"):
+    if listed := listed_citations(answer):
         lines.append("")
-        for c in _cited(answer):
+        for c in listed:
             parts = [c.title or "（无标题）", *([f"{c.year}年"] if c.year else [])]
             parts += [*([c.region] if c.region else []), c.section or "正文", f"第{c.paragraph}段"]
             lines.append(f"[{c.n}] {' · '.join(parts)}：{c.quote or c.text}")

@@ -10,6 +10,8 @@ import gradio as gr
 
 from index import Settings
 from index.readers import max_file_bytes
+from ui.chat_list import CSS as CHATS_CSS
+from ui.chat_list import SCRIPT as CHATS_SCRIPT
 from ui.followups import CSS as FOLLOWUPS_CSS
 from ui.followups import SCRIPT as FOLLOWUPS_SCRIPT
 from ui.style import CSS, head, theme
@@ -99,9 +101,10 @@ def serve(
         mcp_server=False,
         enable_monitoring=False,
         theme=theme(),
-        css=CSS + VIEWER_CSS + FOLLOWUPS_CSS,
+        css=CSS + VIEWER_CSS + FOLLOWUPS_CSS + CHATS_CSS,
         head=head(",".join(ALLOWED_SUFFIXES))
-        + f"<script>{VIEWER_SCRIPT}</script><script>{FOLLOWUPS_SCRIPT}</script>",
+        + f"<script>{VIEWER_SCRIPT}</script><script>{FOLLOWUPS_SCRIPT}</script>"
+        + f"<script>{CHATS_SCRIPT}</script>",
     )
     server = Server(app, api, host, port)
     if not block:

@@ -151,6 +151,13 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 2px; border-radi
   .rq-passage { max-height: none; overflow: visible; }
   .rq-docs-scroll { max-height: none; overflow: visible; }
   .rq-card { padding: 6px 8px; }
+  /* The question box stays at the bottom of the screen while the conversation scrolls by
+     (to the end of the chat's column: the reports under it do not need it). */
+  #rq-input-row { position: sticky; bottom: 0; z-index: 20; margin: 0 -6px !important;
+    padding: 6px !important; background: var(--background-fill-primary);
+    box-shadow: 0 -4px 12px rgba(0, 0, 0, 0.08); }
+  /* Tap targets of 44 px (the chat's [n] links are words in a sentence: left as they are). */
+  #rq-chat-column button:not(.rq-link), #rq-ask, #rq-stop { min-height: 44px; }
 }
 """
 
@@ -314,7 +321,10 @@ _EDIT_AS_TEXT = """new MutationObserver(() => {
 def head(accept: str) -> str:
     """Extra ``<head>`` markup.
 
-    The page padding lies outside the app's content area, where the custom CSS is scoped.
+    The page padding lies outside the app's content area, where the custom CSS is scoped;
+    so does the app's own ``overflow: hidden``, which on a phone becomes ``clip``: it made
+    the app a scroll box of its own, and the question box could not stay on screen. What
+    is scrolled into view on a phone stops above that box (``scroll-padding-bottom``).
     The upload field gets its ``accept`` list here rather than through ``gr.File(file_types=)``
     because Gradio rejects other types with an English message; the upload handler checks
     types itself and answers in Chinese. Files over the size limit are stopped before they
@@ -324,7 +334,9 @@ def head(accept: str) -> str:
     """
     return (
         "<style>@media (max-width: 640px) { .gradio-container .main.app "
-        "{ padding: 8px 6px !important; } }</style>"
+        "{ padding: 8px 6px !important; } .gradio-container { overflow: clip !important; } "
+        "html { scroll-padding-bottom: 76px; } }"
+        "</style>"
         "<script>(() => { const set = () => document.querySelectorAll("
         "'#rq-upload input[type=file]').forEach((i) => { if (i.accept !== "
         f"'{accept}') i.accept = '{accept}'; }}); new MutationObserver(set).observe("
