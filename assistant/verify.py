@@ -42,7 +42,10 @@ def figures(text: str) -> list[str]:
 def holds_figure(text: str, figure: str) -> bool:
     """Whether ``text`` states ``figure`` itself (2000张 is not in 12000张; 5 is not in 2.5;
     a dot after a letter is no decimal point: NaBO.10HO holds 10)."""
-    return re.search(rf"(?<!\d)(?<!\d\.){re.escape(figure)}(?!\d|\.\d)", text) is not None
+    # Only a figure ending in a digit can run on into a longer number: 1997年 is stated in
+    # "1997年11月".
+    after = r"(?!\d|\.\d)" if figure[-1:].isdigit() else ""
+    return re.search(rf"(?<!\d)(?<!\d\.){re.escape(figure)}{after}", text) is not None
 
 
 def topic_words(text: str) -> set[str]:

@@ -99,6 +99,9 @@ def test_verify_catches_numbers_and_markers():
     assert verify("增长5[1]", {1: "增长2.5%"})
     assert verify("增长5[1]", {1: "增长25%"})
     assert verify("分子式NaBO.10HO[1]", {1: "分子式NaBO.10HO"}) == []
+    # A figure ending in its measure word is stated though a number follows it.
+    assert verify("于1997年批复立项[1]", {1: "于1997年11月批复立项"}) == []
+    assert verify("于1997年批复立项[1]", {1: "于11997年批复立项"})
 
 
 @pytest.mark.parametrize(
