@@ -184,11 +184,10 @@ def make_ask(core: Core):
     """The page's ``/ask`` endpoint (Gradio's API, for ``gradio_client``)."""
 
     def ask(question: str) -> dict:
-        """Answer one question; returns the JSON of `reportqa ask --json`."""
+        """Answer one question; returns the JSON of `reportqa ask --json` (with its
+        follow-up questions in `suggestions`, as `POST /api/ask` gives them)."""
         try:
-            answer = core.answer_fn(
-                question, None, settings=core.settings, embeddings=core.embeddings
-            )
+            answer = core.ask(question)
         except ReportQAError as exc:
             log_refusal(question, exc)
             # print_exception=False: the line above is the whole story, not a traceback

@@ -71,10 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 @click.option("--year", type=int, help="only the reports of this plan year")
 @JSON_FLAG
 def ask(question: str, region: str | None, year: int | None, as_json: bool) -> int:
-    from assistant import ReportFilter, answer
+    from assistant import ReportFilter, Settings, answer, stream_answer
+    from ui.core import Core
 
     within = ReportFilter(region or "", year) if region or year else None
-    result = answer(question, within=within)
+    # The core as the other JSON doors ask it: the answer with its follow-up questions.
+    result = Core(Settings.from_env(), answer, stream_answer).ask(question, within=within)
     if as_json:
         print_json(result.to_json())
         return 0
