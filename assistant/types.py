@@ -109,8 +109,9 @@ class Answer:
             states it, in the answer's order (citation ``n`` of row ``n - 1``).
         suggestions: Up to three follow-up questions the index can answer (the same topic
             in another year or region it holds, a neighbouring key figure of the cited
-            report); filled by the doors that offer them (the page, ``POST /api/ask``)
-            with :func:`assistant.suggest.follow_ups`, else empty.
+            report); filled by the doors that offer them (the page, ``POST /api/ask``,
+            Gradio's ``/ask``, ``reportqa ask --json``) with
+            :func:`assistant.suggest.follow_ups`, else empty.
     """
 
     question: str

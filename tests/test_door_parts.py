@@ -107,7 +107,7 @@ def test_cli_usage_errors_exit_2_and_help_exits_0(capsys):
 
 def test_the_cli_bar_says_the_builds_time_left(capsys):
     from index import BuildStep
-    from ui.cli import _progress_bar
+    from ui.cli_index import _progress_bar
 
     with _progress_bar(enabled=True) as step:
         step(BuildStep("embedding", 0, 640))

@@ -1,11 +1,14 @@
 """The doors other tools use, each driven by its real client on loopback over the sample
 index: the openai SDK against /v1, a LangChain LCEL chain, an MCP client session over
 stdio and over streamable HTTP. Each asks the sample question and gets 2000张 with its
-citation; with --auth, a client without the key is refused."""
+citation; with --auth, a client without the key is refused. The doors that give the answer's
+JSON (``POST /api/ask``, Gradio's ``/ask``, ``reportqa ask --json``) give its follow-up
+questions alike."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 
@@ -39,6 +42,48 @@ def served(sample_settings, real_embeddings):
     server = serve(app, port=free_port(), auth=AUTH, block=False)
     yield server
     server.close()
+
+
+# --- the answer's JSON ------------------------------------------------------------------------
+
+
+def test_every_json_door_gives_the_answers_follow_up_questions(
+    served, sample_settings, monkeypatch, capsys
+):
+    import httpx
+    from gradio_client import Client
+
+    from ui.cli import main
+
+    def cli(question: str) -> dict:
+        monkeypatch.setenv("REPORTQA_HOME", str(sample_settings.home))
+        assert main(["ask", question, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    gradio = Client(served.local_url, auth=AUTH, verbose=False)
+    unknown = "澳门今年要建多少套公共房屋"  # no such report: a refusal that cites nothing
+    doors = {}
+    for question in (QUESTION, unknown):
+        api = httpx.post(
+            f"{served.local_url}api/ask", json={"question": question}, auth=AUTH, timeout=120
+        )
+        assert api.status_code == 200, api.text
+        doors[question] = {
+            "POST /api/ask": api.json(),
+            "Gradio /ask": gradio.predict(question, api_name="/ask"),
+            "reportqa ask --json": cli(question),
+        }
+    answered = doors[QUESTION]["POST /api/ask"]
+    expected = answered["suggestions"]
+    assert EXPECT in answered["text"] and 1 <= len(expected) <= 3
+    # The sample's neighbouring key figures, asked as standalone questions.
+    assert all(q.startswith("太原市2025年") and q.endswith("？") for q in expected), expected
+    for door, data in doors[QUESTION].items():
+        assert data["text"] == answered["text"], door
+        assert data["suggestions"] == expected, door
+    for door, data in doors[unknown].items():
+        assert data["found"] is False and data["citations"] == [], door
+        assert data["suggestions"] == [], door  # the same key, empty, in every door
 
 
 # --- OpenAI-compatible -----------------------------------------------------------------------

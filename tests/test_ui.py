@@ -585,6 +585,7 @@ def test_eight_clients_at_once_with_the_real_core(sample_settings, real_embeddin
 
     from assistant import answer
     from ui import create_app, serve
+    from ui.followups import with_suggestions
 
     app = serve(
         create_app(sample_settings, embeddings=real_embeddings), port=free_port(), block=False
@@ -604,6 +605,7 @@ def test_eight_clients_at_once_with_the_real_core(sample_settings, real_embeddin
         assert expected in result["text"], (question, result["text"])
         assert any(expected in c["quote"] for c in result["citations"]), result["citations"]
     alone = answer("今年新增多少养老床位", settings=sample_settings, embeddings=real_embeddings)
+    alone = with_suggestions(alone, sample_settings, real_embeddings)  # as /ask gives it
     assert results["今年新增多少养老床位"] == alone.to_json()
 
 

@@ -1,15 +1,18 @@
 """重试 and 编辑 in headless chromium: the last answer asked again with the same history, a
-question edited and asked instead of it and what followed; the browser keeps the result.
+question edited and asked instead of it and what followed; the browser keeps the result;
+neither can be pressed from a question sent until the page takes questions again.
 
 The page, its server and the helpers are those of ``tests/test_ui_browser.py``.
 """
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from tests import test_ui_browser as browser
-from tests.test_ui_browser import _ask, _find, _wait
+from tests.test_ui_browser import WAIT, _ask, _find, _wait
 
 pytestmark = browser.pytestmark
 ui_settings, url, open_page = browser.ui_settings, browser.url, browser.open_page
@@ -112,3 +115,88 @@ def test_edit_a_question_and_ask_it_instead_of_it_and_what_followed(open_page, c
     driver.refresh()
     _wait(driver, lambda d: len(_shown(d)) == 2)
     assert _shown(driver) == expected
+
+
+class Hold:
+    """Once armed, the next answer waits before it starts (as one waits for its turn in a
+    busy queue): the question taken and the page busy, nothing of the answer shown yet."""
+
+    def __init__(self) -> None:
+        self.armed, self.reached, self.go = False, threading.Event(), threading.Event()
+
+    def at_start(self) -> None:
+        if self.armed:
+            self.armed = False
+            self.reached.set()
+            self.go.wait()
+
+
+@pytest.fixture(scope="module")
+def held(ui_settings):
+    """The app with a fake core whose answers start when the test's :class:`Hold` lets them;
+    and the fake (its calls) and the hold."""
+    from tests.test_ui import FakeCore
+    from ui import create_app, serve
+    from ui.runs import Runs
+
+    hold, fake, taken = Hold(), FakeCore(), Runs.take
+
+    def take(runs, run_id):  # the answer's handler takes its run before it shows anything
+        hold.at_start()
+        return taken(runs, run_id)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Runs, "take", take)
+        app = create_app(ui_settings, answer_fn=fake.answer, stream_fn=fake.stream)
+        server = serve(app, port=browser._free_port(), block=False)
+        yield server.local_url, fake, hold
+        hold.go.set()
+        server.close()
+
+
+_REDO = '#rq-chat button[aria-label="重试"], #rq-chat button[aria-label="编辑"]'
+
+# Records every state of the page in which it is busy (the question box disabled) and a
+# 重试 or 编辑 can be pressed: from the question taken until the page takes questions again.
+_WATCH_REDO = f"""window.__pressable = [];
+new MutationObserver(() => {{
+  const box = document.querySelector('#rq-question textarea');
+  if (!box || !box.disabled) return;
+  const open = [...document.querySelectorAll('{_REDO}')].filter((b) => !b.disabled);
+  if (open.length) window.__pressable.push(open.map((b) => b.ariaLabel).join(' '));
+}}).observe(document.body, {{ childList: true, subtree: true, attributes: true }});"""
+
+
+def _redo_buttons(driver) -> list[tuple[str, bool]]:
+    return [(b.get_attribute("aria-label"), b.is_enabled()) for b in _find(driver, _REDO)]
+
+
+def test_retry_and_edit_cannot_be_pressed_until_the_answer_is_over(open_page, held):
+    from selenium.webdriver.common.keys import Keys
+
+    at, fake, hold = held
+    fake.calls.clear()
+    driver = open_page(at=at)
+    _ask(driver, "甲", "（甲）")
+    assert _redo_buttons(driver) == [("编辑", True), ("重试", True)]
+    driver.execute_script(_WATCH_REDO)
+    hold.armed = True
+    box = _find(driver, "#rq-question textarea")[0]
+    box.send_keys("乙", Keys.ENTER)
+    assert hold.reached.wait(WAIT), "the answer never got to its start"
+    # Sent and taken (the box is disabled), the answer not started: Gradio's own lock (while
+    # its handler streams) is not on yet, the page's is.
+    _wait(driver, lambda d: not browser._enabled(d, "#rq-question textarea"))
+    buttons = _redo_buttons(driver)
+    assert buttons and not any(enabled for _, enabled in buttons), buttons
+    for button in _find(driver, _REDO):  # a script's click does nothing either
+        driver.execute_script("arguments[0].click();", button)
+    hold.go.set()
+    _wait(driver, _settled)
+    assert driver.execute_script("return window.__pressable") == []
+    shown = _shown(driver)
+    assert shown[::2] == ["Q 甲", "Q 乙"] and shown[3].endswith("（乙）"), shown
+    assert [q for q, *_ in fake.calls] == ["甲", "乙"]  # 重试 asked nothing again
+    # Once the answer is over, they work again: on each question and the last answer.
+    expected = [("编辑", True), ("编辑", True), ("重试", True)]
+    _wait(driver, lambda d: _redo_buttons(d) == expected)

@@ -21,7 +21,6 @@ from assistant.types import Answer, ReportFilter
 from index import list_documents
 from index.model import IndexedDocument
 from index.readers import format_mb, max_file_bytes
-from ui.followups import with_suggestions
 from ui.http import ApiError, BodyLimit, Text, guard, install_error_handler
 from ui.upload_folder import UploadGuard, UploadJanitor
 from ui.uploads import MAX_FILES, recover_staged, remove_report
@@ -126,14 +125,7 @@ def create_api(core, *, auth: tuple[str, str] | None = None, host: str = "127.0.
         questions the index can answer (the same topic in another year or region it holds,
         a neighbouring key figure of the cited report), empty for a refusal without evidence.
         """
-        answer = core.answer_fn(
-            request.question,
-            request.history,
-            settings=core.settings,
-            embeddings=core.embeddings,
-            within=request.within(),
-        )
-        return with_suggestions(answer, core.settings, core.embeddings).to_json()
+        return core.ask(request.question, request.history, request.within()).to_json()
 
     @app.get(
         "/api/reports",

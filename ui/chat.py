@@ -17,7 +17,7 @@ from ui import chat_list, render
 from ui.chat_list import ChatList
 from ui.conversation import added, chat_with, new_state, turn_answer
 from ui.core import Core
-from ui.redo import make_redo
+from ui.redo import LOCK, UNLOCK, make_redo
 from ui.runs import DONE, PIECE, STOP, Run, Runs
 from ui.style import FOCUS_BOX, SHOW_LAST_QUESTION
 
@@ -29,6 +29,8 @@ INTERNAL_ERROR = "内部错误，请稍后再试；如果一直出现，请查�
 BUSY = "正在回答上一个问题…可点“停止”"
 PLACEHOLDER = "输入问题，按回车提问"
 ANY_REGION, ANY_YEAR = "不限地区", "不限年份"
+# The page takes questions again: 重试/编辑 back (ui/redo.py), the cursor in the box.
+TAKES_QUESTIONS = f"() => {{ ({UNLOCK})(); ({FOCUS_BOX})(); }}"
 
 
 def within(region: str | None, year: str | None) -> ReportFilter | None:
@@ -184,11 +186,10 @@ def make_ask(core: Core):
     """The page's ``/ask`` endpoint (Gradio's API, for ``gradio_client``)."""
 
     def ask(question: str) -> dict:
-        """Answer one question; returns the JSON of `reportqa ask --json`."""
+        """Answer one question; returns the JSON of `reportqa ask --json` (with its
+        follow-up questions in `suggestions`, as `POST /api/ask` gives them)."""
         try:
-            answer = core.answer_fn(
-                question, None, settings=core.settings, embeddings=core.embeddings
-            )
+            answer = core.ask(question)
         except ReportQAError as exc:
             log_refusal(question, exc)
             # print_exception=False: the line above is the whole story, not a traceback
@@ -270,6 +271,7 @@ def chat_column(core: Core, demo, state, saved_state, chats: ChatList) -> tuple:
             inputs=source,
             outputs=[asked, *controls, note, run_box],
             queue=False,
+            js=LOCK,  # 重试/编辑 locked at once, not when the server has answered
             **private,
         )
         for trigger, source in triggers
@@ -278,7 +280,7 @@ def chat_column(core: Core, demo, state, saved_state, chats: ChatList) -> tuple:
     again, edited = make_redo(runs, (gr.update(interactive=False, placeholder=BUSY), *busy(True)))
     for listen, redo in ((chat.retry, again), (chat.edit, edited)):
         outputs = [asked, state, *controls, note, run_box]
-        starts.append(listen(redo, inputs=state, outputs=outputs, queue=False, **private))
+        starts.append(listen(redo, inputs=state, outputs=outputs, queue=False, js=LOCK, **private))
     for event in starts:
         event = event.then(
             respond,
@@ -290,7 +292,7 @@ def chat_column(core: Core, demo, state, saved_state, chats: ChatList) -> tuple:
         event = event.then(
             chat_list.keep, inputs=[state, saved_state], outputs=[saved_state, chats.pick]
         )
-        event.then(release, outputs=controls, **private).then(None, js=FOCUS_BOX, **private)
+        event.then(release, outputs=controls, **private).then(None, js=TAKES_QUESTIONS, **private)
     # Not cancels=: the answer's handler ends the exchange itself (see ui/runs.py).
     stop_btn.click(runs.stop, inputs=run_box, queue=False, **private)
     chat.change(None, js=SHOW_LAST_QUESTION, **private)

@@ -2,12 +2,12 @@
 
 The questions come from :func:`assistant.suggest.follow_ups` (the same topic in another year
 or region the index holds, a neighbouring key figure of the cited report). The chat answers
-through :func:`suggesting_stream` and ``POST /api/ask`` through :func:`with_suggestions`, so
-their answers carry them in ``Answer.suggestions`` (Gradio's ``/ask`` stays the core's answer
-as is); :func:`suggestions_html` shows them as buttons under the answer,
-and a click asks the button's question as the next one in the conversation (the page's
-script types it into the question box and presses 提问, so it is asked like any question:
-with the conversation's history and scope, stoppable, kept).
+through :func:`suggesting_stream`, and every JSON door (``POST /api/ask``, Gradio's ``/ask``,
+``reportqa ask --json``) through :func:`with_suggestions` (by :meth:`ui.core.Core.ask`), so
+their answers carry them in ``Answer.suggestions``. :func:`suggestions_html` shows them as
+buttons under the answer, and a click asks the button's question as the next one in the
+conversation (the page's script types it into the question box and presses 提问, so it is
+asked like any question: with the conversation's history and scope, stoppable, kept).
 """
 
 from __future__ import annotations

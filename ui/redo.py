@@ -5,6 +5,13 @@ Gradio's own Chatbot events carry which message was pressed (``.retry``, ``.edit
 exchange and every one after it leave the conversation, and the question then goes through
 the answering of a new one (:func:`ui.chat.make_respond`): streamed, stoppable, saved in
 the browser when done.
+
+Gradio disables 重试 and 编辑 only while the chat's handler streams: from a question sent to
+its answer starting (the question taken, the answer waiting for its turn in the queue) and
+from the answer's end to the page taking questions again, they could start a second answer
+into the same conversation. The page locks them for the whole of it: :data:`LOCK` runs in the
+browser the moment a question is sent (before the server hears of it), :data:`UNLOCK` once
+the page takes questions again, and :data:`SCRIPT` keeps the buttons disabled in between.
 """
 
 from __future__ import annotations
@@ -57,3 +64,44 @@ def make_redo(runs: Runs, busy: tuple):
         return restart(state, _turn(edit.index), str(edit.value or "").strip())
 
     return again, edited
+
+
+# The chat's buttons that ask again: every button on a question's side (编辑, and 发送/取消 of
+# an edit in progress) and, on an answer's side, those before 踩/赞 (重试). By place, not by
+# label: Gradio names them in the browser's language.
+_REDO_BUTTONS = (
+    "#rq-chat .message-buttons-right button, "
+    "#rq-chat .message-buttons-left button:nth-last-of-type(n+3)"
+)
+
+# Disables those buttons while the page is answering, and again whenever Gradio redraws or
+# re-enables them (it enables them when its handler ends, before the page is done); enables
+# the ones it disabled once the page is done. ``disabled``, not a style: a keyboard or a
+# script cannot press them either.
+SCRIPT = f"""(() => {{
+  const BUTTONS = '{_REDO_BUTTONS}';
+  let locked = false;
+  const apply = () => {{
+    const on = document.body.classList.contains('rq-answering');
+    if (!on && !locked) return;  // nothing to undo: most changes of the page
+    locked = on;
+    document.querySelectorAll(BUTTONS).forEach((b) => {{
+      if (on && !b.disabled) {{ b.disabled = true; b.dataset.rqLocked = '1'; }}
+      if (!on && b.dataset.rqLocked) {{ b.disabled = false; delete b.dataset.rqLocked; }}
+    }});
+  }};
+  window.rqAnswering = (on) => {{ document.body.classList.toggle('rq-answering', on); apply(); }};
+  new MutationObserver(apply).observe(document.documentElement,
+    {{ childList: true, subtree: true, attributes: true, attributeFilter: ['disabled'] }});
+}})();"""
+
+# The ``js`` of every event that sends a question (提问, Enter, an example, 重试, 编辑): locks
+# the buttons, and hands the event's inputs on to its handler unchanged.
+LOCK = "(...inputs) => { window.rqAnswering?.(true); return inputs; }"
+# The ``js`` of the last step of an answer's events: the buttons back.
+UNLOCK = "() => { window.rqAnswering?.(false); }"
+
+CSS = """
+body.rq-answering #rq-chat .message-buttons button:disabled { opacity: 0.35;
+  cursor: not-allowed; }
+"""

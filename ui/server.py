@@ -14,6 +14,8 @@ from ui.chat_list import CSS as CHATS_CSS
 from ui.chat_list import SCRIPT as CHATS_SCRIPT
 from ui.followups import CSS as FOLLOWUPS_CSS
 from ui.followups import SCRIPT as FOLLOWUPS_SCRIPT
+from ui.redo import CSS as REDO_CSS
+from ui.redo import SCRIPT as REDO_SCRIPT
 from ui.style import CSS, head, theme
 from ui.uploads import ALLOWED_SUFFIXES
 from ui.viewer import CSS as VIEWER_CSS
@@ -101,10 +103,10 @@ def serve(
         mcp_server=False,
         enable_monitoring=False,
         theme=theme(),
-        css=CSS + VIEWER_CSS + FOLLOWUPS_CSS + CHATS_CSS,
+        css=CSS + VIEWER_CSS + FOLLOWUPS_CSS + CHATS_CSS + REDO_CSS,
         head=head(",".join(ALLOWED_SUFFIXES))
         + f"<script>{VIEWER_SCRIPT}</script><script>{FOLLOWUPS_SCRIPT}</script>"
-        + f"<script>{CHATS_SCRIPT}</script>",
+        + f"<script>{CHATS_SCRIPT}</script><script>{REDO_SCRIPT}</script>",
     )
     server = Server(app, api, host, port)
     if not block:

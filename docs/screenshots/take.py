@@ -5,8 +5,8 @@
 
 Builds the sample index in a temporary home (the offline embedding model), serves the page
 on a free port and drives headless chromium (Debian's ``chromium`` and ``chromium-driver``):
-laptop-1280x800.png, conversations.png, source-viewer.png, dark-1280x800.png and
-phone-390x844.png.
+laptop-1280x800.png, conversations.png, source-viewer.png, reports-panel-1280x800.png,
+key-figures.png, dark-1280x800.png, phone-390x844.png and source-viewer-phone.png.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ if (label) label.click();
 return !!label;"""
 # The open list's left edge: 0 once it has slid in.
 SLID = "return document.querySelector('#rq-chats-bar.open')?.getBoundingClientRect().left"
+# Nothing on the page is moving: the list sliding away, a card flashing.
+STILL = """return !document.getAnimations().some((a) => a.playState === 'running'
+  && a.effect?.getTiming().iterations !== Infinity);"""
 
 
 def browser(width: int, height: int, url: str):
@@ -60,9 +63,12 @@ def find(driver, css: str):
 
 
 def wait(driver, condition):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, 120, poll_frequency=0.2).until(condition)
+    # The page redraws what it reads (the list, the chat): an element gone is looked up again.
+    stale = (StaleElementReferenceException,)
+    return WebDriverWait(driver, 120, 0.2, ignored_exceptions=stale).until(condition)
 
 
 def settled(driver) -> bool:
@@ -88,6 +94,18 @@ def click(driver, css: str) -> None:
     driver.execute_script("arguments[0].click();", find(driver, css)[0])
 
 
+def choose_first(driver, css: str) -> str:
+    """Pick the first option of the Gradio dropdown ``css``; return its label."""
+    # a real click: Gradio opens its list on the focus a script's click does not give
+    wait(driver, lambda d: (found := find(d, f"{css} input")) and found[0].is_displayed())
+    find(driver, f"{css} input")[0].click()
+    option = wait(driver, lambda d: (found := find(d, "[role=option]")) and found[0])
+    label = option.get_attribute("aria-label")
+    option.click()
+    wait(driver, lambda d: find(d, f"{css} input")[0].get_attribute("value") == label)
+    return label
+
+
 def new(driver) -> None:
     """新对话, once the chat shows it."""
     click(driver, "#rq-chat-new")
@@ -97,7 +115,11 @@ def new(driver) -> None:
 def shoot(driver, path: Path, top: bool = True) -> None:
     """A screenshot of the screen (``top``: of the page's top, as one opens it)."""
     wait(driver, settled)
+    wait(driver, lambda d: d.execute_script(STILL))
     driver.execute_script("document.activeElement?.blur()")  # no caret in the picture
+    # no pointer left over a button (the last click's place): no hover colour in it
+    move = {"type": "mouseMoved", "x": 1, "y": 1}
+    driver.execute_cdp_cmd("Input.dispatchMouseEvent", move)
     if top:
         driver.execute_script("window.scrollTo(0, 0)")
     driver.save_screenshot(str(path))
@@ -131,8 +153,26 @@ def laptop(url: str, out: Path) -> None:
         find(driver, "#rq-chat .rq-answer .rq-link")[0].click()
         wait(driver, lambda d: find(d, "#rq-viewer-holder .rq-viewer[data-placed]"))
         wait(driver, lambda d: d.execute_script(SLID) is None)  # the list folded for it
-        driver.save_screenshot(str(out / "source-viewer.png"))
-        print(out / "source-viewer.png")
+        shoot(driver, out / "source-viewer.png", top=False)
+    finally:
+        driver.quit()
+
+
+def reports_panel(url: str, out: Path) -> None:
+    """报告列表 with 修改或删除报告 open on the first report, and 关键指标 of that report."""
+    driver = browser(1280, 800, url)
+    try:
+        wait(driver, lambda d: "太原市" in find(d, "#rq-docs")[0].text)  # the list is in
+        click(driver, "#rq-manage .label-wrap")
+        label = choose_first(driver, "#rq-pick")
+        title = label.split(" · ")[0]
+        filled = "#rq-edit-title textarea"
+        wait(driver, lambda d: find(d, filled)[0].get_attribute("value") == title)
+        shoot(driver, out / "reports-panel-1280x800.png")
+        click(driver, "#rq-tab-figures-button")
+        choose_first(driver, "#rq-figures-pick")
+        wait(driver, lambda d: find(d, "#rq-figures .rq-table"))
+        shoot(driver, out / "key-figures.png")
     finally:
         driver.quit()
 
@@ -160,6 +200,11 @@ def phone(url: str, out: Path) -> None:
             ".scrollIntoView({block: 'start'})"
         )
         shoot(driver, out / "phone-390x844.png", top=False)
+        # The source viewer, the whole screen, from the first answer's [1].
+        link = find(driver, "#rq-chat .rq-answer .rq-link")[0]
+        driver.execute_script("arguments[0].click();", link)  # under the question box
+        wait(driver, lambda d: find(d, "#rq-viewer-holder .rq-viewer[data-placed]"))
+        shoot(driver, out / "source-viewer-phone.png", top=False)
     finally:
         driver.quit()
 
@@ -183,7 +228,7 @@ def main() -> None:
         port = s.getsockname()[1]
     server = serve(create_app(settings, embeddings=embeddings), port=port, block=False)
     try:
-        for take in (laptop, dark, phone):
+        for take in (laptop, reports_panel, dark, phone):
             take(server.local_url, out)
     finally:
         server.close()
