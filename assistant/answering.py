@@ -43,6 +43,7 @@ from assistant.scope import search_plan
 from assistant.types import Answer, Citation, ReportFilter
 from assistant.within import admitted
 from index import vocab
+from index.chunking import clause_spans
 from index.model import Document
 from index.vocab import short_region
 
@@ -360,15 +361,11 @@ def _with_list(said: str, sentence: str) -> str:
     if vocab.LIST_MARK in said or said not in sentence:  # a list already, or cut short
         return said
     start = sentence.find(said)
-    clauses = [m for m in re.finditer(r"[^，,；;。]+", sentence)]
-    lists = [m for m in clauses if m.group().count(vocab.LIST_MARK) >= _LIST_ITEMS - 1]
+    # the clauses' spans (without a closing 。), those that list enough items
+    clauses = [(a, a + len(sentence[a:b].rstrip("。！？!?"))) for a, b in clause_spans(sentence)]
+    lists = [(a, b) for a, b in clauses if sentence[a:b].count(vocab.LIST_MARK) >= _LIST_ITEMS - 1]
     if not lists:
         return said
-    item = min(lists, key=lambda m: abs(m.start() - start))
-    a, b = min(start, item.start()), max(start + len(said), item.end())
-    whole = sentence[a:b]
-    return whole if len(whole) <= _LINE_CHARS else item.group()
-
-
-# A line of the chat: an answer longer than this is cut to its list.
-_LINE_CHARS = 90
+    first, last = min(lists, key=lambda span: abs(span[0] - start))
+    whole = sentence[min(start, first) : max(start + len(said), last)]
+    return sentence[first:last] if point_text(whole).endswith("…") else whole
