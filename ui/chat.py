@@ -290,7 +290,10 @@ def chat_column(core: Core, demo, state, saved_state, chats: ChatList) -> tuple:
             **private,
         )
         event = event.then(
-            chat_list.keep, inputs=[state, saved_state], outputs=[saved_state, chats.pick]
+            chat_list.keep,
+            inputs=[state, saved_state],
+            outputs=[saved_state, chats.pick],
+            **private,
         )
         event.then(release, outputs=controls, **private).then(None, js=TAKES_QUESTIONS, **private)
     # Not cancels=: the answer's handler ends the exchange itself (see ui/runs.py).

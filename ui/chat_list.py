@@ -17,6 +17,7 @@ import gradio as gr
 
 from ui import render
 from ui.chats import (
+    CHATS_SAVED,
     choices,
     current,
     deleted,
@@ -119,8 +120,8 @@ def chat_list() -> ChatList:
             delete_yes = gr.Button("确认删除", size="sm", variant="stop", elem_id="rq-delete-yes")
             delete_no = gr.Button("取消", size="sm", elem_id="rq-delete-no")
         gr.HTML(
-            '<div class="rq-hint">对话保存在本浏览器中（最近 30 个）；导出为 Markdown 文件，'
-            "含问题、回答和引用原文。</div>"
+            f'<div class="rq-hint">对话保存在本浏览器中（最近 {CHATS_SAVED} 个）；'
+            "导出为 Markdown 文件，含问题、回答和引用原文。</div>"
         )
         export_box = gr.Textbox(visible="hidden", elem_id="rq-export", container=False)
     return ChatList(
