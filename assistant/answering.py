@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from assistant.asked import asked, counted_thing, used_head
 from assistant.compare import comparison, comparison_answer
 from assistant.compose import (
     MAX_CITATIONS,
@@ -33,7 +34,7 @@ from assistant.extract import (
     lead,
     question_terms,
 )
-from assistant.nearmiss import Mismatch, asked, counted_thing, mismatch, used_head
+from assistant.nearmiss import Mismatch, mismatch
 from assistant.overview import overview_points, point_text
 from assistant.question import Intent
 from assistant.regions import region_key

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from assistant.asked import Asked, content, head_of, used_head
 from assistant.extract import (
     Pick,
     has_unit,
@@ -29,7 +30,6 @@ from assistant.extract import (
 )
 from assistant.question import Intent
 from index import vocab
-from index.tokens import tokenize
 
 Reason = Literal["object", "unit", "tense", "period", "ratio", "stock", "new", "weak"]
 
@@ -47,104 +47,6 @@ class Mismatch:
     missing: str
 
 
-def asked_object(question: str) -> str:
-    """The thing counted after the asked count ("新增多少张医院床位？" -> 医院床位), or ""."""
-    match = vocab.COUNTED_THING.search(question)
-    return match.group("thing") if match else ""
-
-
-@dataclass(frozen=True)
-class Asked:
-    """What a figure answer must hold, read from the question once.
-
-    Attributes:
-        words: The words of :func:`asked_object` that some passage of the index holds (a
-            word none holds is the asker's own, which no clause could show).
-        thing: :func:`asked_object` itself, lowercase.
-        verb: The word right before the asked count when it names a specific action
-            (加装 of 加装多少部电梯), as rare in the index as :data:`SPECIFIC_VERB` says.
-        units: The measure word the question names after its count ("多少亿元" -> 元); a
-            unit only guessed from its verb (提高多少 -> %) is no requirement.
-        counted: :func:`counted_thing`, lowercase: after the count, or the subject before.
-        subject: Whether it is the subject before the count.
-        named: Its words that name it (:func:`_content`).
-        absent: Those the searched reports never use (:func:`_absent`).
-        ratio: A figure per head of population is asked (每千名老年人…, 人均).
-        rate: A rate is asked in so many words (百分之几, 增长率).
-        stock: How many there are is asked (一共有, 现有), not how many new ones.
-        actions: What is done to the things counted, by kind (:data:`vocab.ACTIONS`), as
-            the words right before the count say (改造多少个, 能完工多少).
-    """
-
-    words: tuple[str, ...] = ()
-    units: tuple[str, ...] = ()
-    thing: str = ""
-    verb: str = ""
-    counted: str = ""
-    subject: bool = False
-    named: tuple[str, ...] = ()
-    absent: tuple[str, ...] = ()
-    ratio: bool = False
-    rate: bool = False
-    stock: bool = False
-    actions: frozenset[str] = frozenset()
-
-
-def asked(query: str, idf, held=None) -> Asked:
-    """:class:`Asked` of ``query``, with ``idf`` the index's weight of a word and ``held``
-    whether the searched reports use a word (``None``: not known)."""
-    unseen = idf("")
-    words: list[str] = []
-    thing = asked_object(query).lower()
-    for token in tokenize(thing):
-        if token in vocab.UNITS or token in vocab.GENERIC_WORDS or len(token) < 2:
-            continue
-        if idf(token) < unseen and token not in words:
-            words.append(token)
-    unit = vocab.UNIT_AFTER_ASK.search(query)
-    units = (unit.group(2),) if unit else ()
-    counted = counted_thing(query).lower()
-    named = _content(counted)
-    absent = _absent(named, held) if held is not None else ()
-    subject = bool(counted) and counted != thing
-    count = vocab.ASKED_COUNT.search(query)
-    before = query[: count.start()][-_ACTION_CHARS:] if count else ""
-    actions = frozenset(kind for kind, words in vocab.ACTIONS.items() if words.search(before))
-    return Asked(
-        words=tuple(words),
-        units=units,
-        thing=thing,
-        verb=_verb(query, idf),
-        counted=counted,
-        subject=subject,
-        named=tuple(named),
-        absent=absent,
-        ratio=bool(vocab.RATIO_WORDS.search(query)),
-        rate=bool(vocab.RATE_ASKED.search(query)),
-        stock=bool(vocab.STOCK_ASKED.search(query)) and "new" not in actions,
-        actions=actions,
-    )
-
-
-# The words right before the count that say what is done to the things counted: a verb of
-# two characters after a modal or two ("计划新建", "要改造提升" keeps 改造).
-_ACTION_CHARS = 6
-
-
-def counted_thing(query: str) -> str:
-    """The thing a figure is asked of: after the count ("多少张医院床位" -> 医院床位) or,
-    when nothing of it follows, the subject before ("城镇失业率要控制在多少以内" -> 城镇失业率)."""
-    after = asked_object(query)
-    # After a span of time what follows is what happens in it ("几小时通达"), no thing.
-    if _content(after) and not vocab.DURATION.match(after):
-        return after
-    count = vocab.ASKED_COUNT.search(query)
-    if not count:
-        return ""
-    before = vocab.TIME_WORDS.sub("", query[: count.start()])
-    return vocab.SUBJECT_FRAME.sub("", vocab.COUNT_VERBS.sub("", before)).strip("，,、 ")
-
-
 def _unused(wanted: Asked, said: str) -> str:
     """A word of the thing asked that the searched reports never use, when the clause
     names another thing: no clause of them names the thing asked, whatever figure is close
@@ -160,7 +62,7 @@ def _unused(wanted: Asked, said: str) -> str:
     if not wanted.absent:
         return ""
     named, counted = wanted.named, wanted.counted
-    head = _head(named, counted)
+    head = head_of(named, counted)
     if head in wanted.absent:
         used = set("".join(w for w in named if w not in wanted.absent))
         own = set("".join(wanted.absent)) - used
@@ -176,44 +78,6 @@ def _unused(wanted: Asked, said: str) -> str:
     if phrase or at < 2 or said[at - 2 : at] in counted:
         return ""
     return wanted.absent[0]
-
-
-def _absent(words: list[str], held) -> tuple[str, ...]:
-    """The ``words`` the searched reports never use; a compound ending with a word they
-    use ("工作岗位" of 岗位) is only the asker's way of saying that word."""
-    unused = [w for w in words if not held(w)]
-    used = [w for w in words if w not in unused]
-    return tuple(w for w in unused if not any(w.endswith(u) for u in used))
-
-
-def _content(thing: str) -> list[str]:
-    """The words of ``thing`` that name it: not generic, not a measure word, two characters
-    or more ("以内" of 多少以内 names nothing)."""
-    return [
-        t
-        for t in dict.fromkeys(tokenize(thing.lower()))
-        if len(t) >= 2
-        and t not in vocab.UNITS
-        and t not in vocab.GENERIC_WORDS
-        and not vocab.COUNT_NOISE.fullmatch(t)
-    ]
-
-
-# A verb counts as a specific action when its weight is at least this share of an unseen
-# word's: about one passage in fifty holds it (加装, 招引), not one in ten (新增, 建设).
-SPECIFIC_VERB = 0.6
-
-
-def _verb(query: str, idf) -> str:
-    count = vocab.COUNTED_THING.search(query)
-    if not count:
-        return ""
-    tokens = tokenize(vocab.MODAL_TAIL.sub("", query[: count.start()]))
-    verb = tokens[-1] if tokens else ""
-    unseen = idf("")
-    if len(verb) < 2 or verb in vocab.GENERIC_WORDS or idf(verb) >= unseen:
-        return ""
-    return verb if idf(verb) >= SPECIFIC_VERB * unseen else ""
 
 
 def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
@@ -254,20 +118,6 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
     if one_asked and vocab.SEVERAL_YEARS_SAID.match(text):
         return Mismatch("period", "")
     return None
-
-
-def used_head(wanted: Asked) -> str:
-    """The head of the thing asked among the words of it the searched reports use ("高粱"
-    of 高粱种), or ""."""
-    return _head([w for w in wanted.named if w not in wanted.absent], wanted.counted)
-
-
-def _head(words: list[str] | tuple[str, ...], counted: str) -> str:
-    """The head of ``counted`` among ``words``: the shortest that ends it (企业 of 外资企业,
-    城镇化率 of 常住人口城镇化率; the tokenizer gives compounds and their parts), else the
-    last, or "" when there are none."""
-    ends = [w for w in words if counted.endswith(w)]
-    return min(ends, key=len) if ends else words[-1] if words else ""
 
 
 def _other_kind(wanted: Asked, said: str) -> Mismatch | None:
@@ -367,7 +217,7 @@ def _said_of_another(clause: str, named: str, wanted: Asked) -> bool:
         return True
     counted = vocab.COUNTED_AFTER_FIGURE.search(clause)
     thing = counted.group("thing") if counted else ""
-    return bool(_content(thing)) and thing not in wanted.counted and thing not in named
+    return bool(content(thing)) and thing not in wanted.counted and thing not in named
 
 
 def _only_rates(said: str, units: tuple[str, ...]) -> bool:

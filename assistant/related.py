@@ -3,9 +3,10 @@ and the words for what the report does not state ("报告没有给出“医院�
 
 from __future__ import annotations
 
+from assistant.asked import Asked, counted_thing
 from assistant.decide import threshold_group
 from assistant.extract import Pick, coverage, holds_asked, presence
-from assistant.nearmiss import Asked, Mismatch, counted_thing, mismatch
+from assistant.nearmiss import Mismatch, mismatch
 from assistant.question import Intent
 
 # The least share of the question's weighted words a refused question's closest clause

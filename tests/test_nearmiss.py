@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.asked import Asked, asked, asked_object
 from assistant.extract import Pick
-from assistant.nearmiss import Asked, asked, asked_object, mismatch
+from assistant.nearmiss import mismatch
 from assistant.question import detect_intent
 from assistant.related import closest
 from assistant.retrieval import Hit
