@@ -37,6 +37,8 @@ class Asked:
         stock: How many there are is asked (一共有, 现有), not how many new ones.
         actions: What is done to the things counted, by kind (:data:`vocab.ACTIONS`), as
             the words right before the count say (改造多少个, 能完工多少).
+        indicator: The headline indicator asked, by its common name
+            (:data:`vocab.ASKED_INDICATORS`: "经济增长目标" -> GDP增长), or "".
     """
 
     words: tuple[str, ...] = ()
@@ -51,6 +53,7 @@ class Asked:
     rate: bool = False
     stock: bool = False
     actions: frozenset[str] = frozenset()
+    indicator: str = ""
 
 
 def asked(query: str, idf, held=None) -> Asked:
@@ -86,6 +89,7 @@ def asked(query: str, idf, held=None) -> Asked:
         rate=bool(vocab.RATE_ASKED.search(query)),
         stock=bool(vocab.STOCK_ASKED.search(query)) and "new" not in actions,
         actions=actions,
+        indicator=next((n for n, words in vocab.ASKED_INDICATORS if words.search(query)), ""),
     )
 
 

@@ -92,6 +92,8 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
         _other_modifier(wanted.words, wanted.thing, said)
         or _figure_elsewhere(wanted, said)
         or _group_of_another(wanted, said)
+        or _other_subject(wanted, said)
+        or _other_rank(wanted, said)
     )
     if lacking:
         return Mismatch("object", lacking)
@@ -230,3 +232,55 @@ def _only_rates(said: str, units: tuple[str, ...]) -> bool:
         and all("%" in said[n.start() : n.end() + 1] for n in figures)
         and not (has_unit(said, units))
     )
+
+
+# The fewest characters of a figure's own subject that name a thing: shorter ones (总额,
+# 增加值) refer back to what the clause before named.
+SUBJECT_MIN = 4
+
+
+def figure_subject(clause: str) -> str:
+    """What the first figure of ``clause`` is said of: the words before the verb leading to
+    it ("力争一般公共预算收入增长4%左右" -> 一般公共预算收入), or "" when no verb of change or
+    level stands before it ("新增城镇就业5万人")."""
+    figures = [n for n in numbers(clause) if not clause.startswith("年", n.end())]
+    if not figures:
+        return ""
+    verb = vocab.FIGURE_VERB.search(clause, 0, figures[0].start())
+    return vocab.SUBJECT_LEAD.sub("", clause[: verb.start()]) if verb else ""
+
+
+def _other_subject(wanted: Asked, said: str) -> str:
+    """The thing asked as the subject of its figure ("外贸进出口增长多少"), when every figure
+    of the span is said of another: a subject sharing no character with it (一般公共预算收入),
+    or a part of the region it does not name (开发区规上工业增加值 for 全市规上工业增加值)."""
+    if not wanted.subject:
+        return ""
+    figured = [c for c in split_clauses(said) if numbers(c)]
+    subjects = [figure_subject(c) for c in figured]
+    if not subjects or any(len(s) < SUBJECT_MIN for s in subjects):
+        return ""
+    # A headline indicator has its own words in the reports (经济增长 is 地区生产总值增长).
+    said_as = {
+        name
+        for name, words in vocab.INDICATORS
+        for clause in figured
+        if words.search(vocab.SUBJECT_LEAD.sub("", clause))
+    }
+    own = set(wanted.counted)
+    if wanted.indicator not in said_as and all(not own & set(s) for s in subjects):
+        return used_head(wanted) or wanted.counted
+    parts = [vocab.AREA_PARTS.search(s) for s in subjects]
+    if all(p and p.group() not in wanted.counted for p in parts):
+        return parts[0].group()
+    return ""
+
+
+def _other_rank(wanted: Asked, said: str) -> str:
+    """The rank asked (国家级), when the span names things of other ranks only (省级以上):
+    a figure of one rank is not another's."""
+    asked_ranks = {m.group() for m in vocab.RANKS.finditer(wanted.thing or wanted.counted)}
+    said_ranks = {m.group() for m in vocab.RANKS.finditer(said)}
+    if asked_ranks and said_ranks and not asked_ranks & said_ranks:
+        return min(asked_ranks)
+    return ""

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.asked import Asked, asked, asked_object
 from assistant.extract import Pick
-from assistant.nearmiss import mismatch
+from assistant.nearmiss import figure_subject, mismatch
 from assistant.question import detect_intent
 from assistant.related import closest
 from assistant.retrieval import Hit
@@ -220,5 +220,47 @@ def test_a_thing_the_reports_never_name(question, answer, reason):
 )
 def test_a_figure_of_another_kind(question, answer, reason):
     wanted = asked(question, _idf, held=lambda word: word in answer.lower())
+    why = mismatch(_pick(answer), detect_intent(question), wanted)
+    assert (why and why.reason) == reason
+
+
+@pytest.mark.parametrize(
+    ("clause", "subject"),
+    [
+        ("力争一般公共预算收入增长4%左右", "一般公共预算收入"),
+        ("居民消费价格总水平上涨幅度控制在2%左右", "居民消费价格总水平"),
+        ("推动开发区规上工业增加值增长6%", "开发区规上工业增加值"),
+        ("2025年全省地区生产总值增长5.5%", "2025年全省地区生产总值"),  # a year is no figure
+        ("新增城镇就业5万人以上", ""),  # no verb of change or level before the figure
+        ("进出口稳量提质", ""),  # no figure
+    ],
+)
+def test_figure_subject(clause, subject):
+    assert figure_subject(clause) == subject
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        # every figure said of a subject sharing nothing with the one asked
+        ("今年外贸进出口要增长多少", "居民消费价格总水平上涨幅度控制在2%左右", "object"),
+        ("今年外贸进出口打算增长多少", "进出口稳量提质，一般公共预算收入增长4%左右", "object"),
+        ("今年外贸进出口要增长多少", "货物进出口总额增长5%", None),
+        # a short subject refers back to the thing the clause before named
+        ("今年外贸进出口要增长多少", "稳住外贸基本盘，总额增长5%", None),
+        # a headline indicator in the reports' own words
+        ("今年经济增长目标是多少", "主要预期目标是，地区生产总值增长5.5%左右", None),
+        # a part of the region where the whole is asked
+        ("今年全市规上工业增加值要增长多少", "推动开发区规上工业增加值增长6%", "object"),
+        ("今年开发区规上工业增加值要增长多少", "推动开发区规上工业增加值增长6%", None),
+        ("今年全市规上工业增加值要增长多少", "全市规上工业增加值增长6%", None),
+        # another rank of the thing counted
+        ("今年要培育几家国家级企业技术中心", "培育省级以上企业技术中心10户", "object"),
+        ("今年要培育几家国家级企业技术中心", "新增国家级企业技术中心3家", None),
+        ("今年要培育几家企业技术中心", "培育省级以上企业技术中心10户", None),  # none asked
+    ],
+)
+def test_a_figure_said_of_another_subject_or_rank(question, answer, reason):
+    wanted = asked(question, _idf, held=lambda word: True)
     why = mismatch(_pick(answer), detect_intent(question), wanted)
     assert (why and why.reason) == reason

@@ -311,27 +311,6 @@ SUBJECT_FRAME = re.compile(
 )
 # Words after a count that bound it, not name what is counted ("多少以内", "几个左右").
 COUNT_NOISE = re.compile(r"(?:以上|以内|以下|左右|上下|之内|一共|总共)+")
-# A figure per head of population asked ("每千名老年人", "人均"): a count is no answer.
-RATIO_WORDS = re.compile(
-    r"每(?:[十百千万]|十万)(?:名|个|位|户)?[\u4e00-\u9fff]{0,4}?(?:人|人口|老年人|户)|人均|户均"
-)
-# A rate asked in so many words ("百分之几", "增长率"): an amount is no answer.
-RATE_ASKED = re.compile(r"百分之(?:多少|几)|百分点|多少%|几成|增长率|增速是?多少|涨幅是?多少")
-# A stock asked ("一共有多少", "现有"): a figure of new ones (新认定680家) is no answer.
-STOCK_ASKED = re.compile(r"一共有|总共有|(?<!公)共有(?!产权)|现有|现在有|目前有|总数|总量|累计有")
-# How many there are said of a thing ("高技能人才达843万人", "床位增至52.4万张"): no figure
-# of new ones.
-LEVEL_SAID = re.compile(r"达到?|增至|增加到|提高到|总数|总量|累计|共有")
-# What is done to the things counted, by kind: building new ones, renewing old ones,
-# starting and finishing works. A figure of one kind does not answer another
-# ("改造多少个足球场" is not "新建40个社会足球场"); 改扩建 is both new and renewed.
-ACTIONS = {
-    # a new one started or finished is a new one too (新开工, 建成)
-    "new": re.compile(r"新建|新增|新设|新开设|新认定|新培育|新引进|引进|招引|扩建|新开工|建成"),
-    "renew": re.compile(r"改造|更新|翻新|维修|修缮|提质|升级|改扩建|新改扩建|完善"),
-    "start": re.compile(r"开工|启动"),
-    "finish": re.compile(r"完工|竣工|建成|投用|投运"),
-}
 # Measure words of a span of time.
 DURATION = re.compile(r"小时|分钟|秒|天|日|周|个?月|年")
 # Words of time in a subject ("今年", "2025年", "全年"): no part of the thing asked.
@@ -421,23 +400,13 @@ _CN_FIGURE_UNITS = (
     "个|方面|项|条|大|类|件|张|所|家|座|场|亩|公里|公顷|平方米|平方公里|千瓦|立方米|"
     "吨|元|人次|人|户|名|台|辆|套|倍"
 )
-# The thing a figure counts when it follows the figure and its measure word ("推进5万个
-# 行政村通光纤" -> 行政村): two to three characters, before a verb or the clause's end.
-COUNTED_AFTER_FIGURE = re.compile(
-    r"\d+(?:\.\d+)?\s*[万亿]?(?:个|家|所|座|张|条|项|户|处|台|辆|套)"
-    r"(?P<thing>[\u4e00-\u9fff]{2,3}?)(?=通|实现|建成|达到|完成|开展|[，,、；;。]|$)"
-)
-# A group named by its number ("三大工程", "十大产业"): the thing after it is what it counts.
-GROUP_NAMED = re.compile(
-    r"(?<![一二两三四五六七八九十])[一二两三四五六七八九十]大(?P<thing>[\u4e00-\u9fff]{2,3}?)"
-    r"(?=[，,、；;。”」]|$)"
-)
 NUMBER_RE = re.compile(
     r"\d+(?:\.\d+)?\s*(?:%|％|万|亿)?|"
     rf"(?!一大)[一二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*(?={_CN_FIGURE_UNITS})"
 )
 
-# The words of speech (index.vocab.speech) and of key figures and comparisons
-# (index.vocab.figures), here with the rest.
+# The words of speech (index.vocab.speech), of key figures and comparisons
+# (index.vocab.figures) and of neighbouring figures (index.vocab.neighbours), here with the rest.
 from index.vocab.figures import *  # noqa: E402, F403
+from index.vocab.neighbours import *  # noqa: E402, F403
 from index.vocab.speech import *  # noqa: E402, F403

@@ -220,8 +220,9 @@ RANKING = re.compile(
 )
 LOWEST_FIRST = re.compile(r"最低|最少|最小|最慢|垫底|倒数")
 # Which of an indicator's figures is asked when it has a growth and an amount (进出口): a
-# rate ("增速", "增长了多少") or the amount ("总额", "规模").
-RATE_ASKED = re.compile(r"增速|增幅|涨幅|增长|涨了|降了|速度|百分")
+# rate ("增速", "增长了多少", "几个点" in speech) or the amount ("总额", "规模"). A figure
+# answer to a rate asked holds a percentage (assistant.nearmiss).
+RATE_ASKED = re.compile(r"增速|增幅|涨幅|增长|涨了|降了|速度|百分|(?:几|多少)个点")
 AMOUNT_ASKED = re.compile(r"总额|总量|总值|规模|多少亿|多少万亿|多少万人|多少斤|多少吨")
 YEARS_SPANNED = re.compile(
     r"历年|这些年|近年来|多年来|(?:这|近|最近)[两三四五六七八九十几]年|去年和今年"

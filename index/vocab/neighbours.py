@@ -1,0 +1,66 @@
+"""The words that tell a figure of a neighbouring thing from the one asked: the kind of
+figure asked (a rate, a figure per head, how many there are), what is done to the things
+counted, and what a figure's clause says it is of."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "ACTIONS",
+    "AREA_PARTS",
+    "COUNTED_AFTER_FIGURE",
+    "FIGURE_VERB",
+    "GROUP_NAMED",
+    "LEVEL_SAID",
+    "RANKS",
+    "RATIO_WORDS",
+    "STOCK_ASKED",
+    "SUBJECT_LEAD",
+]
+
+# A figure per head of population asked ("每千名老年人", "人均"): a count is no answer.
+RATIO_WORDS = re.compile(
+    r"每(?:[十百千万]|十万)(?:名|个|位|户)?[\u4e00-\u9fff]{0,4}?(?:人|人口|老年人|户)|人均|户均"
+)
+# A stock asked ("一共有多少", "现有"): a figure of new ones (新认定680家) is no answer.
+STOCK_ASKED = re.compile(r"一共有|总共有|(?<!公)共有(?!产权)|现有|现在有|目前有|总数|总量|累计有")
+# How many there are said of a thing ("高技能人才达843万人", "床位增至52.4万张"): no figure
+# of new ones.
+LEVEL_SAID = re.compile(r"达到?|增至|增加到|提高到|总数|总量|累计|共有")
+# What is done to the things counted, by kind: building new ones, renewing old ones,
+# starting and finishing works. A figure of one kind does not answer another
+# ("改造多少个足球场" is not "新建40个社会足球场"); 改扩建 is both new and renewed.
+ACTIONS = {
+    # a new one started or finished is a new one too (新开工, 建成)
+    "new": re.compile(r"新建|新增|新设|新开设|新认定|新培育|新引进|引进|招引|扩建|新开工|建成"),
+    "renew": re.compile(r"改造|更新|翻新|维修|修缮|提质|升级|改扩建|新改扩建|完善"),
+    "start": re.compile(r"开工|启动"),
+    "finish": re.compile(r"完工|竣工|建成|投用|投运"),
+}
+# The thing a figure counts when it follows the figure and its measure word ("推进5万个
+# 行政村通光纤" -> 行政村): two to three characters, before a verb or the clause's end.
+COUNTED_AFTER_FIGURE = re.compile(
+    r"\d+(?:\.\d+)?\s*[万亿]?(?:个|家|所|座|张|条|项|户|处|台|辆|套)"
+    r"(?P<thing>[\u4e00-\u9fff]{2,3}?)(?=通|实现|建成|达到|完成|开展|[，,、；;。]|$)"
+)
+# A group named by its number ("三大工程", "十大产业"): the thing after it is what it counts.
+GROUP_NAMED = re.compile(
+    r"(?<![一二两三四五六七八九十])[一二两三四五六七八九十]大(?P<thing>[\u4e00-\u9fff]{2,3}?)"
+    r"(?=[，,、；;。”」]|$)"
+)
+# The verb between what a figure is said of and the figure ("一般公共预算收入增长4%",
+# "居民消费价格涨幅控制在3%"): the words before it are the figure's own subject.
+FIGURE_VERB = re.compile(
+    r"增长|提高|提升|下降|降低|上涨|涨幅|增幅|增速|达到|控制在|稳定在|保持在|突破|超过|增至"
+)
+# Words that frame a subject, not name it: what the government strives for and whose
+# figure it is as a whole ("力争", "推动", "全市").
+SUBJECT_LEAD = re.compile(
+    r"^(?:力争|确保|推动|推进|促进|实现|争取|努力|预计|预期|使|全年|今年|全市|全省|全区|全县|全国)+"
+)
+# Parts of a region a figure may be said of ("开发区规上工业增加值"): a part's figure is not
+# the whole's. Not 城镇: "城镇新增就业" is how reports say the region's new jobs.
+AREA_PARTS = re.compile(r"开发区|高新区|经开区|园区|新区|示范区|县域|县城|城区|农村")
+# Ranks of a thing ("国家级企业技术中心", "省级以上"): a figure of one rank is not another's.
+RANKS = re.compile(r"(?:世界|国际|国家|省|市|县|区)级(?:以上)?")
