@@ -204,7 +204,12 @@ def choose(
         if threshold_group(p.hit.document) != "report" or holds_asked(p.answer, intent)
     ]
     if not reports and not exact:
-        near = [(p, why) for p, why in checked if why is not None and holds_asked(p.quote, intent)]
+        # a figure of another thing altogether is no neighbour: what is closest instead
+        near = [
+            (p, why)
+            for p, why in checked
+            if why is not None and why.reason != "other" and holds_asked(p.quote, intent)
+        ]
         return Choice([], [], near or closest(best, intent, terms, wanted))
     if exact:
         rest = [

@@ -4,6 +4,7 @@ asked (:class:`Asked`). The checks that a clause holds it are :mod:`assistant.ne
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from index import vocab
@@ -37,8 +38,8 @@ class Asked:
         stock: How many there are is asked (一共有, 现有), not how many new ones.
         actions: What is done to the things counted, by kind (:data:`vocab.ACTIONS`), as
             the words right before the count say (改造多少个, 能完工多少).
-        indicator: The headline indicator asked, by its common name
-            (:data:`vocab.ASKED_INDICATORS`: "经济增长目标" -> GDP增长), or "".
+        share: A share is asked (占比, 比重), which a growth rate does not answer.
+        indicator: :func:`indicator` of the question.
     """
 
     words: tuple[str, ...] = ()
@@ -54,6 +55,7 @@ class Asked:
     stock: bool = False
     actions: frozenset[str] = frozenset()
     indicator: str = ""
+    share: bool = False
 
 
 def asked(query: str, idf, held=None) -> Asked:
@@ -89,7 +91,8 @@ def asked(query: str, idf, held=None) -> Asked:
         rate=bool(vocab.RATE_ASKED.search(query)),
         stock=bool(vocab.STOCK_ASKED.search(query)) and "new" not in actions,
         actions=actions,
-        indicator=next((n for n, words in vocab.ASKED_INDICATORS if words.search(query)), ""),
+        share=bool(vocab.SHARE_WORDS.search(query)),
+        indicator=indicator(query),
     )
 
 
@@ -162,3 +165,19 @@ def head_of(words: list[str] | tuple[str, ...], counted: str) -> str:
     last, or "" when there are none."""
     ends = [w for w in words if counted.endswith(w)]
     return min(ends, key=len) if ends else words[-1] if words else ""
+
+
+def indicator(question: str) -> str:
+    """The headline indicator ``question`` asks, by its :func:`family` ("一般公共预算收入增长
+    多少" -> 一般公共预算收入, "经济增长目标" -> GDP), or "": in the reports' words first
+    (:data:`vocab.INDICATORS`), whose most specific come first, then in everyday ones."""
+    for table in (vocab.INDICATORS, vocab.ASKED_INDICATORS):
+        name = next((n for n, words in table if words.search(question)), "")
+        if name:
+            return family(name)
+    return ""
+
+
+def family(name: str) -> str:
+    """An indicator's family: its growth, amount and rise are one ("GDP增长" -> GDP)."""
+    return re.sub(r"(?:增长|总量|涨幅)$", "", name)

@@ -7,10 +7,14 @@ a real citation is the worst answer there is, so a figure answer must also pass 
 checks, each about the kind of question, not its words:
 
 - ``object``: every word of the thing counted after the asked count ("多少张医院床位" ->
-  医院, 床位) that the index knows is in the clause;
-- ``unit``: a question asking in a unit (多少亿元) gets a figure in that unit, not a rate;
-- ``tense``: a target asked is not answered from the review of last year, nor a result
-  from the plan.
+  医院, 床位) that the index knows is in the clause, with no other modifier, rank, grade
+  or part of the region;
+- ``other``: the figure is of another thing altogether (another headline indicator,
+  another subject): no neighbour to offer;
+- ``unit``, ``share``, ``ratio``, ``stock``, ``new``: a figure of the kind asked (an amount
+  in the unit asked, a growth, per head, all of them, new ones);
+- ``tense``, ``period``: a target asked is not answered from the review of last year, nor a
+  result from the plan, nor one year's from several years'.
 
 A pick that fails is shown as what the report says instead, never as the answer.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.asked import Asked, content, head_of, used_head
+from assistant.asked import Asked, content, family, head_of, used_head
 from assistant.extract import (
     Pick,
     has_unit,
@@ -31,7 +35,7 @@ from assistant.extract import (
 from assistant.question import Intent
 from index import vocab
 
-Reason = Literal["object", "unit", "tense", "period", "ratio", "stock", "new", "weak"]
+Reason = Literal["object", "unit", "share", "tense", "period", "ratio", "stock", "new", "weak"]
 
 
 @dataclass(frozen=True)
@@ -92,11 +96,16 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
         _other_modifier(wanted.words, wanted.thing, said)
         or _figure_elsewhere(wanted, said)
         or _group_of_another(wanted, said)
-        or _other_subject(wanted, said)
+        or _part_of_region(wanted, said)
+        or _wider_thing(wanted.thing, said)
         or _other_rank(wanted, said)
     )
     if lacking:
         return Mismatch("object", lacking)
+    # Not a neighbour at all: figures of another thing altogether (CPI for 外贸).
+    other = _other_subject(wanted, said) or _other_indicator(wanted, said)
+    if other:
+        return Mismatch("other", other)
     # Another action on the thing named in the question's own words (更新 for 加装…电梯) is
     # another figure; a thing in other words is the asker's wording, their verb likewise.
     named = bool(wanted.words) and all(presence(w, said) == 1.0 for w in wanted.words)
@@ -130,13 +139,20 @@ def _other_kind(wanted: Asked, said: str) -> Mismatch | None:
         return Mismatch("ratio", "")
     if wanted.rate and numbers(said) and not any("%" in n.group() for n in numbers(said)):
         return Mismatch("unit", "%")
+    # A growth asked, a share given (民间投资占比40% for 民间投资增长多少).
+    figured = [c for c in split_clauses(said) if numbers(c)]
+    if wanted.rate and not wanted.share and all(vocab.SHARE_WORDS.search(c) for c in figured):
+        return Mismatch("share", "")
     done = {kind for kind, words in vocab.ACTIONS.items() if words.search(said)}
-    if wanted.stock and "new" in done:
+    # All of them asked, new ones or a figure per head of population given.
+    if wanted.stock and ("new" in done or (not wanted.ratio and vocab.RATIO_WORDS.search(said))):
         return Mismatch("stock", "")
     # New ones asked (新增了多少), how many there are given (高技能人才达843万人).
     if "new" in wanted.actions and not done and vocab.LEVEL_SAID.search(said):
         return Mismatch("new", "")
-    if wanted.actions and done and not wanted.actions & done:
+    # Renewed ones asked (改扩建), only new ones done: new ones are not renewed ones.
+    renewed = "renew" in wanted.actions and "renew" not in done
+    if wanted.actions and done and (renewed or not wanted.actions & done):
         return Mismatch("object", "")
     return None
 
@@ -154,6 +170,16 @@ def _other_modifier(words: tuple[str, ...], thing: str, said: str) -> str:
         return ""
     if head < 1.0:
         return words[-1]
+    lacking = _lacking(words, thing, said)
+    # A modifier in another clause than the head's, where the head has its own modifier,
+    # is another thing's ("改建2000张认知障碍照护床位，新增200个家门口养老服务站").
+    own = [c for c in split_clauses(said) if words[-1] in c]
+    if not lacking and own and all(_modified(c, words[-1]) for c in own):
+        return _lacking(words, thing, "，".join(own))
+    return lacking
+
+
+def _lacking(words: tuple[str, ...], thing: str, said: str) -> str:
     lacking = [w for w in words[:-1] if w not in words[-1] and presence(w, said) < 1.0]
     # Only another modifier makes another thing: "基础教育学位" (教育 before the head, as
     # asked) counts 公办 ones among others; "家庭养老床位" (养老) are other beds than 医院's.
@@ -161,6 +187,20 @@ def _other_modifier(words: tuple[str, ...], thing: str, said: str) -> str:
     if lacking and at >= 2 and said[at - 2 : at] in thing:
         return ""
     return "".join(lacking)
+
+
+def _modified(clause: str, head: str) -> bool:
+    """Whether ``head`` has a modifier of its own right before it in ``clause``: two
+    characters of a word, not a verb (新增床位), a figure or its measure word (2000张床位)."""
+    at = clause.find(head)
+    before = clause[max(at - 2, 0) : at]
+    return (
+        len(before) == 2
+        and all("\u4e00" <= ch <= "\u9fff" for ch in before)
+        and not vocab.NUMBER_RE.search(before + "个")
+        and before[-1] not in vocab.UNITS
+        and not any(words.search(before) for words in vocab.ACTIONS.values())
+    )
 
 
 def _figure_elsewhere(wanted: Asked, said: str) -> str:
@@ -250,30 +290,60 @@ def figure_subject(clause: str) -> str:
     return vocab.SUBJECT_LEAD.sub("", clause[: verb.start()]) if verb else ""
 
 
-def _other_subject(wanted: Asked, said: str) -> str:
-    """The thing asked as the subject of its figure ("外贸进出口增长多少"), when every figure
-    of the span is said of another: a subject sharing no character with it (一般公共预算收入),
-    or a part of the region it does not name (开发区规上工业增加值 for 全市规上工业增加值)."""
+def _subjects(wanted: Asked, said: str) -> list[str]:
+    """The :func:`figure_subject` of each figure clause of ``said``, when the thing asked is
+    the subject of its figure ("外贸进出口增长多少") and every one names a thing; else none."""
     if not wanted.subject:
-        return ""
-    figured = [c for c in split_clauses(said) if numbers(c)]
-    subjects = [figure_subject(c) for c in figured]
-    if not subjects or any(len(s) < SUBJECT_MIN for s in subjects):
-        return ""
+        return []
+    subjects = [figure_subject(c) for c in split_clauses(said) if numbers(c)]
+    return subjects if subjects and all(len(s) >= SUBJECT_MIN for s in subjects) else []
+
+
+def _other_subject(wanted: Asked, said: str) -> str:
+    """The thing asked, when every figure of the span is said of a subject sharing no
+    character with it (一般公共预算收入增长4% for 外贸进出口)."""
+    subjects = _subjects(wanted, said)
     # A headline indicator has its own words in the reports (经济增长 is 地区生产总值增长).
-    said_as = {
-        name
-        for name, words in vocab.INDICATORS
-        for clause in figured
-        if words.search(vocab.SUBJECT_LEAD.sub("", clause))
-    }
+    if not subjects or wanted.indicator in _indicators(said):
+        return ""
     own = set(wanted.counted)
-    if wanted.indicator not in said_as and all(not own & set(s) for s in subjects):
-        return used_head(wanted) or wanted.counted
-    parts = [vocab.AREA_PARTS.search(s) for s in subjects]
-    if all(p and p.group() not in wanted.counted for p in parts):
+    return used_head(wanted) or wanted.counted if all(not own & set(s) for s in subjects) else ""
+
+
+def _part_of_region(wanted: Asked, said: str) -> str:
+    """The part of the region every figure of the span is said of, when the question does
+    not name it (开发区规上工业增加值 for 全市规上工业增加值)."""
+    parts = [vocab.AREA_PARTS.search(s) for s in _subjects(wanted, said)]
+    if parts and all(p and p.group() not in wanted.counted for p in parts):
         return parts[0].group()
     return ""
+
+
+def _indicators(said: str) -> set[str]:
+    """The headline indicators the figures of ``said`` are of (:data:`vocab.INDICATORS`)."""
+    # every one a clause names ("城镇新增就业1256万人、城镇调查失业率平均为5.1%")
+    figured = [vocab.SUBJECT_LEAD.sub("", c) for c in split_clauses(said) if numbers(c)]
+    return {
+        family(name) for name, words in vocab.INDICATORS if any(words.search(c) for c in figured)
+    }
+
+
+def _other_indicator(wanted: Asked, said: str) -> str:
+    """The headline indicator asked (单位GDP能耗降低), when the span's figures are of others
+    only (地区生产总值增长5%)."""
+    said_as = _indicators(said)
+    return (
+        wanted.indicator if wanted.indicator and said_as and wanted.indicator not in said_as else ""
+    )
+
+
+def _wider_thing(thing: str, said: str) -> str:
+    """The grade the thing asked opens with, when the span names the thing without it
+    ("新增技能人才1.5万人" for 高技能人才): the ungraded thing is a wider one. A noun before
+    it is the asker's way of placing it (村集体经济 for 集体经济), no grade."""
+    if len(thing) < 3 or thing in said or thing[1:] not in said:
+        return ""
+    return thing[0] if thing[0] in vocab.GRADES else ""
 
 
 def _other_rank(wanted: Asked, said: str) -> str:

@@ -49,10 +49,12 @@ def closest(
 def unstated(topic: str, query: str, why: Mismatch, intent_number: bool = True) -> str:
     """What the report does not state, said plainly ("“医院床位”的数字")."""
     thing = counted_thing(query) if intent_number else ""
-    if why.reason == "object":
+    if why.reason in ("object", "other"):
         return f"“{thing or topic}”的数字"
     if why.reason == "unit":
         return f"“{topic}”以{why.missing}计的数字"
+    if why.reason == "share":
+        return f"“{thing or topic}”的增长幅度"
     if why.reason == "ratio":
         return f"“{thing or topic}”的人均（每千人）数字"
     if why.reason == "stock":

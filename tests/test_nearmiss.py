@@ -71,6 +71,15 @@ def test_asked_object(question, thing):
         ("今年社会消费品零售总额的增长目标是多少", "社零增长4.6%", "review", "tense"),
         ("去年新增了多少张养老床位", "新增养老床位2000张", "plan", "tense"),
         ("今年新增多少养老床位", "新增养老床位2000张", "plan", None),
+        # a modifier in another clause than the head with a modifier of its own
+        (
+            "今年新增多少张养老床位",
+            "改建2000张认知障碍照护床位，新增200个养老服务站",
+            "plan",
+            "object",
+        ),
+        ("今年新增多少张养老床位", "完善养老服务体系，新增床位2000张", "plan", None),
+        ("今年新增多少张养老床位", "完善养老服务体系，新增2000张床位", "plan", None),
         # another specific action on the thing named in the question's words
         ("今年要给老楼加装多少部电梯", "更新住宅老旧电梯5000部", "plan", "object"),
         ("今年要给老楼加装多少部电梯", "老楼加装电梯800台以上", "plan", None),
@@ -243,8 +252,8 @@ def test_figure_subject(clause, subject):
     ("question", "answer", "reason"),
     [
         # every figure said of a subject sharing nothing with the one asked
-        ("今年外贸进出口要增长多少", "居民消费价格总水平上涨幅度控制在2%左右", "object"),
-        ("今年外贸进出口打算增长多少", "进出口稳量提质，一般公共预算收入增长4%左右", "object"),
+        ("今年外贸进出口要增长多少", "居民消费价格总水平上涨幅度控制在2%左右", "other"),
+        ("今年外贸进出口打算增长多少", "进出口稳量提质，一般公共预算收入增长4%左右", "other"),
         ("今年外贸进出口要增长多少", "货物进出口总额增长5%", None),
         # a short subject refers back to the thing the clause before named
         ("今年外贸进出口要增长多少", "稳住外贸基本盘，总额增长5%", None),
@@ -263,4 +272,35 @@ def test_figure_subject(clause, subject):
 def test_a_figure_said_of_another_subject_or_rank(question, answer, reason):
     wanted = asked(question, _idf, held=lambda word: True)
     why = mismatch(_pick(answer), detect_intent(question), wanted)
+    assert (why and why.reason) == reason
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        # a growth asked, a share given; a share asked is answered by one
+        ("今年民间投资要增长多少", "力争民间投资占比40%以上", "share"),
+        ("今年民间投资占比要到多少", "力争民间投资占比40%以上", None),
+        ("今年民间投资要增长多少", "民间投资增长5%", None),
+        # all of them asked, a figure per head of population given
+        ("全市的托位总数要达到多少个", "确保每千人口托位数达到4.5个", "stock"),
+        ("每千人口托位数要达到多少个", "确保每千人口托位数达到4.5个", None),
+        # renewed ones asked, only new ones done
+        ("今年要改扩建几所公办幼儿园", "新建公办幼儿园10所", "object"),
+        ("今年要新建几所公办幼儿园", "新建公办幼儿园10所", None),
+        # a graded thing asked, the thing without its grade given
+        ("今年能新增多少高技能人才", "新增技能人才1.5万人", "object"),
+        ("今年能新增多少高技能人才", "新增高技能人才5000人", None),
+        ("今年要扶持多少个村集体经济样板项目", "扶持培育25个集体经济样板项目", None),  # no grade
+        # another headline indicator: no neighbour, another thing altogether
+        ("今年单位GDP能耗要降低多少", "地区生产总值增长5%左右", "other"),
+        ("今年经济总量要增长多少", "地区生产总值增长5%左右", None),  # one family
+        ("去年城镇新增就业多少人", "城镇新增就业1256万人、城镇调查失业率平均为5.1%", None),
+    ],
+)
+def test_a_figure_of_another_kind_or_grade(question, answer, reason):
+    wanted = asked(question, _idf, held=lambda word: True)
+    why = mismatch(
+        _pick(answer, "review" if "去年" in question else "plan"), detect_intent(question), wanted
+    )
     assert (why and why.reason) == reason

@@ -11,10 +11,12 @@ __all__ = [
     "AREA_PARTS",
     "COUNTED_AFTER_FIGURE",
     "FIGURE_VERB",
+    "GRADES",
     "GROUP_NAMED",
     "LEVEL_SAID",
     "RANKS",
     "RATIO_WORDS",
+    "SHARE_WORDS",
     "STOCK_ASKED",
     "SUBJECT_LEAD",
 ]
@@ -64,3 +66,8 @@ SUBJECT_LEAD = re.compile(
 AREA_PARTS = re.compile(r"开发区|高新区|经开区|园区|新区|示范区|县域|县城|城区|农村")
 # Ranks of a thing ("国家级企业技术中心", "省级以上"): a figure of one rank is not another's.
 RANKS = re.compile(r"(?:世界|国际|国家|省|市|县|区)级(?:以上)?")
+# A figure that is a share of a whole ("民间投资占比40%", "占工业增加值比重"): no growth.
+SHARE_WORDS = re.compile(r"占比|比重|比例|占[\u4e00-\u9fff]{1,12}?的?比")
+# Grades a thing's name may open with (高技能人才, 特色产业): the thing without it is a
+# wider one, of which the graded ones are a part.
+GRADES = frozenset("高特优精尖超")
