@@ -38,6 +38,8 @@ class Asked:
         stock: How many there are is asked (一共有, 现有), not how many new ones.
         actions: What is done to the things counted, by kind (:data:`vocab.ACTIONS`), as
             the words right before the count say (改造多少个, 能完工多少).
+        placed: The words the reports use of the subject that places a thing counted
+            after the count (:func:`subject_before`: 小学 of 小学能新增多少个学位).
         share: A share is asked (占比, 比重), which a growth rate does not answer.
         indicator: :func:`indicator` of the question.
     """
@@ -56,6 +58,7 @@ class Asked:
     actions: frozenset[str] = frozenset()
     indicator: str = ""
     share: bool = False
+    placed: tuple[str, ...] = ()
 
 
 def asked(query: str, idf, held=None) -> Asked:
@@ -75,6 +78,9 @@ def asked(query: str, idf, held=None) -> Asked:
     named = content(counted)
     absent = _absent(named, held) if held is not None else ()
     subject = bool(counted) and counted != thing
+    # What places a thing counted after the count ("小学" of 小学能新增多少个学位), the words
+    # of it the reports use.
+    placed = [w for w in content(subject_before(query).lower()) if held is None or held(w)]
     count = vocab.ASKED_COUNT.search(query)
     before = query[: count.start()][-_ACTION_CHARS:] if count else ""
     actions = frozenset(kind for kind, words in vocab.ACTIONS.items() if words.search(before))
@@ -91,6 +97,7 @@ def asked(query: str, idf, held=None) -> Asked:
         rate=bool(vocab.RATE_ASKED.search(query)),
         stock=bool(vocab.STOCK_ASKED.search(query)) and "new" not in actions,
         actions=actions,
+        placed=() if subject else tuple(placed),
         share=bool(vocab.SHARE_WORDS.search(query)),
         indicator=indicator(query),
     )
@@ -108,11 +115,17 @@ def counted_thing(query: str) -> str:
     # After a span of time what follows is what happens in it ("几小时通达"), no thing.
     if content(after) and not vocab.DURATION.match(after):
         return after
+    return subject_before(query)
+
+
+def subject_before(query: str) -> str:
+    """The subject before the asked count, without words of time, modals and verbs
+    ("城镇失业率要控制在多少以内" -> 城镇失业率, "小学能新增多少个学位" -> 小学)."""
     count = vocab.ASKED_COUNT.search(query)
     if not count:
         return ""
     before = vocab.TIME_WORDS.sub("", query[: count.start()])
-    return vocab.SUBJECT_FRAME.sub("", vocab.COUNT_VERBS.sub("", before)).strip("，,、 ")
+    return vocab.SUBJECT_FRAME.sub("", vocab.COUNT_VERBS.sub("", before)).strip("，,、 的")
 
 
 def _absent(words: list[str], held) -> tuple[str, ...]:

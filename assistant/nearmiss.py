@@ -98,6 +98,7 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
         or _group_of_another(wanted, said)
         or _part_of_region(wanted, said)
         or _wider_thing(wanted.thing, said)
+        or _placed_elsewhere(wanted, said, pick.quote.lower())
         or _other_rank(wanted, said)
     )
     if lacking:
@@ -177,6 +178,23 @@ def _other_modifier(words: tuple[str, ...], thing: str, said: str) -> str:
     if not lacking and own and all(_modified(c, words[-1]) for c in own):
         return _lacking(words, thing, "，".join(own))
     return lacking
+
+
+def _placed_elsewhere(wanted: Asked, said: str, sentence: str) -> str:
+    """The subject placing the thing asked ("小学" of 小学能新增多少个学位), when the
+    span's sentence names none of it and the span gives the thing a modifier of its own
+    (新增中学学位1万个)."""
+    head = wanted.words[-1] if wanted.words else ""
+    if not wanted.placed or not head or any(w in sentence for w in wanted.placed):
+        return ""
+    own = [c for c in split_clauses(said) if head in c]
+    # a modifier the question gives the thing too (补贴性技能培训) is no other placing
+    others = [
+        c
+        for c in own
+        if _modified(c, head) and c[c.find(head) - 2 : c.find(head)] not in wanted.thing
+    ]
+    return wanted.placed[0] if own and len(others) == len(own) else ""
 
 
 def _lacking(words: tuple[str, ...], thing: str, said: str) -> str:

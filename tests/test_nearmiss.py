@@ -304,3 +304,20 @@ def test_a_figure_of_another_kind_or_grade(question, answer, reason):
         _pick(answer, "review" if "去年" in question else "plan"), detect_intent(question), wanted
     )
     assert (why and why.reason) == reason
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        # the subject placing the thing (小学) is nowhere, the thing has another modifier
+        ("小学今年能新增多少个学位", "新增中学学位1万个", "object"),
+        ("小学今年能新增多少个学位", "新增学位1万个", None),  # no modifier of its own
+        ("小学今年能新增多少个学位", "新增小学学位1万个", None),
+        # the modifier is the question's own
+        ("那今年要开发多少个补贴性技能培训", "开展补贴性技能培训3万人以上", None),
+    ],
+)
+def test_a_thing_placed_by_its_subject(question, answer, reason):
+    wanted = asked(question, _idf, held=lambda word: True)
+    why = mismatch(_pick(answer), detect_intent(question), wanted)
+    assert (why and why.reason) == reason
