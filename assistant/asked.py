@@ -37,9 +37,11 @@ class Asked:
         rate: A rate is asked in so many words (百分之几, 增长率).
         stock: How many there are is asked (一共有, 现有), not how many new ones.
         actions: What is done to the things counted, by kind (:data:`vocab.ACTIONS`), as
-            the words right before the count say (改造多少个, 能完工多少).
+            the words right before the count or the thing counted say (改造多少个,
+            能完工多少, 多少个老旧小区改造完工).
         placed: The words the reports use of the subject that places a thing counted
             after the count (:func:`subject_before`: 小学 of 小学能新增多少个学位).
+        term: The five-year plan the question names ("十五五"), or "".
         share: A share is asked (占比, 比重), which a growth rate does not answer.
         indicator: :func:`indicator` of the question.
     """
@@ -59,6 +61,7 @@ class Asked:
     indicator: str = ""
     share: bool = False
     placed: tuple[str, ...] = ()
+    term: str = ""
 
 
 def asked(query: str, idf, held=None) -> Asked:
@@ -83,7 +86,9 @@ def asked(query: str, idf, held=None) -> Asked:
     placed = [w for w in content(subject_before(query).lower()) if held is None or held(w)]
     count = vocab.ASKED_COUNT.search(query)
     before = query[: count.start()][-_ACTION_CHARS:] if count else ""
-    actions = frozenset(kind for kind, words in vocab.ACTIONS.items() if words.search(before))
+    # ... or the thing counted itself ("新开工建设的中小学项目", "老旧小区改造完工")
+    done = before + counted
+    actions = frozenset(kind for kind, words in vocab.ACTIONS.items() if words.search(done))
     return Asked(
         words=tuple(words),
         units=units,
@@ -98,7 +103,8 @@ def asked(query: str, idf, held=None) -> Asked:
         stock=bool(vocab.STOCK_ASKED.search(query)) and "new" not in actions,
         actions=actions,
         placed=() if subject else tuple(placed),
-        share=bool(vocab.SHARE_WORDS.search(query)),
+        term=term.group() if (term := vocab.TERM_NAMED.search(query)) else "",
+        share=bool(vocab.SHARE_ASKED.search(query)),
         indicator=indicator(query),
     )
 

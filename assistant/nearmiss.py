@@ -124,6 +124,10 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
     # 2017's new jobs; a report of a term's last year reviews the whole term first), nor
     # several years' by a paragraph of one ("刚刚过去的2017年，…").
     text = pick.hit.passage.text
+    # A plan's term asked ("十五五"期间打算) is not told by a passage that never names it;
+    # a term reviewed is ("五年来").
+    if wanted.term and intent.tense == "target" and wanted.term not in text:
+        return Mismatch("period", "")
     if intent.several_years and vocab.ONE_YEAR_SAID.match(text):
         return Mismatch("period", "")
     one_asked = intent.tense == "result" and not intent.several_years
@@ -138,11 +142,12 @@ def _other_kind(wanted: Asked, said: str) -> Mismatch | None:
     (新建 for 改造, 新开工 for 完工)."""
     if wanted.ratio and not vocab.RATIO_WORDS.search(said):
         return Mismatch("ratio", "")
-    if wanted.rate and numbers(said) and not any("%" in n.group() for n in numbers(said)):
+    percent = any("%" in n.group() for n in numbers(said))
+    if (wanted.rate or wanted.share) and numbers(said) and not percent:
         return Mismatch("unit", "%")
-    # A growth asked, a share given (民间投资占比40% for 民间投资增长多少).
+    # A growth asked, a share or a level given (民间投资占比40%, 增加值稳定在30%以上).
     figured = [c for c in split_clauses(said) if numbers(c)]
-    if wanted.rate and not wanted.share and all(vocab.SHARE_WORDS.search(c) for c in figured):
+    if wanted.rate and not wanted.share and all(_level_not_growth(c) for c in figured):
         return Mismatch("share", "")
     done = {kind for kind, words in vocab.ACTIONS.items() if words.search(said)}
     # All of them asked, new ones or a figure per head of population given.
@@ -151,11 +156,20 @@ def _other_kind(wanted: Asked, said: str) -> Mismatch | None:
     # New ones asked (新增了多少), how many there are given (高技能人才达843万人).
     if "new" in wanted.actions and not done and vocab.LEVEL_SAID.search(said):
         return Mismatch("new", "")
-    # Renewed ones asked (改扩建), only new ones done: new ones are not renewed ones.
-    renewed = "renew" in wanted.actions and "renew" not in done
-    if wanted.actions and done and (renewed or not wanted.actions & done):
+    # A specific action asked (改扩建, 新开工, 完工) that is not done: new ones (新建, 建成)
+    # are not renewed, started or finished ones.
+    specific = wanted.actions - {"new"}
+    if wanted.actions and done and (specific - done or not wanted.actions & done):
         return Mismatch("object", "")
     return None
+
+
+def _level_not_growth(clause: str) -> bool:
+    """Whether ``clause`` gives a share ("民间投资占比40%") or a level ("稳定在30%以上")
+    and no growth."""
+    return bool(vocab.SHARE_WORDS.search(clause)) or (
+        bool(vocab.LEVEL_VERBS.search(clause)) and not vocab.GROWTH_WORDS.search(clause)
+    )
 
 
 def _other_modifier(words: tuple[str, ...], thing: str, said: str) -> str:

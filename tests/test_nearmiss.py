@@ -321,3 +321,35 @@ def test_a_thing_placed_by_its_subject(question, answer, reason):
     wanted = asked(question, _idf, held=lambda word: True)
     why = mismatch(_pick(answer), detect_intent(question), wanted)
     assert (why and why.reason) == reason
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        # a specific action asked, in the words before the count or in the thing counted
+        ("今年新开工建设的中小学项目有几个", "推动18个新改扩建项目建成投用", "object"),
+        ("今年能有多少个老旧小区改造完工", "新开工18个老旧小区改造", "object"),
+        ("今年能有多少个老旧小区改造完工", "18个老旧小区改造完工", None),
+        ("今年新建多少所学校", "建成学校10所", None),  # new ones: any new ones
+        # a share asked, an amount given; a growth asked, a level kept
+        ("高标准农田占全市耕地的比例要到多少", "新建高标准农田3.6万亩以上", "unit"),
+        ("战略性新兴产业的增加值今年要增长多少", "战新兴产业增加值稳定在30%以上", "share"),
+        ("制造业增加值占工业增加值要稳在百分之多少", "制造业增加值占工业增加值稳定在60%以上", None),
+        ("规上工业增加值今年要增长多少", "规上工业增加值增长6%，稳定在全省前列", None),
+    ],
+)
+def test_an_action_or_a_kind_of_figure(question, answer, reason):
+    wanted = asked(question, _idf, held=lambda word: True)
+    why = mismatch(_pick(answer), detect_intent(question), wanted)
+    assert (why and why.reason) == reason
+
+
+def test_a_plan_term_asked_is_named_by_the_passage():
+    question = "“十五五”期间全社会零售消费每年打算涨多少"
+    wanted, intent = asked(question, _idf), detect_intent(question)
+    assert wanted.term == "十五五"
+    assert intent.tense != "target" or mismatch(
+        _pick("社会消费品零售总额增长5%以上"), intent, wanted
+    )
+    planned = _pick("“十五五”时期社会消费品零售总额年均增长5%")
+    assert mismatch(planned, intent, wanted) is None

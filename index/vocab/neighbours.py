@@ -13,12 +13,16 @@ __all__ = [
     "FIGURE_VERB",
     "GRADES",
     "GROUP_NAMED",
+    "GROWTH_WORDS",
     "LEVEL_SAID",
+    "LEVEL_VERBS",
     "RANKS",
     "RATIO_WORDS",
+    "SHARE_ASKED",
     "SHARE_WORDS",
     "STOCK_ASKED",
     "SUBJECT_LEAD",
+    "TERM_NAMED",
 ]
 
 # A figure per head of population asked ("每千名老年人", "人均"): a count is no answer.
@@ -68,6 +72,14 @@ AREA_PARTS = re.compile(r"开发区|高新区|经开区|园区|新区|示范区|
 RANKS = re.compile(r"(?:世界|国际|国家|省|市|县|区)级(?:以上)?")
 # A figure that is a share of a whole ("民间投资占比40%", "占工业增加值比重"): no growth.
 SHARE_WORDS = re.compile(r"占比|比重|比例|占[\u4e00-\u9fff]{1,12}?的?比")
+# A share asked: in the words above, or "X占Y要稳在多少".
+SHARE_ASKED = re.compile(rf"{SHARE_WORDS.pattern}|占")
 # Grades a thing's name may open with (高技能人才, 特色产业): the thing without it is a
 # wider one, of which the graded ones are a part.
 GRADES = frozenset("高特优精尖超")
+# A growth said ("增长5%", "涨幅2%", "下降3%"), and a level kept ("稳定在60%以上"): a level
+# is no growth.
+GROWTH_WORDS = re.compile(r"增长|增速|增幅|涨幅|提高|提升|上涨|下降|降低|减少")
+LEVEL_VERBS = re.compile(r"稳定在|保持在")
+# A five-year plan named ("十五五", "十四五"): its figures are the plan's, not one year's.
+TERM_NAMED = re.compile(r"十[一二三四五六七八九]五")
