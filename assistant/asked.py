@@ -131,6 +131,8 @@ def subject_before(query: str) -> str:
     if not count:
         return ""
     before = vocab.TIME_WORDS.sub("", query[: count.start()])
+    # "among X, Y" asks of Y ("新增的中小学学位里，初中学位有多少个")
+    before = vocab.AMONG.split(before)[-1]
     return vocab.SUBJECT_FRAME.sub("", vocab.COUNT_VERBS.sub("", before)).strip("，,、 的")
 
 

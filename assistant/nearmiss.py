@@ -100,6 +100,7 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
         or _wider_thing(wanted.thing, said)
         or _placed_elsewhere(wanted, said, pick.quote.lower())
         or _other_rank(wanted, said)
+        or _other_side(wanted, said)
     )
     if lacking:
         return Mismatch("object", lacking)
@@ -379,10 +380,24 @@ def _wider_thing(thing: str, said: str) -> str:
 
 
 def _other_rank(wanted: Asked, said: str) -> str:
-    """The rank asked (国家级), when the span names things of other ranks only (省级以上):
-    a figure of one rank is not another's."""
+    """The rank asked (国家级), when the span names no thing of it (省级以上, or no rank): a
+    figure of one rank, or of all, is not another's."""
     asked_ranks = {m.group() for m in vocab.RANKS.finditer(wanted.thing or wanted.counted)}
     said_ranks = {m.group() for m in vocab.RANKS.finditer(said)}
-    if asked_ranks and said_ranks and not asked_ranks & said_ranks:
+    if asked_ranks and not asked_ranks & said_ranks:
         return min(asked_ranks)
     return ""
+
+
+def _other_side(wanted: Asked, said: str) -> str:
+    """The side of town asked (农村 of 农村新增就业), when the span's figures are said of the
+    other side only (城镇新增就业8万人)."""
+    asked_sides = _sides(wanted.thing + wanted.counted)
+    said_sides = _sides("，".join(c for c in split_clauses(said) if numbers(c)))
+    if len(asked_sides) == 1 and said_sides and not asked_sides & said_sides:
+        return next(iter(asked_sides))
+    return ""
+
+
+def _sides(text: str) -> set[str]:
+    return {side for side, words in vocab.SIDES.items() if words.search(text)}

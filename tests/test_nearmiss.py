@@ -352,3 +352,24 @@ def test_a_plan_term_asked_is_named_by_the_passage():
     assert mismatch(_pick("社会消费品零售总额增长5%以上"), intent, wanted).reason == "period"
     planned = _pick("“十五五”时期社会消费品零售总额年均增长5%")
     assert mismatch(planned, intent, wanted) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        # "among X, Y" asks of Y, which the clause does not name
+        ("今年新增的中小学学位里，初中学位有多少个", "新增学位2.4万个", "object"),
+        # a rank asked, none or another given
+        ("今年要新评多少家国家级专精特新企业", "专精特新企业120家", "object"),
+        ("今年要新评多少家国家级专精特新企业", "新增国家级专精特新企业12家", None),
+        # the other side of town
+        ("今年农村新增就业要达到多少人", "城镇新增就业8万人", "object"),
+        ("今年城里人的收入要涨多少", "农村居民人均可支配收入增长7%", "object"),
+        ("今年城镇新增就业要达到多少人", "城镇新增就业8万人", None),
+        ("今年农民收入要涨多少", "城乡居民收入增长6%", None),  # both sides
+    ],
+)
+def test_a_part_rank_or_side_of_another(question, answer, reason):
+    wanted = asked(question, _idf, held=lambda word: word != "初中")
+    why = mismatch(_pick(answer), detect_intent(question), wanted)
+    assert (why and why.reason) == reason

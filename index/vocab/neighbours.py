@@ -8,6 +8,7 @@ import re
 
 __all__ = [
     "ACTIONS",
+    "AMONG",
     "AREA_PARTS",
     "COUNTED_AFTER_FIGURE",
     "FIGURE_VERB",
@@ -20,6 +21,7 @@ __all__ = [
     "RATIO_WORDS",
     "SHARE_ASKED",
     "SHARE_WORDS",
+    "SIDES",
     "STOCK_ASKED",
     "SUBJECT_LEAD",
     "TERM_NAMED",
@@ -83,3 +85,11 @@ GROWTH_WORDS = re.compile(r"增长|增速|增幅|涨幅|提高|提升|上涨|下
 LEVEL_VERBS = re.compile(r"稳定在|保持在")
 # A five-year plan named ("十五五", "十四五"): its figures are the plan's, not one year's.
 TERM_NAMED = re.compile(r"十[一二三四五六七八九]五")
+# "Among X, Y" ("新增的中小学学位里，初中学位有多少"): a question asks of Y, a part of X.
+AMONG = re.compile(r"(?:里|中|当中|里面|之中)[，,]")
+# The two sides of a region, town and country: a figure of one is not the other's
+# (城镇新增就业 for 农村新增就业). 城乡 names both, so neither.
+SIDES = {
+    "城镇": re.compile(r"城镇|城市|城里|城区"),
+    "农村": re.compile(r"农村|乡村|农民|村里"),
+}
