@@ -101,6 +101,7 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
         or _placed_elsewhere(wanted, said, pick.quote.lower())
         or _other_rank(wanted, said)
         or _other_side(wanted, said)
+        or _subject_modifier(wanted, said)
     )
     if lacking:
         return Mismatch("object", lacking)
@@ -195,6 +196,20 @@ def _other_modifier(words: tuple[str, ...], thing: str, said: str) -> str:
     return lacking
 
 
+def _subject_modifier(wanted: Asked, said: str) -> str:
+    """A modifier of the subject asked, when the span names the subject's head with a
+    modifier of its own and none of the question's (制造业增加值 for 高新技术产业增加值)."""
+    head = used_head(wanted)
+    if not wanted.subject or not head or head not in said:
+        return ""
+    used = [w for w in wanted.named if w not in wanted.absent]
+    modifiers = [w for w in used if w not in head and head not in w]
+    if not modifiers or any(presence(w, said) == 1.0 for w in modifiers):
+        return ""
+    own = said[max(said.find(head) - 2, 0) : said.find(head)]
+    return modifiers[0] if _modified(said, head) and own not in wanted.counted else ""
+
+
 def _placed_elsewhere(wanted: Asked, said: str, sentence: str) -> str:
     """The subject placing the thing asked ("小学" of 小学能新增多少个学位), when the
     span's sentence names none of it and the span gives the thing a modifier of its own
@@ -227,8 +242,11 @@ def _modified(clause: str, head: str) -> bool:
     characters of a word, not a verb (新增床位), a figure or its measure word (2000张床位)."""
     at = clause.find(head)
     before = clause[max(at - 2, 0) : at]
+    # after a figure the two are its measure (15分钟健身圈, 3人制篮球场)
+    measured = at >= 3 and clause[at - 3].isdigit()
     return (
         len(before) == 2
+        and not measured
         and all("\u4e00" <= ch <= "\u9fff" for ch in before)
         and not vocab.NUMBER_RE.search(before + "个")
         and before[-1] not in vocab.UNITS

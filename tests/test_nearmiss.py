@@ -373,3 +373,19 @@ def test_a_part_rank_or_side_of_another(question, answer, reason):
     wanted = asked(question, _idf, held=lambda word: word != "初中")
     why = mismatch(_pick(answer), detect_intent(question), wanted)
     assert (why and why.reason) == reason
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        # the subject's head with a modifier of its own and none of the question's
+        ("今年高新技术产业增加值占比要到多少", "制造业增加值占工业增加值稳定在60%以上", "object"),
+        ("今年规上工业增加值要增长多少", "规模以上工业增加值增长6%", None),  # 工业 named
+        # two characters after a figure are its measure, no modifier
+        ("家门口的健身圈说的是多少分钟", "进一步扩大城市社区15分钟健身圈", None),
+    ],
+)
+def test_a_subject_with_another_modifier(question, answer, reason):
+    wanted = asked(question, _idf, held=lambda word: word not in ("家门", "门口", "家门口"))
+    why = mismatch(_pick(answer), detect_intent(question), wanted)
+    assert (why and why.reason) == reason

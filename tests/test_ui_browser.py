@@ -442,6 +442,8 @@ def test_copy_link_feedback_and_history_after_reload(open_page, ui_settings, tmp
     assert 0 <= top < driver.execute_script("return window.innerHeight")
     # and opens the source viewer over the page (tests/test_ui_viewer.py): closed again
     _wait(driver, lambda d: (v := _find(d, ".rq-viewer .rq-view-close")) and v[0].is_displayed())
+    driver.execute_cdp_cmd("Animation.enable", {})
+    driver.execute_cdp_cmd("Animation.setPlaybackRate", {"playbackRate": 0.1})
     _find(driver, ".rq-viewer .rq-view-close")[0].click()
     _wait(driver, lambda d: not _find(d, ".rq-viewer")[0].is_displayed())
     # 👎 goes to the feedback file, with the question, the answer and its citations.
@@ -452,7 +454,7 @@ def test_copy_link_feedback_and_history_after_reload(open_page, ui_settings, tmp
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
     # a click by script: on a clean run something of the page's layout covered its centre
     # at 1280 px after the viewer closed (the 44 px targets are tested apart)
-    driver.execute_script("arguments[0].click()", button)
+    button.click()
     _wait(driver, lambda d: len(_feedback_lines(ui_settings)) > before)
     record = _feedback_lines(ui_settings)[-1]
     assert record["verdict"] == "down" and record["question"] == "今年新增多少养老床位"
