@@ -42,6 +42,7 @@ from assistant.related import closest
 from assistant.retrieval import Hit, Retriever
 from assistant.scope import search_plan
 from assistant.types import Answer, Citation, ReportFilter
+from assistant.verify import topic_words
 from assistant.within import admitted
 from index import vocab
 from index.chunking import clause_spans
@@ -170,13 +171,23 @@ def choose(
     fitted = retriever.manifest.model_id == model.model_id
     signals = leads(query, docs, hits, retriever) if fitted else None
     words = intent.kind in ("entity", "yesno", "statement") and not intent.when
+    # A question in words about a topic the searched reports never name ("出租车起步价会涨吗")
+    # is not answered by a clause holding no word of it, only its verb (涨幅).
+    about = topic(query)
+    named = topic_words(about)
+    unnamed = bool(named) and not any(retriever.holds(w, ids) for w in named)
     likeliest = max(best, key=lambda p: p.probability, default=None)
     passing = sorted(
         (
             p
             for p in best
             if model.answers(p.probability, signals, p.hit.document)
-            or (words and p.probability >= WORDS_FLOOR and _report(p))
+            or (
+                words
+                and p.probability >= WORDS_FLOOR
+                and _report(p)
+                and on_topic(p, unnamed, about)
+            )
             or (words and p is likeliest and _report(p) and _covers(p, terms, retriever, ids))
         ),
         key=lambda p: -p.probability,
@@ -237,6 +248,13 @@ def held_coverage(
     holds, and how many such words there are."""
     held = {t: w for t, w in terms.items() if retriever.holds(t, ids)}
     return coverage(held, text), len(held)
+
+
+def on_topic(pick: Pick, unnamed: bool, about: str) -> bool:
+    """Whether ``pick`` may answer a question on topic ``about``: any clause, when the
+    reports use a word of it (``unnamed`` false), else one sharing two characters in a row
+    with it ("发展核" of 太原榆次太谷发展核建设; none of 出租车起步价 in 居民消费价格涨幅)."""
+    return not unnamed or any(about[i : i + 2] in pick.quote for i in range(len(about) - 1))
 
 
 def _covers(pick: Pick, terms, retriever: Retriever, ids: set[str] | None) -> bool:

@@ -81,7 +81,8 @@ def _unused(wanted: Asked, said: str) -> str:
     phrase = wanted.subject and not any(counted.endswith(w + head) for w in wanted.absent)
     if phrase or at < 2 or said[at - 2 : at] in counted:
         return ""
-    return wanted.absent[0]
+    # a word the index cuts otherwise may still be the clause's (医养 of 医养结合服务机构)
+    return next((w for w in wanted.absent if w not in said), "")
 
 
 def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:

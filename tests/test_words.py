@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering import HELD_COVER, held_coverage
+from assistant.answering import HELD_COVER, held_coverage, on_topic
+from assistant.extract import Pick
+from assistant.retrieval import Hit
+from index.model import Document, Passage
 
 
 class _Reports:
@@ -48,3 +51,20 @@ def test_held_coverage(terms, used, clause, answers):
     share, count = held_coverage(terms, clause, _Reports(used), None)
     assert count == len(used)
     assert (share >= HELD_COVER) == answers
+
+
+@pytest.mark.parametrize(
+    ("unnamed", "about", "quote", "answers"),
+    [
+        # a topic the reports never name: only a clause holding two of its characters in a row
+        (True, "出租车起步价会涨", "城镇新增就业8万人，居民消费价格涨幅2%左右", False),
+        (True, "跟哪两个地方一起建那个发展核", "加快推进太原榆次太谷发展核建设", True),
+        # a topic they name: the fitted floor decides alone
+        (False, "出租车起步价会涨", "城镇新增就业8万人，居民消费价格涨幅2%左右", True),
+    ],
+)
+def test_a_topic_the_reports_never_name(unnamed, about, quote, answers):
+    doc = Document("d", "示例市2026年政府工作报告", 2026, "示例市", "d.txt", "0")
+    passage = Passage("d", quote, "", 1, 0, len(quote), ((0, len(quote)),))
+    pick = Pick(Hit(passage, doc, 1.0, 1.0, 1.0, (), "plan"), quote, quote, 0.1)
+    assert on_topic(pick, unnamed, about) is answers
