@@ -16,6 +16,7 @@ from assistant.extract import (
     distinct_coverage,
     distinct_weights,
     finish,
+    has_unit,
     holds_asked,
     lead,
     missing_share,
@@ -380,3 +381,16 @@ def test_a_span_names_the_kind_asked_when_it_says_which_one(head, span, names):
 )
 def test_a_which_answer_keeps_the_list_of_its_sentence(said, sentence, listed):
     assert _with_list(said, sentence) == listed
+
+
+@pytest.mark.parametrize(
+    ("text", "units", "held"),
+    [
+        ("力争新增规上工业企业100户", ("家",), True),  # firms in 家 or 户
+        ("新认定高新技术企业680家", ("户",), True),
+        ("新建公办幼儿园10所", ("家",), False),
+        ("新建公办幼儿园10所", ("个",), True),  # 个 takes any count
+    ],
+)
+def test_measure_words_of_the_same_things(text, units, held):
+    assert has_unit(text, units) is held

@@ -386,9 +386,15 @@ COUNTING_WORDS = (
 )  # fmt: skip
 
 
+# Measure words that count the same things: firms and households in 家 or 户.
+SAME_COUNT = ({"家", "户"},)
+
+
 def accepted_units(units: tuple[str, ...]) -> tuple[str, ...]:
     """The measure words that answer a question asking in ``units`` (个 takes any count)."""
-    return units + COUNTING_WORDS if "个" in units else units
+    if "个" in units:
+        return units + COUNTING_WORDS
+    return units + tuple(u for same in SAME_COUNT if same & set(units) for u in same - set(units))
 
 
 # ---------------------------------------------------------------- numerals

@@ -86,6 +86,8 @@ EVERYDAY_TERMS = (
     (re.compile(r"暖气"), "供暖"),
     (re.compile(r"看病(?!贵|难|就医)"), "就医"),
     (re.compile(r"退休金|养老钱"), "基本养老金"),
+    (re.compile(r"工厂"), "工业企业"),
+    (re.compile(r"(?:娃娃?|孩子|小孩)上学(?!率)"), "教育"),
     # A verb of speech for the reports' one: an old thing made over is 改造 in writing.
     (re.compile(r"翻新"), "改造"),
     # "多出/多添多少个": more of them than now, which reports write as 新增.
