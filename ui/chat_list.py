@@ -51,8 +51,26 @@ CLOSE_NARROW = """() => { if (window.innerWidth <= 768)
 # is open the list folds away, so the chat beside the viewer keeps its box and buttons, and
 # comes back once it closes (only if it was folded for the viewer). A list opened by hand
 # while the viewer is open stays open.
+# Folded and brought back at once, as the viewer itself opens and closes, not with Gradio's
+# 0.3 s slide: during a slide the chat's column narrows bit by bit and its answers re-wrap
+# and grow, so the page moved on under the pointer after ✕ and a button just aimed at (an
+# answer's 👎 scrolled into view) slid away, below the chat's box. A fold by hand still
+# slides. (The list and the page's padding, .sidebar-parent, have their transitions off
+# until the list is drawn in its new place.)
 SCRIPT = """(() => {
   let viewing = false, folded = false;
+  const instantly = (bar, toggle) => {
+    const moving = [bar, bar.closest('.sidebar-parent')].filter(Boolean);
+    const open = !bar.classList.contains('open');
+    moving.forEach((el) => el.style.setProperty('transition', 'none', 'important'));
+    toggle.click();
+    const settle = (tries) => requestAnimationFrame(() => {
+      if (bar.classList.contains('open') !== open && tries) { settle(tries - 1); return; }
+      void bar.offsetWidth;  // its place computed with no transition: none starts later
+      moving.forEach((el) => el.style.removeProperty('transition'));
+    });
+    settle(10);
+  };
   const sync = () => {
     const bar = document.querySelector('#rq-chats-bar');
     const now = !!document.querySelector('#rq-viewer-holder .rq-viewer:not([hidden])');
@@ -61,8 +79,8 @@ SCRIPT = """(() => {
     const open = bar.classList.contains('open');
     const toggle = bar.querySelector('.toggle-button');
     if (window.innerWidth <= 768 || !toggle) return;
-    if (viewing && open) { folded = true; toggle.click(); }
-    if (!viewing && folded) { folded = false; if (!open) toggle.click(); }
+    if (viewing && open) { folded = true; instantly(bar, toggle); }
+    if (!viewing && folded) { folded = false; if (!open) instantly(bar, toggle); }
   };
   new MutationObserver(sync).observe(document.documentElement,
     { childList: true, subtree: true, attributes: true, attributeFilter: ['hidden'] });
