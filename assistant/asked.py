@@ -41,6 +41,7 @@ class Asked:
             能完工多少, 多少个老旧小区改造完工).
         placed: The words the reports use of the subject that places a thing counted
             after the count (:func:`subject_before`: 小学 of 小学能新增多少个学位).
+        whole: The whole of a thing is asked (整个, 全市), no part of it.
         term: The five-year plan the question names ("十五五"), or "".
         share: A share is asked (占比, 比重), which a growth rate does not answer.
         indicator: :func:`indicator` of the question.
@@ -62,6 +63,7 @@ class Asked:
     share: bool = False
     placed: tuple[str, ...] = ()
     term: str = ""
+    whole: bool = False
 
 
 def asked(query: str, idf, held=None) -> Asked:
@@ -103,6 +105,7 @@ def asked(query: str, idf, held=None) -> Asked:
         stock=bool(vocab.STOCK_ASKED.search(query)) and "new" not in actions,
         actions=actions,
         placed=() if subject else tuple(placed),
+        whole=bool(vocab.WHOLE_ASKED.search(query)),
         term=term.group() if (term := vocab.TERM_NAMED.search(query)) else "",
         share=bool(vocab.SHARE_ASKED.search(query)),
         indicator=indicator(query),

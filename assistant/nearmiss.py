@@ -103,6 +103,7 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
         or _other_rank(wanted, said)
         or _other_side(wanted, said)
         or _subject_modifier(wanted, said)
+        or _part_of_whole(wanted, said)
     )
     if lacking:
         return Mismatch("object", lacking)
@@ -360,6 +361,18 @@ def _other_subject(wanted: Asked, said: str) -> str:
         return ""
     own = set(wanted.counted)
     return used_head(wanted) or wanted.counted if all(not own & set(s) for s in subjects) else ""
+
+
+def _part_of_whole(wanted: Asked, said: str) -> str:
+    """A word of each figure's subject that the question asking of a whole (整个, 全市)
+    does not name, in its words or their long forms (规上 for 规模以上): the figure is of a
+    part (战新兴产业 of 战新兴产业规模以上工业增加值)."""
+    subjects = _subjects(wanted, said) if wanted.whole else []
+    asked_as = wanted.counted + "".join(
+        f for w in wanted.named for f in vocab.ABBREVIATIONS.get(w, ())
+    )
+    extra = [[w for w in content(s) if w not in asked_as] for s in subjects]
+    return extra[0][0] if extra and all(extra) else ""
 
 
 def _part_of_region(wanted: Asked, said: str) -> str:

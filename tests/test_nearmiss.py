@@ -389,3 +389,27 @@ def test_a_subject_with_another_modifier(question, answer, reason):
     wanted = asked(question, _idf, held=lambda word: word not in ("家门", "门口", "家门口"))
     why = mismatch(_pick(answer), detect_intent(question), wanted)
     assert (why and why.reason) == reason
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        # the whole asked, every figure of a part of it
+        (
+            "整个太原的规上工业增加值今年打算涨多少",
+            "力争战新兴产业规模以上工业增加值增长30%",
+            "object",
+        ),
+        ("数字经济整体规模今年要做到多少亿", "数字经济核心产业营收突破2800亿元", "object"),
+        ("整个太原的规上工业增加值今年打算涨多少", "规模以上工业增加值增长6%", None),  # 规上
+        (
+            "规上工业增加值今年打算涨多少",
+            "力争战新兴产业规模以上工业增加值增长30%",
+            None,
+        ),  # no whole
+    ],
+)
+def test_a_part_where_the_whole_is_asked(question, answer, reason):
+    wanted = asked(question, _idf, held=lambda word: word != "整体")
+    why = mismatch(_pick(answer), detect_intent(question), wanted)
+    assert (why and why.reason) == reason

@@ -25,6 +25,7 @@ __all__ = [
     "STOCK_ASKED",
     "SUBJECT_LEAD",
     "TERM_NAMED",
+    "WHOLE_ASKED",
 ]
 
 # A figure per head of population asked ("每千名老年人", "人均"): a count is no answer.
@@ -93,3 +94,6 @@ SIDES = {
     "城镇": re.compile(r"城镇|城市|城里|城区"),
     "农村": re.compile(r"农村|乡村|农民|村里"),
 }
+# The whole of a thing asked ("整个太原的规上工业", "数字经济整体规模"): a figure of a part
+# of it (战新兴产业规模以上工业增加值, 核心产业营收) is not the whole's.
+WHOLE_ASKED = re.compile(r"整个|整体|总体|全部|所有|全市|全省|全区|全县")
