@@ -78,7 +78,8 @@ def asked(query: str, idf, held=None) -> Asked:
         if idf(token) < unseen and token not in words:
             words.append(token)
     unit = vocab.UNIT_AFTER_ASK.search(query)
-    units = (unit.group(2),) if unit else ()
+    # "多少亿" alone asks an amount of money as surely as 多少亿元
+    units = (unit.group(2),) if unit else ("亿",) if vocab.YI_ASKED.search(query) else ()
     counted = counted_thing(query).lower()
     named = content(counted)
     absent = _absent(named, held) if held is not None else ()

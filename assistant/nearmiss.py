@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.asked import Asked, content, family, head_of, used_head
+from assistant.asked import Asked, content, head_of, used_head
 from assistant.extract import (
     Pick,
     has_unit,
@@ -33,6 +33,14 @@ from assistant.extract import (
     split_clauses,
 )
 from assistant.question import Intent
+from assistant.subjects import (
+    modified,
+    other_indicator,
+    other_subject,
+    part_of_region,
+    part_of_whole,
+    subject_modifier,
+)
 from index import vocab
 
 Reason = Literal["object", "unit", "share", "tense", "period", "ratio", "stock", "new", "weak"]
@@ -97,18 +105,18 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
         _other_modifier(wanted.words, wanted.thing, said)
         or _figure_elsewhere(wanted, said)
         or _group_of_another(wanted, said)
-        or _part_of_region(wanted, said)
+        or part_of_region(wanted, said)
         or _wider_thing(wanted.thing, said)
         or _placed_elsewhere(wanted, said, pick.quote.lower())
         or _other_rank(wanted, said)
         or _other_side(wanted, said)
-        or _subject_modifier(wanted, said)
-        or _part_of_whole(wanted, said)
+        or subject_modifier(wanted, said)
+        or part_of_whole(wanted, said)
     )
     if lacking:
         return Mismatch("object", lacking)
     # Not a neighbour at all: figures of another thing altogether (CPI for 外贸).
-    other = _other_subject(wanted, said) or _other_indicator(wanted, said)
+    other = other_subject(wanted, said) or other_indicator(wanted, said)
     if other:
         return Mismatch("other", other)
     # Another action on the thing named in the question's own words (更新 for 加装…电梯) is
@@ -116,7 +124,7 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
     named = bool(wanted.words) and all(presence(w, said) == 1.0 for w in wanted.words)
     if named and wanted.verb and wanted.verb not in pick.quote:
         return Mismatch("object", wanted.verb)
-    if wanted.units and _only_rates(said, wanted.units):
+    if wanted.units and (_only_rates(said, wanted.units) or _measured_not_counted(wanted, said)):
         return Mismatch("unit", wanted.units[0])
     kind = _other_kind(wanted, said)
     if kind:
@@ -154,8 +162,9 @@ def _other_kind(wanted: Asked, said: str) -> Mismatch | None:
     if wanted.rate and not wanted.share and all(_level_not_growth(c) for c in figured):
         return Mismatch("share", "")
     done = {kind for kind, words in vocab.ACTIONS.items() if words.search(said)}
-    # All of them asked, new ones or a figure per head of population given.
-    if wanted.stock and ("new" in done or (not wanted.ratio and vocab.RATIO_WORDS.search(said))):
+    # All of them asked, new ones or a figure per head or per place given.
+    per = not wanted.ratio and vocab.RATIO_WORDS.search(said)
+    if (wanted.stock and "new" in done) or ((wanted.stock or wanted.whole) and per):
         return Mismatch("stock", "")
     # New ones asked (新增了多少), how many there are given (高技能人才达843万人).
     if "new" in wanted.actions and not done and vocab.LEVEL_SAID.search(said):
@@ -193,23 +202,9 @@ def _other_modifier(words: tuple[str, ...], thing: str, said: str) -> str:
     # A modifier in another clause than the head's, where the head has its own modifier,
     # is another thing's ("改建2000张认知障碍照护床位，新增200个家门口养老服务站").
     own = [c for c in split_clauses(said) if words[-1] in c]
-    if not lacking and own and all(_modified(c, words[-1]) for c in own):
+    if not lacking and own and all(modified(c, words[-1]) for c in own):
         return _lacking(words, thing, "，".join(own))
     return lacking
-
-
-def _subject_modifier(wanted: Asked, said: str) -> str:
-    """A modifier of the subject asked, when the span names the subject's head with a
-    modifier of its own and none of the question's (制造业增加值 for 高新技术产业增加值)."""
-    head = used_head(wanted)
-    if not wanted.subject or not head or head not in said:
-        return ""
-    used = [w for w in wanted.named if w not in wanted.absent]
-    modifiers = [w for w in used if w not in head and head not in w]
-    if not modifiers or any(presence(w, said) == 1.0 for w in modifiers):
-        return ""
-    own = said[max(said.find(head) - 2, 0) : said.find(head)]
-    return modifiers[0] if _modified(said, head) and own not in wanted.counted else ""
 
 
 def _placed_elsewhere(wanted: Asked, said: str, sentence: str) -> str:
@@ -224,7 +219,7 @@ def _placed_elsewhere(wanted: Asked, said: str, sentence: str) -> str:
     others = [
         c
         for c in own
-        if _modified(c, head) and c[c.find(head) - 2 : c.find(head)] not in wanted.thing
+        if modified(c, head) and c[c.find(head) - 2 : c.find(head)] not in wanted.thing
     ]
     return wanted.placed[0] if own and len(others) == len(own) else ""
 
@@ -237,23 +232,6 @@ def _lacking(words: tuple[str, ...], thing: str, said: str) -> str:
     if lacking and at >= 2 and said[at - 2 : at] in thing:
         return ""
     return "".join(lacking)
-
-
-def _modified(clause: str, head: str) -> bool:
-    """Whether ``head`` has a modifier of its own right before it in ``clause``: two
-    characters of a word, not a verb (新增床位), a figure or its measure word (2000张床位)."""
-    at = clause.find(head)
-    before = clause[max(at - 2, 0) : at]
-    # after a figure the two are its measure (15分钟健身圈, 3人制篮球场)
-    measured = at >= 3 and clause[at - 3].isdigit()
-    return (
-        len(before) == 2
-        and not measured
-        and all("\u4e00" <= ch <= "\u9fff" for ch in before)
-        and not vocab.NUMBER_RE.search(before + "个")
-        and before[-1] not in vocab.UNITS
-        and not any(words.search(before) for words in vocab.ACTIONS.values())
-    )
 
 
 def _figure_elsewhere(wanted: Asked, said: str) -> str:
@@ -292,11 +270,12 @@ def _figure_elsewhere(wanted: Asked, said: str) -> str:
 
 def _group_of_another(wanted: Asked, said: str) -> str:
     """The thing asked, when the span's only figures name groups of another thing ("城中村
-    改造“三大工程”" for 城中村改造多少个: three 工程, no count of 城中村改造)."""
-    groups = [m.group("thing") for m in vocab.GROUP_NAMED.finditer(said)]
+    改造“三大工程”" for 城中村改造多少个: three 工程, no count of 城中村改造; "高粱、谷子等6类
+    农业全产业链" for 高粱全产业链产值: six kinds, no 产值)."""
+    groups = [m.group("thing") or m.group("kinds") for m in vocab.GROUP_NAMED.finditer(said)]
     if not groups or len(numbers(said)) != len(groups) or not wanted.named:
         return ""
-    if any(g in wanted.counted or g in wanted.thing for g in groups):
+    if any(g in wanted.counted or g in wanted.thing or wanted.counted in g for g in groups):
         return ""
     return used_head(wanted) or wanted.named[-1]
 
@@ -319,7 +298,8 @@ def _only_rates(said: str, units: tuple[str, ...]) -> bool:
     """A rate where an amount is asked: the clause's figures are all percentages and none
     is in the asked unit (增长4% for 多少亿元). Measure words of counted things stand in for
     each other (电梯 in 台 or 部), so no other unit is held against a clause."""
-    figures = numbers(said)
+    # a number in quotes is a name ("1233"重点产业链), no figure
+    figures = [n for n in numbers(said) if said[n.end() : n.end() + 1] not in ("”", '"')]
     return (
         bool(figures)
         and all("%" in said[n.start() : n.end() + 1] for n in figures)
@@ -327,79 +307,28 @@ def _only_rates(said: str, units: tuple[str, ...]) -> bool:
     )
 
 
-# The fewest characters of a figure's own subject that name a thing: shorter ones (总额,
-# 增加值) refer back to what the clause before named.
-SUBJECT_MIN = 4
-
-
-def figure_subject(clause: str) -> str:
-    """What the first figure of ``clause`` is said of: the words before the verb leading to
-    it ("力争一般公共预算收入增长4%左右" -> 一般公共预算收入), or "" when no verb of change or
-    level stands before it ("新增城镇就业5万人")."""
-    figures = [n for n in numbers(clause) if not clause.startswith("年", n.end())]
-    if not figures:
-        return ""
-    verb = vocab.FIGURE_VERB.search(clause, 0, figures[0].start())
-    return vocab.SUBJECT_LEAD.sub("", clause[: verb.start()]) if verb else ""
-
-
-def _subjects(wanted: Asked, said: str) -> list[str]:
-    """The :func:`figure_subject` of each figure clause of ``said``, when the thing asked is
-    the subject of its figure ("外贸进出口增长多少") and every one names a thing; else none."""
-    if not wanted.subject:
-        return []
-    subjects = [figure_subject(c) for c in split_clauses(said) if numbers(c)]
-    return subjects if subjects and all(len(s) >= SUBJECT_MIN for s in subjects) else []
-
-
-def _other_subject(wanted: Asked, said: str) -> str:
-    """The thing asked, when every figure of the span is said of a subject sharing no
-    character with it (一般公共预算收入增长4% for 外贸进出口)."""
-    subjects = _subjects(wanted, said)
-    # A headline indicator has its own words in the reports (经济增长 is 地区生产总值增长).
-    if not subjects or wanted.indicator in _indicators(said):
-        return ""
-    own = set(wanted.counted)
-    return used_head(wanted) or wanted.counted if all(not own & set(s) for s in subjects) else ""
-
-
-def _part_of_whole(wanted: Asked, said: str) -> str:
-    """A word of each figure's subject that the question asking of a whole (整个, 全市)
-    does not name, in its words or their long forms (规上 for 规模以上): the figure is of a
-    part (战新兴产业 of 战新兴产业规模以上工业增加值)."""
-    subjects = _subjects(wanted, said) if wanted.whole else []
-    asked_as = wanted.counted + "".join(
-        f for w in wanted.named for f in vocab.ABBREVIATIONS.get(w, ())
-    )
-    extra = [[w for w in content(s) if w not in asked_as] for s in subjects]
-    return extra[0][0] if extra and all(extra) else ""
-
-
-def _part_of_region(wanted: Asked, said: str) -> str:
-    """The part of the region every figure of the span is said of, when the question does
-    not name it (开发区规上工业增加值 for 全市规上工业增加值)."""
-    parts = [vocab.AREA_PARTS.search(s) for s in _subjects(wanted, said)]
-    if parts and all(p and p.group() not in wanted.counted for p in parts):
-        return parts[0].group()
-    return ""
-
-
-def _indicators(said: str) -> set[str]:
-    """The headline indicators the figures of ``said`` are of (:data:`vocab.INDICATORS`)."""
-    # every one a clause names ("城镇新增就业1256万人、城镇调查失业率平均为5.1%")
-    figured = [vocab.SUBJECT_LEAD.sub("", c) for c in split_clauses(said) if numbers(c)]
-    return {
-        family(name) for name, words in vocab.INDICATORS if any(words.search(c) for c in figured)
-    }
-
-
-def _other_indicator(wanted: Asked, said: str) -> str:
-    """The headline indicator asked (单位GDP能耗降低), when the span's figures are of others
-    only (地区生产总值增长5%)."""
-    said_as = _indicators(said)
-    return (
-        wanted.indicator if wanted.indicator and said_as and wanted.indicator not in said_as else ""
-    )
+def _measured_not_counted(wanted: Asked, said: str) -> bool:
+    """Whether things counted one by one are asked (几条健身步道) and the figure of each clause
+    naming the thing is in a unit of measure (100公里健身步道)."""
+    units = set(wanted.units)
+    # the thing as asked, or its last word the index holds when it ends it (not "小区" of
+    # 小区里用…, a thing not read whole)
+    last = wanted.words[-1] if wanted.words else ""
+    head = wanted.thing if wanted.thing in said else last if wanted.thing.endswith(last) else ""
+    if not units or not head or "个" in units or units & vocab.MEASURE_UNITS:
+        return False
+    # the figure of the thing is the last one before it ("40个社会足球场、100公里健身步道")
+    nearest = [
+        [n for n in numbers(c) if n.end() <= c.find(head)][-1:]
+        for c in split_clauses(said)
+        if head in c
+    ]
+    measured = [
+        c[n.end() : n.end() + 4].lstrip("万亿").startswith(tuple(vocab.MEASURE_UNITS))
+        for c, figures in zip([c for c in split_clauses(said) if head in c], nearest, strict=True)
+        for n in figures
+    ]
+    return bool(measured) and all(measured)
 
 
 def _wider_thing(thing: str, said: str) -> str:

@@ -6,10 +6,11 @@ import pytest
 
 from assistant.asked import Asked, asked, asked_object
 from assistant.extract import Pick
-from assistant.nearmiss import figure_subject, mismatch
+from assistant.nearmiss import mismatch
 from assistant.question import detect_intent
 from assistant.related import closest
 from assistant.retrieval import Hit
+from assistant.subjects import figure_subject
 from index.model import Document, Passage
 
 _KNOWN = {"医院", "床位", "养老", "学位", "幼儿园", "幼儿", "普通高中", "普通", "高中", "通高",
@@ -411,5 +412,32 @@ def test_a_subject_with_another_modifier(question, answer, reason):
 )
 def test_a_part_where_the_whole_is_asked(question, answer, reason):
     wanted = asked(question, _idf, held=lambda word: word != "整体")
+    why = mismatch(_pick(answer), detect_intent(question), wanted)
+    assert (why and why.reason) == reason
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        # per person or per place given, all of them or per head asked
+        (
+            "太原全市今年一共要建成多少所医养结合机构",
+            "每个县(市、区)至少建成1所医养结合服务机构",
+            "stock",
+        ),
+        ("政府补贴的技能培训每个人能补多少钱", "完成政府补贴性技能培训2万人", "ratio"),
+        ("学生保险的保费从每人每年多少钱提高", "保费由每生每年5元提高至10元", None),
+        # the kinds of a list counted, an amount of one asked
+        ("高粱全产业链今年产值能到多少", "持续推进高粱、谷子等6类农业全产业链发展", "object"),
+        ("农业全产业链一共几类", "持续推进高粱、谷子等6类农业全产业链发展", None),
+        # things counted one by one asked, a length given
+        ("今年新修几条健身步道", "新建40个社会足球场、100公里健身步道", "unit"),
+        ("今年新修几条健身步道", "新建健身步道20条", None),
+        # an amount in 亿 asked with no measure word; 那几条 points, it asks nothing
+        ("那几条重点产业链今年营收总额定的是多少亿", "促进“1233”重点产业链营收增长15%以上", "unit"),
+    ],
+)
+def test_a_figure_per_place_of_a_group_or_in_another_unit(question, answer, reason):
+    wanted = asked(question, _idf, held=lambda word: True)
     why = mismatch(_pick(answer), detect_intent(question), wanted)
     assert (why and why.reason) == reason

@@ -248,7 +248,7 @@ PERCENT_CUE = re.compile(
 ENTITY_CUE = re.compile(r"哪些|哪个|哪几|哪一|哪|什么|谁|叫什么|是何|何种|名称")
 # Words that ask for a number themselves; the other number cues (规模, 比例, 增速 …) name a
 # quantity and may be only the topic of a question that asks which ("哪些企业冲刺百亿规模").
-NUMBER_ASKED = re.compile(r"多少|(?<!哪)几(?=[\u4e00-\u9fff])|多大|多高|多长|多久|百分之")
+NUMBER_ASKED = re.compile(r"多少|(?<![这那哪])几(?=[\u4e00-\u9fff])|多大|多高|多长|多久|百分之")
 # Words that ask how much, how big, how long …: jieba may cut one in two ("有多大" -> 多, 大;
 # "楼有多高" -> 楼有, 多, 高), and the pieces would count as words of the topic (定 of
 # "目标定在多少" would find 固定资产投资). They are taken out before the question's words
@@ -359,11 +359,13 @@ MEASURE_WORDS = (
     "只", "头", "株", "棵", "位", "支", "种", "类", "级", "层", "片", "块", "辆", "艘", "架",
 )  # fmt: skip
 _MEASURE_ALT = "|".join(sorted(set(MEASURE_WORDS), key=len, reverse=True))
-UNIT_AFTER_ASK = re.compile(rf"(?:多少|几)(万|亿|千|百)?({_MEASURE_ALT})")
+# 这几/那几 point at some ("那几条产业链"), they ask nothing.
+_ASKING = "(?:多少|(?<![这那])几)"
+UNIT_AFTER_ASK = re.compile(rf"{_ASKING}(万|亿|千|百)?({_MEASURE_ALT})")
 # A word asking how many, with its measure word ("多少公里", "几万亩"). Not 人 alone: after
 # 多少 it begins a word as often as it counts ("多少人民", "多少人口").
 ASKED_COUNT = re.compile(
-    rf"(?:多少|几)(?:万|亿|千|百)?(?:{'|'.join(w for w in _MEASURE_ALT.split('|') if w != '人')})?"
+    rf"{_ASKING}(?:万|亿|千|百)?(?:{'|'.join(w for w in _MEASURE_ALT.split('|') if w != '人')})?"
 )
 UNITS = frozenset(MEASURE_WORDS)
 # Units of measure (length, area, weight, money, power): a figure in another unit is of
@@ -375,7 +377,7 @@ MEASURE_UNITS = frozenset(
 # The thing counted right after the asked count ("新增多少张医院床位？" -> 医院床位): a figure
 # of another thing (家庭养老床位) does not answer it. It ends at a particle or punctuation.
 COUNTED_THING = re.compile(
-    rf"(?:多少|几)(?>(?:万|亿|千|百)?(?:{_MEASURE_ALT})?)"
+    rf"{_ASKING}(?>(?:万|亿|千|百)?(?:{_MEASURE_ALT})?)"
     r"的?(?P<thing>[\u4e00-\u9fffA-Za-z0-9]{1,12}?)(?=的?(?:[呢吗啊呀吧了]|[^\u4e00-\u9fffA-Za-z0-9]|$))"
 )
 # 个 is the general measure word of speech: "多少个岗位" is answered by "50万人", "多少个项目"

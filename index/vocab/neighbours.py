@@ -26,11 +26,15 @@ __all__ = [
     "SUBJECT_LEAD",
     "TERM_NAMED",
     "WHOLE_ASKED",
+    "YI_ASKED",
 ]
 
 # A figure per head of population asked ("每千名老年人", "人均"): a count is no answer.
+# Also per person or pupil ("每个人能补多少", "每生每年5元") and per place ("每个县(市、区)至少
+# 建成1所").
 RATIO_WORDS = re.compile(
     r"每(?:[十百千万]|十万)(?:名|个|位|户)?[\u4e00-\u9fff]{0,4}?(?:人|人口|老年人|户)|人均|户均"
+    r"|每(?:个|位|名)?[人生](?!口|次|产)|每个?(?:县|区|乡镇|街道|村|社区)"
 )
 # A stock asked ("一共有多少", "现有"): a figure of new ones (新认定680家) is no answer.
 STOCK_ASKED = re.compile(r"一共有|总共有|(?<!公)共有(?!产权)|现有|现在有|目前有|总数|总量|累计有")
@@ -57,6 +61,8 @@ COUNTED_AFTER_FIGURE = re.compile(
 GROUP_NAMED = re.compile(
     r"(?<![一二两三四五六七八九十])[一二两三四五六七八九十]大(?P<thing>[\u4e00-\u9fff]{2,3}?)"
     r"(?=[，,、；;。”」]|$)"
+    # ... or the kinds of a list ("高粱、谷子等6类农业全产业链")
+    r"|等(?:\d+|[一二两三四五六七八九十]+)[类种](?P<kinds>[\u4e00-\u9fff]{2,8})"
 )
 # The verb between what a figure is said of and the figure ("一般公共预算收入增长4%",
 # "居民消费价格涨幅控制在3%"): the words before it are the figure's own subject.
@@ -97,3 +103,5 @@ SIDES = {
 # The whole of a thing asked ("整个太原的规上工业", "数字经济整体规模"): a figure of a part
 # of it (战新兴产业规模以上工业增加值, 核心产业营收) is not the whole's.
 WHOLE_ASKED = re.compile(r"整个|整体|总体|全部|所有|全市|全省|全区|全县")
+# An amount asked in 亿 with no measure word after it ("营收总额定的是多少亿？").
+YI_ASKED = re.compile(r"(?:多少|几)万?亿")
