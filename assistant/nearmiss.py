@@ -159,7 +159,7 @@ def _other_kind(wanted: Asked, said: str) -> Mismatch | None:
         return Mismatch("unit", "%")
     # A growth asked, a share or a level given (民间投资占比40%, 增加值稳定在30%以上).
     figured = [c for c in split_clauses(said) if numbers(c)]
-    if wanted.rate and not wanted.share and all(_level_not_growth(c) for c in figured):
+    if wanted.rate and not wanted.share and figured and all(map(_level_not_growth, figured)):
         return Mismatch("share", "")
     done = {kind for kind, words in vocab.ACTIONS.items() if words.search(said)}
     # All of them asked, new ones or a figure per head or per place given.
