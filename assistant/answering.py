@@ -174,7 +174,7 @@ def choose(
     # A question in words about a topic the searched reports never name ("出租车起步价会涨吗")
     # is not answered by a clause holding no word of it, only its verb (涨幅).
     about = topic(query)
-    named = topic_words(about)
+    named = topic_words(about) if words else set()
     unnamed = bool(named) and not any(retriever.holds(w, ids) for w in named)
     likeliest = max(best, key=lambda p: p.probability, default=None)
     passing = sorted(

@@ -34,9 +34,10 @@ from assistant.extract import (
 )
 from assistant.question import Intent
 from assistant.subjects import (
-    modified,
+    figure_clauses,
     other_indicator,
     other_subject,
+    own_modifier,
     part_of_region,
     part_of_whole,
     subject_modifier,
@@ -158,7 +159,7 @@ def _other_kind(wanted: Asked, said: str) -> Mismatch | None:
     if (wanted.rate or wanted.share) and numbers(said) and not percent:
         return Mismatch("unit", "%")
     # A growth asked, a share or a level given (民间投资占比40%, 增加值稳定在30%以上).
-    figured = [c for c in split_clauses(said) if numbers(c)]
+    figured = figure_clauses(said)
     if wanted.rate and not wanted.share and figured and all(map(_level_not_growth, figured)):
         return Mismatch("share", "")
     done = {kind for kind, words in vocab.ACTIONS.items() if words.search(said)}
@@ -202,7 +203,7 @@ def _other_modifier(words: tuple[str, ...], thing: str, said: str) -> str:
     # A modifier in another clause than the head's, where the head has its own modifier,
     # is another thing's ("改建2000张认知障碍照护床位，新增200个家门口养老服务站").
     own = [c for c in split_clauses(said) if words[-1] in c]
-    if not lacking and own and all(modified(c, words[-1]) for c in own):
+    if not lacking and own and all(own_modifier(c, words[-1]) for c in own):
         return _lacking(words, thing, "，".join(own))
     return lacking
 
@@ -214,14 +215,9 @@ def _placed_elsewhere(wanted: Asked, said: str, sentence: str) -> str:
     head = wanted.words[-1] if wanted.words else ""
     if not wanted.placed or not head or any(w in sentence for w in wanted.placed):
         return ""
-    own = [c for c in split_clauses(said) if head in c]
+    own = [own_modifier(c, head) for c in split_clauses(said) if head in c]
     # a modifier the question gives the thing too (补贴性技能培训) is no other placing
-    others = [
-        c
-        for c in own
-        if modified(c, head) and c[c.find(head) - 2 : c.find(head)] not in wanted.thing
-    ]
-    return wanted.placed[0] if own and len(others) == len(own) else ""
+    return wanted.placed[0] if own and all(m and m not in wanted.thing for m in own) else ""
 
 
 def _lacking(words: tuple[str, ...], thing: str, said: str) -> str:
@@ -317,17 +313,13 @@ def _measured_not_counted(wanted: Asked, said: str) -> bool:
     head = wanted.thing if wanted.thing in said else last if wanted.thing.endswith(last) else ""
     if not units or not head or "个" in units or units & vocab.MEASURE_UNITS:
         return False
-    # the figure of the thing is the last one before it ("40个社会足球场、100公里健身步道")
-    nearest = [
-        [n for n in numbers(c) if n.end() <= c.find(head)][-1:]
-        for c in split_clauses(said)
-        if head in c
-    ]
-    measured = [
-        c[n.end() : n.end() + 4].lstrip("万亿").startswith(tuple(vocab.MEASURE_UNITS))
-        for c, figures in zip([c for c in split_clauses(said) if head in c], nearest, strict=True)
-        for n in figures
-    ]
+    measured = []
+    for clause in (c for c in split_clauses(said) if head in c):
+        # the figure of the thing is the last one before it ("40个社会足球场、100公里健身步道")
+        nearest = [n for n in numbers(clause) if n.end() <= clause.find(head)][-1:]
+        unit = "".join(clause[n.end() : n.end() + 4] for n in nearest).lstrip("万亿")
+        if nearest:
+            measured.append(unit.startswith(tuple(vocab.MEASURE_UNITS)))
     return bool(measured) and all(measured)
 
 
@@ -354,7 +346,7 @@ def _other_side(wanted: Asked, said: str) -> str:
     """The side of town asked (农村 of 农村新增就业), when the span's figures are said of the
     other side only (城镇新增就业8万人)."""
     asked_sides = _sides(wanted.thing + wanted.counted)
-    said_sides = _sides("，".join(c for c in split_clauses(said) if numbers(c)))
+    said_sides = _sides("，".join(figure_clauses(said)))
     if len(asked_sides) == 1 and said_sides and not asked_sides & said_sides:
         return next(iter(asked_sides))
     return ""

@@ -19,18 +19,19 @@ def subject_modifier(wanted: Asked, said: str) -> str:
     modifiers = [w for w in used if w not in head and head not in w]
     if not modifiers or any(presence(w, said) == 1.0 for w in modifiers):
         return ""
-    own = said[max(said.find(head) - 2, 0) : said.find(head)]
-    return modifiers[0] if modified(said, head) and own not in wanted.counted else ""
+    own = own_modifier(said, head)
+    return modifiers[0] if own and own not in wanted.counted else ""
 
 
-def modified(clause: str, head: str) -> bool:
-    """Whether ``head`` has a modifier of its own right before it in ``clause``: two
-    characters of a word, not a verb (新增床位), a figure or its measure word (2000张床位)."""
+def own_modifier(clause: str, head: str) -> str:
+    """The modifier ``head`` has right before it in ``clause`` (照护 of 认知障碍照护床位): two
+    characters of a word, not a verb (新增床位), a figure or its measure word (2000张床位);
+    "" when it has none."""
     at = clause.find(head)
     before = clause[max(at - 2, 0) : at]
     # after a figure the two are its measure (15分钟健身圈, 3人制篮球场)
     measured = at >= 3 and clause[at - 3].isdigit()
-    return (
+    word = (
         len(before) == 2
         and not measured
         and all("\u4e00" <= ch <= "\u9fff" for ch in before)
@@ -38,6 +39,12 @@ def modified(clause: str, head: str) -> bool:
         and before[-1] not in vocab.UNITS
         and not any(words.search(before) for words in vocab.ACTIONS.values())
     )
+    return before if word else ""
+
+
+def figure_clauses(said: str) -> list[str]:
+    """The clauses of ``said`` that hold a figure."""
+    return [c for c in split_clauses(said) if numbers(c)]
 
 
 # The fewest characters of a figure's own subject that name a thing: shorter ones (总额,
@@ -61,7 +68,7 @@ def _subjects(wanted: Asked, said: str) -> list[str]:
     the subject of its figure ("外贸进出口增长多少") and every one names a thing; else none."""
     if not wanted.subject:
         return []
-    subjects = [figure_subject(c) for c in split_clauses(said) if numbers(c)]
+    subjects = [figure_subject(c) for c in figure_clauses(said)]
     return subjects if subjects and all(len(s) >= SUBJECT_MIN for s in subjects) else []
 
 
@@ -100,7 +107,7 @@ def part_of_region(wanted: Asked, said: str) -> str:
 def _indicators(said: str) -> set[str]:
     """The headline indicators the figures of ``said`` are of (:data:`vocab.INDICATORS`)."""
     # every one a clause names ("城镇新增就业1256万人、城镇调查失业率平均为5.1%")
-    figured = [vocab.SUBJECT_LEAD.sub("", c) for c in split_clauses(said) if numbers(c)]
+    figured = [vocab.SUBJECT_LEAD.sub("", c) for c in figure_clauses(said)]
     return {
         family(name) for name, words in vocab.INDICATORS if any(words.search(c) for c in figured)
     }

@@ -389,14 +389,14 @@ COUNTING_WORDS = (
 
 
 # Measure words that count the same things: firms and households in 家 or 户.
-SAME_COUNT = ({"家", "户"},)
+SAME_COUNT = ("家", "户")
 
 
 def accepted_units(units: tuple[str, ...]) -> tuple[str, ...]:
     """The measure words that answer a question asking in ``units`` (个 takes any count)."""
     if "个" in units:
         return units + COUNTING_WORDS
-    return units + tuple(u for same in SAME_COUNT if same & set(units) for u in same - set(units))
+    return units + SAME_COUNT if set(units) & set(SAME_COUNT) else units
 
 
 # ---------------------------------------------------------------- numerals
