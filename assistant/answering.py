@@ -40,7 +40,7 @@ from assistant.question import Intent
 from assistant.regions import region_key
 from assistant.related import closest
 from assistant.retrieval import Hit, Retriever
-from assistant.scope import search_plan
+from assistant.scope import Plan, search_plan
 from assistant.types import Answer, Citation, ReportFilter
 from assistant.verify import topic_words
 from assistant.within import admitted
@@ -102,6 +102,8 @@ def extractive_answer(
             return found_answer(question, standalone, choice, labelled, intent)
         if choice.near and near is None:  # the first attempt's: its reports come first
             near = (query, choice.near)
+    if near is None and scope.place:
+        near = _region_instead(plan, intent, retriever, model)
     if near:
         return near_miss_answer(question, standalone, *near, labelled, intent)
     kind = plan.intent.kind
@@ -113,6 +115,21 @@ def extractive_answer(
         found=False,
         standalone_question=standalone,
     )
+
+
+def _region_instead(
+    plan: Plan, intent: Intent, retriever: Retriever, model: AnswerModel
+) -> tuple[str, list[tuple[Pick, Mismatch]]] | None:
+    """A part of the region no passage names (万柏林区 in 太原市's report): what the region's
+    report says of the topic, as related evidence, never as the part's answer."""
+    place = Mismatch("place", plan.scope.place)
+    for docs, query in plan.attempts:
+        terms = question_terms(query, retriever.bm25.idf)
+        choice = choose(query, intent, terms, docs, retriever, model)
+        said = [p for p in choice.picks] or [p for p, _ in choice.near]
+        if said:
+            return query, [(p, place) for p in said]
+    return None
 
 
 def passages_to_read(

@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.extract import arabic
 from index import vocab
 from index.tokens import tokenize
 
 
 def asked_object(question: str) -> str:
     """The thing counted after the asked count ("新增多少张医院床位？" -> 医院床位), or ""."""
-    match = vocab.COUNTED_THING.search(question)
+    match = vocab.COUNTED_THING.search(vocab.QUOTE_MARKS.sub("", question))
     return match.group("thing") if match else ""
 
 
@@ -45,6 +46,9 @@ class Asked:
         term: The five-year plan the question names ("十五五"), or "".
         share: A share is asked (占比, 比重), which a growth rate does not answer.
         indicator: :func:`indicator` of the question.
+        given: The figures the question itself states ("那18个老旧小区…投多少钱": 18).
+        designations: The ordinals that tell the thing asked from its siblings, in digits
+            (3号线二期 -> 3号线2期).
     """
 
     words: tuple[str, ...] = ()
@@ -64,6 +68,8 @@ class Asked:
     placed: tuple[str, ...] = ()
     term: str = ""
     whole: bool = False
+    given: frozenset[str] = frozenset()
+    designations: tuple[str, ...] = ()
 
 
 def asked(query: str, idf, held=None) -> Asked:
@@ -110,7 +116,16 @@ def asked(query: str, idf, held=None) -> Asked:
         term=term.group() if (term := vocab.TERM_NAMED.search(query)) else "",
         share=bool(vocab.SHARE_ASKED.search(query)),
         indicator=indicator(query),
+        given=stated_figures(query),
+        designations=tuple(arabic(m.group()) for m in vocab.DESIGNATION.finditer(query)),
     )
+
+
+def stated_figures(text: str) -> frozenset[str]:
+    """The figures ``text`` states, as written ("18个" -> 18, "5.5 %" -> 5.5%); an ordinal
+    (8号线, 二期) names a thing, it states no figure."""
+    text = vocab.DESIGNATION.sub("", text)
+    return frozenset(re.sub(r"\s", "", n.group()) for n in vocab.NUMBER_RE.finditer(text))
 
 
 # The words right before the count that say what is done to the things counted: a verb of

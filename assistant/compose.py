@@ -22,9 +22,11 @@ MAX_REPORTS = 3
 UNVERIFIED = "无法核实答案，请换个问法。"
 _TOPIC_NOISE = re.compile(
     r"^(请问|今年|明年|全年|全市|全省|计划|要|将|的)+|(的?(目标|计划|安排|数量|规模))?(是|有|为)?"
-    r"(怎样|如何|是否)?(呢|吗)?[？?。！!]*$"
+    r"(怎样|如何|是否)?(呢|吗|啊|呀|吧)?[？?。！!]*$"
 )  # 多少, 几, 什么, 哪些 are gone already (_WH)
-_WH = re.compile(rf"{ASKED_COUNT.pattern}|什么样?的?|哪些|哪个|多长|多大")
+_WH = re.compile(
+    rf"{ASKED_COUNT.pattern}|{vocab.TIME_ASKED.pattern}|什么样?的?|哪些|哪个|多长|多大"
+)
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.asked import Asked, content, head_of, used_head
+from assistant.asked import Asked, content, head_of, stated_figures, used_head
 from assistant.extract import (
     Pick,
+    arabic,
     has_unit,
     numbers,
     presence,
@@ -44,7 +45,20 @@ from assistant.subjects import (
 )
 from index import vocab
 
-Reason = Literal["object", "unit", "share", "tense", "period", "ratio", "stock", "new", "weak"]
+Reason = Literal[
+    "object",
+    "other",
+    "known",
+    "unit",
+    "share",
+    "tense",
+    "period",
+    "ratio",
+    "stock",
+    "new",
+    "place",
+    "weak",
+]
 
 
 @dataclass(frozen=True)
@@ -96,12 +110,22 @@ def _unused(wanted: Asked, said: str) -> str:
 
 def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
     """Why ``pick`` answers another figure than the one asked, or ``None`` when it may answer."""
+    # Of any question: a sibling (3号线一期 for 3号线二期) is another thing.
+    named = arabic(pick.answer)
+    other = next((d for d in wanted.designations if d not in named), "")
+    if other:
+        return Mismatch("object", other)
     if intent.kind != "number":
         return None
     said = pick.answer.lower()  # words are lowercase tokens (5g)
     unused = _unused(wanted, said)
     if unused:
         return Mismatch("object", unused)
+    # A clause whose figures the question states itself ("新开工的那18个老旧小区改造，要投多少
+    # 钱" and 新开工18个老旧小区改造) tells the asker what they know, not what they ask.
+    figures = stated_figures(said)
+    if figures and figures <= wanted.given:
+        return Mismatch("known", "、".join(sorted(figures)))
     lacking = (
         _other_modifier(wanted.words, wanted.thing, said)
         or _figure_elsewhere(wanted, said)

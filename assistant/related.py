@@ -50,7 +50,14 @@ def unstated(topic: str, query: str, why: Mismatch, intent_number: bool = True) 
     """What the report does not state, said plainly ("“医院床位”的数字")."""
     thing = counted_thing(query) if intent_number else ""
     if why.reason in ("object", "other"):
-        return f"“{thing or topic}”的数字"
+        return f"“{thing or topic}”的{'数字' if intent_number else '明确说法'}"
+    if why.reason == "place":  # the region's figure, not the part's asked
+        part = (thing or topic).replace(why.missing, "") or topic
+        if intent_number:
+            return f"{why.missing}单独的“{part}”数字"
+        return f"{why.missing}的“{part}”说法"
+    if why.reason == "known":
+        return f"所问的数字，只有问题里已说的{why.missing}"
     if why.reason == "unit":
         return f"“{topic}”以{why.missing}计的数字"
     if why.reason == "share":

@@ -218,3 +218,13 @@ def test_an_open_question_naming_no_topic_lists_the_main_tasks(sample_settings, 
     lines = a.text.splitlines()[1:]
     assert len(lines) == 8  # the eight sections of the plan, not the government's own tasks
     assert lines[0].startswith("1. 加快向新而行") and "更好统筹发展和安全" in lines[-1]
+
+
+def test_a_district_the_city_report_gives_no_figure_for_gets_the_citys_as_related(
+    sample_settings, real_embeddings
+):
+    # 迎泽区 is a district of 太原市; the city's report gives the city's beds only
+    a = answer("迎泽区今年新增多少养老床位", settings=sample_settings, embeddings=real_embeddings)
+    assert not a.found and a.kind == "near_miss", a.text
+    assert a.text.startswith("报告没有给出迎泽区单独的“养老床位”数字"), a.text
+    assert "2000张" in a.citations[0].quote

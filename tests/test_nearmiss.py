@@ -6,9 +6,9 @@ import pytest
 
 from assistant.asked import Asked, asked, asked_object
 from assistant.extract import Pick
-from assistant.nearmiss import mismatch
+from assistant.nearmiss import Mismatch, mismatch
 from assistant.question import detect_intent
-from assistant.related import closest
+from assistant.related import closest, unstated
 from assistant.retrieval import Hit
 from index.model import Document, Passage
 
@@ -353,3 +353,27 @@ def test_a_part_rank_or_side_of_another(question, answer, reason):
 )
 def test_a_figure_per_place_of_a_group_or_in_another_unit(question, answer, reason):
     assert _reason(question, answer) == reason
+
+
+@pytest.mark.parametrize(
+    ("topic", "query", "why", "number", "said"),
+    [
+        (
+            "养老床位",
+            "迎泽区新增多少养老床位",
+            Mismatch("place", "迎泽区"),
+            True,
+            "迎泽区单独的“养老床位”数字",
+        ),
+        (
+            "迎泽区教育",
+            "迎泽区教育怎么样",
+            Mismatch("place", "迎泽区"),
+            False,
+            "迎泽区的“教育”说法",
+        ),
+        ("医疗床位", "新增多少医疗床位", Mismatch("object", "医疗"), True, "“医疗床位”的数字"),
+    ],
+)
+def test_what_the_report_does_not_state_is_said_plainly(topic, query, why, number, said):
+    assert unstated(topic, query, why, number) == said

@@ -340,6 +340,7 @@ RESPECTIVELY = re.compile(r"分别|各自|各(?=[是为有增涨降达提减])")
 # A question that asks when, and the time expressions that answer it.
 TIME_ASKED = re.compile(
     r"哪天|哪一天|哪日|几月|几号|几日|哪年|哪一年|哪个月|哪一月|什么时候|何时|什么时间|哪个季度|几时"
+    r"|啥时候?|多会儿|哪会儿"
 )
 TIME_RE = re.compile(
     r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|\d{1,2}号(?!线)|[〇零一二三四五六七八九十]{2,4}年|[一二三四五六七八九十]{1,2}月|"
@@ -380,6 +381,8 @@ COUNTED_THING = re.compile(
     rf"{_ASKING}(?>(?:万|亿|千|百)?(?:{_MEASURE_ALT})?)"
     r"的?(?P<thing>[\u4e00-\u9fffA-Za-z0-9]{1,12}?)(?=的?(?:[呢吗啊呀吧了]|[^\u4e00-\u9fffA-Za-z0-9]|$))"
 )
+# Quote marks inside a named thing ("专精特新“小巨人”企业"): part of its name, not its end.
+QUOTE_MARKS = re.compile(r"[“”‘’「」『』《》\"']")
 # 个 is the general measure word of speech: "多少个岗位" is answered by "50万人", "多少个项目"
 # by "120项". It stands for any measure word of things counted one by one, not of amounts.
 COUNTING_WORDS = (

@@ -11,6 +11,7 @@ __all__ = [
     "AMONG",
     "AREA_PARTS",
     "COUNTED_AFTER_FIGURE",
+    "DESIGNATION",
     "FIGURE_VERB",
     "GRADES",
     "GROUP_NAMED",
@@ -105,3 +106,7 @@ SIDES = {
 WHOLE_ASKED = re.compile(r"整个|整体|总体|全部|所有|全市|全省|全区|全县")
 # An amount asked in 亿 with no measure word after it ("营收总额定的是多少亿？").
 YI_ASKED = re.compile(r"(?:多少|几)万?亿")
+
+# A thing told from its siblings by an ordinal (3号线二期, 机场三期, 第十四届): a clause naming
+# the siblings (1号线二期、3号线一期) is not about it. 期 of a span of time (期间, 期末) is none.
+DESIGNATION = re.compile(r"(?:[0-9零一二三四五六七八九十]+(?:号线|届|期(?![间末内中初限])))+")
