@@ -187,9 +187,11 @@ def _other_kind(wanted: Asked, said: str) -> Mismatch | None:
     if wanted.rate and not wanted.share and figured and all(map(_level_not_growth, figured)):
         return Mismatch("share", "")
     done = {kind for kind, words in vocab.ACTIONS.items() if words.search(said)}
-    # All of them asked, new ones or a figure per head or per place given.
+    # All of them asked, new ones, a count acted on (改造完善100个: some of them) or a
+    # figure per head or per place given.
     per = not wanted.ratio and vocab.RATIO_WORDS.search(said)
-    if (wanted.stock and "new" in done) or ((wanted.stock or wanted.whole) and per):
+    acted = "new" in done or (done and not vocab.LEVEL_SAID.search(said))
+    if (wanted.stock and acted) or ((wanted.stock or wanted.whole) and per):
         return Mismatch("stock", "")
     # New ones asked (新增了多少), how many there are given (高技能人才达843万人).
     if "new" in wanted.actions and not done and vocab.LEVEL_SAID.search(said):

@@ -221,6 +221,14 @@ def test_a_thing_the_reports_never_name(question, answer, reason):
         ("现在一共有多少家高新技术企业", "新认定高新技术企业680家", "stock"),
         ("全市一共有多少部电梯", "保障全市5.3万部电梯实时预警救援全覆盖", None),
         ("今年新建多少套共有产权房", "新建共有产权房2000套", None),  # 共有产权: no stock
+        # a count acted on is some of them; one said to reach so many is all of them
+        ("现在一共有多少个社区微型消防站", "改造完善100个社区微型消防站", "stock"),
+        ("现在一共有多少个5A景区", "新创5A景区1个，景区总数达到12个", None),
+        # figures the question itself states tell nothing new; an ordinal names a thing
+        ("新开工的那18个老旧小区改造要投多少钱", "新开工18个老旧小区改造", "known"),
+        ("那18个老旧小区改造要投多少钱", "18个老旧小区改造投资3.2亿元", None),
+        ("地铁8号线一期全长多少公里", "地铁8号线二期全长20公里", "object"),
+        ("地铁8号线一期全长多少公里", "地铁8号线一期全长20公里", None),
         # new ones asked, how many there are given
         ("今年要新增多少高技能人才", "高技能人才达到850万人", "new"),
         ("今年新增多少张养老床位", "养老服务床位增至52.4万张", "new"),
@@ -377,3 +385,17 @@ def test_a_figure_per_place_of_a_group_or_in_another_unit(question, answer, reas
 )
 def test_what_the_report_does_not_state_is_said_plainly(topic, query, why, number, said):
     assert unstated(topic, query, why, number) == said
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        # a sibling by its ordinal is another thing, whatever is asked
+        ("太原地铁3号线二期今年开工吗", "推进轨道交通1号线二期、3号线一期前期工作", "object"),
+        ("地铁三号线一期今年开工吗", "推进轨道交通1号线二期、3号线一期前期工作", None),
+        ("第十四届运动会在哪里办", "承办第十五届全国运动会", "object"),
+        ("“十四五”期间建了哪些项目", "“十四五”时期建成一批重大项目", None),  # 期间: a span
+    ],
+)
+def test_a_sibling_by_ordinal_is_another_thing(question, answer, reason):
+    assert _reason(question, answer) == reason
