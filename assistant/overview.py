@@ -73,6 +73,7 @@ def overview_points(
     # The most specific word names the topic; when the report says too little with it
     # ("提振" of 提振消费), the next one does ("消费").
     tried = [_points(hits, lambda h, s, k=key: _about(k, h, s)) for key in keys[:_KEYS]]
+    tried = [points + _same_paragraph(points) for points in tried]
     best = next((points for points in tried if len(points) >= MIN_POINTS), None)
     if best:
         return _in_order(best + _nearby(query, best, retriever, wanted))
@@ -115,6 +116,23 @@ def _nearby(query: str, points: list[Point], retriever: Retriever, part: str) ->
         if p.sim >= least and (p.hit.passage.paragraph, p.start) not in shown
     ]
     return more[: MAX_POINTS - len(points)]
+
+
+def _same_paragraph(points: list[Point]) -> list[Point]:
+    """Up to :data:`MAX_POINTS`, the other sentences of the paragraph that holds most of the
+    points, when it holds two or more: a report treats a topic in a paragraph, whose other
+    sentences name its measures in words of their own (推进“老有厚养”: 安宁疗护中心)."""
+    if not points or len(points) >= MAX_POINTS:
+        return []
+    by_passage: dict[int, list[Point]] = {}
+    for p in points:
+        by_passage.setdefault(id(p.hit), []).append(p)
+    most = max(by_passage.values(), key=len)
+    if len(most) < 2:
+        return []
+    shown = {p.start for p in most}
+    rest = [p for p in _points([most[0].hit], lambda h, s: True) if p.start not in shown]
+    return sorted(rest, key=lambda p: p.start)[: MAX_POINTS - len(points)]
 
 
 def _in_passing(key: str, sentence: str) -> bool:
@@ -162,9 +180,12 @@ def _tasks(query: str, intent: Intent, docs: list[Document], retriever: Retrieve
 
 
 def _about(key: str, hit: Hit, sentence: str) -> bool:
-    """Whether ``sentence`` holds ``key`` or is in a section titled with it ("（一）大力提振消费"
-    is about 提振消费 throughout)."""
-    return presence(key, hit.passage.section) == 1.0 or presence(key, sentence) == 1.0
+    """Whether ``sentence`` is about ``key``: in a section titled with it ("（一）大力提振消费"
+    is about 提振消费 throughout), or holding it other than as an item of a list."""
+    if presence(key, hit.passage.section) == 1.0:
+        return True
+    # one of a list ("产业、交通、能源等结构") names the topic in passing, it is not about it
+    return presence(key, sentence) == 1.0 and not _in_passing(key, sentence)
 
 
 def _in_order(points: list[Point]) -> list[Point]:

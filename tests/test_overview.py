@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.overview import _in_passing, _nearby, _points, point_text
+from assistant.overview import _in_passing, _nearby, _points, _same_paragraph, point_text
 from assistant.question import clean_question, detect_intent
 from assistant.retrieval import Hit
 from index.model import Document, Passage
@@ -25,6 +25,13 @@ from index.model import Document, Passage
         ("新疆打算布局哪些未来产业？", "entity"),
         ("今年打算怎么分配那500亿元，多少用于养老", "number"),
         ("社区医院能不能看儿科", "yesno"),
+        # spoken ways of asking the plans on a topic
+        ("想了解下太原今年交通方面的安排", "overview"),
+        ("四川今年怎么帮大家找工作？", "overview"),
+        ("广西去年在人工智能上都干了些啥？", "overview"),
+        ("太原今年在AI和数字化这块有啥规划？", "overview"),
+        ("对困难户、残疾人有啥帮扶？", "overview"),
+        ("空气污染方面打算怎么治？", "overview"),
     ],
 )
 def test_open_questions_are_overviews(question, kind):
@@ -122,3 +129,34 @@ def test_an_overview_adds_the_close_measures_beside_its_paragraph(rows, shown, a
     more = _nearby("生态环境怎么搞", points, report, "plan")
     assert len(more) == added
     assert all(p.hit.passage.section == _BESIDE and p.sim >= 0.6 for p in more)
+
+
+def _paragraph(sentences: list[str], n: int = 1) -> Hit:
+    text, spans = "", []
+    for s in sentences:
+        spans.append((len(text), len(text) + len(s)))
+        text += s
+    doc = Document("d", "t", 2025, "某市", "d.txt", "h")
+    passage = Passage("d", text, _OWN, n, 0, len(text), tuple(spans))
+    return Hit(passage, doc, 0, 0, 0, tuple(0.5 for _ in spans), "plan")
+
+
+@pytest.mark.parametrize(
+    ("about", "added"),
+    [
+        ((0, 2), [1, 3]),  # two points of the paragraph: its other sentences, in order
+        ((0,), []),  # one: the paragraph may be about another thing
+    ],
+)
+def test_a_paragraph_holding_two_points_gives_its_other_sentences(about, added):
+    sentences = [f"第{n}句。" + _LONG + "。" for n in range(4)]
+    hit = _paragraph(sentences)
+    points = [
+        p
+        for p in _points([hit], lambda h, s: True)
+        if p.start in {hit.passage.sentences[i][0] for i in about}
+    ]
+    more = _same_paragraph(points)
+    assert [
+        hit.passage.sentences.index((p.start, p.start + len(p.sentence))) for p in more
+    ] == added

@@ -274,24 +274,25 @@ GENERIC_WORDS = frozenset(
 # government will act on a topic (a verb of policy after 怎么/如何).
 _POLICY_NOUNS = (
     "打算|安排|举措|措施|部署|计划|考虑|政策|重点工作|工作|新举措|新招"
-    "|做法|实事|成绩|成效|进展|亮点|动作"
+    "|做法|实事|成绩|成效|进展|亮点|动作|规划|帮扶|扶持|办法"
 )
 _POLICY_VERBS = (
     "稳|发展|提振|推进|促进|扩大|抓|做好|推动|改善|提升|加强|保障|建设|支持|扩内需|优化|应对|加快|落实"
     "|完善|打造|培育|保护|治理|防范|提高|增加|做|干|办|搞|弄|安排|部署"
+    "|治|防|帮|让|吸引|拉动"
 )
 # A word of size or weight before the plans asked about ("哪些大动作", "什么新举措").
 _POLICY_ADJECTIVES = "(?:大|新|主要|重要|重点|具体)?"
 _HOW = "(?:怎么|如何|怎样|咋)"
 OVERVIEW_CUE = re.compile(
-    rf"(?:哪些|什么|啥){_POLICY_ADJECTIVES}(?:{_POLICY_NOUNS})|(?:做|干|办)了?(?:哪些|什么|啥)"
-    rf"|(?:打算|准备|计划|要)?{_HOW}(?:{_POLICY_VERBS})"
+    rf"(?:哪些|什么|啥){_POLICY_ADJECTIVES}(?:{_POLICY_NOUNS})+|(?:做|干|办)了?些?(?:哪些|什么|啥)"
+    rf"|(?:打算|准备|计划|要)?(?:是)?{_HOW}(?:{_POLICY_VERBS})|方面的(?:{_POLICY_NOUNS})"
 )
 # The words of an overview question that ask, not name the topic ("在教育上有哪些打算").
 OVERVIEW_WORDS = re.compile(
     rf"(?:打算|准备|计划|要)?{_HOW}(?:搞|弄|做|干|办|安排|部署)?的?"
-    rf"|有?(?:哪些|什么|啥){_POLICY_ADJECTIVES}(?:{_POLICY_NOUNS})"
-    r"|(?:做|干|办)了?(?:哪些|什么|啥)(?:事情?|工作)?"
+    rf"|有?(?:哪些|什么|啥){_POLICY_ADJECTIVES}(?:{_POLICY_NOUNS})+"
+    rf"|(?:做|干|办)了?些?(?:哪些|什么|啥)(?:事情?|工作)?|方面的(?:{_POLICY_NOUNS})"
 )
 # The enumeration comma between the items of a list ("工业、科研、教育、医疗").
 LIST_MARK = "、"

@@ -10,7 +10,7 @@ import re
 # the question before anything else reads it.
 WRAPPERS = (
     r"^(?:请问一下|请问|麻烦(?:你|您)?(?:帮我)?(?:查一下|查查|看一下|看看|问一下)?|帮我(?:查一下|查查|看看|看一下)|"
-    r"我想(?:问一下|问问|知道|了解一下?)|想问一下|问一下|你好|您好|能告诉我|告诉我|请告诉我)[，,：:\s]*",
+    r"我?想(?:问一下|问问|知道|了解一?下?)|问一下|你好|您好|能告诉我|告诉我|请告诉我)[，,：:\s]*",
     # The region and year inside a report wrapper are kept ("在2026年的浙江省政府工作报告中，").
     r"^(?:根据|按照|依据|据)(?P<keep>[^，,]{0,20}?)的?(?:政府工作)?报告[，,：:\s]*",
     r"^在?(?P<keep>[^，,]{0,24}?)的?政府工作报告(?:中|里|里面|上)?[，,：:\s]*(?:提到|说|讲)?[，,：:\s]*",
@@ -88,6 +88,15 @@ EVERYDAY_TERMS = (
     (re.compile(r"退休金|养老钱"), "基本养老金"),
     (re.compile(r"工厂"), "工业企业"),
     (re.compile(r"(?:娃娃?|孩子|小孩)上学(?!率)"), "教育"),
+    # Everyday names of what the government works on ("帮大家找工作", "在太原做生意").
+    (re.compile(r"找(?:工作|活干?)"), "就业"),
+    (re.compile(r"做生意|做买卖"), "营商"),
+    (re.compile(r"(?:买东西|逛街|购物|掏钱)+"), "消费"),
+    (re.compile(r"(?:来|去|出去)玩(?!具)|游玩"), "旅游"),
+    (re.compile(r"带(?:娃娃?|孩子|小孩)|看孩子"), "托育"),
+    (re.compile(r"(?:种地|种粮|打粮)+"), "粮食生产"),
+    (re.compile(r"困难户"), "困难群众"),
+    (re.compile(r"欠(?:的)?债"), "债务"),
     # A verb of speech for the reports' one: an old thing made over is 改造 in writing.
     (re.compile(r"翻新"), "改造"),
     # "多出/多添多少个": more of them than now, which reports write as 新增.
