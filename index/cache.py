@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 _BATCH = 64
 # How long a write waits for another process's: far more than one batch's insert takes.
 _WAIT_SECONDS = 60.0
+_RETRY_SECONDS = 0.02  # a new file's switch to WAL takes about a millisecond
 # Vectors read back at once when filling an array: 4096 x 384 floats is a few MB.
 _LOOKUP_CHUNK = 4096
 # What a text costs to embed beyond its characters, in characters (its prompt, [CLS] and
@@ -215,16 +216,25 @@ def _connect(path: Path) -> sqlite3.Connection:
     # same time. WAL lets them read while one writes; a writer waits for another's batch
     # (milliseconds) rather than failing.
     db = sqlite3.connect(str(path), check_same_thread=False, timeout=_WAIT_SECONDS)
-    try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS emb"
-            " (model TEXT, hash TEXT, vec BLOB, PRIMARY KEY(model, hash))"
-        )
-    except sqlite3.Error:
-        db.close()
-        raise
-    return db
+    # Turning a new file to WAL takes a lock SQLite's busy wait does not cover: a build
+    # opening the same new cache at that moment is told "locked" at once, so it retries.
+    deadline = time.monotonic() + _WAIT_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS emb"
+                " (model TEXT, hash TEXT, vec BLOB, PRIMARY KEY(model, hash))"
+            )
+            return db
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                db.close()
+                raise
+            time.sleep(_RETRY_SECONDS)
+        except sqlite3.Error:
+            db.close()
+            raise
 
 
 def _is_corrupt(exc: sqlite3.Error) -> bool:

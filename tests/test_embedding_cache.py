@@ -116,3 +116,29 @@ def test_time_left_is_unknown_until_a_second_batch(monkeypatch):
     assert clock.seconds_left() == 25.0
     clock.done(500)
     assert clock.seconds_left() == 0.0
+
+
+def test_builds_opening_one_new_cache_at_once_both_open_it(tmp_path, fake_embeddings):
+    """Two builds open the same new cache file at the same moment (a barrier), many times:
+    turning it to WAL takes a lock that SQLite's busy wait does not cover, and neither may
+    fail for it (it did about once in fifty tries)."""
+    from index.cache import CachedEmbeddings
+
+    failures: list[Exception] = []
+    for n in range(100):
+        path = tmp_path / f"cache-{n}.sqlite"
+        meeting = threading.Barrier(2, timeout=60)
+
+        def open_it(path=path, meeting=meeting) -> None:
+            try:
+                meeting.wait()
+                CachedEmbeddings(fake_embeddings, path, "fake").close()
+            except Exception as exc:  # reported by the assertion below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not failures, failures[:3]
