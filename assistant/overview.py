@@ -18,7 +18,7 @@ from index import vocab
 from index.model import Document
 
 # 3–6 sentences make an overview (issue 22): fewer is a single answer, more a page to read.
-MIN_POINTS, MAX_POINTS = 3, 5
+MIN_POINTS, MAX_POINTS = 3, 6
 # A report tells its plan in 6-10 main tasks, one section each: all of them are listed.
 MAX_TASKS = 10
 # How many passages of the report are read: a report treats a topic in a few paragraphs.
