@@ -74,7 +74,12 @@ def overview_points(
     # ("提振" of 提振消费), the next one does ("消费").
     tried = [_points(hits, lambda h, s, k=key: _about(k, h, s)) for key in keys[:_KEYS]]
     tried = [points + _same_paragraph(points) for points in tried]
-    best = next((points for points in tried if len(points) >= MIN_POINTS), None)
+    # Sentences about all of the topic's words first ("生态保护": 生态 and 保护, which jieba
+    # cuts apart): 保护 alone is also 文化遗产保护 and 消费者权益保护.
+    both = _points(hits, lambda h, s: all(_about(k, h, s) for k in keys[:_KEYS]))
+    both = both + _same_paragraph(both) if len(keys) > 1 else []
+    enough = [points for points in (both, *tried) if len(points) >= MIN_POINTS]
+    best = max(enough, key=_closeness, default=None)
     if best:
         return _in_order(best + _nearby(query, best, retriever, wanted))
     mentions = [(k, p.sentence) for k, points in zip(keys, tried, strict=False) for p in points]
@@ -116,6 +121,11 @@ def _nearby(query: str, points: list[Point], retriever: Retriever, part: str) ->
         if p.sim >= least and (p.hit.passage.paragraph, p.start) not in shown
     ]
     return more[: MAX_POINTS - len(points)]
+
+
+def _closeness(points: list[Point]) -> float:
+    """How close in meaning the closest :data:`MIN_POINTS` points are to the question."""
+    return sum(sorted((p.sim for p in points), reverse=True)[:MIN_POINTS]) / MIN_POINTS
 
 
 def _same_paragraph(points: list[Point]) -> list[Point]:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.overview import _in_passing, _nearby, _points, _same_paragraph, point_text
+from assistant.overview import (
+    _closeness,
+    _in_passing,
+    _nearby,
+    _points,
+    _same_paragraph,
+    point_text,
+)
 from assistant.question import clean_question, detect_intent
 from assistant.retrieval import Hit
 from index.model import Document, Passage
@@ -112,14 +119,14 @@ _LONG = "这是一个足够长的句子，说的是一项具体的举措"  # pas
     [
         # the paragraphs beside the points' one, as close to the question as they are
         ([(_BESIDE, "蓝天" + _LONG, 0.8, "plan"), (_BESIDE, "碧水" + _LONG, 0.7, "plan")], 3, 2),
-        # never more than five points
-        ([(_BESIDE, f"第{n}" + _LONG, 0.9, "plan") for n in range(4)], 3, 2),
+        # never more than six points
+        ([(_BESIDE, f"第{n}" + _LONG, 0.9, "plan") for n in range(4)], 3, 3),
         # less close than the least close point: another topic of the section
         ([(_BESIDE, "收官" + _LONG, 0.5, "plan")], 3, 0),
         # another task of the plan, or the other part of the report
         ([(_OTHER, "医院" + _LONG, 0.9, "plan"), (_BESIDE, "去年" + _LONG, 0.9, "review")], 3, 0),
-        # five points already
-        ([(_BESIDE, "蓝天" + _LONG, 0.8, "plan")], 5, 0),
+        # six points already
+        ([(_BESIDE, "蓝天" + _LONG, 0.8, "plan")], 6, 0),
     ],
 )
 def test_an_overview_adds_the_close_measures_beside_its_paragraph(rows, shown, added):
@@ -160,3 +167,17 @@ def test_a_paragraph_holding_two_points_gives_its_other_sentences(about, added):
     assert [
         hit.passage.sentences.index((p.start, p.start + len(p.sentence))) for p in more
     ] == added
+
+
+@pytest.mark.parametrize(
+    ("sims", "closeness"),
+    [
+        ((0.9, 0.8, 0.7), 0.8),
+        ((0.9, 0.8, 0.7, 0.1, 0.1), 0.8),  # the closest three: more points cost nothing
+        ((0.5, 0.5, 0.5, 0.5), 0.5),
+    ],
+)
+def test_the_closest_points_say_how_close_a_reading_of_the_topic_is(sims, closeness):
+    hit = _paragraph([f"第{n}句" + _LONG for n in range(len(sims))])
+    hit = Hit(hit.passage, hit.document, 0, 0, 0, sims, "plan")
+    assert _closeness(_points([hit], lambda h, s: True)) == pytest.approx(closeness)
