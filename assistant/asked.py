@@ -86,6 +86,8 @@ def asked(query: str, idf, held=None) -> Asked:
     unit = vocab.UNIT_AFTER_ASK.search(query)
     # "多少亿" alone asks an amount of money as surely as 多少亿元
     units = (unit.group(2),) if unit else ("亿",) if vocab.YI_ASKED.search(query) else ()
+    if not units and vocab.MONEY_ASKED.search(query):
+        units = ("元",)
     counted = counted_thing(query).lower()
     named = content(counted)
     absent = _absent(named, held) if held is not None else ()

@@ -154,6 +154,9 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
     kind = _other_kind(wanted, said)
     if kind:
         return kind
+    # Money asked, a count or a measure given (新建40个社会足球场 for 要花多少钱).
+    if "元" in wanted.units and not vocab.MONEY_SAID.search(said):
+        return Mismatch("unit", "元")
     part = {"result": "review", "target": "plan"}.get(intent.tense)
     if part and pick.hit.part in ("review", "plan") and pick.hit.part != part:
         return Mismatch("tense", intent.tense)

@@ -227,6 +227,11 @@ def test_a_thing_the_reports_never_name(question, answer, reason):
         # figures the question itself states tell nothing new; an ordinal names a thing
         ("新开工的那18个老旧小区改造要投多少钱", "新开工18个老旧小区改造", "known"),
         ("那18个老旧小区改造要投多少钱", "18个老旧小区改造投资3.2亿元", None),
+        # money asked, a count given; money given in 元 or in 亿 of nothing counted
+        ("新建那40个社会足球场要花多少钱", "新建40个社会足球场、100公里健身步道", "unit"),
+        ("新建社会足球场要投资多少亿元", "新建40个社会足球场", "unit"),
+        ("新建社会足球场要投资多少亿元", "新建40个社会足球场，总投资5亿元", None),
+        ("重点项目要投资多少钱", "重点项目完成投资500亿", None),
         ("地铁8号线一期全长多少公里", "地铁8号线二期全长20公里", "object"),
         ("地铁8号线一期全长多少公里", "地铁8号线一期全长20公里", None),
         # new ones asked, how many there are given

@@ -267,7 +267,7 @@ GENERIC_WORDS = frozenset(
     "方面 重点 主要 工作 情况 多少 几 什么 哪些 哪个 是否 怎么 如何 有 "
     "是 呢 吗 为 的 打造 建设 实施 开展 加强 提升 完善 支持 落实 "
     "做好 促进 深化 构建 培育 发展 有关 去年 上年 实际 预期 打算 能 还 再 多 "
-    "定义 特点 名叫 属于 作用 意义 原因 内容 方式 政府 报告 现在 目前 如今".split()
+    "定义 特点 名叫 属于 作用 意义 原因 内容 方式 政府 报告 现在 目前 如今 大家".split()
 )
 # An open question about a topic ("教育方面有什么打算", "打算怎么稳就业"): several sentences
 # answer it, not one clause. Its cues: what plans or measures there are, or how the

@@ -18,6 +18,8 @@ __all__ = [
     "GROWTH_WORDS",
     "LEVEL_SAID",
     "LEVEL_VERBS",
+    "MONEY_ASKED",
+    "MONEY_SAID",
     "RANKS",
     "RATIO_WORDS",
     "SHARE_ASKED",
@@ -106,6 +108,10 @@ SIDES = {
 WHOLE_ASKED = re.compile(r"整个|整体|总体|全部|所有|全市|全省|全区|全县")
 # An amount asked in 亿 with no measure word after it ("营收总额定的是多少亿？").
 YI_ASKED = re.compile(r"(?:多少|几)万?亿")
+# An amount of money asked in words ("要花多少钱", "多少资金"), as surely as 多少元.
+MONEY_ASKED = re.compile(r"多少(?:钱|资金|经费)|几个钱")
+# A figure in money: in 元, or in 亿 of nothing counted (投资500亿, not 1.2亿人次).
+MONEY_SAID = re.compile(r"\d\s*[万亿千百]*元|\d\s*亿(?![人次斤吨件册千立度])")
 
 # A thing told from its siblings by an ordinal (3号线二期, 机场三期, 第十四届): a clause naming
 # the siblings (1号线二期、3号线一期) is not about it. 期 of a span of time (期间, 期末) is none.
