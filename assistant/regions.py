@@ -204,6 +204,7 @@ class Mention:
         region: The held region it names, if any.
         place: The division it is, when the table knows it.
         before: The few characters before it (和, 对接 … make it part of the topic).
+        after: The few characters after it (中部城市群 makes it part of the topic's name).
     """
 
     start: int
@@ -213,6 +214,7 @@ class Mention:
     region: Region | None = None
     place: vocab.Place | None = None
     before: str = ""
+    after: str = ""
 
 
 def locate(question: str, regions: Sequence[Region]) -> list[Mention]:
@@ -249,8 +251,8 @@ def locate(question: str, regions: Sequence[Region]) -> list[Mention]:
         place = region_place(region) if region else (places[0] if len(places) == 1 else None)
         if place is None and places and region is None:
             place = vocab.gazetteer().get(key)
-        before = question[max(0, start - 4) : start]
-        mentions.append(Mention(start, end, said, key, region, place, before))
+        before, after = question[max(0, start - 4) : start], question[end : end + 8]
+        mentions.append(Mention(start, end, said, key, region, place, before, after))
     return sorted(mentions, key=lambda m: m.start)
 
 

@@ -188,6 +188,8 @@ def _scope_chain(mentions: list[Mention]) -> list[Mention]:
             chains[-1].append(m)
         else:
             chains.append([m])
+    # a group of places named by one of them is no scope at all, even alone
+    chains = [c for c in chains if not vocab.TOPIC_PLACE_AFTER.match(c[-1].after)]
     if not chains:
         return []
     return next((c for c in chains if not _in_topic(c[0])), chains[0])

@@ -392,3 +392,17 @@ def test_a_followup_keeps_the_scope_of_the_turn_before(history, question, standa
 
     known = [d.region for d in PROVINCIAL]
     assert rewrite_followup(question, history, known_regions=known) == standalone
+
+
+@pytest.mark.parametrize(
+    ("question", "region"),
+    [
+        ("山西中部城市群今年加快推进哪些高速公路建设？", None),  # the group, not 山西's report
+        ("太原都市圈今年有什么打算", None),
+        ("山西今年在中部城市群上有什么打算", "山西省"),  # 山西 names the report
+        ("太原今年城市群建设有什么打算", "太原市"),
+    ],
+)
+def test_a_group_of_places_named_by_one_of_them_is_no_scope(question, region):
+    p = plan(question)
+    assert p.refusal is None and p.scope.region == region

@@ -174,6 +174,11 @@ PROVINCE_ABBREVIATION_RE = re.compile(
 NICKNAME_RE = re.compile("|".join(sorted((n for n in NICKNAMES if len(n) > 1), key=len)[::-1]))
 # Words before a place that make it part of the topic, not the question's scope: a partner
 # ("和上海同城化", "对接北京的资源"), a destination ("去上海"), a source ("承接北京").
+# A place that names a group of places with its part ("山西中部城市群", "太原都市圈"): the
+# group is what the question is about, not whose report.
+TOPIC_PLACE_AFTER = re.compile(
+    r"^(?:[东南西北中]部|东南|东北|西南|西北)?(?:城市群|都市圈|经济圈|经济区|经济带|城镇带|城镇群)"
+)
 TOPIC_PLACE_BEFORE = re.compile(
     r"(?:和|与|同|跟|及|以及|对接|承接|服务|支援|对口|协同|联合|携手|融入|连接|联通|辐射|"
     r"去|到|往|至|赴|向|通|接|对)$"
