@@ -21,6 +21,7 @@ A pick that fails is shown as what the report says instead, never as the answer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -189,6 +190,10 @@ def _other_kind(wanted: Asked, said: str) -> Mismatch | None:
     figured = figure_clauses(said)
     if wanted.rate and not wanted.share and figured and all(map(_level_not_growth, figured)):
         return Mismatch("share", "")
+    # A total asked (经济总量, 生产总值), its figure per head given (人均生产总值).
+    per_head = (re.search(rf"(?:{vocab.PER_HEAD}){re.escape(w)}", said) for w in wanted.named)
+    if "总" in wanted.counted and not wanted.ratio and any(per_head):
+        return Mismatch("object", "人均")
     done = {kind for kind, words in vocab.ACTIONS.items() if words.search(said)}
     # All of them asked, new ones, a count acted on (改造完善100个: some of them) or a
     # figure per head or per place given.

@@ -227,6 +227,10 @@ def test_a_thing_the_reports_never_name(question, answer, reason):
         # figures the question itself states tell nothing new; an ordinal names a thing
         ("新开工的那18个老旧小区改造要投多少钱", "新开工18个老旧小区改造", "known"),
         ("那18个老旧小区改造要投多少钱", "18个老旧小区改造投资3.2亿元", None),
+        # a total asked, its figure per head given; income per head is what income says
+        ("地区生产总值达到多少", "人均生产总值由7.34万元提升至10.26万元", "object"),
+        ("地区生产总值达到多少", "地区生产总值增长5.5%、达到10.3万亿元", None),
+        ("居民可支配收入增长多少", "城乡居民人均可支配收入增长5%", None),
         # money asked, a count given; money given in 元 or in 亿 of nothing counted
         ("新建那40个社会足球场要花多少钱", "新建40个社会足球场、100公里健身步道", "unit"),
         ("新建社会足球场要投资多少亿元", "新建40个社会足球场", "unit"),

@@ -20,6 +20,7 @@ __all__ = [
     "LEVEL_VERBS",
     "MONEY_ASKED",
     "MONEY_SAID",
+    "PER_HEAD",
     "RANKS",
     "RATIO_WORDS",
     "SHARE_ASKED",
@@ -39,6 +40,8 @@ RATIO_WORDS = re.compile(
     r"每(?:[十百千万]|十万)(?:名|个|位|户)?[\u4e00-\u9fff]{0,4}?(?:人|人口|老年人|户)|人均|户均"
     r"|每(?:个|位|名)?[人生](?!口|次|产)|每个?(?:县|区|乡镇|街道|村|社区)"
 )
+# A figure per head of a thing ("人均生产总值"): before the thing's word.
+PER_HEAD = "人均|户均"
 # A stock asked ("一共有多少", "现有"): a figure of new ones (新认定680家) is no answer.
 STOCK_ASKED = re.compile(r"一共有|总共有|(?<!公)共有(?!产权)|现有|现在有|目前有|总数|总量|累计有")
 # How many there are said of a thing ("高技能人才达843万人", "床位增至52.4万张"): no figure
