@@ -102,11 +102,18 @@ def _unused(wanted: Asked, said: str) -> str:
     # (规上服务业企业): a subject ending otherwise is a phrase (地铁今年还能再多开), no
     # modifier and head.
     at = said.find(head)
-    phrase = wanted.subject and not any(counted.endswith(w + head) for w in wanted.absent)
+    phrase = wanted.subject and not any(_before_head(counted, head, w) for w in wanted.absent)
     if phrase or at < 2 or said[at - 2 : at] in counted:
         return ""
     # a word the index cuts otherwise may still be the clause's (医养 of 医养结合服务机构)
     return next((w for w in wanted.absent if w not in said), "")
+
+
+def _before_head(counted: str, head: str, word: str) -> bool:
+    """Whether ``word`` modifies ``head`` at the end of ``counted``: right before it
+    (规上服务业企业), or sharing its first character (篮球 of 社会篮球场, head 球场)."""
+    end = counted.rfind(word) + len(word)
+    return word in counted and counted.endswith(head) and end >= len(counted) - len(head)
 
 
 def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
@@ -155,9 +162,12 @@ def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
     kind = _other_kind(wanted, said)
     if kind:
         return kind
-    # Money asked, a count or a measure given (新建40个社会足球场 for 要花多少钱).
-    if "元" in wanted.units and not vocab.MONEY_SAID.search(said):
-        return Mismatch("unit", "元")
+    # An amount asked in a unit of measure or money, a count given (新开工18个老旧小区改造
+    # for 多少万平方米, 新建40个社会足球场 for 要花多少钱); money may be said in 亿 alone.
+    amount = set(wanted.units) & vocab.MEASURE_UNITS
+    money = "元" in amount and vocab.MONEY_SAID.search(said)
+    if amount and not money and not has_unit(said, wanted.units):
+        return Mismatch("unit", wanted.units[0])
     part = {"result": "review", "target": "plan"}.get(intent.tense)
     if part and pick.hit.part in ("review", "plan") and pick.hit.part != part:
         return Mismatch("tense", intent.tense)

@@ -231,6 +231,9 @@ def test_a_thing_the_reports_never_name(question, answer, reason):
         ("地区生产总值达到多少", "人均生产总值由7.34万元提升至10.26万元", "object"),
         ("地区生产总值达到多少", "地区生产总值增长5.5%、达到10.3万亿元", None),
         ("居民可支配收入增长多少", "城乡居民人均可支配收入增长5%", None),
+        # an area asked, a count given
+        ("新开工的老旧小区改造总建筑面积多少万平方米", "新开工18个老旧小区改造", "unit"),
+        ("老旧小区改造面积多少万平方米", "改造老旧小区面积120万平方米", None),
         # money asked, a count given; money given in 元 or in 亿 of nothing counted
         ("新建那40个社会足球场要花多少钱", "新建40个社会足球场、100公里健身步道", "unit"),
         ("新建社会足球场要投资多少亿元", "新建40个社会足球场", "unit"),
@@ -408,3 +411,20 @@ def test_what_the_report_does_not_state_is_said_plainly(topic, query, why, numbe
 )
 def test_a_sibling_by_ordinal_is_another_thing(question, answer, reason):
     assert _reason(question, answer) == reason
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        # the thing asked as the subject before the count, its modifier sharing a character
+        # with the head (篮球 of 篮球场, head 球场)
+        ("社会篮球场今年新建几个", "六是新建40个社会足球场、100公里健身步道", "object"),
+        ("社会足球场今年新建几个", "六是新建40个社会足球场、100公里健身步道", None),
+        # a rank before 重点
+        ("今年并联攻坚多少个国家重点工程项目", "并联攻坚439个省市重点工程项目", "object"),
+        ("今年并联攻坚多少个省市重点工程项目", "并联攻坚439个省市重点工程项目", None),
+    ],
+)
+def test_the_thing_asked_before_its_count_or_by_its_rank(question, answer, reason):
+    # 篮球 is in no report: the index holds every word but it
+    assert _reason(question, answer, lambda word: word != "篮球") == reason

@@ -83,8 +83,9 @@ SUBJECT_LEAD = re.compile(
 # Parts of a region a figure may be said of ("开发区规上工业增加值"): a part's figure is not
 # the whole's. Not 城镇: "城镇新增就业" is how reports say the region's new jobs.
 AREA_PARTS = re.compile(r"开发区|高新区|经开区|园区|新区|示范区|县域|县城|城区|农村")
-# Ranks of a thing ("国家级企业技术中心", "省级以上"): a figure of one rank is not another's.
-RANKS = re.compile(r"(?:世界|国际|国家|省|市|县|区)级(?:以上)?")
+# Ranks of a thing ("国家级企业技术中心", "省级以上", 国家 or 省市 before 重点): a figure of
+# one rank is not another's.
+RANKS = re.compile(r"(?:世界|国际|国家|省|市|县|区)级(?:以上)?|(?:国家|省市|省|市|县)(?=重点)")
 # A figure that is a share of a whole ("民间投资占比40%", "占工业增加值比重"): no growth.
 SHARE_WORDS = re.compile(r"占比|比重|比例|占[\u4e00-\u9fff]{1,12}?的?比")
 # A share asked: in the words above, or "X占Y要稳在多少".
