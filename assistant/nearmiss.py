@@ -330,6 +330,10 @@ def _said_of_another(clause: str, named: str, wanted: Asked) -> bool:
     if head and head in clause and modifier not in clause:
         return True
     counted = vocab.COUNTED_AFTER_FIGURE.search(clause)
+    if not counted and (before := vocab.COUNTED_BEFORE_FIGURE.search(clause)):
+        # its words, as a verb may come with it (新增床位 -> 床位)
+        words = content(before.group("thing"))
+        return bool(words) and not any(w in wanted.counted or w in named for w in words)
     thing = counted.group("thing") if counted else ""
     return bool(content(thing)) and thing not in wanted.counted and thing not in named
 

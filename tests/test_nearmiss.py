@@ -221,6 +221,7 @@ def test_a_thing_the_reports_never_name(question, answer, reason):
         ("现在一共有多少家高新技术企业", "新认定高新技术企业680家", "stock"),
         ("全市一共有多少部电梯", "保障全市5.3万部电梯实时预警救援全覆盖", None),
         ("今年新建多少套共有产权房", "新建共有产权房2000套", None),  # 共有产权: no stock
+        ("全市社会足球场累计到底有多少个", "新建40个社会足球场", "stock"),
         # a count acted on is some of them; one said to reach so many is all of them
         ("现在一共有多少个社区微型消防站", "改造完善100个社区微型消防站", "stock"),
         ("现在一共有多少个5A景区", "新创5A景区1个，景区总数达到12个", None),
@@ -420,6 +421,17 @@ def test_a_sibling_by_ordinal_is_another_thing(question, answer, reason):
         # with the head (篮球 of 篮球场, head 球场)
         ("社会篮球场今年新建几个", "六是新建40个社会足球场、100公里健身步道", "object"),
         ("社会足球场今年新建几个", "六是新建40个社会足球场、100公里健身步道", None),
+        # the subject in a clause with no figure, the figure of a thing counted before it
+        (
+            "公共就业服务能力提升示范项目今年搞几个",
+            "加快推进公共就业服务能力提升示范项目，举办各类就业招聘会300场以上",
+            "object",
+        ),
+        (
+            "就业招聘会今年办几场",
+            "加快推进公共就业服务能力提升示范项目，举办各类就业招聘会300场以上",
+            None,
+        ),
         # a rank before 重点
         ("今年并联攻坚多少个国家重点工程项目", "并联攻坚439个省市重点工程项目", "object"),
         ("今年并联攻坚多少个省市重点工程项目", "并联攻坚439个省市重点工程项目", None),

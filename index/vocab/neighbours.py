@@ -11,6 +11,7 @@ __all__ = [
     "AMONG",
     "AREA_PARTS",
     "COUNTED_AFTER_FIGURE",
+    "COUNTED_BEFORE_FIGURE",
     "DESIGNATION",
     "FIGURE_VERB",
     "GRADES",
@@ -43,7 +44,9 @@ RATIO_WORDS = re.compile(
 # A figure per head of a thing ("人均生产总值"): before the thing's word.
 PER_HEAD = "人均|户均"
 # A stock asked ("一共有多少", "现有"): a figure of new ones (新认定680家) is no answer.
-STOCK_ASKED = re.compile(r"一共有|总共有|(?<!公)共有(?!产权)|现有|现在有|目前有|总数|总量|累计有")
+STOCK_ASKED = re.compile(
+    r"一共有|总共有|(?<!公)共有(?!产权)|现有|现在有|目前有|总数|总量|累计[^，,。？?新]{0,3}有"
+)
 # How many there are said of a thing ("高技能人才达843万人", "床位增至52.4万张"): no figure
 # of new ones.
 LEVEL_SAID = re.compile(r"达到?|增至|增加到|提高到|总数|总量|累计|共有")
@@ -62,6 +65,10 @@ ACTIONS = {
 COUNTED_AFTER_FIGURE = re.compile(
     r"\d+(?:\.\d+)?\s*[万亿]?(?:个|家|所|座|张|条|项|户|处|台|辆|套)"
     r"(?P<thing>[\u4e00-\u9fff]{2,3}?)(?=通|实现|建成|达到|完成|开展|[，,、；;。]|$)"
+)
+# ... or right before it ("举办各类就业招聘会300场以上" -> 招聘会).
+COUNTED_BEFORE_FIGURE = re.compile(
+    r"(?P<thing>[\u4e00-\u9fff]{2,3})\d+(?:\.\d+)?\s*[万亿]?(?:个|家|所|座|张|条|项|户|处|台|辆|套|场)"
 )
 # A group named by its number ("三大工程", "十大产业"): the thing after it is what it counts.
 GROUP_NAMED = re.compile(
