@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -474,7 +475,10 @@ def test_a_home_of_an_earlier_layout_is_upgraded_once_from_the_cache(
             embeddings=fake_embeddings,
             answer_model=lenient_answer_model(),
         )
-        return found.text, found.citations
+        # The answer and what it cites; not the fused search scores: the sentence vectors
+        # written again make a new approximate (HNSW) graph, whose ranks of near ties may
+        # differ by one place (0.04918 once became 0.04866 in a full run).
+        return found.text, tuple(dataclasses.replace(c, score=0.0) for c in found.citations)
 
     build_index([reports], settings=settings, embeddings=fake_embeddings)
     before = asked()
