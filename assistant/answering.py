@@ -36,7 +36,7 @@ from assistant.extract import (
 )
 from assistant.nearmiss import Mismatch, mismatch
 from assistant.overview import overview_points, point_text
-from assistant.question import Intent
+from assistant.question import Intent, detect_tense
 from assistant.regions import region_key
 from assistant.related import closest
 from assistant.retrieval import Hit, Retriever
@@ -91,15 +91,16 @@ def extractive_answer(
     near: tuple[str, list[tuple[Pick, Mismatch]]] | None = None
     if intent.kind == "overview":
         for docs, query in plan.attempts:
-            points = overview_points(query, intent, docs, retriever)
+            points = overview_points(query, _as_read(intent, query), docs, retriever)
             if points:
                 return overview_answer(question, standalone, query, points, labelled)
         intent = dataclasses.replace(intent, kind="statement")  # one sentence may still say
     for docs, query in plan.attempts:
         terms = question_terms(query, retriever.bm25.idf)
-        choice = choose(query, intent, terms, docs, retriever, model, scope.place)
+        read = _as_read(intent, query)
+        choice = choose(query, read, terms, docs, retriever, model, scope.place)
         if choice.picks:
-            return found_answer(question, standalone, choice, labelled, intent)
+            return found_answer(question, standalone, choice, labelled, read)
         if choice.near and near is None:  # the first attempt's: its reports come first
             near = (query, choice.near)
     if near is None and scope.place:
@@ -115,6 +116,15 @@ def extractive_answer(
         found=False,
         standalone_question=standalone,
     )
+
+
+def _as_read(intent: Intent, query: str) -> Intent:
+    """The intent as a report reads the question: a year named with no word of plan or
+    result ("2025年…增长多少") is its review's 去年 in the 2026 report, its plan's 今年 in the
+    2025 one; the search query says which."""
+    if intent.tense:
+        return intent
+    return dataclasses.replace(intent, tense=detect_tense(query))
 
 
 def _region_instead(

@@ -406,3 +406,20 @@ def test_a_followup_keeps_the_scope_of_the_turn_before(history, question, standa
 def test_a_group_of_places_named_by_one_of_them_is_no_scope(question, region):
     p = plan(question)
     assert p.refusal is None and p.scope.region == region
+
+
+@pytest.mark.parametrize(
+    ("question", "query", "tense"),
+    [
+        # a year named with no word of plan or result: as the report searched reads it
+        ("浙江2025年地区生产总值增长多少", "去年地区生产总值增长多少", "result"),
+        ("浙江2026年地区生产总值增长多少", "今年地区生产总值增长多少", "target"),
+        # the question's own word of plan or result stands
+        ("浙江2025年地区生产总值增长目标是多少", "去年地区生产总值增长目标是多少", "target"),
+    ],
+)
+def test_a_named_year_is_read_as_the_report_searched_reads_it(question, query, tense):
+    from assistant.answering import _as_read
+    from assistant.question import detect_intent
+
+    assert _as_read(detect_intent(question), query).tense == tense
