@@ -136,7 +136,7 @@ def _region_instead(
     for docs, query in plan.attempts:
         terms = question_terms(query, retriever.bm25.idf)
         choice = choose(query, intent, terms, docs, retriever, model)
-        said = [p for p in choice.picks] or [p for p, _ in choice.near]
+        said = list(choice.picks) or [p for p, _ in choice.near]
         if said:
             return query, [(p, place) for p in said]
     return None

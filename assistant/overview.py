@@ -73,14 +73,16 @@ def overview_points(
     report = hits[0].document.doc_id
     wanted = {"target": "plan", "result": "review"}.get(intent.tense, "")
     hits = [h for h in hits if h.document.doc_id == report and not (wanted and h.part != wanted)]
-    # The most specific word names the topic; when the report says too little with it
-    # ("提振" of 提振消费), the next one does ("消费").
+    # The topic read by each of its two most specific words ("提振", "消费" of 提振消费) and
+    # by both at once; of the readings with enough points, the closest in meaning wins.
     tried = [_points(hits, lambda h, s, k=key: _about(k, h, s)) for key in keys[:_KEYS]]
     tried = [points + _same_paragraph(points) for points in tried]
-    # Sentences about all of the topic's words first ("生态保护": 生态 and 保护, which jieba
-    # cuts apart): 保护 alone is also 文化遗产保护 and 消费者权益保护.
-    both = _points(hits, lambda h, s: all(_about(k, h, s) for k in keys[:_KEYS]))
-    both = both + _same_paragraph(both) if len(keys) > 1 else []
+    # Both at once: "生态保护" is 生态 and 保护, which jieba cuts apart, and 保护 alone is
+    # also 文化遗产保护 and 消费者权益保护.
+    both: list[Point] = []
+    if len(keys) > 1:
+        both = _points(hits, lambda h, s: all(_about(k, h, s) for k in keys[:_KEYS]))
+        both += _same_paragraph(both)
     enough = [points for points in (both, *tried) if len(points) >= MIN_POINTS]
     best = max(enough, key=_closeness, default=None)
     if best:
