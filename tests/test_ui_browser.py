@@ -138,9 +138,13 @@ def _find(driver, css: str):
 
 
 def _wait(driver, condition, timeout: float = WAIT):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(condition)
+    # An element found and then re-rendered before it is read (Gradio replaces a block's
+    # nodes on update) is looked for again at the next poll, not taken as a failure.
+    ignored = (StaleElementReferenceException,)
+    return WebDriverWait(driver, timeout, 0.2, ignored).until(condition)
 
 
 def _ask(driver, question: str, expect: str):
