@@ -121,11 +121,13 @@ def _before_head(counted: str, head: str, word: str) -> bool:
 
 def mismatch(pick: Pick, intent: Intent, wanted: Asked) -> Mismatch | None:
     """Why ``pick`` answers another figure than the one asked, or ``None`` when it may answer."""
-    # Of any question: a sibling (3号线一期 for 3号线二期) is another thing.
-    named = arabic(pick.answer)
-    other = next((d for d in wanted.designations if d not in named), "")
-    if other:
-        return Mismatch("object", other)
+    # Of any question: a sibling (3号线一期 for 3号线二期) is another thing. The clause's
+    # numerals are read as digits only when an ordinal is asked (cn2an on every pick is not).
+    if wanted.designations:
+        digits = arabic(pick.answer)
+        other = next((d for d in wanted.designations if d not in digits), "")
+        if other:
+            return Mismatch("object", other)
     if intent.kind != "number":
         return None
     said = pick.answer.lower()  # words are lowercase tokens (5g)

@@ -58,8 +58,8 @@ def overview_points(
     # uses is the asker's own (看病 for 医疗), no sentence can hold it.
     # The topic alone is searched: the words that ask for plans ("有什么打算") draw the
     # passages that are plans of anything.
-    about = vocab.OVERVIEW_WORDS.sub("", query)
-    terms = question_terms(about, idf)
+    topic = vocab.OVERVIEW_WORDS.sub("", query)
+    terms = question_terms(topic, idf)
     named = [t for t in terms if t not in vocab.GENERIC_WORDS and len(t) >= 2]
     # A part of a longer word of the topic is not its key: 环境 of 生态环境 is in 营商环境 too.
     whole = [t for t in named if not any(t != u and t in u for u in named)]
@@ -67,7 +67,7 @@ def overview_points(
     if not named:
         return _tasks(query, intent, docs, retriever)
     ids = {d.doc_id for d in docs} if len(docs) < len(retriever.documents) else None
-    hits = retriever.search(about, ids, k=_PASSAGES)
+    hits = retriever.search(topic, ids, k=_PASSAGES)
     if not hits or threshold_group(hits[0].document) != "report":
         return []  # an article is no report with plans by topic
     report = hits[0].document.doc_id
@@ -86,7 +86,7 @@ def overview_points(
     enough = [points for points in (both, *tried) if len(points) >= MIN_POINTS]
     best = max(enough, key=_closeness, default=None)
     if best:
-        return _in_order(best + _nearby(about, best, retriever, wanted))
+        return _in_order(best + _nearby(topic, best, retriever, wanted))
     mentions = [(k, p.sentence) for k, points in zip(keys, tried, strict=False) for p in points]
     if any(not _in_passing(k, sentence) for k, sentence in mentions):
         return []  # the report says it in a sentence or two: one of them answers
@@ -94,11 +94,11 @@ def overview_points(
     # titled in words of its own (看病就医 and "推进‘病有良医’"; 教育, named only as one of a
     # list of fields, and "推进‘学有优教’").
     section = _titled_section(hits, set("".join(named)))
-    whole = retriever.report_hits(about, report, section) if section else []
+    whole = retriever.report_hits(topic, report, section) if section else []
     best = _points([h for h in whole if not (wanted and h.part != wanted)], lambda h, s: True)
     if len(best) < MIN_POINTS:
         return []
-    return _in_order(best + _nearby(about, best, retriever, wanted))
+    return _in_order(best + _nearby(topic, best, retriever, wanted))
 
 
 def _nearby(query: str, points: list[Point], retriever: Retriever, part: str) -> list[Point]:
